@@ -1,0 +1,64 @@
+# lib.sh - shared by the integration tests (sourced, not run; not a test itself).
+#
+# Every test runs the real binaries against the real simulator on a loopback port the
+# kernel picks, in its own temporary directory, and cleans up every process it starts.
+# Environment from CTest: VB_BIN, VB_SIM, VB_GEN, VB_SRC, VB_TEST_DATA.
+set -euo pipefail
+
+: "${VB_BIN:?VB_BIN must name the visionbatch binary}"
+: "${VB_SIM:?VB_SIM must name the visionbatch-sim binary}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vbtest.XXXXXX")
+VB_PIDS=()
+SIM_URL=""
+SIM_PID=""
+
+vb_cleanup() {
+    local pid
+    for pid in "${VB_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${VB_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap vb_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# start_sim [sim options...]: starts the simulator on a free port; sets SIM_URL (the
+# base URL, ending in /v1) and SIM_PID.
+start_sim() {
+    local out="$TMP/sim.$RANDOM.out"
+    "$VB_SIM" --port 0 "$@" >"$out" 2>"$out.err" &
+    SIM_PID=$!
+    VB_PIDS+=("$SIM_PID")
+    local i
+    for i in $(seq 1 200); do
+        SIM_URL=$(head -n 1 "$out" 2>/dev/null || true)
+        [ -n "$SIM_URL" ] && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || { cat "$out.err" >&2; fail "simulator exited"; }
+        sleep 0.05
+    done
+    fail "simulator did not report its port"
+}
+
+# sim_stat KEY: one number from the simulator's /sim/stats (dotted path, e.g. responses.200).
+sim_stat() {
+    curl -sf "${SIM_URL%/v1}/sim/stats" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k, 0) if isinstance(v, dict) else 0
+print(v)' "$1"
+}
+
+# gen_images DIR N [options]: writes N sample product images into DIR.
+gen_images() {
+    "$VB_GEN" "$@" >/dev/null
+}
+
+# py SCRIPT ARGS...: runs a Python check (assertions fail the test).
+py() {
+    python3 - "$@"
+}
