@@ -9,6 +9,15 @@
 #include <string.h>
 #include <vips/vips.h>
 
+/* libvips reports decoder complaints through GLib's log as well as through its error
+ * buffer; the error buffer is what becomes the item's error, so the log copy is dropped
+ * instead of interleaving with the progress output. */
+static void drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                     gpointer data)
+{
+    (void)domain, (void)level, (void)message, (void)data;
+}
+
 int image_global_init(const char *argv0, char *err, size_t errlen)
 {
     if (VIPS_INIT(argv0 ? argv0 : "visionbatch")) {
@@ -20,6 +29,7 @@ int image_global_init(const char *argv0, char *err, size_t errlen)
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
     vips_concurrency_set(1);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, drop_log, NULL);
     return 0;
 }
 
@@ -145,7 +155,10 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
         snprintf(err, errlen, "not an image: no known image format in the first bytes");
         return IMAGE_ERR_NOT_IMAGE;
     }
-    image_format_t format = format_from_loader(loader, name, sizeof name);
+    /* libvips names the loader's type ("VipsForeignLoadJpegBuffer"); its nickname
+     * ("jpegload_buffer") carries the format's short name. */
+    const char *nick = vips_nickname_find(g_type_from_name(loader));
+    image_format_t format = format_from_loader(nick ? nick : loader, name, sizeof name);
     if (format == IMAGE_UNKNOWN) {
         snprintf(err, errlen,
                  "unsupported image format '%s' (vision APIs take JPEG, PNG, WebP, GIF)", name);

@@ -1,0 +1,133 @@
+/* visionbatch.h - the public interface of the visionbatch library.
+ *
+ * Push many images through an OpenAI-compatible /chat/completions endpoint as fast as
+ * the server allows, with memory bounded by the concurrency. Configure a job, add its
+ * inputs, run it, and get one callback per image, on the calling thread.
+ *
+ *     vb_global_init(argv[0], err, sizeof err);
+ *     vb_options_t o;
+ *     vb_options_init(&o);
+ *     o.base_url = "http://127.0.0.1:8080/v1";
+ *     o.prompt = "Describe this product";
+ *     vb_job_t *job = vb_job_new(&o, err, sizeof err);
+ *     vb_job_add_input(job, "photos/", err, sizeof err);
+ *     vb_job_run(job, on_result, NULL, &summary, err, sizeof err);
+ *     vb_job_free(job);
+ *     vb_global_cleanup();
+ *
+ * Ownership: every pointer handed to a callback or returned in a struct is owned by the
+ * library and valid only during the callback (or until vb_job_free). Strings passed in
+ * are copied; the caller keeps ownership of its own. */
+#ifndef VISIONBATCH_H
+#define VISIONBATCH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a job sends and how. Initialise with vb_options_init, then override fields. */
+typedef struct vb_options {
+    const char *base_url;   /* API root ending in /v1, e.g. https://api.openai.com/v1 */
+    const char *api_key;    /* bearer token, or NULL to send no Authorization header */
+    const char *model;      /* e.g. "gpt-4o-mini" */
+    const char *prompt;     /* text sent with each image (an item's own prompt wins) */
+    const char *detail;     /* "auto", "low" or "high" */
+    long max_tokens;        /* completion limit sent as max_tokens; 0 = not sent */
+    long concurrency;       /* requests in flight at most */
+    double timeout_s;       /* whole-request timeout in seconds */
+    long prepare_threads;   /* threads reading and encoding images; 0 = automatic */
+    size_t max_image_bytes; /* larger files are refused before sending */
+} vb_options_t;
+
+typedef enum {
+    VB_STATUS_OK = 0, /* the model answered */
+    VB_STATUS_ERROR,  /* the item failed; error_kind says why */
+} vb_status_t;
+
+/* One image's outcome, handed to the result callback exactly once per image. */
+typedef struct vb_result {
+    const char *id;            /* the item's id (manifest id, else its source) */
+    const char *image;         /* path or URL as given */
+    const char *content_hash;  /* "sha256:<hex>" of the image bytes, or NULL */
+    const char *meta_json;     /* manifest fields carried through, as a JSON object, or NULL */
+    vb_status_t status;
+    const char *response;      /* the model's text, or NULL */
+    const char *model;         /* model named in the response, or NULL */
+    long prompt_tokens;        /* usage as billed; -1 when the server sent none */
+    long completion_tokens;
+    long total_tokens;
+    double latency_ms;         /* of the last attempt; 0 when nothing was sent */
+    int attempts;              /* requests sent for this item */
+    const char *error_kind;    /* NULL when ok; e.g. "corrupt_image", "auth", "network" */
+    long http_status;          /* HTTP status of the last response, 0 when none */
+    const char *error_message; /* one line, never containing the API key */
+} vb_result_t;
+
+typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);
+
+/* Totals of a finished run. */
+typedef struct vb_summary {
+    long images;
+    long ok;
+    long failed;
+    long requests;
+    double wall_s;
+    double images_per_s;
+    double latency_avg_ms;
+    double latency_p50_ms;
+    double latency_p95_ms;
+    double latency_p99_ms;
+    long prompt_tokens;
+    long completion_tokens;
+    int stopped;            /* 1 when the run was stopped by a fatal error */
+    char stop_reason[256];  /* why, one line */
+} vb_summary_t;
+
+/* vb_job_run's result. */
+typedef enum {
+    VB_RUN_ALL_OK = 0,     /* every image succeeded */
+    VB_RUN_SOME_FAILED = 1,/* the run finished; some images failed */
+    VB_RUN_CONFIG = 2,     /* the job could not start (err says why) */
+    VB_RUN_STOPPED = 3,    /* a fatal error (bad key, no quota) stopped the run */
+} vb_run_status_t;
+
+typedef struct vb_job vb_job_t;
+
+/* Sets up libcurl and libvips for the process. Call once, before any other thread
+ * starts. Returns 0, or -1 with a reason in err. */
+int vb_global_init(const char *argv0, char *err, size_t errlen);
+
+/* Releases what vb_global_init set up. Call once at exit. */
+void vb_global_cleanup(void);
+
+/* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
+ * timeout 120 s, 20 MiB images. */
+void vb_options_init(vb_options_t *o);
+
+/* Creates a job from validated copies of o. Returns NULL with a reason in err when an
+ * option is invalid. Free with vb_job_free. */
+vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
+
+/* Adds an input: an image file, a directory (walked recursively in name order), a .txt
+ * manifest (a path or http(s) URL a line) or a .jsonl manifest (objects with "image" and
+ * optional "id", "prompt", other fields kept as meta). Returns 0, or -1 with a reason in
+ * err when the path does not exist or cannot be read. Nothing is read beyond that until
+ * the job runs: inputs are streamed. */
+int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
+
+/* Runs the job to the end: calls fn(result, userdata) once per item, on this thread, as
+ * each completes. Fills *summary (may be NULL). Returns a vb_run_status_t; on
+ * VB_RUN_CONFIG or VB_RUN_STOPPED, err holds a one-line reason. */
+vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata,
+                           vb_summary_t *summary, char *err, size_t errlen);
+
+/* Frees the job. NULL is a no-op. */
+void vb_job_free(vb_job_t *job);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

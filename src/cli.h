@@ -1,0 +1,16 @@
+/* cli.h - the subcommands of the visionbatch program. */
+#ifndef VB_CLI_H
+#define VB_CLI_H
+
+/* Exit statuses, shared by every subcommand. */
+enum {
+    EXIT_ALL_OK = 0,      /* every item succeeded */
+    EXIT_SOME_FAILED = 1, /* finished, some items failed */
+    EXIT_USAGE = 2,       /* bad usage or configuration */
+    EXIT_STOPPED = 3,     /* a fatal error (rejected key, no quota) stopped the run */
+};
+
+/* visionbatch run [options] INPUT... ; argv[0] is "run". Returns an exit status. */
+int cli_run(int argc, char **argv);
+
+#endif

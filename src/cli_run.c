@@ -1,0 +1,249 @@
+/* cli_run.c - `visionbatch run`: options, inputs, results file, summary, exit status. */
+#include "cli.h"
+#include "config.h"
+#include "output.h"
+#include "summary.h"
+
+#include <visionbatch.h>
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch run [options] INPUT...\n"
+            "\n"
+            "Sends every image of the inputs to POST {base-url}/chat/completions with the\n"
+            "prompt, and writes one JSON line per image (to --output or standard output),\n"
+            "flushed as each completes. A summary goes to standard error at the end.\n"
+            "\n"
+            "INPUT is an image file (JPEG, PNG, WebP, GIF; recognised by content), a\n"
+            "directory (walked recursively in name order), a .txt manifest (one path or\n"
+            "http(s) URL a line) or a .jsonl manifest (objects with \"image\", optional \"id\"\n"
+            "and \"prompt\"; other fields are copied to the result's \"meta\"). Relative paths\n"
+            "in a manifest are relative to the manifest's directory.\n"
+            "\n"
+            "Options:\n"
+            "  --base-url URL        API root (default $OPENAI_BASE_URL, else\n"
+            "                        https://api.openai.com/v1)\n"
+            "  -m, --model NAME      model (default gpt-4o-mini)\n"
+            "  -p, --prompt TEXT     prompt sent with each image\n"
+            "      --prompt-file F   read the prompt from a file\n"
+            "      --max-tokens N    completion limit per request, 0 = not sent (default 300)\n"
+            "      --detail D        image detail: auto, low or high (default auto)\n"
+            "  -c, --concurrency N   requests in flight (default 10)\n"
+            "      --timeout SEC     per-request timeout in seconds (default 120)\n"
+            "  -o, --output FILE     JSONL results (default: standard output)\n"
+            "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
+            "      --api-key-file F  read the API key from a file (mode 600)\n"
+            "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
+            "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "  -q, --quiet           no summary on standard error\n"
+            "  -h, --help            this text\n"
+            "      --version         print the version\n"
+            "\n"
+            "API key: $OPENAI_API_KEY or $VISIONBATCH_API_KEY, or --api-key-file. It is never\n"
+            "taken from a command-line value, which other users could read with ps.\n"
+            "\n"
+            "Settings resolve as: defaults < config file < environment < flags. Every\n"
+            "setting below can be written as a flag (--max-tokens 300), as a line of the\n"
+            "config file (max-tokens = 300, optionally under [visionbatch]) and as an\n"
+            "environment variable (VISIONBATCH_MAX_TOKENS=300):\n");
+    config_print_settings(out);
+    fprintf(out,
+            "\n"
+            "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
+            "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
+            "(the server rejected the key, or the account has no quota).\n");
+}
+
+/* A setting given as a flag, applied after the config file and the environment. */
+typedef struct flag_value {
+    const char *name;
+    const char *value;
+} flag_value_t;
+
+enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING };
+
+static const struct option run_options[] = {
+    {"base-url", required_argument, 0, OPT_SETTING},
+    {"model", required_argument, 0, 'm'},
+    {"prompt", required_argument, 0, 'p'},
+    {"prompt-file", required_argument, 0, OPT_SETTING},
+    {"max-tokens", required_argument, 0, OPT_SETTING},
+    {"detail", required_argument, 0, OPT_SETTING},
+    {"concurrency", required_argument, 0, 'c'},
+    {"timeout", required_argument, 0, OPT_SETTING},
+    {"output", required_argument, 0, 'o'},
+    {"api-key-file", required_argument, 0, OPT_SETTING},
+    {"max-image-bytes", required_argument, 0, OPT_SETTING},
+    {"prepare-threads", required_argument, 0, OPT_SETTING},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"api-key", required_argument, 0, OPT_API_KEY},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, OPT_VERSION},
+    {0, 0, 0, 0},
+};
+
+static void on_result(const vb_result_t *r, void *arg)
+{
+    output_t *out = arg;
+    if (output_write(out, r) != 0)
+        fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id);
+}
+
+/* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
+ * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
+static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
+{
+    char err[512];
+    flag_value_t *flags = calloc((size_t)argc + 1, sizeof *flags);
+    size_t nflags = 0;
+    const char *config_path = getenv("VISIONBATCH_CONFIG");
+    int rc = -1, opt, index = -1;
+
+    if (!flags)
+        return -1;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+m:p:c:o:qh", run_options, &index)) != -1) {
+        const char *name = index >= 0 ? run_options[index].name : NULL;
+        switch (opt) {
+        case 'm':
+        case 'p':
+        case 'c':
+        case 'o':
+            name = opt == 'm' ? "model" : opt == 'p' ? "prompt" : opt == 'c' ? "concurrency"
+                                                                            : "output";
+            /* fall through */
+        case OPT_SETTING:
+            flags[nflags].name = name;
+            flags[nflags++].value = optarg;
+            break;
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_API_KEY:
+            fprintf(stderr, "visionbatch: --api-key is not accepted: a key on the command line "
+                            "is visible to every user through ps. Set OPENAI_API_KEY or use "
+                            "--api-key-file FILE.\n");
+            goto out;
+        case 'q':
+            *quiet = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            rc = 1;
+            goto out;
+        case OPT_VERSION:
+            printf("visionbatch %s\n", VB_VERSION);
+            rc = 1;
+            goto out;
+        default:
+            if (optopt)
+                fprintf(stderr, "visionbatch run: option -%c needs a value or is unknown\n",
+                        optopt);
+            else
+                fprintf(stderr, "visionbatch run: unknown option or missing value: %s\n",
+                        argv[optind - 1]);
+            fprintf(stderr, "Try 'visionbatch run --help'.\n");
+            goto out;
+        }
+        index = -1;
+    }
+    if (config_path && config_path[0] && config_load_file(c, config_path, err, sizeof err) != 0)
+        goto bad;
+    if (config_load_env(c, err, sizeof err) != 0)
+        goto bad;
+    for (size_t i = 0; i < nflags; i++) {
+        char origin[64];
+        snprintf(origin, sizeof origin, "--%s", flags[i].name);
+        if (config_set(c, flags[i].name, flags[i].value, origin, err, sizeof err) != 0)
+            goto bad;
+    }
+    if (config_finish(c, stderr, err, sizeof err) != 0)
+        goto bad;
+    rc = 0;
+    goto out;
+bad:
+    fprintf(stderr, "visionbatch: %s\n", err);
+out:
+    free(flags);
+    return rc;
+}
+
+int cli_run(int argc, char **argv)
+{
+    char err[512];
+    bool quiet = false;
+    int status = EXIT_USAGE;
+    vb_job_t *job = NULL;
+    output_t *out = NULL;
+    config_t *c = config_new();
+    if (!c) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        return EXIT_USAGE;
+    }
+    int parsed = run_parse(argc, argv, c, &quiet);
+    if (parsed != 0) {
+        status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "visionbatch run: no INPUT given (see visionbatch run --help)\n");
+        goto out;
+    }
+    if (!(job = vb_job_new(&c->o, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (vb_job_add_input(job, argv[i], err, sizeof err) != 0) {
+            fprintf(stderr, "visionbatch: input %s\n", err);
+            goto out;
+        }
+    }
+    if (!(out = output_open(c->output_path, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        goto out;
+    }
+
+    vb_summary_t summary;
+    vb_run_status_t rs = vb_job_run(job, on_result, out, &summary, err, sizeof err);
+    if (!quiet && rs != VB_RUN_CONFIG)
+        summary_print(stderr, &summary);
+    switch (rs) {
+    case VB_RUN_ALL_OK:
+        status = EXIT_ALL_OK;
+        break;
+    case VB_RUN_SOME_FAILED:
+        status = EXIT_SOME_FAILED;
+        break;
+    case VB_RUN_CONFIG:
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_USAGE;
+        break;
+    case VB_RUN_STOPPED:
+        fprintf(stderr, "visionbatch: run stopped: %s\n", err);
+        status = EXIT_STOPPED;
+        break;
+    }
+    if (output_close(out, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        if (status == EXIT_ALL_OK)
+            status = EXIT_SOME_FAILED;
+    }
+    out = NULL;
+    if (!quiet && c->output_path && strcmp(c->output_path, "-") != 0)
+        fprintf(stderr, "results: %s\n", c->output_path);
+out:
+    output_close(out, err, sizeof err);
+    vb_job_free(job);
+    config_free(c);
+    return status;
+}

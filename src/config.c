@@ -1,0 +1,321 @@
+/* config.c - one table of settings, applied from an INI file, the environment or flags. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef enum { SET_TEXT, SET_PATH, SET_LONG, SET_DOUBLE, SET_SIZE } setting_kind_t;
+
+/* Where a setting lands: a string slot of config_t, or a number field of vb_options_t. */
+typedef struct setting {
+    const char *name;
+    setting_kind_t kind;
+    size_t offset; /* into config_t for TEXT/PATH, into vb_options_t for numbers */
+    long min, max;
+    const char *help;
+} setting_t;
+
+#define TEXT(field) SET_TEXT, offsetof(config_t, field)
+#define PATH(field) SET_PATH, offsetof(config_t, field)
+#define NUM(kind, field) kind, offsetof(vb_options_t, field)
+
+/* The owned copies behind o's string fields live in config_t.owned[]. */
+enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL };
+
+static const setting_t settings[] = {
+    {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
+     "API root, e.g. https://api.openai.com/v1 (env OPENAI_BASE_URL too)"},
+    {"model", TEXT(owned[OWN_MODEL]), 0, 0, "model name (default gpt-4o-mini)"},
+    {"prompt", TEXT(owned[OWN_PROMPT]), 0, 0, "text sent with every image"},
+    {"prompt-file", PATH(prompt_file), 0, 0, "read the prompt from this file"},
+    {"detail", TEXT(owned[OWN_DETAIL]), 0, 0, "image detail: auto, low or high (default auto)"},
+    {"max-tokens", NUM(SET_LONG, max_tokens), 0, 1000000,
+     "completion token limit per request, 0 = not sent (default 300)"},
+    {"concurrency", NUM(SET_LONG, concurrency), 1, 10000, "requests in flight (default 10)"},
+    {"timeout", NUM(SET_DOUBLE, timeout_s), 0, 86400, "seconds per request (default 120)"},
+    {"max-image-bytes", NUM(SET_SIZE, max_image_bytes), 1, LONG_MAX,
+     "refuse larger image files (default 20971520)"},
+    {"prepare-threads", NUM(SET_LONG, prepare_threads), 0, 64,
+     "threads reading and encoding images, 0 = automatic"},
+    {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
+    {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
+};
+
+static const setting_t *setting_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* Re-points o's string fields at the owned copies after one changed. */
+static void config_sync(config_t *c)
+{
+    c->o.base_url = c->owned[OWN_BASE_URL];
+    c->o.model = c->owned[OWN_MODEL];
+    c->o.prompt = c->owned[OWN_PROMPT];
+    c->o.detail = c->owned[OWN_DETAIL];
+}
+
+config_t *config_new(void)
+{
+    config_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    vb_options_init(&c->o);
+    c->owned[OWN_BASE_URL] = strdup(c->o.base_url);
+    c->owned[OWN_MODEL] = strdup(c->o.model);
+    c->owned[OWN_PROMPT] = strdup(c->o.prompt);
+    c->owned[OWN_DETAIL] = strdup(c->o.detail);
+    for (int i = OWN_BASE_URL; i <= OWN_DETAIL; i++) {
+        if (!c->owned[i]) {
+            config_free(c);
+            return NULL;
+        }
+    }
+    config_sync(c);
+    return c;
+}
+
+static int parse_number(const setting_t *s, const char *value, const char *origin,
+                        vb_options_t *o, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    if (s->kind == SET_DOUBLE) {
+        double d = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(d) || d <= s->min || d > s->max) {
+            snprintf(err, errlen, "%s: %s must be a number above %ld and at most %ld, not '%s'",
+                     origin, s->name, s->min, s->max, value);
+            return -1;
+        }
+        *(double *)((char *)o + s->offset) = d;
+        return 0;
+    }
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < s->min || v > s->max) {
+        snprintf(err, errlen, "%s: %s must be a whole number from %ld to %ld, not '%s'", origin,
+                 s->name, s->min, s->max, value);
+        return -1;
+    }
+    if (s->kind == SET_SIZE)
+        *(size_t *)((char *)o + s->offset) = (size_t)v;
+    else
+        *(long *)((char *)o + s->offset) = (long)v;
+    return 0;
+}
+
+int config_set(config_t *c, const char *name, const char *value, const char *origin, char *err,
+               size_t errlen)
+{
+    const setting_t *s = setting_find(name);
+    if (!s) {
+        snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
+        return -1;
+    }
+    if (s->kind != SET_TEXT && s->kind != SET_PATH)
+        return parse_number(s, value, origin, &c->o, err, errlen);
+    if (s->kind == SET_TEXT && value[0] == '\0') {
+        snprintf(err, errlen, "%s: %s must not be empty", origin, name);
+        return -1;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char **slot = (char **)((char *)c + s->offset);
+    free(*slot);
+    *slot = copy;
+    /* A prompt and a prompt file replace each other; so do the two key sources. */
+    if (strcmp(name, "prompt") == 0) {
+        free(c->prompt_file);
+        c->prompt_file = NULL;
+    } else if (strcmp(name, "api-key-file") == 0 && c->api_key) {
+        explicit_bzero(c->api_key, strlen(c->api_key));
+        free(c->api_key);
+        c->api_key = NULL;
+    }
+    config_sync(c);
+    return 0;
+}
+
+typedef struct ini_ctx {
+    config_t *c;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int failed;
+} ini_ctx_t;
+
+static int ini_on_value(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx_t *x = user;
+    if (x->failed)
+        return 0;
+    if (section[0] && strcmp(section, "visionbatch") != 0) {
+        snprintf(x->err, x->errlen, "%s: unknown section [%s] (use [visionbatch] or none)",
+                 x->path, section);
+        x->failed = 1;
+        return 0;
+    }
+    char origin[300];
+    snprintf(origin, sizeof origin, "%.280s", x->path);
+    if (config_set(x->c, name, value, origin, x->err, x->errlen) != 0) {
+        x->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ini_ctx_t x = {c, path, err, errlen, 0};
+    int line = ini_parse_file(f, ini_on_value, &x);
+    fclose(f);
+    if (x.failed)
+        return -1;
+    if (line != 0) {
+        snprintf(err, errlen, "config file %s:%d: not a 'name = value' line", path, line);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load_env(config_t *c, char *err, size_t errlen)
+{
+    const char *v = getenv("OPENAI_BASE_URL");
+    if (v && *v && config_set(c, "base-url", v, "OPENAI_BASE_URL", err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        char var[64] = "VISIONBATCH_";
+        size_t n = strlen(var);
+        for (const char *p = settings[i].name; *p && n + 1 < sizeof var; p++)
+            var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        v = getenv(var);
+        if (v && *v && config_set(c, settings[i].name, v, var, err, errlen) != 0)
+            return -1;
+    }
+    v = getenv("VISIONBATCH_API_KEY");
+    if (!v || !*v)
+        v = getenv("OPENAI_API_KEY");
+    if (v && *v) {
+        free(c->api_key_file);
+        c->api_key_file = NULL;
+        free(c->api_key);
+        if (!(c->api_key = strdup(v))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads a small text file whole (at most max bytes). Returns a malloc'd string, or
+ * NULL with a reason in err. */
+static char *read_small_file(const char *path, size_t max, const char *what, char *err,
+                             size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > max) {
+        snprintf(err, errlen, "%s %s: %s", what, path,
+                 !buf ? "out of memory" : bad ? "read error" : "file too large");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
+{
+    if (c->prompt_file) {
+        char *p = read_small_file(c->prompt_file, 256 * 1024, "prompt file", err, errlen);
+        if (!p)
+            return -1;
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+            p[--n] = '\0';
+        if (n == 0) {
+            snprintf(err, errlen, "prompt file %s is empty", c->prompt_file);
+            free(p);
+            return -1;
+        }
+        free(c->owned[OWN_PROMPT]);
+        c->owned[OWN_PROMPT] = p;
+    }
+    if (c->api_key_file) {
+        struct stat st;
+        if (stat(c->api_key_file, &st) == 0 && (st.st_mode & 077) && warn)
+            fprintf(warn, "visionbatch: warning: API key file %s is readable by other users "
+                          "(chmod 600 it)\n", c->api_key_file);
+        char *k = read_small_file(c->api_key_file, 4096, "API key file", err, errlen);
+        if (!k)
+            return -1;
+        /* the key is the first line, without surrounding blanks */
+        char *s = k;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t n = strcspn(s, "\r\n");
+        while (n > 0 && isspace((unsigned char)s[n - 1]))
+            n--;
+        if (c->api_key) {
+            explicit_bzero(c->api_key, strlen(c->api_key));
+            free(c->api_key);
+        }
+        c->api_key = n ? strndup(s, n) : NULL;
+        explicit_bzero(k, strlen(k));
+        free(k);
+        if (!c->api_key) {
+            snprintf(err, errlen, "API key file %s holds no key", c->api_key_file);
+            return -1;
+        }
+    }
+    config_sync(c);
+    c->o.api_key = c->api_key;
+    return 0;
+}
+
+void config_print_settings(FILE *out)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        fprintf(out, "  %-16s %s\n", settings[i].name, settings[i].help);
+}
+
+void config_free(config_t *c)
+{
+    if (!c)
+        return;
+    if (c->api_key) {
+        explicit_bzero(c->api_key, strlen(c->api_key));
+        free(c->api_key);
+    }
+    for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
+        free(c->owned[i]);
+    free(c->output_path);
+    free(c->prompt_file);
+    free(c->api_key_file);
+    free(c);
+}

@@ -1,0 +1,523 @@
+/* input.c - files, directory walks and manifests, streamed one item at a time. */
+#include "input.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef enum { SOURCE_FILE, SOURCE_DIR, SOURCE_TXT, SOURCE_JSONL } source_kind_t;
+
+/* One directory level of a walk: its sorted entry names and the next one to visit. */
+typedef struct dir_frame {
+    char *path;
+    char **names;
+    size_t count;
+    size_t next;
+} dir_frame_t;
+
+struct input {
+    char **paths;
+    source_kind_t *kinds;
+    size_t count;
+    size_t cap;
+    size_t current; /* index of the source being read */
+    bool opened;    /* the current source's state below is set up */
+
+    dir_frame_t *frames; /* directory walk stack */
+    size_t depth;
+    size_t frames_cap;
+
+    FILE *manifest;
+    char *manifest_dir;
+    long line_no;
+    char *line;
+    size_t line_cap;
+};
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static bool has_suffix_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+input_t *input_new(void)
+{
+    return calloc(1, sizeof(input_t));
+}
+
+int input_add(input_t *in, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    source_kind_t kind;
+    if (S_ISDIR(st.st_mode))
+        kind = SOURCE_DIR;
+    else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file or directory", path);
+        return -1;
+    } else if (has_suffix_ci(path, ".txt"))
+        kind = SOURCE_TXT;
+    else if (has_suffix_ci(path, ".jsonl"))
+        kind = SOURCE_JSONL;
+    else
+        kind = SOURCE_FILE;
+    if (kind != SOURCE_FILE && access(path, R_OK) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (in->count == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 8;
+        char **p = realloc(in->paths, cap * sizeof *p);
+        if (!p)
+            goto oom;
+        in->paths = p;
+        source_kind_t *k = realloc(in->kinds, cap * sizeof *k);
+        if (!k)
+            goto oom;
+        in->kinds = k;
+        in->cap = cap;
+    }
+    if (!(in->paths[in->count] = strdup(path)))
+        goto oom;
+    in->kinds[in->count++] = kind;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void input_item_clear(input_item_t *item)
+{
+    if (!item)
+        return;
+    free(item->id);
+    free(item->source);
+    free(item->path);
+    free(item->prompt);
+    free(item->meta_json);
+    free(item->error_kind);
+    free(item->error_message);
+    memset(item, 0, sizeof *item);
+}
+
+/* Fills item as a broken item with an error; returns 1 (an item was produced). */
+static int item_error(input_item_t *item, const char *id, const char *kind, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+static int item_error(input_item_t *item, const char *id, const char *kind, const char *fmt,
+                      ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!item->id)
+        item->id = xstrdup(id);
+    if (!item->source)
+        item->source = xstrdup(id);
+    item->error_kind = xstrdup(kind);
+    item->error_message = xstrdup(msg);
+    return 1;
+}
+
+/* ---- directory walks ---------------------------------------------------------------- */
+
+static const char *const image_suffixes[] = {".jpg", ".jpeg", ".jpe", ".png",  ".webp", ".gif",
+                                             ".bmp", ".tif",  ".tiff", ".heic", ".heif", ".avif"};
+
+/* True when a file found in a directory is meant as an image: by its name, or, for a
+ * name without an image suffix, by the signature in its first bytes. */
+static bool looks_like_image(const char *path, const char *name)
+{
+    for (size_t i = 0; i < sizeof image_suffixes / sizeof image_suffixes[0]; i++)
+        if (has_suffix_ci(name, image_suffixes[i]))
+            return true;
+    unsigned char b[16];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    if (n < 12)
+        return false;
+    return (b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) ||     /* JPEG */
+           memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 ||             /* PNG */
+           memcmp(b, "GIF8", 4) == 0 ||                          /* GIF */
+           (memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void frame_free(dir_frame_t *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        free(f->names[i]);
+    free(f->names);
+    free(f->path);
+    memset(f, 0, sizeof *f);
+}
+
+/* Pushes a frame listing dir's entries in byte order. The listing of one directory is
+ * the only thing a walk holds in memory, besides one frame per level. */
+static int walk_push(input_t *in, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    if (in->depth == in->frames_cap) {
+        size_t cap = in->frames_cap ? in->frames_cap * 2 : 8;
+        dir_frame_t *f = realloc(in->frames, cap * sizeof *f);
+        if (!f) {
+            closedir(d);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        in->frames = f;
+        in->frames_cap = cap;
+    }
+    dir_frame_t *f = &in->frames[in->depth];
+    memset(f, 0, sizeof *f);
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (f->count == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **names = realloc(f->names, cap * sizeof *names);
+            if (!names)
+                goto oom;
+            f->names = names;
+        }
+        if (!(f->names[f->count] = strdup(e->d_name)))
+            goto oom;
+        f->count++;
+    }
+    closedir(d);
+    if (f->count)
+        qsort(f->names, f->count, sizeof *f->names, cmp_names);
+    if (!(f->path = strdup(dir))) {
+        frame_free(f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    in->depth++;
+    return 0;
+oom:
+    closedir(d);
+    frame_free(f);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) {
+        bool slash = dir[0] && dir[strlen(dir) - 1] == '/';
+        snprintf(p, n, "%s%s%s", dir, slash ? "" : "/", name);
+    }
+    return p;
+}
+
+/* Next image file of the walk; 1 with an item, 0 when the walk is over. Symbolic links
+ * to directories are not followed, so a link loop cannot trap the walk. */
+static int walk_next(input_t *in, input_item_t *item)
+{
+    char err[256];
+    while (in->depth > 0) {
+        dir_frame_t *f = &in->frames[in->depth - 1];
+        if (f->next == f->count) {
+            frame_free(f);
+            in->depth--;
+            continue;
+        }
+        char *path = path_join(f->path, f->names[f->next++]);
+        if (!path)
+            return item_error(item, f->path, "internal", "out of memory");
+        struct stat lst, st;
+        if (lstat(path, &lst) != 0) {
+            free(path);
+            continue; /* vanished since the listing */
+        }
+        if (S_ISDIR(lst.st_mode)) {
+            if (walk_push(in, path, err, sizeof err) != 0)
+                item_error(item, path, "unreadable", "cannot list directory %s: %s", path, err);
+            free(path);
+            if (item->error_kind)
+                return 1;
+            continue;
+        }
+        /* A link to a directory is not followed; a dangling link with an image name is
+         * kept so that reading it reports the problem. */
+        const char *name = f->names[f->next - 1];
+        bool linked_dir = S_ISLNK(lst.st_mode) && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (linked_dir || !looks_like_image(path, name)) {
+            free(path);
+            continue;
+        }
+        item->source = path;
+        item->id = xstrdup(path);
+        item->path = xstrdup(path);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- manifests -------------------------------------------------------------------- */
+
+/* Reads one line (without its newline) into in->line, keeping at most INPUT_MAX_LINE
+ * bytes. Returns 1 for a line, 0 at end of file, -1 for a line that was too long (it is
+ * consumed and dropped). */
+static int manifest_read_line(input_t *in)
+{
+    size_t len = 0;
+    bool too_long = false;
+    int c;
+    if (!in->line) {
+        in->line_cap = 4096;
+        if (!(in->line = malloc(in->line_cap)))
+            return 0;
+    }
+    while ((c = getc(in->manifest)) != EOF && c != '\n') {
+        if (too_long)
+            continue;
+        if (len + 1 >= in->line_cap) {
+            if (in->line_cap >= INPUT_MAX_LINE) {
+                too_long = true;
+                continue;
+            }
+            size_t cap = in->line_cap * 2;
+            char *p = realloc(in->line, cap);
+            if (!p) {
+                too_long = true;
+                continue;
+            }
+            in->line = p;
+            in->line_cap = cap;
+        }
+        in->line[len++] = (char)c;
+    }
+    if (c == EOF && len == 0 && !too_long)
+        return 0;
+    in->line_no++;
+    if (len > 0 && in->line[len - 1] == '\r')
+        len--;
+    in->line[len] = '\0';
+    return too_long ? -1 : 1;
+}
+
+static bool is_url_scheme(const char *s)
+{
+    const char *colon = strstr(s, "://");
+    if (!colon || colon == s)
+        return false;
+    for (const char *p = s; p < colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '+' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* Fills the source fields of item from a manifest entry: an http(s) URL as is, another
+ * URL scheme as an error, a path resolved against the manifest's directory. */
+static int item_set_source(input_t *in, input_item_t *item, const char *where, const char *src)
+{
+    item->source = xstrdup(src);
+    if (is_url_scheme(src)) {
+        if (strncasecmp(src, "http://", 7) != 0 && strncasecmp(src, "https://", 8) != 0)
+            return item_error(item, item->id ? item->id : src, "unsupported_url",
+                              "%s: only http and https URLs are supported", where);
+        item->is_url = 1;
+    } else if (src[0] == '/' || !in->manifest_dir) {
+        item->path = xstrdup(src);
+    } else {
+        item->path = path_join(in->manifest_dir, src);
+    }
+    if (!item->id)
+        item->id = xstrdup(src);
+    return 1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Turns a .jsonl line into an item: "image" is the source, "id" and "prompt" are taken
+ * as such, every other field is kept as meta. */
+static int jsonl_item(input_t *in, input_item_t *item, const char *where, const char *line)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj)
+        return item_error(item, where, "bad_manifest_line", "%s: invalid JSON: %s", where,
+                          jerr.text);
+    json_t *image = json_object_get(obj, "image");
+    json_t *id = json_object_get(obj, "id");
+    json_t *prompt = json_object_get(obj, "prompt");
+    int rc;
+    if (!json_is_object(obj)) {
+        rc = item_error(item, where, "bad_manifest_line", "%s: expected a JSON object", where);
+    } else if (!json_is_string(image) || json_string_length(image) == 0) {
+        rc = item_error(item, where, "bad_manifest_line",
+                        "%s: \"image\" must be a non-empty string", where);
+    } else if (id && !json_is_string(id) && !json_is_integer(id)) {
+        rc = item_error(item, where, "bad_manifest_line",
+                        "%s: \"id\" must be a string or an integer", where);
+    } else if (prompt && !json_is_string(prompt)) {
+        rc = item_error(item, where, "bad_manifest_line", "%s: \"prompt\" must be a string",
+                        where);
+    } else {
+        if (json_is_string(id)) {
+            item->id = xstrdup(json_string_value(id));
+        } else if (json_is_integer(id)) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+            item->id = xstrdup(buf);
+        }
+        if (prompt)
+            item->prompt = xstrdup(json_string_value(prompt));
+        rc = item_set_source(in, item, where, json_string_value(image));
+        json_object_del(obj, "image");
+        json_object_del(obj, "id");
+        json_object_del(obj, "prompt");
+        if (json_object_size(obj) > 0)
+            item->meta_json = json_dumps(obj, JSON_COMPACT);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+/* Next entry of the open manifest; 1 with an item, 0 at its end. */
+static int manifest_next(input_t *in, input_item_t *item, source_kind_t kind, const char *name)
+{
+    for (;;) {
+        int got = manifest_read_line(in);
+        if (got == 0)
+            return 0;
+        char where[300];
+        snprintf(where, sizeof where, "%.256s:%ld", name, in->line_no);
+        if (got < 0)
+            return item_error(item, where, "bad_manifest_line", "%s: line longer than %d bytes",
+                              where, INPUT_MAX_LINE);
+        char *line = trim(in->line);
+        if (line[0] == '\0' || (kind == SOURCE_TXT && line[0] == '#'))
+            continue;
+        if (kind == SOURCE_TXT)
+            return item_set_source(in, item, where, line);
+        return jsonl_item(in, item, where, line);
+    }
+}
+
+/* ---- iteration over sources --------------------------------------------------------- */
+
+static void source_close(input_t *in)
+{
+    while (in->depth > 0)
+        frame_free(&in->frames[--in->depth]);
+    if (in->manifest)
+        fclose(in->manifest);
+    in->manifest = NULL;
+    free(in->manifest_dir);
+    in->manifest_dir = NULL;
+    in->line_no = 0;
+    in->opened = false;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+int input_next(input_t *in, input_item_t *item)
+{
+    char err[256];
+    memset(item, 0, sizeof *item);
+    while (in->current < in->count) {
+        const char *path = in->paths[in->current];
+        source_kind_t kind = in->kinds[in->current];
+        if (!in->opened) {
+            in->opened = true;
+            if (kind == SOURCE_FILE) {
+                in->current++;
+                in->opened = false;
+                item->id = xstrdup(path);
+                item->source = xstrdup(path);
+                item->path = xstrdup(path);
+                return 1;
+            }
+            if (kind == SOURCE_DIR) {
+                if (walk_push(in, path, err, sizeof err) != 0) {
+                    in->current++;
+                    source_close(in);
+                    return item_error(item, path, "unreadable", "cannot list directory %s: %s",
+                                      path, err);
+                }
+            } else {
+                in->manifest = fopen(path, "r");
+                in->manifest_dir = dir_of(path);
+                if (!in->manifest) {
+                    in->current++;
+                    int e = errno;
+                    source_close(in);
+                    return item_error(item, path, "unreadable", "cannot open manifest %s: %s",
+                                      path, strerror(e));
+                }
+            }
+        }
+        int got = kind == SOURCE_DIR ? walk_next(in, item) : manifest_next(in, item, kind, path);
+        if (got)
+            return 1;
+        source_close(in);
+        in->current++;
+    }
+    return 0;
+}
+
+void input_free(input_t *in)
+{
+    if (!in)
+        return;
+    source_close(in);
+    for (size_t i = 0; i < in->count; i++)
+        free(in->paths[i]);
+    free(in->paths);
+    free(in->kinds);
+    free(in->frames);
+    free(in->line);
+    free(in);
+}

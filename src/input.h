@@ -1,0 +1,51 @@
+/* input.h - streams the items of a job from its inputs.
+ *
+ * An input is an image file, a directory (walked recursively, names in byte order, dot
+ * files skipped), a .txt manifest (one path or http(s) URL a line; blank lines and lines
+ * starting with # skipped) or a .jsonl manifest (one object a line: "image" required,
+ * "id" and "prompt" optional, every other field kept as meta). Relative paths in a
+ * manifest are relative to the manifest's own directory.
+ *
+ * Items come out one at a time; nothing is read ahead, so a manifest of millions of lines
+ * needs no more memory than one line. A broken line becomes an item that carries its
+ * error, so it is reported like any other failed item. */
+#ifndef VB_INPUT_H
+#define VB_INPUT_H
+
+#include <stddef.h>
+
+/* Longest manifest line accepted; longer lines become error items. */
+#define INPUT_MAX_LINE (1024 * 1024)
+
+typedef struct input_item {
+    char *id;            /* manifest id, else the source as given */
+    char *source;        /* path or URL as written by the user */
+    char *path;          /* path to read (resolved against the manifest); NULL for a URL */
+    char *prompt;        /* the item's own prompt, or NULL */
+    char *meta_json;     /* other manifest fields as a compact JSON object, or NULL */
+    int is_url;          /* source is an http(s) URL sent as is */
+    char *error_kind;    /* set when the item is broken before any reading */
+    char *error_message; /* ... with a one-line reason naming the line */
+} input_item_t;
+
+typedef struct input input_t;
+
+/* Creates an empty input list. Returns NULL when out of memory. */
+input_t *input_new(void);
+
+/* Adds a path. Checks now that it exists and is a file or directory, so a typo is a
+ * usage error before anything is sent. Returns 0, or -1 with a reason in err. */
+int input_add(input_t *in, const char *path, char *err, size_t errlen);
+
+/* Moves to the next item: fills *item (the caller owns its strings and frees them with
+ * input_item_clear). Returns 1 for an item, 0 at the end. Not thread-safe: callers
+ * serialise access. */
+int input_next(input_t *in, input_item_t *item);
+
+/* Frees the strings of an item and zeroes it. NULL is a no-op. */
+void input_item_clear(input_item_t *item);
+
+/* Frees the list and any open file or directory state. NULL is a no-op. */
+void input_free(input_t *in);
+
+#endif

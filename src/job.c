@@ -1,0 +1,147 @@
+/* job.c - the public job object: validated options, inputs, and the run. */
+#include <visionbatch.h>
+
+#include "engine.h"
+#include "image.h"
+#include "input.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CONCURRENCY 10000
+
+struct vb_job {
+    vb_options_t o; /* string fields point into the owned copies below */
+    char *base_url, *api_key, *model, *prompt, *detail;
+    input_t *input;
+};
+
+int vb_global_init(const char *argv0, char *err, size_t errlen)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        return -1;
+    }
+    return image_global_init(argv0, err, errlen);
+}
+
+void vb_global_cleanup(void)
+{
+    image_global_cleanup();
+    curl_global_cleanup();
+}
+
+void vb_options_init(vb_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->base_url = "https://api.openai.com/v1";
+    o->model = "gpt-4o-mini";
+    o->prompt = "Describe this product image for an online catalog.";
+    o->detail = "auto";
+    o->max_tokens = 300;
+    o->concurrency = 10;
+    o->timeout_s = 120;
+    o->max_image_bytes = 20u * 1024 * 1024;
+}
+
+void vb_job_free(vb_job_t *job)
+{
+    if (!job)
+        return;
+    if (job->api_key)
+        explicit_bzero(job->api_key, strlen(job->api_key));
+    free(job->base_url);
+    free(job->api_key);
+    free(job->model);
+    free(job->prompt);
+    free(job->detail);
+    input_free(job->input);
+    free(job);
+}
+
+/* Checks an options struct; writes the first problem into err. */
+static int options_check(const vb_options_t *o, char *err, size_t errlen)
+{
+    if (!o->base_url || (strncasecmp(o->base_url, "http://", 7) != 0 &&
+                         strncasecmp(o->base_url, "https://", 8) != 0)) {
+        snprintf(err, errlen, "base URL must start with http:// or https://");
+        return -1;
+    }
+    if (!o->model || !o->model[0]) {
+        snprintf(err, errlen, "a model is required");
+        return -1;
+    }
+    if (!o->prompt || !o->prompt[0]) {
+        snprintf(err, errlen, "a prompt is required");
+        return -1;
+    }
+    if (!o->detail || (strcmp(o->detail, "auto") && strcmp(o->detail, "low") &&
+                       strcmp(o->detail, "high"))) {
+        snprintf(err, errlen, "detail must be auto, low or high");
+        return -1;
+    }
+    if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY) {
+        snprintf(err, errlen, "concurrency must be between 1 and %d", MAX_CONCURRENCY);
+        return -1;
+    }
+    if (!(o->timeout_s > 0)) {
+        snprintf(err, errlen, "timeout must be more than 0 seconds");
+        return -1;
+    }
+    if (o->max_tokens < 0) {
+        snprintf(err, errlen, "max tokens must be 0 (not sent) or more");
+        return -1;
+    }
+    if (o->max_image_bytes == 0) {
+        snprintf(err, errlen, "the image size limit must be more than 0");
+        return -1;
+    }
+    if (o->prepare_threads < 0 || o->prepare_threads > 64) {
+        snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
+        return -1;
+    }
+    return 0;
+}
+
+vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
+{
+    if (options_check(o, err, errlen) != 0)
+        return NULL;
+    vb_job_t *job = calloc(1, sizeof *job);
+    if (!job)
+        goto oom;
+    job->o = *o;
+    job->base_url = strdup(o->base_url);
+    job->model = strdup(o->model);
+    job->prompt = strdup(o->prompt);
+    job->detail = strdup(o->detail);
+    job->api_key = o->api_key ? strdup(o->api_key) : NULL;
+    job->input = input_new();
+    if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->input ||
+        (o->api_key && !job->api_key))
+        goto oom;
+    job->o.base_url = job->base_url;
+    job->o.model = job->model;
+    job->o.prompt = job->prompt;
+    job->o.detail = job->detail;
+    job->o.api_key = job->api_key;
+    return job;
+oom:
+    vb_job_free(job);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen)
+{
+    return input_add(job->input, path, err, errlen);
+}
+
+vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata, vb_summary_t *summary,
+                           char *err, size_t errlen)
+{
+    return engine_run(&job->o, job->input, fn, userdata, summary, err, errlen);
+}

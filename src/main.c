@@ -1,0 +1,54 @@
+/* main.c - visionbatch: subcommand dispatch and process-wide set-up. */
+#include "cli.h"
+
+#include <visionbatch.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch COMMAND [options] ...\n"
+            "\n"
+            "Sends many images through an OpenAI-compatible vision API, as fast as the\n"
+            "provider's limits allow, one JSON result line per image.\n"
+            "\n"
+            "Commands:\n"
+            "  run       send images and write results (visionbatch run --help)\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help     this text\n"
+            "  --version      print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_ALL_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("visionbatch %s\n", VB_VERSION);
+        return EXIT_ALL_OK;
+    }
+    if (vb_global_init(argv[0], err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        return EXIT_STOPPED;
+    }
+    int status;
+    if (strcmp(argv[1], "run") == 0) {
+        status = cli_run(argc - 1, argv + 1);
+    } else {
+        fprintf(stderr, "visionbatch: unknown command '%s' (see visionbatch --help)\n", argv[1]);
+        status = EXIT_USAGE;
+    }
+    vb_global_cleanup();
+    return status;
+}

@@ -1,0 +1,158 @@
+/* output.c - JSONL result lines through jansson. */
+#include "output.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct output {
+    FILE *f;
+    char *path;
+    int failed;
+};
+
+output_t *output_open(const char *path, char *err, size_t errlen)
+{
+    output_t *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return o;
+    }
+    o->path = strdup(path);
+    o->f = fopen(path, "w");
+    if (!o->f || !o->path) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (o->f)
+            fclose(o->f);
+        free(o->path);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the byte there starts none. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become U+FFFD. NULL s gives JSON null. */
+static json_t *json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t len = strlen(s);
+    json_t *j = json_stringn(s, len);
+    if (j)
+        return j;
+    char *fixed = malloc(len * 3 + 1);
+    if (!fixed)
+        return json_null();
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(fixed + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    j = json_stringn(fixed, o);
+    free(fixed);
+    return j ? j : json_null();
+}
+
+static json_t *json_count(long v)
+{
+    return v >= 0 ? json_integer(v) : json_null();
+}
+
+int output_write(output_t *out, const vb_result_t *r)
+{
+    json_t *line = json_object();
+    json_object_set_new(line, "id", json_text(r->id));
+    json_object_set_new(line, "image", json_text(r->image));
+    json_object_set_new(line, "status",
+                        json_string(r->status == VB_STATUS_OK ? "ok" : "error"));
+    json_object_set_new(line, "response", json_text(r->response));
+    json_object_set_new(line, "model", json_text(r->model));
+    if (r->prompt_tokens >= 0 || r->completion_tokens >= 0 || r->total_tokens >= 0)
+        json_object_set_new(line, "usage",
+                            json_pack("{s:o, s:o, s:o}", "prompt_tokens",
+                                      json_count(r->prompt_tokens), "completion_tokens",
+                                      json_count(r->completion_tokens), "total_tokens",
+                                      json_count(r->total_tokens)));
+    else
+        json_object_set_new(line, "usage", json_null());
+    json_object_set_new(line, "latency_ms", json_real((double)(long)(r->latency_ms * 10) / 10));
+    json_object_set_new(line, "attempts", json_integer(r->attempts));
+    if (r->status == VB_STATUS_OK)
+        json_object_set_new(line, "error", json_null());
+    else
+        json_object_set_new(line, "error",
+                            json_pack("{s:o, s:o, s:o}", "kind", json_text(r->error_kind),
+                                      "http_status",
+                                      r->http_status ? json_integer(r->http_status) : json_null(),
+                                      "message", json_text(r->error_message)));
+    json_object_set_new(line, "content_hash", json_text(r->content_hash));
+    json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
+    json_object_set_new(line, "meta", meta ? meta : json_null());
+
+    int rc = json_dumpf(line, out->f, JSON_COMPACT | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out->f) != EOF &&
+                     fflush(out->f) == 0
+                 ? 0
+                 : -1;
+    json_decref(line);
+    if (rc)
+        out->failed = 1;
+    return rc;
+}
+
+int output_close(output_t *out, char *err, size_t errlen)
+{
+    if (!out)
+        return 0;
+    int failed = out->failed || fflush(out->f) != 0;
+    if (out->f != stdout && fclose(out->f) != 0)
+        failed = 1;
+    if (failed)
+        snprintf(err, errlen, "writing results to %s failed: %s",
+                 out->path ? out->path : "standard output", strerror(errno));
+    free(out->path);
+    free(out);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,28 @@
+/* output.h - the JSONL results file: one object per image per line, flushed as each
+ * result arrives, so a crash loses no finished line.
+ *
+ * A line: {"id","image","status":"ok"|"error","response","model","usage":{prompt_tokens,
+ * completion_tokens,total_tokens}|null,"latency_ms","attempts","error":null|{kind,
+ * http_status,message},"content_hash","meta"}. Text that is not valid UTF-8 (a file name
+ * in another encoding) has its bad bytes replaced by U+FFFD so every line is valid JSON. */
+#ifndef VB_OUTPUT_H
+#define VB_OUTPUT_H
+
+#include <visionbatch.h>
+
+#include <stddef.h>
+
+typedef struct output output_t;
+
+/* Opens (truncating) path for results; NULL or "-" means standard output. Returns NULL
+ * with a reason in err. */
+output_t *output_open(const char *path, char *err, size_t errlen);
+
+/* Writes one result line and flushes it. Returns 0, or -1 on a write error. */
+int output_write(output_t *out, const vb_result_t *r);
+
+/* Flushes and closes (standard output is flushed, not closed). Returns 0, or -1 with a
+ * reason in err when anything written was lost. NULL is a no-op returning 0. */
+int output_close(output_t *out, char *err, size_t errlen);
+
+#endif

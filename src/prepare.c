@@ -1,0 +1,232 @@
+/* prepare.c - the preparing threads: read, validate, hash and encode each image. */
+#include "prepare.h"
+
+#include "request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct prepare {
+    input_t *input;
+    pthread_mutex_t input_lock;
+    queue_t *ready;
+    const prepare_settings_t *settings;
+    pthread_t *threads;
+    int nthreads;
+};
+
+void request_free(request_t *r)
+{
+    if (!r)
+        return;
+    input_item_clear(&r->item);
+    free(r->body);
+    free(r);
+}
+
+static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    r->error_kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
+    va_end(ap);
+}
+
+/* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
+ * size, or -1 with the request failed and a reason set. Opening with O_NONBLOCK keeps a
+ * FIFO from blocking the thread; it is then refused as not a regular file. */
+static long read_image_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+                            size_t *cap)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        struct stat lst;
+        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            request_fail(r, "unreadable", "dangling symbolic link");
+        else
+            request_fail(r, "unreadable", "cannot open: %s", strerror(e));
+        return -1;
+    }
+    struct stat st;
+    long result = -1;
+    if (fstat(fd, &st) != 0) {
+        request_fail(r, "unreadable", "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        request_fail(r, "unreadable", "not a regular file");
+        goto out;
+    }
+    if ((size_t)st.st_size > max) {
+        request_fail(r, "too_large", "file is %lld bytes, over the limit of %zu bytes",
+                     (long long)st.st_size, max);
+        goto out;
+    }
+    size_t want = (size_t)st.st_size;
+    if (want + 1 > *cap) {
+        unsigned char *p = realloc(*buf, want + 1);
+        if (!p) {
+            request_fail(r, "internal", "out of memory reading %zu bytes", want);
+            goto out;
+        }
+        *buf = p;
+        *cap = want + 1;
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = read(fd, *buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            request_fail(r, "unreadable", "read error: %s", strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break; /* shrank while reading: use what is there */
+        got += (size_t)n;
+    }
+    result = (long)got;
+out:
+    close(fd);
+    return result;
+}
+
+request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
+                       size_t *scratch_cap)
+{
+    request_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        input_item_clear(item);
+        return NULL;
+    }
+    r->item = *item;
+    memset(item, 0, sizeof *item);
+
+    if (r->item.error_kind) {
+        request_fail(r, r->item.error_kind, "%s", r->item.error_message);
+        return r;
+    }
+    openai_template_t own = {0};
+    const openai_template_t *t = s->template;
+    if (r->item.prompt) {
+        char err[256];
+        if (openai_template_build(&own, s->model, r->item.prompt, s->detail, s->max_tokens, err,
+                                  sizeof err) != 0) {
+            request_fail(r, "invalid_request", "%s", err);
+            return r;
+        }
+        t = &own;
+    }
+    if (r->item.is_url) {
+        r->body = openai_body_url(t, r->item.source, &r->body_len);
+        if (!r->body)
+            request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
+        openai_template_clear(&own);
+        return r;
+    }
+
+    long len = read_image_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    if (len >= 0) {
+        char why[256];
+        image_status_t st = image_probe(*scratch, (size_t)len, &r->image, why, sizeof why);
+        r->image_bytes = (size_t)len;
+        if (st != IMAGE_OK) {
+            request_fail(r, image_status_kind(st), "%s", why);
+        } else {
+            memcpy(r->content_hash, "sha256:", 7);
+            hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
+            r->body = openai_body_data_url(t, image_mime(r->image.format), *scratch, (size_t)len,
+                                           &r->body_len);
+            if (!r->body)
+                request_fail(r, "internal", "out of memory encoding %ld bytes", len);
+        }
+    }
+    openai_template_clear(&own);
+    return r;
+}
+
+static void *prepare_thread(void *arg)
+{
+    prepare_t *p = arg;
+    unsigned char *scratch = NULL;
+    size_t scratch_cap = 0;
+    for (;;) {
+        input_item_t item;
+        pthread_mutex_lock(&p->input_lock);
+        int got = input_next(p->input, &item);
+        pthread_mutex_unlock(&p->input_lock);
+        if (!got)
+            break;
+        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap);
+        if (!r)
+            continue; /* out of memory: the item cannot even be reported */
+        if (queue_push(p->ready, r) != 0) {
+            request_free(r);
+            break;
+        }
+        /* Large images leave a large scratch buffer behind: give it back. */
+        if (scratch_cap > 4 * 1024 * 1024) {
+            free(scratch);
+            scratch = NULL;
+            scratch_cap = 0;
+        }
+    }
+    free(scratch);
+    queue_producer_done(p->ready);
+    return NULL;
+}
+
+prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *s, int threads,
+                         char *err, size_t errlen)
+{
+    prepare_t *p = calloc(1, sizeof *p);
+    if (!p || threads < 1 || !(p->threads = calloc((size_t)threads, sizeof *p->threads))) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->input = in;
+    p->ready = ready;
+    p->settings = s;
+    pthread_mutex_init(&p->input_lock, NULL);
+    queue_set_producers(ready, threads);
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&p->threads[i], NULL, prepare_thread, p) != 0) {
+            /* the threads not started count as done */
+            for (int j = i; j < threads; j++)
+                queue_producer_done(ready);
+            break;
+        }
+        p->nthreads++;
+    }
+    if (p->nthreads == 0) {
+        snprintf(err, errlen, "cannot start preparing threads");
+        pthread_mutex_destroy(&p->input_lock);
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void prepare_join(prepare_t *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->input_lock);
+    free(p->threads);
+    free(p);
+}

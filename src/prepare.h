@@ -1,0 +1,44 @@
+/* prepare.h - the threads that turn input items into ready-to-send requests.
+ *
+ * Each thread takes the next item from the input (under a lock), reads the file, checks
+ * it is an image a provider takes (from its bytes), hashes it and writes the request
+ * body with the image base64-encoded in place. The finished request, or the item with
+ * its error, goes into the ready queue; the queue's capacity bounds the memory. */
+#ifndef VB_PREPARE_H
+#define VB_PREPARE_H
+
+#include "input.h"
+#include "openai.h"
+#include "queue.h"
+#include "request.h"
+
+#include <stddef.h>
+
+typedef struct prepare_settings {
+    const char *model;
+    const char *prompt;
+    const char *detail;
+    long max_tokens;
+    size_t max_image_bytes;
+    const openai_template_t *template; /* for items without their own prompt */
+} prepare_settings_t;
+
+typedef struct prepare prepare_t;
+
+/* Starts threads (>= 1) reading from in and pushing request_t pointers into ready.
+ * in, ready and s must outlive prepare_join. Returns NULL with a reason in err. */
+prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *s, int threads,
+                         char *err, size_t errlen);
+
+/* Waits for every thread to finish (they end when the input ends or the queue is
+ * cancelled) and frees the pool. NULL is a no-op. */
+void prepare_join(prepare_t *p);
+
+/* Builds the request for one item in the calling thread: the unit of work of a thread,
+ * exposed for tests. Always returns a request (NULL only when out of memory); on failure
+ * its error_kind is set and body is NULL. Takes ownership of *item's strings. scratch is a
+ * reusable read buffer of the calling thread (may point to NULL/0 at first). */
+request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
+                       size_t *scratch_cap);
+
+#endif

@@ -1,0 +1,12 @@
+/* redact.h - keeps a secret (the API key) out of text that will be shown or stored. */
+#ifndef VB_REDACT_H
+#define VB_REDACT_H
+
+#include <stddef.h>
+
+/* Replaces every occurrence of secret in the NUL-terminated text (of capacity cap bytes)
+ * with "[redacted]", truncating if needed. secret NULL or shorter than 4 characters is
+ * ignored (too short to be a key, and would garble ordinary words). */
+void redact_secret(char *text, size_t cap, const char *secret);
+
+#endif

@@ -1,0 +1,27 @@
+/* request.h - one item on its way through the engine: what was read from the input,
+ * the prepared request body, or the reason it could not be prepared. */
+#ifndef VB_REQUEST_H
+#define VB_REQUEST_H
+
+#include "hash.h"
+#include "image.h"
+#include "input.h"
+
+#include <stddef.h>
+
+typedef struct request {
+    input_item_t item;                       /* id, source, meta (owned) */
+    char content_hash[8 + HASH_HEX_LEN + 1]; /* "sha256:<hex>", or "" for URLs */
+    image_info_t image;                      /* format and size, for local files */
+    size_t image_bytes;                      /* bytes read from the file */
+    char *body;                              /* JSON request body (owned); NULL on error */
+    size_t body_len;
+    const char *error_kind;                  /* static; set when preparation failed */
+    char error_message[512];
+    int attempts;                            /* requests sent so far */
+} request_t;
+
+/* Frees the request and everything it owns. NULL is a no-op. */
+void request_free(request_t *r);
+
+#endif
