@@ -82,7 +82,7 @@ typedef struct vb_summary {
     long prompt_tokens;
     long completion_tokens;
     int stopped;            /* 1 when the run was stopped by a fatal error */
-    char stop_reason[256];  /* why, one line */
+    char stop_reason[512];  /* why, one line */
 } vb_summary_t;
 
 /* vb_job_run's result. */

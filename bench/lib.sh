@@ -1,0 +1,57 @@
+# lib.sh - shared by the benchmarks (sourced). Servers run on loopback ports the kernel
+# picks; every process started is stopped on exit.
+set -euo pipefail
+BUILD=${BUILD:-build}
+VB="$BUILD/visionbatch"
+SIM="$BUILD/visionbatch-sim"
+GEN="$BUILD/vb-sample-images"
+RUNS=${RUNS:-3}
+OUT=bench/out
+mkdir -p "$OUT"
+BENCH_PIDS=()
+bench_cleanup() {
+    local p
+    for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${BENCH_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap bench_cleanup EXIT
+
+# start_sim NAME [options]: starts the simulator; sets SIM_URL.
+start_sim() {
+    local name=$1
+    shift
+    "$SIM" --port 0 "$@" >"$OUT/$name.url" 2>"$OUT/$name.log" &
+    BENCH_PIDS+=($!)
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$OUT/$name.url" ] && break
+        sleep 0.05
+    done
+    SIM_URL=$(head -n 1 "$OUT/$name.url")
+}
+
+sim_reset() { curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null; }
+sim_stat() {
+    curl -sf "${SIM_URL%/v1}/sim/stats" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k, 0) if isinstance(v, dict) else 0
+print(v)' "$1"
+}
+
+# images DIR N: N distinct small product images in DIR, made once and reused.
+images() {
+    local dir=$1 n=$2
+    if [ "$(find "$dir" -type f 2>/dev/null | wc -l)" -ne "$n" ]; then
+        rm -rf "$dir"
+        "$GEN" --seed 11 --min-side 128 --max-side 384 --format jpeg "$dir" "$n" >/dev/null
+    fi
+}
+
+# median V...: the median of the numbers given.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+
+now_s() { date +%s.%N; }

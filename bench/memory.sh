@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# memory.sh - peak RSS for 1,000 vs 50,000 images (a manifest cycling over 2,000 distinct
+# files) against a server that answers at once: memory must not grow with the image
+# count. Target: 50,000 images below 64 MiB.
+# Usage: BUILD=build RUNS=3 bench/memory.sh
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+images "$OUT/images-2000" 2000
+start_sim memory
+for n in 1000 50000; do
+    python3 -c "
+import os, sys
+files = sorted(os.listdir('$OUT/images-2000'))
+with open('$OUT/manifest-$n.txt', 'w') as f:
+    for i in range($n):
+        f.write('images-2000/' + files[i % len(files)] + '\n')"
+    peaks=()
+    rates=()
+    for r in $(seq 1 "$RUNS"); do
+        sim_reset
+        /usr/bin/time -f '%M %e' -o "$OUT/memory.time" \
+            "$VB" run --base-url "$SIM_URL" -c 50 -q -o "$OUT/memory.jsonl" "$OUT/manifest-$n.txt"
+        read -r kb secs <"$OUT/memory.time"
+        [ "$(wc -l <"$OUT/memory.jsonl")" -eq "$n" ] || { echo "memory: lost lines" >&2; exit 1; }
+        peaks+=("$kb")
+        rates+=("$(python3 -c "print(round($n / $secs))")")
+    done
+    mib=$(python3 -c "print(round($(median "${peaks[@]}") / 1024, 1))")
+    echo "memory: $n images: median peak RSS $mib MiB, $(median "${rates[@]}") images/s ($RUNS runs)"
+    echo "| peak RSS, $n images, c=50 | $mib MiB | target < 64 MiB at 50,000, flat vs 1,000 | \`BUILD=$BUILD RUNS=$RUNS bench/memory.sh\` |" >>"$OUT/table.md"
+done
