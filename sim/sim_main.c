@@ -1,0 +1,233 @@
+/* sim_main.c - visionbatch-sim: command line, startup, and waiting for a stop signal.
+ *
+ * SIGINT and SIGTERM are blocked before any thread starts (threads inherit the mask) and
+ * taken with sigwait in main, so no code runs in a signal handler and the shutdown is an
+ * ordinary function call: stop the daemon, free everything, exit 0. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "image.h"
+#include "sim_config.h"
+#include "sim_server.h"
+
+static const char usage_text[] =
+    "NAME\n"
+    "    visionbatch-sim - a local stand-in for an OpenAI-compatible vision API\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    visionbatch-sim [--host ADDR] [--port N] [--key KEY] [--latency-ms N]\n"
+    "                    [--jitter-ms N] [--seed N] [--max-image-bytes N]\n"
+    "                    [--max-body-bytes N] [--record-requests FILE]\n"
+    "    visionbatch-sim --help | --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Serves POST /v1/chat/completions like a strict provider: it validates the\n"
+    "    request, decodes every image (data URLs must carry the declared JPEG, PNG,\n"
+    "    WebP or GIF; http(s) URLs are accepted unfetched), bills image tokens with\n"
+    "    the model's formula and answers deterministically, naming each image by the\n"
+    "    SHA-256 of its bytes. Errors are OpenAI error objects (400, 401, 413).\n"
+    "    On startup it prints its base URL (e.g. http://127.0.0.1:43123/v1) as the\n"
+    "    only line on standard output; messages go to standard error. SIGINT or\n"
+    "    SIGTERM stops it cleanly.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --host ADDR            numeric IPv4/IPv6 address to listen on (127.0.0.1)\n"
+    "    --port N               TCP port; 0 lets the kernel pick one (0)\n"
+    "    --key KEY              require 'Authorization: Bearer KEY'; otherwise 401\n"
+    "                           invalid_api_key (default: any key or none)\n"
+    "    --latency-ms N         answer a valid request N ms after it arrived (0);\n"
+    "                           validation time counts towards it\n"
+    "    --jitter-ms N          vary the wait uniformly by +-N ms (0)\n"
+    "    --seed N               seed of the jitter's random numbers (0)\n"
+    "    --max-image-bytes N    largest decoded image accepted (20971520)\n"
+    "    --max-body-bytes N     largest request body; larger gets 413 (52428800)\n"
+    "    --record-requests FILE append each chat/completions body to FILE, one per line\n"
+    "    -h, --help             print this text\n"
+    "    --version              print the version\n"
+    "\n"
+    "ENDPOINTS\n"
+    "    POST /v1/chat/completions   the simulated provider\n"
+    "    GET  /v1/models             the models it lists\n"
+    "    GET  /sim/stats             counters as JSON: requests, responses (by\n"
+    "                                status), in_flight, max_in_flight, images_billed,\n"
+    "                                distinct_images_billed, prompt_tokens,\n"
+    "                                completion_tokens, image_tokens\n"
+    "    POST /sim/reset             zero the counters\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 after a stop signal, 1 when it cannot start, 2 for a usage error.\n";
+
+enum {
+    OPT_HOST = 256,
+    OPT_PORT,
+    OPT_KEY,
+    OPT_LATENCY,
+    OPT_JITTER,
+    OPT_SEED,
+    OPT_MAX_IMAGE,
+    OPT_MAX_BODY,
+    OPT_RECORD,
+    OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"latency-ms", required_argument, NULL, OPT_LATENCY},
+    {"jitter-ms", required_argument, NULL, OPT_JITTER},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"max-image-bytes", required_argument, NULL, OPT_MAX_IMAGE},
+    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+    {"record-requests", required_argument, NULL, OPT_RECORD},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parses a decimal number in [min, max] for option `name`. Returns 0, or -1 after a
+ * message on stderr. */
+static int parse_number(const char *name, const char *s, unsigned long long min,
+                        unsigned long long max, unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!end || *end != '\0' || errno != 0 || v < min || v > max) {
+        fprintf(stderr, "visionbatch-sim: --%s: '%s' is not a number from %llu to %llu\n", name, s,
+                min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Fills cfg from argv. Returns 0 to run, 1 when --help/--version was served, or 2 for a
+ * usage error (already reported). */
+static int parse_args(int argc, char **argv, sim_config_t *cfg)
+{
+    unsigned long long v;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        const char *name =
+            opt >= OPT_HOST && opt <= OPT_RECORD ? long_options[opt - OPT_HOST].name : "";
+        switch (opt) {
+        case OPT_HOST:
+            cfg->host = optarg;
+            break;
+        case OPT_PORT:
+            if (parse_number(name, optarg, 0, 65535, &v))
+                return 2;
+            cfg->port = (unsigned)v;
+            break;
+        case OPT_KEY:
+            cfg->key = optarg;
+            break;
+        case OPT_LATENCY:
+            if (parse_number(name, optarg, 0, 3600000, &v))
+                return 2;
+            cfg->latency_ms = (unsigned)v;
+            break;
+        case OPT_JITTER:
+            if (parse_number(name, optarg, 0, 3600000, &v))
+                return 2;
+            cfg->jitter_ms = (unsigned)v;
+            break;
+        case OPT_SEED:
+            if (parse_number(name, optarg, 0, UINT64_MAX, &v))
+                return 2;
+            cfg->seed = v;
+            break;
+        case OPT_MAX_IMAGE:
+            if (parse_number(name, optarg, 1, SIZE_MAX / 2, &v))
+                return 2;
+            cfg->max_image_bytes = (size_t)v;
+            break;
+        case OPT_MAX_BODY:
+            if (parse_number(name, optarg, 1, SIZE_MAX / 2, &v))
+                return 2;
+            cfg->max_body_bytes = (size_t)v;
+            break;
+        case OPT_RECORD:
+            cfg->record_path = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("visionbatch-sim %s\n", VB_VERSION);
+            return 1;
+        default:
+            fprintf(stderr, "Try 'visionbatch-sim --help'.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr,
+                "visionbatch-sim: unexpected argument '%s'\nTry 'visionbatch-sim --help'.\n",
+                argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+/* Every connection is a thread and a descriptor: allow as many descriptors as the hard
+ * limit does. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "visionbatch-sim: cannot raise the open-file limit: %s\n", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    sim_config_t cfg = {
+        .host = "127.0.0.1",
+        .max_image_bytes = SIM_DEFAULT_MAX_IMAGE_BYTES,
+        .max_body_bytes = SIM_DEFAULT_MAX_BODY_BYTES,
+    };
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    char err[256];
+    if (image_global_init(argv[0], err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch-sim: %s\n", err);
+        return 1;
+    }
+    sim_server_t *server = sim_server_start(&cfg, err, sizeof err);
+    if (!server) {
+        fprintf(stderr, "visionbatch-sim: %s\n", err);
+        image_global_cleanup();
+        return 1;
+    }
+    printf("%s\n", sim_server_base_url(server));
+    fflush(stdout);
+    fprintf(stderr, "visionbatch-sim %s listening on %s\n", VB_VERSION,
+            sim_server_base_url(server));
+
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    fprintf(stderr, "visionbatch-sim: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sim_server_stop(server);
+    image_global_cleanup();
+    return 0;
+}

@@ -1,0 +1,70 @@
+/* sim_reply.h - one HTTP answer of the simulator, built by the policy and sent by the
+ * server: status, JSON body, extra headers, how long to wait, and what it bills. */
+#ifndef VB_SIM_REPLY_H
+#define VB_SIM_REPLY_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define SIM_REPLY_MAX_HEADERS 16
+#define SIM_DIGEST_LEN        32
+
+typedef struct {
+    char name[48];
+    char value[160];
+} sim_header_t;
+
+/* What a 200 answer bills; all zero for errors. */
+typedef struct {
+    unsigned long prompt_tokens;
+    unsigned long completion_tokens;
+    unsigned long image_tokens;
+    size_t n_images;
+    unsigned char (*digests)[SIM_DIGEST_LEN]; /* n_images content hashes; owned */
+} sim_billing_t;
+
+typedef struct {
+    int status;
+    char *body; /* JSON text, malloc'd, owned by the reply */
+    size_t body_len;
+    sim_header_t headers[SIM_REPLY_MAX_HEADERS];
+    size_t n_headers;
+    unsigned delay_ms; /* answer this long after the request arrived */
+    sim_billing_t billing;
+} sim_reply_t;
+
+/* A request refused with an OpenAI-style error; empty param/code mean JSON null. */
+typedef struct {
+    int status;
+    char message[512];
+    char param[160];
+    char code[48];
+} sim_error_t;
+
+/* Zeroes a reply. */
+void sim_reply_init(sim_reply_t *r);
+
+/* Frees what the reply owns and zeroes it again. r may be NULL. */
+void sim_reply_clear(sim_reply_t *r);
+
+/* Adds a response header (value from printf-style fmt). Returns 0, or -1 when the header
+ * table is full (the header is dropped). */
+int sim_reply_header(sim_reply_t *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills status and body with an OpenAI error object:
+ * {"error":{"message":...,"type":type,"param":param|null,"code":code|null}}.
+ * param and code may be NULL or "" for null. Replaces any earlier body. Returns 0, or -1
+ * when out of memory. */
+int sim_reply_error(sim_reply_t *r, int status, const char *type, const char *param,
+                    const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* sim_reply_error for a validation failure (type "invalid_request_error"). */
+int sim_reply_from_error(sim_reply_t *r, const sim_error_t *e);
+
+/* Fills e (status 400 unless changed later) with a message from printf-style fmt.
+ * param and code may be NULL. Returns -1 so validators can `return sim_error_set(...)`. */
+int sim_error_set(sim_error_t *e, const char *param, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

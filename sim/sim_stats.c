@@ -1,0 +1,181 @@
+/* sim_stats.c - counters under one mutex, and a set of the image hashes billed.
+ *
+ * The set is an open-addressing table of 32-byte SHA-256 digests that doubles at half
+ * load, up to SET_MAX_SLOTS: past that distinct_images_billed stops growing (it is a
+ * test aid; a run of millions of distinct images does not need it exact). An all-zero
+ * slot is empty: no real image hashes to zero. */
+#include "sim_stats.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_MIN        100
+#define STATUS_MAX        599
+#define SET_INITIAL_SLOTS 1024
+#define SET_MAX_SLOTS     ((size_t)1 << 22) /* 128 MiB of digests at most */
+
+struct sim_stats {
+    pthread_mutex_t lock;
+    unsigned long long requests;
+    unsigned long long responses[STATUS_MAX - STATUS_MIN + 1];
+    unsigned long long in_flight, max_in_flight;
+    unsigned long long images_billed;
+    unsigned long long prompt_tokens, completion_tokens, image_tokens;
+    unsigned char (*set)[SIM_DIGEST_LEN]; /* set_slots slots; NULL until the first image */
+    size_t set_slots, set_count;
+};
+
+sim_stats_t *sim_stats_new(void)
+{
+    sim_stats_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sim_stats_free(sim_stats_t *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_destroy(&s->lock);
+    free(s->set);
+    free(s);
+}
+
+static size_t digest_slot(const unsigned char *d, size_t slots)
+{
+    size_t h = 0;
+    memcpy(&h, d, sizeof h); /* SHA-256 bytes are already uniformly spread */
+    return h & (slots - 1);
+}
+
+static int digest_is_empty(const unsigned char *d)
+{
+    static const unsigned char zero[SIM_DIGEST_LEN];
+    return memcmp(d, zero, SIM_DIGEST_LEN) == 0;
+}
+
+/* Puts d into the table (which has a free slot); returns 1 when it was new. */
+static int set_put(unsigned char (*set)[SIM_DIGEST_LEN], size_t slots, const unsigned char *d)
+{
+    for (size_t i = digest_slot(d, slots);; i = (i + 1) & (slots - 1)) {
+        if (digest_is_empty(set[i])) {
+            memcpy(set[i], d, SIM_DIGEST_LEN);
+            return 1;
+        }
+        if (memcmp(set[i], d, SIM_DIGEST_LEN) == 0)
+            return 0;
+    }
+}
+
+/* Makes room for one more digest. Returns -1 when the set may not or cannot grow. */
+static int set_reserve(sim_stats_t *s)
+{
+    if (s->set && (s->set_count + 1) * 2 <= s->set_slots)
+        return 0;
+    size_t slots = s->set ? s->set_slots * 2 : SET_INITIAL_SLOTS;
+    /* At the maximum (or out of memory) keep filling up to three quarters. */
+    int room = s->set && (s->set_count + 1) * 4 <= s->set_slots * 3;
+    if (slots > SET_MAX_SLOTS)
+        return room ? 0 : -1;
+    unsigned char(*grown)[SIM_DIGEST_LEN] = calloc(slots, SIM_DIGEST_LEN);
+    if (!grown)
+        return room ? 0 : -1;
+    for (size_t i = 0; i < s->set_slots; i++)
+        if (!digest_is_empty(s->set[i]))
+            set_put(grown, slots, s->set[i]);
+    free(s->set);
+    s->set = grown;
+    s->set_slots = slots;
+    return 0;
+}
+
+void sim_stats_call_begin(sim_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->requests++;
+    if (++s->in_flight > s->max_in_flight)
+        s->max_in_flight = s->in_flight;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
+{
+    const sim_billing_t *b = &reply->billing;
+    pthread_mutex_lock(&s->lock);
+    if (s->in_flight)
+        s->in_flight--;
+    if (reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
+        s->responses[reply->status - STATUS_MIN]++;
+    if (reply->status == 200) {
+        s->images_billed += b->n_images;
+        s->prompt_tokens += b->prompt_tokens;
+        s->completion_tokens += b->completion_tokens;
+        s->image_tokens += b->image_tokens;
+        for (size_t i = 0; i < b->n_images; i++) {
+            if (digest_is_empty(b->digests[i]) || set_reserve(s) != 0)
+                continue;
+            s->set_count += (size_t)set_put(s->set, s->set_slots, b->digests[i]);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sim_stats_call_abort(sim_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->in_flight)
+        s->in_flight--;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sim_stats_reset(sim_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->requests = 0;
+    memset(s->responses, 0, sizeof s->responses);
+    s->max_in_flight = s->in_flight;
+    s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
+    free(s->set);
+    s->set = NULL;
+    s->set_slots = s->set_count = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+char *sim_stats_json(sim_stats_t *s)
+{
+    json_t *responses = json_object();
+    json_t *root = NULL;
+    char *text = NULL;
+    if (!responses)
+        return NULL;
+
+    pthread_mutex_lock(&s->lock);
+    for (int st = STATUS_MIN; st <= STATUS_MAX; st++) {
+        unsigned long long n = s->responses[st - STATUS_MIN];
+        char key[8];
+        if (!n)
+            continue;
+        snprintf(key, sizeof key, "%d", st);
+        json_object_set_new(responses, key, json_integer((json_int_t)n));
+    }
+    root = json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)s->requests,
+                     "responses", responses, "in_flight", (json_int_t)s->in_flight, "max_in_flight",
+                     (json_int_t)s->max_in_flight, "images_billed", (json_int_t)s->images_billed,
+                     "distinct_images_billed", (json_int_t)s->set_count, "prompt_tokens",
+                     (json_int_t)s->prompt_tokens, "completion_tokens",
+                     (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens);
+    pthread_mutex_unlock(&s->lock);
+    if (root) {
+        text = json_dumps(root, JSON_COMPACT);
+        json_decref(root);
+    }
+    return text;
+}

@@ -1,0 +1,38 @@
+/* sim_stats.h - the simulator's counters, served as JSON on GET /sim/stats.
+ *
+ * Only chat/completions calls are counted. A call is "in flight" from the moment its
+ * headers arrive until its response is queued (or the client goes away). */
+#ifndef VB_SIM_STATS_H
+#define VB_SIM_STATS_H
+
+#include "sim_reply.h"
+
+typedef struct sim_stats sim_stats_t;
+
+/* Creates zeroed counters. Returns NULL when out of memory. */
+sim_stats_t *sim_stats_new(void);
+
+/* Frees s; NULL is a no-op. */
+void sim_stats_free(sim_stats_t *s);
+
+/* A chat/completions call's headers arrived: requests + 1, in_flight + 1. */
+void sim_stats_call_begin(sim_stats_t *s);
+
+/* Its response (reply) was queued: in_flight - 1, responses[status] + 1, and for a 200
+ * the billed images, distinct image hashes and tokens. */
+void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply);
+
+/* The call ended without a response (client disconnected): in_flight - 1. */
+void sim_stats_call_abort(sim_stats_t *s);
+
+/* Zeroes every counter and forgets the image hashes; in_flight is the present state and
+ * is kept (max_in_flight restarts from it). */
+void sim_stats_reset(sim_stats_t *s);
+
+/* The counters as a compact JSON object, malloc'd (caller frees), or NULL when out of
+ * memory:
+ * {"requests","responses":{"<status>":n},"in_flight","max_in_flight","images_billed",
+ *  "distinct_images_billed","prompt_tokens","completion_tokens","image_tokens"}. */
+char *sim_stats_json(sim_stats_t *s);
+
+#endif

@@ -1,0 +1,59 @@
+/* tokens.h - what an image (and, roughly, a text) costs in tokens before it is sent.
+ *
+ * Each model family bills images by its own formula (docs/provider-facts.md §2): OpenAI's
+ * 512 px tiles, OpenAI's 32 px patches, Anthropic's area/750 and Gemini's 768 px tiles.
+ * A cost model must use the per-model rule, never one token count for every model.
+ * Everything here is pure and thread-safe; nothing is allocated. */
+#ifndef VB_TOKENS_H
+#define VB_TOKENS_H
+
+#include <stddef.h>
+
+typedef enum { DETAIL_AUTO = 0, DETAIL_LOW, DETAIL_HIGH } detail_t;
+
+/* Parses "auto", "low" or "high" (exact, lowercase) into *out. Returns 0, or -1 for
+ * anything else (NULL included), leaving *out untouched. */
+int tokens_detail_parse(const char *s, detail_t *out);
+
+/* "auto", "low" or "high"; "?" for a value outside the enum. Static storage. */
+const char *tokens_detail_name(detail_t d);
+
+typedef enum {
+    TOKENS_FAMILY_UNKNOWN = 0,
+    TOKENS_FAMILY_OPENAI_TILE,  /* base + per_tile * 512 px tiles */
+    TOKENS_FAMILY_OPENAI_PATCH, /* ceil(32 px patches * patch_multiplier) */
+    TOKENS_FAMILY_ANTHROPIC,    /* ceil(w * h / 750) after scaling down */
+    TOKENS_FAMILY_GEMINI,       /* base for small images, else per_tile per 768 px tile */
+} tokens_family_t;
+
+typedef struct {
+    tokens_family_t family;
+    unsigned base;           /* tile: low-detail/base tokens; gemini: small-image tokens */
+    unsigned per_tile;       /* tile: tokens per 512 px tile; gemini: per 768 px tile */
+    double patch_multiplier; /* patch family only */
+} tokens_model_t;
+
+/* Finds the image-token rules for a model name ("gpt-4o-mini", "gpt-4o-2024-08-06",
+ * "openai/gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "o4-mini", "gpt-4.1-nano").
+ * Everything up to the last '/' is a vendor prefix and is ignored; then the longest known
+ * model prefix that ends at the end of the name or at a '-', ':', '@' or '_' wins, so
+ * "gpt-4o-mini" is not taken for "gpt-4o" nor "o1" for "o10". Case-insensitive.
+ * Returns 0 and fills *out, or -1 (and *out untouched) for an unknown or NULL name. */
+int tokens_model_lookup(const char *model, tokens_model_t *out);
+
+/* Image tokens for a width x height image under the rules m and the detail level.
+ * detail only matters to the OpenAI tile family (low: base only; auto behaves as high);
+ * the other families ignore it. A zero width or height costs 0; so does an unknown
+ * family. */
+unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
+                           detail_t detail);
+
+/* tokens_model_lookup + tokens_image. Returns -1 for an unknown model, else 0 and *out. */
+int tokens_image_for_model(const char *model, unsigned width, unsigned height, detail_t detail,
+                           unsigned long *out);
+
+/* Rough text-token estimate for budgeting: ceil(len / 4), about 4 bytes per token of
+ * English. text may be NULL; only len is used. */
+unsigned long tokens_text_estimate(const char *text, size_t len);
+
+#endif
