@@ -31,14 +31,7 @@ start_sim() {
 }
 
 sim_reset() { curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null; }
-sim_stat() {
-    curl -sf "${SIM_URL%/v1}/sim/stats" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v.get(k, 0) if isinstance(v, dict) else 0
-print(v)' "$1"
-}
+sim_stat() { python3 "./scripts/sim_stat.py" "$SIM_URL" "$1"; }
 
 # images DIR N: N distinct small product images in DIR, made once and reused.
 images() {

@@ -44,14 +44,7 @@ start_sim() {
 }
 
 # sim_stat KEY: one number from the simulator's /sim/stats (dotted path, e.g. responses.200).
-sim_stat() {
-    curl -sf "${SIM_URL%/v1}/sim/stats" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v.get(k, 0) if isinstance(v, dict) else 0
-print(v)' "$1"
-}
+sim_stat() { python3 "$VB_SRC/scripts/sim_stat.py" "$SIM_URL" "$1"; }
 
 # gen_images DIR N [options]: writes N sample product images into DIR.
 gen_images() {

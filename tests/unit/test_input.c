@@ -72,7 +72,7 @@ static void test_directory_walk_is_sorted_recursive_and_by_content(void **state)
     write_file("a.PNG", "x", 1);
     write_file("b-sub/z.webp", "x", 1);
     write_file("notes.txt", "just text", 9);
-    write_file("noext", "\x89PNG\r\n\x1a\n\0\0\0\0\0\0", 16); /* a PNG by its bytes */
+    write_file("noext", "\x89PNG\r\n\x1a\n\0\0\0\0\0\0\0", 16); /* PNG by its bytes */
     write_file(".hidden.jpg", "x", 1);
     input_t *in = open_one("");
     const char *want[] = {"a.PNG", "b-sub/z.webp", "c.jpg", "noext"};
