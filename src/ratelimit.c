@@ -135,3 +135,30 @@ void ratelimit_refund(ratelimit_t *rl, double weight, uint64_t now_ns)
         *b = *b > weight ? *b - weight : 0;
     }
 }
+
+void ratelimit_status(const ratelimit_t *rl, uint64_t now_ns, double *remaining,
+                      uint64_t *reset_ns)
+{
+    if (rl->kind == RATELIMIT_GCRA) {
+        double t = NS_PER_MIN / rl->limit;
+        double debt = rl->tat > (double)now_ns ? rl->tat - (double)now_ns : 0;
+        double left = floor((t * rl->burst - debt) / t);
+        *remaining = left > 0 ? left : 0;
+        *reset_ns = (uint64_t)debt;
+        return;
+    }
+    double used = 0;
+    uint64_t idx = now_ns / BUCKET_NS;
+    uint64_t reset = 0;
+    for (uint64_t age = 0; age < WINDOW_BUCKETS && age <= idx; age++) {
+        uint64_t b = idx - age;
+        if (b > rl->newest || rl->newest - b >= WINDOW_BUCKETS)
+            continue;
+        double v = rl->buckets[b % WINDOW_BUCKETS];
+        used += v;
+        if (v > 0)
+            reset = (b + WINDOW_BUCKETS) * BUCKET_NS - now_ns;
+    }
+    *remaining = used < rl->limit ? rl->limit - used : 0;
+    *reset_ns = reset;
+}

@@ -39,6 +39,13 @@ double ratelimit_limit(const ratelimit_t *rl);
 /* Makes the limiter refuse everything until until_ns (a server said "wait"). */
 void ratelimit_block_until(ratelimit_t *rl, uint64_t until_ns);
 
+/* What a server reports about a GCRA limiter at now_ns (redis-cell's answer): how many
+ * units could go back to back right now, and the nanoseconds until the limiter is back
+ * to its full burst. For a window limiter: units left in the window, and the time until
+ * the oldest non-empty bucket leaves it. */
+void ratelimit_status(const ratelimit_t *rl, uint64_t now_ns, double *remaining,
+                      uint64_t *reset_ns);
+
 /* Frees the limiter. NULL is a no-op. */
 void ratelimit_free(ratelimit_t *rl);
 
