@@ -39,6 +39,13 @@ typedef struct vb_options {
     double timeout_s;       /* whole-request timeout in seconds */
     long prepare_threads;   /* threads reading and encoding images; 0 = automatic */
     size_t max_image_bytes; /* larger files are refused before sending */
+    double rpm;             /* requests per minute to pace to; 0 = learn from the server */
+    double tpm;             /* tokens per minute to pace to; 0 = learn from the server */
+    double burst;           /* requests allowed back to back; 0 = automatic (100 ms) */
+    const char *limiter;    /* "gcra" (smooth pacing) or "window" (60 s sliding window) */
+    long retries;           /* retries per item after the first attempt */
+    double retry_base_s;    /* first retry delay, doubling per retry ... */
+    double retry_max_s;     /* ... up to this; a server's retry-after wins when longer */
 } vb_options_t;
 
 typedef enum {
@@ -81,6 +88,8 @@ typedef struct vb_summary {
     double latency_p99_ms;
     long prompt_tokens;
     long completion_tokens;
+    long retries;           /* requests that were retries */
+    long rate_limited;      /* 429 rate-limit answers */
     int stopped;            /* 1 when the run was stopped by a fatal error */
     char stop_reason[512];  /* why, one line */
 } vb_summary_t;
@@ -103,7 +112,8 @@ int vb_global_init(const char *argv0, char *err, size_t errlen);
 void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
- * timeout 120 s, 20 MiB images. */
+ * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
+ * from 0.5 s doubling to 30 s. */
 void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an

@@ -42,6 +42,21 @@ static void run_usage(FILE *out)
             "      --api-key-file F  read the API key from a file (mode 600)\n"
             "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "\n"
+            "Rate limits and retries:\n"
+            "      --rpm N           requests per minute to pace to (default 0: learn the\n"
+            "                        server's limit from its x-ratelimit-* headers and 429s)\n"
+            "      --tpm N           tokens per minute to pace to (default 0: learn it); a\n"
+            "                        request's tokens are estimated as the provider counts\n"
+            "                        them: image tokens + prompt + max-tokens\n"
+            "      --burst N         requests allowed back to back (default: 100 ms of quota)\n"
+            "      --limiter KIND    gcra (smooth pacing, default) or window (60 s window)\n"
+            "      --retries N       retries per image after the first try (default 6)\n"
+            "      --retry-base SEC  first retry delay, doubled per retry (default 0.5)\n"
+            "      --retry-max SEC   longest retry delay (default 30); a server's\n"
+            "                        retry-after wins when longer\n"
+            "\n"
+            "Other:\n"
             "  -q, --quiet           no summary on standard error\n"
             "  -h, --help            this text\n"
             "      --version         print the version\n"
@@ -58,7 +73,13 @@ static void run_usage(FILE *out)
             "\n"
             "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
             "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
-            "(the server rejected the key, or the account has no quota).\n");
+            "(the server rejected the key, or the account has no quota).\n"
+            "\n"
+            "Retried: 408, 409, 429, 5xx, timeouts, connection errors, and whatever the\n"
+            "server marks x-should-retry: true; a retry waits without holding a\n"
+            "concurrency slot. A 429 pauses the whole run and slows it down. Not retried:\n"
+            "400, 404, 413, 422 (the item fails). 401, 403 and insufficient_quota stop the\n"
+            "run: nothing new is sent, in-flight requests finish and are written.\n");
 }
 
 /* A setting given as a flag, applied after the config file and the environment. */
@@ -82,6 +103,13 @@ static const struct option run_options[] = {
     {"api-key-file", required_argument, 0, OPT_SETTING},
     {"max-image-bytes", required_argument, 0, OPT_SETTING},
     {"prepare-threads", required_argument, 0, OPT_SETTING},
+    {"rpm", required_argument, 0, OPT_SETTING},
+    {"tpm", required_argument, 0, OPT_SETTING},
+    {"burst", required_argument, 0, OPT_SETTING},
+    {"limiter", required_argument, 0, OPT_SETTING},
+    {"retries", required_argument, 0, OPT_SETTING},
+    {"retry-base", required_argument, 0, OPT_SETTING},
+    {"retry-max", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},

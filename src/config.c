@@ -6,12 +6,14 @@
 #include <ini.h>
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-typedef enum { SET_TEXT, SET_PATH, SET_LONG, SET_DOUBLE, SET_SIZE } setting_kind_t;
+/* SET_DOUBLE must be above its minimum; SET_DOUBLE0 may equal it. */
+typedef enum { SET_TEXT, SET_PATH, SET_LONG, SET_DOUBLE, SET_DOUBLE0, SET_SIZE } setting_kind_t;
 
 /* Where a setting lands: a string slot of config_t, or a number field of vb_options_t. */
 typedef struct setting {
@@ -27,7 +29,7 @@ typedef struct setting {
 #define NUM(kind, field) kind, offsetof(vb_options_t, field)
 
 /* The owned copies behind o's string fields live in config_t.owned[]. */
-enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL };
+enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER };
 
 static const setting_t settings[] = {
     {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
@@ -44,6 +46,19 @@ static const setting_t settings[] = {
      "refuse larger image files (default 20971520)"},
     {"prepare-threads", NUM(SET_LONG, prepare_threads), 0, 64,
      "threads reading and encoding images, 0 = automatic"},
+    {"rpm", NUM(SET_DOUBLE0, rpm), 0, 100000000,
+     "requests per minute to pace to, 0 = learn the limit from the server"},
+    {"tpm", NUM(SET_DOUBLE0, tpm), 0, 1000000000,
+     "tokens per minute to pace to, 0 = learn the limit from the server"},
+    {"burst", NUM(SET_DOUBLE0, burst), 0, 1000000,
+     "requests allowed back to back, 0 = automatic (100 ms of quota)"},
+    {"limiter", TEXT(owned[OWN_LIMITER]), 0, 0,
+     "gcra (smooth pacing, default) or window (60 s sliding window)"},
+    {"retries", NUM(SET_LONG, retries), 0, 1000, "retries per image after the first try (6)"},
+    {"retry-base", NUM(SET_DOUBLE0, retry_base_s), 0, 3600,
+     "seconds before the first retry, doubling per retry (0.5)"},
+    {"retry-max", NUM(SET_DOUBLE0, retry_max_s), 0, 3600,
+     "longest wait between retries in seconds (30)"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };
@@ -63,6 +78,7 @@ static void config_sync(config_t *c)
     c->o.model = c->owned[OWN_MODEL];
     c->o.prompt = c->owned[OWN_PROMPT];
     c->o.detail = c->owned[OWN_DETAIL];
+    c->o.limiter = c->owned[OWN_LIMITER];
 }
 
 config_t *config_new(void)
@@ -75,7 +91,8 @@ config_t *config_new(void)
     c->owned[OWN_MODEL] = strdup(c->o.model);
     c->owned[OWN_PROMPT] = strdup(c->o.prompt);
     c->owned[OWN_DETAIL] = strdup(c->o.detail);
-    for (int i = OWN_BASE_URL; i <= OWN_DETAIL; i++) {
+    c->owned[OWN_LIMITER] = strdup(c->o.limiter);
+    for (int i = OWN_BASE_URL; i <= OWN_LIMITER; i++) {
         if (!c->owned[i]) {
             config_free(c);
             return NULL;
@@ -90,11 +107,13 @@ static int parse_number(const setting_t *s, const char *value, const char *origi
 {
     char *end;
     errno = 0;
-    if (s->kind == SET_DOUBLE) {
+    if (s->kind == SET_DOUBLE || s->kind == SET_DOUBLE0) {
         double d = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(d) || d <= s->min || d > s->max) {
-            snprintf(err, errlen, "%s: %s must be a number above %ld and at most %ld, not '%s'",
-                     origin, s->name, s->min, s->max, value);
+        bool low = s->kind == SET_DOUBLE ? d <= s->min : d < s->min;
+        if (errno || end == value || *end || !isfinite(d) || low || d > s->max) {
+            snprintf(err, errlen, "%s: %s must be a number %s %ld and at most %ld, not '%s'",
+                     origin, s->name, s->kind == SET_DOUBLE ? "above" : "from", s->min, s->max,
+                     value);
             return -1;
         }
         *(double *)((char *)o + s->offset) = d;

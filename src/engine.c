@@ -3,9 +3,15 @@
  * Only in-flight transfers are added to the multi handle (libcurl 7.88 walks every added
  * handle on each perform), from a pool of easy handles sized to the concurrency so
  * connections and TLS sessions are reused. The loop sleeps in curl_multi_poll; the
- * preparing threads wake it with curl_multi_wakeup when they queue a request. */
+ * preparing threads wake it with curl_multi_wakeup when they queue a request.
+ *
+ * Before a request goes, admission (admit.c) checks the window, the rate limiters and
+ * any run-wide pause. A request that must be retried goes to the retry queue, ordered
+ * by due time, and holds no handle while it waits; retries due go before new work. */
 #include "engine.h"
 
+#include "admit.h"
+#include "backoff.h"
 #include "clock.h"
 #include "histogram.h"
 #include "openai.h"
@@ -13,12 +19,14 @@
 #include "queue.h"
 #include "redact.h"
 #include "request.h"
+#include "retryq.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A response larger than this is refused: nothing a server sends can grow memory
@@ -51,6 +59,11 @@ typedef struct engine {
     histogram_t *latency;
     vb_summary_t *sum;
     bool stopping;
+    admit_t *admit;
+    retryq_t *retries;
+    request_t *next;  /* taken from a queue, waiting for admission */
+    uint64_t wake_ns; /* when admission may say yes (UINT64_MAX: after a completion) */
+    uint64_t rng;     /* jitter for backoff */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -223,16 +236,69 @@ static void engine_stop(engine_t *e, const char *reason)
     queue_cancel(e->ready);
 }
 
-/* Classifies a finished transfer and records its item. */
+/* curl_easy_header as a header_get_fn. */
+static const char *get_header(void *ctx, const char *name)
+{
+    struct curl_header *h = NULL;
+    return curl_easy_header(ctx, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK ? h->value : NULL;
+}
+
+/* A uniform number in [0, 1) from the engine's xorshift state. */
+static double engine_random(engine_t *e)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return (double)(e->rng >> 11) / 9007199254740992.0;
+}
+
+/* How a classified answer bears on admission. */
+static admit_signal_t signal_of(const openai_response_t *resp, long status)
+{
+    if (resp->action == OPENAI_OK)
+        return ADMIT_SIGNAL_OK;
+    const char *kind = resp->error_kind ? resp->error_kind : "";
+    if (strcmp(kind, "rate_limited") == 0)
+        return ADMIT_SIGNAL_RATE_LIMITED;
+    if (strcmp(kind, "timeout") == 0 || status == 503 || status == 529)
+        return ADMIT_SIGNAL_OVERLOADED;
+    return ADMIT_SIGNAL_OTHER;
+}
+
+/* Puts r in the retry queue for another attempt; returns false when it cannot be
+ * retried (out of attempts, or the queue is full). */
+static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, double retry_after,
+                           uint64_t now)
+{
+    if (r->attempts > e->o->retries)
+        return false;
+    uint64_t due;
+    if (signal == ADMIT_SIGNAL_RATE_LIMITED) {
+        /* after the run-wide pause, spread over a few ms so they do not land together */
+        due = admit_paused_until(e->admit);
+        due = (due > now ? due : now) + (uint64_t)(engine_random(e) * 20e6);
+    } else {
+        double d = backoff_delay(r->attempts, e->o->retry_base_s, e->o->retry_max_s,
+                                 engine_random(e), retry_after, 120);
+        due = now + (uint64_t)(d * 1e9);
+    }
+    if (retryq_push(e->retries, r, due) != 0)
+        return false;
+    return true;
+}
+
+/* Classifies a finished transfer: records its item, or schedules a retry. */
 static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 {
     request_t *r = t->req;
-    double latency_ms = (double)(clock_monotonic_ns() - t->started_ns) / 1e6;
+    uint64_t now = clock_monotonic_ns();
+    double latency_ms = (double)(now - t->started_ns) / 1e6;
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     histogram_add(e->latency, latency_ms);
 
     openai_response_t resp;
+    ratelimit_info_t info, *have_info = NULL;
     if (rc != CURLE_OK) {
         memset(&resp, 0, sizeof resp);
         resp.action = OPENAI_RETRY;
@@ -247,11 +313,29 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
                      curl_easy_strerror(rc));
         }
     } else {
-        struct curl_header *h = NULL;
-        const char *should_retry = NULL;
-        if (curl_easy_header(t->easy, "x-should-retry", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
-            should_retry = h->value;
-        openai_response_parse(status, t->buf ? t->buf : "", t->len, should_retry, &resp);
+        openai_response_parse(status, t->buf ? t->buf : "", t->len,
+                              get_header(t->easy, "x-should-retry"), &resp);
+        ratelimit_headers_parse(get_header, t->easy, time(NULL), &info);
+        have_info = &info;
+    }
+    if (status == 429 && resp.error_kind && strcmp(resp.error_kind, "rate_limited") == 0)
+        e->sum->rate_limited++;
+
+    curl_multi_remove_handle(e->multi, t->easy);
+    e->in_flight--;
+    t->req = NULL;
+    t->len = 0;
+    t->overflow = false;
+    t->next_free = e->free_list;
+    e->free_list = t;
+
+    admit_signal_t signal = signal_of(&resp, status);
+    admit_on_response(e->admit, signal, have_info, r->sent_ns, e->in_flight + 1, now);
+
+    if (resp.action == OPENAI_RETRY && !e->stopping &&
+        schedule_retry(e, r, signal, have_info ? have_info->retry_after_s : -1, now)) {
+        openai_response_clear(&resp);
+        return;
     }
 
     vb_result_t res = {0};
@@ -266,6 +350,11 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.total_tokens = resp.total_tokens;
     } else {
         redact_secret(resp.error_message, sizeof resp.error_message, e->o->api_key);
+        if (resp.action == OPENAI_RETRY && r->attempts > 1) {
+            size_t n = strlen(resp.error_message);
+            snprintf(resp.error_message + n, sizeof resp.error_message - n,
+                     " (after %d attempts)", r->attempts);
+        }
         res.status = VB_STATUS_ERROR;
         res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
         res.error_kind = resp.error_kind;
@@ -275,27 +364,59 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     }
     record(e, r, &res);
     openai_response_clear(&resp);
-
-    curl_multi_remove_handle(e->multi, t->easy);
-    e->in_flight--;
     request_free(r);
-    t->req = NULL;
-    t->len = 0;
-    t->overflow = false;
-    t->next_free = e->free_list;
-    e->free_list = t;
 }
 
-/* Starts as many ready requests as the concurrency allows; records the items that
- * failed in preparation. */
+/* The next request to consider: a retry that is due, else new work while the retry
+ * queue has room to take its failures (which is what keeps memory bounded). */
+static request_t *next_request(engine_t *e, uint64_t now)
+{
+    request_t *r = retryq_pop_due(e->retries, now);
+    if (r)
+        return r;
+    if (retryq_count(e->retries) + (size_t)e->in_flight >= retryq_capacity(e->retries))
+        return NULL;
+    return queue_try_pop(e->ready);
+}
+
+/* Records an item whose request can never fit the token limit. */
+static void record_too_large(engine_t *e, request_t *r)
+{
+    r->error_kind = "too_large";
+    snprintf(r->error_message, sizeof r->error_message,
+             "the request needs about %.0f tokens, more than the limit of %.0f tokens per "
+             "minute: it can never be sent",
+             r->token_estimate, admit_tpm(e->admit));
+    record_unsent(e, r);
+}
+
+/* Starts every request admission allows now; records the items that failed in
+ * preparation. Leaves in e->wake_ns when to try again. */
 static void dispatch(engine_t *e)
 {
-    while (!e->stopping && e->free_list) {
-        request_t *r = queue_try_pop(e->ready);
-        if (!r)
+    e->wake_ns = UINT64_MAX;
+    while (!e->stopping) {
+        uint64_t now = clock_monotonic_ns();
+        if (!e->next && !(e->next = next_request(e, now)))
             return;
+        request_t *r = e->next;
         if (r->error_kind) {
+            e->next = NULL;
             record_unsent(e, r);
+            request_free(r);
+            continue;
+        }
+        if (!e->free_list)
+            return;
+        uint64_t wake = UINT64_MAX;
+        admit_verdict_t v = admit_try(e->admit, r->token_estimate, e->in_flight, now, &wake);
+        if (v == ADMIT_WAIT) {
+            e->wake_ns = wake;
+            return;
+        }
+        e->next = NULL;
+        if (v == ADMIT_NEVER) {
+            record_too_large(e, r);
             request_free(r);
             continue;
         }
@@ -306,12 +427,31 @@ static void dispatch(engine_t *e)
         t->overflow = false;
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, r->body);
+        if (r->attempts > 0)
+            e->sum->retries++;
         r->attempts++;
-        t->started_ns = clock_monotonic_ns();
+        r->sent_ns = t->started_ns = now;
         curl_multi_add_handle(e->multi, t->easy);
         e->in_flight++;
         e->sum->requests++;
     }
+}
+
+/* How long the loop may sleep: until admission may say yes, or a retry is due, at most a
+ * second (new work wakes it through curl_multi_wakeup). */
+static int poll_timeout_ms(const engine_t *e)
+{
+    uint64_t now = clock_monotonic_ns();
+    uint64_t until = e->wake_ns;
+    uint64_t due = retryq_next_due(e->retries);
+    if (due < until)
+        until = due;
+    if (until == UINT64_MAX)
+        return 1000;
+    if (until <= now)
+        return 0;
+    uint64_t ms = (until - now + 999999) / 1000000;
+    return ms > 1000 ? 1000 : (int)ms;
 }
 
 /* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
@@ -320,7 +460,9 @@ static void engine_loop(engine_t *e)
 {
     for (;;) {
         dispatch(e);
-        if (e->in_flight == 0 && (e->stopping || queue_drained(e->ready)))
+        if (e->in_flight == 0 &&
+            (e->stopping || (!e->next && retryq_count(e->retries) == 0 &&
+                             queue_drained(e->ready))))
             return;
         int running = 0;
         curl_multi_perform(e->multi, &running);
@@ -336,7 +478,7 @@ static void engine_loop(engine_t *e)
         }
         if (done)
             continue; /* refill the window before sleeping */
-        curl_multi_poll(e->multi, NULL, 0, 1000, NULL);
+        curl_multi_poll(e->multi, NULL, 0, poll_timeout_ms(e), NULL);
     }
 }
 
@@ -361,8 +503,22 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, vb_result_fn fn, 
     uint64_t t0 = clock_monotonic_ns();
 
     e.latency = latency;
+    e.rng = clock_monotonic_ns() | 1;
+    admit_settings_t as = {.rpm = o->rpm,
+                           .tpm = o->tpm,
+                           .burst = o->burst,
+                           .kind = strcmp(o->limiter, "window") == 0 ? RATELIMIT_WINDOW
+                                                                     : RATELIMIT_GCRA,
+                           .concurrency = o->concurrency,
+                           .pause_base_s = o->retry_base_s > 0 ? o->retry_base_s : 0.5,
+                           .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30};
     if (!latency || engine_init(&e, err, errlen) != 0)
         goto out;
+    if (!(e.admit = admit_new(&as)) ||
+        !(e.retries = retryq_new((size_t)o->concurrency * 2))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
         goto out;
     /* The queue holds as many prepared requests as can be in flight: enough to keep the
@@ -412,6 +568,9 @@ out:
         e.sum->latency_p95_ms = histogram_quantile(latency, 0.95);
         e.sum->latency_p99_ms = histogram_quantile(latency, 0.99);
     }
+    request_free(e.next);
+    retryq_free(e.retries);
+    admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);
     engine_cleanup(&e);

@@ -15,7 +15,7 @@
 
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
-    char *base_url, *api_key, *model, *prompt, *detail;
+    char *base_url, *api_key, *model, *prompt, *detail, *limiter;
     input_t *input;
 };
 
@@ -45,6 +45,10 @@ void vb_options_init(vb_options_t *o)
     o->concurrency = 10;
     o->timeout_s = 120;
     o->max_image_bytes = 20u * 1024 * 1024;
+    o->limiter = "gcra";
+    o->retries = 6;
+    o->retry_base_s = 0.5;
+    o->retry_max_s = 30;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -58,6 +62,7 @@ void vb_job_free(vb_job_t *job)
     free(job->model);
     free(job->prompt);
     free(job->detail);
+    free(job->limiter);
     input_free(job->input);
     free(job);
 }
@@ -99,6 +104,22 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "the image size limit must be more than 0");
         return -1;
     }
+    if (!(o->rpm >= 0) || !(o->tpm >= 0) || !(o->burst >= 0)) {
+        snprintf(err, errlen, "rpm, tpm and burst must be 0 or more");
+        return -1;
+    }
+    if (!o->limiter || (strcmp(o->limiter, "gcra") && strcmp(o->limiter, "window"))) {
+        snprintf(err, errlen, "limiter must be gcra or window");
+        return -1;
+    }
+    if (o->retries < 0 || o->retries > 1000) {
+        snprintf(err, errlen, "retries must be between 0 and 1000");
+        return -1;
+    }
+    if (!(o->retry_base_s >= 0) || !(o->retry_max_s >= o->retry_base_s)) {
+        snprintf(err, errlen, "retry delays must satisfy 0 <= retry-base <= retry-max");
+        return -1;
+    }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {
         snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
         return -1;
@@ -118,15 +139,18 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->model = strdup(o->model);
     job->prompt = strdup(o->prompt);
     job->detail = strdup(o->detail);
+    job->limiter = strdup(o->limiter);
     job->api_key = o->api_key ? strdup(o->api_key) : NULL;
     job->input = input_new();
-    if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->input ||
+    if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
+        !job->input ||
         (o->api_key && !job->api_key))
         goto oom;
     job->o.base_url = job->base_url;
     job->o.model = job->model;
     job->o.prompt = job->prompt;
     job->o.detail = job->detail;
+    job->o.limiter = job->limiter;
     job->o.api_key = job->api_key;
     return job;
 oom:

@@ -2,6 +2,7 @@
 #include "prepare.h"
 
 #include "request.h"
+#include "tokens.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,26 @@ out:
     return result;
 }
 
+/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
+#define MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image size is unknown before the provider fetches it: assume this square. */
+#define URL_ASSUMED_SIDE 1024
+
+/* Tokens a provider counts against TPM for the request: image tokens by the model's own
+ * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and
+ * the completion limit (provider-facts.md §4). */
+static double estimate_tokens(const prepare_settings_t *s, const char *prompt, unsigned width,
+                              unsigned height)
+{
+    detail_t detail = DETAIL_AUTO;
+    tokens_detail_parse(s->detail, &detail);
+    unsigned long image = 0;
+    if (tokens_image_for_model(s->model, width, height, detail, &image) != 0)
+        tokens_image_for_model("gpt-4o", width, height, detail, &image);
+    return (double)image + (double)tokens_text_estimate(prompt, strlen(prompt)) +
+           MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
+}
+
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap)
 {
@@ -128,7 +149,9 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         }
         t = &own;
     }
+    const char *prompt = r->item.prompt ? r->item.prompt : s->prompt;
     if (r->item.is_url) {
+        r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
         r->body = openai_body_url(t, r->item.source, &r->body_len);
         if (!r->body)
             request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
@@ -144,6 +167,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         if (st != IMAGE_OK) {
             request_fail(r, image_status_kind(st), "%s", why);
         } else {
+            r->token_estimate = estimate_tokens(s, prompt, r->image.width, r->image.height);
             memcpy(r->content_hash, "sha256:", 7);
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
             r->body = openai_body_data_url(t, image_mime(r->image.format), *scratch, (size_t)len,

@@ -8,6 +8,7 @@
 #include "input.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct request {
     input_item_t item;                       /* id, source, meta (owned) */
@@ -18,7 +19,9 @@ typedef struct request {
     size_t body_len;
     const char *error_kind;                  /* static; set when preparation failed */
     char error_message[512];
+    double token_estimate;                   /* what a provider counts against TPM */
     int attempts;                            /* requests sent so far */
+    uint64_t sent_ns;                        /* when the last attempt was sent */
 } request_t;
 
 /* Frees the request and everything it owns. NULL is a no-op. */

@@ -5,7 +5,8 @@ void summary_print(FILE *out, const vb_summary_t *s)
 {
     fprintf(out, "\nvisionbatch summary\n");
     fprintf(out, "  images       %ld (ok %ld, failed %ld)\n", s->images, s->ok, s->failed);
-    fprintf(out, "  requests     %ld\n", s->requests);
+    fprintf(out, "  requests     %ld (retries %ld, rate-limited 429s %ld)\n", s->requests,
+            s->retries, s->rate_limited);
     fprintf(out, "  wall time    %.2f s\n", s->wall_s);
     fprintf(out, "  throughput   %.1f images/s\n", s->images_per_s);
     fprintf(out, "  latency      avg %.0f ms, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
