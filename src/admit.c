@@ -145,6 +145,12 @@ static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
         pace_set_target(a, &a->req, info->limit_requests * LEARNED_MARGIN, false);
     if (info->limit_tokens > 0)
         pace_set_target(a, &a->tok, info->limit_tokens * LEARNED_MARGIN, true);
+    if ((info->limit_requests > 0 || info->limit_tokens > 0) && a->window.slow_start) {
+        /* The server publishes its limits and the limiters now pace to them: the window
+         * need not probe any more. */
+        a->window.limit = a->window.max;
+        a->window.slow_start = false;
+    }
     if (info->remaining_requests >= 0 && info->remaining_requests < 1) {
         /* nothing left now: wait one emission interval, or the reset if sooner */
         double wait = info->limit_requests > 0 ? 60.0 / info->limit_requests : 1.0;

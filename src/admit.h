@@ -3,7 +3,8 @@
  *
  * Limits come from the user (--rpm, --tpm) or are learned from the server's rate-limit
  * headers (a user's limit is never exceeded; a learned one is used at 98%). The window
- * starts small and grows by slow start, then AIMD (adaptive.h); a 429 pauses the whole
+ * starts small and grows by slow start, then AIMD (adaptive.h); once the server has
+ * published its limits the limiters pace and the window opens fully. A 429 pauses the whole
  * run, not just the request that got it, and cuts the window and the rate once per
  * congestion event: answers to requests sent before the last cut do not cut again.
  *

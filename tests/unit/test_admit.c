@@ -75,6 +75,7 @@ static void test_learns_limit_from_headers(void **state)
     admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
     assert_true(admit_rpm(a) == 6000 * 0.98);
     assert_true(admit_tpm(a) == 1000000 * 0.98);
+    assert_int_equal(admit_window(a), 200); /* pacing takes over from probing */
     /* a user's limit is never exceeded by a larger learned one */
     admit_free(a);
     s = settings(3000, 0, 200);
