@@ -226,6 +226,9 @@ void openai_response_parse(long status, const char *body, size_t len, const char
                  code ? " (" : "", code ? code : "", code ? ")" : "");
         if (is_quota_code(code, type))
             set_error(out, OPENAI_STOP_RUN, "quota", "HTTP %ld: %s", status, detail);
+        else if (status == 429 && msg && strncmp(msg, "Request too large", 17) == 0)
+            /* bigger than the whole token limit: waiting cannot help (provider-facts §4) */
+            set_error(out, OPENAI_FAIL_ITEM, "too_large", "HTTP 429: %s", detail);
         else if (status == 200)
             set_error(out, OPENAI_RETRY, "server_error", "HTTP 200 with an error: %s", detail);
         else

@@ -110,6 +110,13 @@ static void test_classification_table(void **state)
                               NULL, &kind),
                      OPENAI_STOP_RUN);
     assert_string_equal(kind, "quota");
+    assert_int_equal(classify(429, "{\"error\":{\"message\":\"Request too large for gpt-4o on "
+                                   "tokens per min (TPM): Limit 30000, Requested 31538.\","
+                                   "\"type\":\"tokens\",\"param\":null,\"code\":"
+                                   "\"rate_limit_exceeded\"}}",
+                              NULL, &kind),
+                     OPENAI_FAIL_ITEM);
+    assert_string_equal(kind, "too_large");
     assert_int_equal(classify(401, err, NULL, &kind), OPENAI_STOP_RUN);
     assert_string_equal(kind, "auth");
     assert_int_equal(classify(403, err, NULL, &kind), OPENAI_STOP_RUN);
