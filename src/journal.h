@@ -1,0 +1,93 @@
+/* journal.h - the durable job journal: a SQLite file (WAL) holding the job's request
+ * parameters, every item with its state, every attempt, each final result (the exact
+ * output line) and a result cache keyed by (image content, model, prompt, parameters).
+ *
+ * One writer: the event-loop thread. Writes are grouped into transactions committed
+ * every JOURNAL_BATCH_MS or JOURNAL_BATCH_WRITES writes (journal_tick), so the journal
+ * does not slow the run down; a crash loses at most the last uncommitted group, and
+ * every item in it is simply sent again. Readers (the preparing threads) open their own
+ * connections with journal_reader_open; WAL lets them read while the writer writes. */
+#ifndef VB_JOURNAL_H
+#define VB_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JOURNAL_BATCH_MS 200
+#define JOURNAL_BATCH_WRITES 512
+
+typedef enum {
+    JOURNAL_NONE = 0, /* the item is not in the journal */
+    JOURNAL_PENDING,
+    JOURNAL_IN_FLIGHT,
+    JOURNAL_OK,
+    JOURNAL_FAILED,
+    JOURNAL_SKIPPED,
+} journal_state_t;
+
+typedef struct journal journal_t;
+typedef struct journal_reader journal_reader_t;
+
+/* "pending", "in_flight", "ok", "failed", "skipped"; "none" for JOURNAL_NONE. */
+const char *journal_state_name(journal_state_t s);
+
+/* Opens (creating if needed) the journal at path for writing. Returns NULL with a
+ * reason in err. */
+journal_t *journal_open(const char *path, char *err, size_t errlen);
+
+/* Ties the journal to a job's request parameters (a canonical JSON text: model, prompt,
+ * detail, ...; never the API key). A new journal takes them. A journal of another job
+ * is refused with a message naming what differs, unless new_job is set: then its items
+ * are forgotten (the result cache is kept) and it takes the new parameters. Returns 0,
+ * 1 when the journal already held this job (a resume), or -1 with err set. */
+int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *err,
+                     size_t errlen);
+
+/* Marks an item as sent (attempt number attempt), adding it if new. */
+int journal_item_sent(journal_t *j, const char *id, const char *source, const char *hash,
+                      int attempt);
+
+/* Records one finished attempt. */
+int journal_attempt(journal_t *j, const char *id, int attempt, double latency_ms,
+                    long http_status, long prompt_tokens, long completion_tokens, double cost_usd,
+                    const char *error_kind, const char *error_message);
+
+/* Records an item's final state and its output line (without newline); when cache_key is
+ * not NULL and the state is ok, also stores the line in the result cache. */
+int journal_item_done(journal_t *j, const char *id, const char *source, const char *hash,
+                      journal_state_t state, int attempts, double cost_usd, const char *line,
+                      const char *cache_key);
+
+/* Commits the open transaction if it is older than JOURNAL_BATCH_MS or holds
+ * JOURNAL_BATCH_WRITES writes (force: commit now). Returns 0, or -1 on a write error. */
+int journal_tick(journal_t *j, int force);
+
+/* Writes the output line of every item in a final state, in the order items were first
+ * seen, one per line. Failed items are skipped when skip_failed is set (they are about to
+ * be retried). Returns the number of lines written, or -1. */
+long journal_export(journal_t *j, FILE *out, int skip_failed);
+
+/* Counts by state: counts[JOURNAL_PENDING..JOURNAL_SKIPPED]; *cost the sum of item
+ * costs. Returns 0, or -1. */
+int journal_counts(journal_t *j, long counts[6], double *cost);
+
+/* The last error message of the journal's database. */
+const char *journal_errmsg(journal_t *j);
+
+/* Commits and closes. NULL is a no-op. */
+void journal_close(journal_t *j);
+
+/* Opens a read-only connection for a preparing thread. NULL with err on failure. */
+journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen);
+
+/* The state of an item (JOURNAL_NONE when unknown). */
+journal_state_t journal_reader_state(journal_reader_t *r, const char *id);
+
+/* Looks up the result cache: returns a malloc'd output line, or NULL. */
+char *journal_reader_cached(journal_reader_t *r, const char *cache_key);
+
+/* Closes the reader. NULL is a no-op. */
+void journal_reader_close(journal_reader_t *r);
+
+#endif
