@@ -70,6 +70,10 @@ typedef struct vb_result {
     const char *error_kind;    /* NULL when ok; e.g. "corrupt_image", "auth", "network" */
     long http_status;          /* HTTP status of the last response, 0 when none */
     const char *error_message; /* one line, never containing the API key */
+    int cached;                /* answered from the result cache: nothing was sent */
+    const char *line;          /* the whole result as its JSONL output line (no newline) */
+    int replayed;              /* a result of an earlier run of the job, from the journal:
+                                  only id and line are set */
 } vb_result_t;
 
 typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);

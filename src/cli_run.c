@@ -121,7 +121,7 @@ static const struct option run_options[] = {
 static void on_result(const vb_result_t *r, void *arg)
 {
     output_t *out = arg;
-    if (output_write(out, r) != 0)
+    if (output_write_line(out, r->line) != 0)
         fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id);
 }
 

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "histogram.h"
 #include "openai.h"
+#include "output.h"
 #include "prepare.h"
 #include "queue.h"
 #include "redact.h"
@@ -210,8 +211,11 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->failed++;
     }
     e->sum->images++;
+    char *line = output_format(res);
+    res->line = line ? line : "{}";
     if (e->fn)
         e->fn(res, e->userdata);
+    free(line);
 }
 
 /* Records an item that failed before anything was sent. */

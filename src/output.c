@@ -101,7 +101,7 @@ static json_t *json_count(long v)
     return v >= 0 ? json_integer(v) : json_null();
 }
 
-int output_write(output_t *out, const vb_result_t *r)
+char *output_format(const vb_result_t *r)
 {
     json_t *line = json_object();
     json_object_set_new(line, "id", json_text(r->id));
@@ -129,14 +129,24 @@ int output_write(output_t *out, const vb_result_t *r)
                                       r->http_status ? json_integer(r->http_status) : json_null(),
                                       "message", json_text(r->error_message)));
     json_object_set_new(line, "content_hash", json_text(r->content_hash));
+    json_object_set_new(line, "cached", json_boolean(r->cached));
     json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
     json_object_set_new(line, "meta", meta ? meta : json_null());
+    char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(line);
+    return text;
+}
 
-    int rc = json_dumpf(line, out->f, JSON_COMPACT | JSON_REAL_PRECISION(12)) == 0 && fputc('\n', out->f) != EOF &&
-                     fflush(out->f) == 0
+FILE *output_stream(output_t *out)
+{
+    return out->f;
+}
+
+int output_write_line(output_t *out, const char *line)
+{
+    int rc = fputs(line, out->f) != EOF && fputc('\n', out->f) != EOF && fflush(out->f) == 0
                  ? 0
                  : -1;
-    json_decref(line);
     if (rc)
         out->failed = 1;
     return rc;

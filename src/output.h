@@ -3,7 +3,7 @@
  *
  * A line: {"id","image","status":"ok"|"error","response","model","usage":{prompt_tokens,
  * completion_tokens,total_tokens}|null,"latency_ms","attempts","error":null|{kind,
- * http_status,message},"content_hash","meta"}. Text that is not valid UTF-8 (a file name
+ * http_status,message},"content_hash","cached","meta"}. Text that is not valid UTF-8 (a file name
  * in another encoding) has its bad bytes replaced by U+FFFD so every line is valid JSON. */
 #ifndef VB_OUTPUT_H
 #define VB_OUTPUT_H
@@ -11,15 +11,24 @@
 #include <visionbatch.h>
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct output output_t;
+
+/* Formats a result as its output line (compact JSON, no newline). Returns a malloc'd
+ * string the caller frees, or NULL when out of memory. */
+char *output_format(const vb_result_t *r);
 
 /* Opens (truncating) path for results; NULL or "-" means standard output. Returns NULL
  * with a reason in err. */
 output_t *output_open(const char *path, char *err, size_t errlen);
 
-/* Writes one result line and flushes it. Returns 0, or -1 on a write error. */
-int output_write(output_t *out, const vb_result_t *r);
+/* The stream behind out (for writing a journal's lines straight into it). */
+FILE *output_stream(output_t *out);
+
+/* Writes one line (a newline is added) and flushes it. Returns 0, or -1 on a write
+ * error. */
+int output_write_line(output_t *out, const char *line);
 
 /* Flushes and closes (standard output is flushed, not closed). Returns 0, or -1 with a
  * reason in err when anything written was lost. NULL is a no-op returning 0. */
