@@ -8,6 +8,7 @@ mkdir -p bench/out
 : >bench/out/table.md
 bench/engine.sh
 bench/memory.sh
+bench/limits.sh
 {
     echo "# Benchmarks"
     echo

@@ -46,6 +46,11 @@ typedef struct vb_options {
     long retries;           /* retries per item after the first attempt */
     double retry_base_s;    /* first retry delay, doubling per retry ... */
     double retry_max_s;     /* ... up to this; a server's retry-after wins when longer */
+    const char *journal;    /* SQLite journal file making the job resumable; NULL = none */
+    int new_job;            /* the journal holds another job: start this one in it */
+    int retry_failed;       /* resuming: send items that failed before again */
+    int no_cache;           /* do not answer from the result cache */
+    double grace_s;         /* after vb_job_cancel, how long in-flight requests may finish */
 } vb_options_t;
 
 typedef enum {
@@ -93,6 +98,8 @@ typedef struct vb_summary {
     long prompt_tokens;
     long completion_tokens;
     long retries;           /* requests that were retries */
+    long replayed;          /* results of earlier runs of the job, from the journal */
+    long cached;            /* results answered from the result cache */
     long rate_limited;      /* 429 rate-limit answers */
     int stopped;            /* 1 when the run was stopped by a fatal error */
     char stop_reason[512];  /* why, one line */
@@ -104,6 +111,7 @@ typedef enum {
     VB_RUN_SOME_FAILED = 1,/* the run finished; some images failed */
     VB_RUN_CONFIG = 2,     /* the job could not start (err says why) */
     VB_RUN_STOPPED = 3,    /* a fatal error (bad key, no quota) stopped the run */
+    VB_RUN_CANCELLED = 4,  /* vb_job_cancel was called; the journal can resume the job */
 } vb_run_status_t;
 
 typedef struct vb_job vb_job_t;
@@ -136,6 +144,11 @@ int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
  * VB_RUN_CONFIG or VB_RUN_STOPPED, err holds a one-line reason. */
 vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata,
                            vb_summary_t *summary, char *err, size_t errlen);
+
+/* Asks a running job to stop: nothing new is sent, in-flight requests get grace_s to
+ * finish, results are flushed, and vb_job_run returns VB_RUN_CANCELLED. Safe to call
+ * from a signal handler or another thread. */
+void vb_job_cancel(vb_job_t *job);
 
 /* Frees the job. NULL is a no-op. */
 void vb_job_free(vb_job_t *job);

@@ -20,6 +20,7 @@ typedef struct pace {
     double user;    /* the user's limit, 0 = none */
     double target;  /* what to pace to when all is well */
     double current; /* target, or less after a 429 */
+    double ceiling; /* the limit itself (user's or server's): more can never go */
 } pace_t;
 
 struct admit {
@@ -41,13 +42,16 @@ static double pace_burst(const admit_t *a, double per_min, bool tokens)
     return b < 1 ? 1 : b;
 }
 
-/* Sets a pace's target; creates its limiter the first time. */
-static void pace_set_target(admit_t *a, pace_t *p, double per_min, bool tokens)
+/* Sets a pace's target from a limit (pacing to margin of it); creates its limiter the
+ * first time. */
+static void pace_set_target(admit_t *a, pace_t *p, double limit, double margin, bool tokens)
 {
-    if (!(per_min > 0))
+    if (!(limit > 0))
         return;
-    if (p->user > 0 && per_min > p->user)
-        per_min = p->user;
+    if (p->user > 0 && limit > p->user)
+        limit = p->user, margin = 1;
+    p->ceiling = limit;
+    double per_min = limit * margin;
     p->target = per_min;
     if (p->current <= 0 || p->current > per_min)
         p->current = per_min;
@@ -67,8 +71,8 @@ admit_t *admit_new(const admit_settings_t *s)
     a->s = *s;
     a->req.user = s->rpm;
     a->tok.user = s->tpm;
-    pace_set_target(a, &a->req, s->rpm, false);
-    pace_set_target(a, &a->tok, s->tpm, true);
+    pace_set_target(a, &a->req, s->rpm, 1, false);
+    pace_set_target(a, &a->tok, s->tpm, 1, true);
     if ((s->rpm > 0 && !a->req.rl) || (s->tpm > 0 && !a->tok.rl)) {
         admit_free(a);
         return NULL;
@@ -90,7 +94,7 @@ void admit_free(admit_t *a)
 admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t now,
                           uint64_t *wake_ns)
 {
-    if (a->tok.rl && tokens > a->tok.target)
+    if (a->tok.rl && tokens > a->tok.ceiling)
         return ADMIT_NEVER;
     if (now < a->paused_until) {
         *wake_ns = a->paused_until;
@@ -109,7 +113,7 @@ admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t no
     if (wait) {
         if (a->req.rl)
             ratelimit_refund(a->req.rl, 1, now);
-        if (wait == UINT64_MAX) /* over a rate already cut below the target: wait it out */
+        if (wait == UINT64_MAX) /* over a rate paced below the ceiling: wait it out */
             wait = (uint64_t)(60 * NS);
         *wake_ns = now + wait;
         return ADMIT_WAIT;
@@ -142,9 +146,9 @@ static void pace_cut(pace_t *p)
 static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
 {
     if (info->limit_requests > 0)
-        pace_set_target(a, &a->req, info->limit_requests * LEARNED_MARGIN, false);
+        pace_set_target(a, &a->req, info->limit_requests, LEARNED_MARGIN, false);
     if (info->limit_tokens > 0)
-        pace_set_target(a, &a->tok, info->limit_tokens * LEARNED_MARGIN, true);
+        pace_set_target(a, &a->tok, info->limit_tokens, LEARNED_MARGIN, true);
     if ((info->limit_requests > 0 || info->limit_tokens > 0) && a->window.slow_start) {
         /* The server publishes its limits and the limiters now pace to them: the window
          * need not probe any more. */
@@ -222,4 +226,9 @@ double admit_rpm(const admit_t *a)
 double admit_tpm(const admit_t *a)
 {
     return a->tok.rl ? a->tok.current : 0;
+}
+
+double admit_tpm_limit(const admit_t *a)
+{
+    return a->tok.rl ? a->tok.ceiling : 0;
 }

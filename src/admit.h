@@ -67,6 +67,10 @@ double admit_rpm(const admit_t *a);
 /* The token rate being paced to, per minute (0 when none is known). */
 double admit_tpm(const admit_t *a);
 
+/* The token limit itself (user's, or the server's): a request estimated above it can
+ * never be sent. 0 when none is known. */
+double admit_tpm_limit(const admit_t *a);
+
 /* Frees the state. NULL is a no-op. */
 void admit_free(admit_t *a);
 

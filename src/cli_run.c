@@ -7,10 +7,12 @@
 #include <visionbatch.h>
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void run_usage(FILE *out)
 {
@@ -56,6 +58,18 @@ static void run_usage(FILE *out)
             "      --retry-max SEC   longest retry delay (default 30); a server's\n"
             "                        retry-after wins when longer\n"
             "\n"
+            "Journal and resume:\n"
+            "      --journal FILE    SQLite journal of the job (default: the output's name\n"
+            "                        with .journal, e.g. results.journal; none for stdout)\n"
+            "      --no-journal      keep no journal\n"
+            "      --new-job         the journal holds a job with other parameters: start a\n"
+            "                        new job in it (its result cache is kept)\n"
+            "      --retry-failed    resuming: send items that failed before again\n"
+            "      --no-cache        send every image, even when the result cache (in the\n"
+            "                        journal) already holds its answer\n"
+            "      --grace SEC       after Ctrl-C/SIGTERM, how long in-flight requests may\n"
+            "                        finish (default 30); a second signal exits at once\n"
+            "\n"
             "Other:\n"
             "  -q, --quiet           no summary on standard error\n"
             "  -h, --help            this text\n"
@@ -73,7 +87,8 @@ static void run_usage(FILE *out)
             "\n"
             "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
             "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
-            "(the server rejected the key, or the account has no quota).\n"
+            "(the server rejected the key, or the account has no quota); 130/143 stopped\n"
+            "by SIGINT/SIGTERM (run the same command again to resume).\n"
             "\n"
             "Retried: 408, 409, 429, 5xx, timeouts, connection errors, and whatever the\n"
             "server marks x-should-retry: true; a retry waits without holding a\n"
@@ -88,7 +103,7 @@ typedef struct flag_value {
     const char *value;
 } flag_value_t;
 
-enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING };
+enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG };
 
 static const struct option run_options[] = {
     {"base-url", required_argument, 0, OPT_SETTING},
@@ -110,6 +125,12 @@ static const struct option run_options[] = {
     {"retries", required_argument, 0, OPT_SETTING},
     {"retry-base", required_argument, 0, OPT_SETTING},
     {"retry-max", required_argument, 0, OPT_SETTING},
+    {"journal", required_argument, 0, OPT_SETTING},
+    {"grace", required_argument, 0, OPT_SETTING},
+    {"no-journal", no_argument, 0, OPT_FLAG},
+    {"new-job", no_argument, 0, OPT_FLAG},
+    {"retry-failed", no_argument, 0, OPT_FLAG},
+    {"no-cache", no_argument, 0, OPT_FLAG},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},
@@ -117,6 +138,21 @@ static const struct option run_options[] = {
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
 };
+
+/* The running job, for the signal handler; and the first signal received. */
+static vb_job_t *volatile running_job;
+static volatile sig_atomic_t first_signal;
+
+/* First SIGINT/SIGTERM: stop sending, let in-flight requests finish, flush, exit
+ * 130/143. Second: exit at once (the journal's last committed state is consistent). */
+static void on_stop_signal(int sig)
+{
+    if (first_signal)
+        _exit(128 + sig);
+    first_signal = sig;
+    if (running_job)
+        vb_job_cancel(running_job);
+}
 
 static void on_result(const vb_result_t *r, void *arg)
 {
@@ -152,6 +188,10 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
         case OPT_SETTING:
             flags[nflags].name = name;
             flags[nflags++].value = optarg;
+            break;
+        case OPT_FLAG:
+            flags[nflags].name = name;
+            flags[nflags++].value = "1";
             break;
         case OPT_CONFIG:
             config_path = optarg;
@@ -242,7 +282,17 @@ int cli_run(int argc, char **argv)
     }
 
     vb_summary_t summary;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    running_job = job;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     vb_run_status_t rs = vb_job_run(job, on_result, out, &summary, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    running_job = NULL;
     if (!quiet && rs != VB_RUN_CONFIG)
         summary_print(stderr, &summary);
     switch (rs) {
@@ -260,6 +310,11 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "visionbatch: run stopped: %s\n", err);
         status = EXIT_STOPPED;
         break;
+    case VB_RUN_CANCELLED:
+        fprintf(stderr, "visionbatch: %s; run the same command again to resume%s\n", err,
+                c->o.journal ? "" : " (no journal: it will start over)");
+        status = 128 + (first_signal ? first_signal : SIGINT);
+        break;
     }
     if (output_close(out, err, sizeof err) != 0) {
         fprintf(stderr, "visionbatch: %s\n", err);
@@ -268,7 +323,8 @@ int cli_run(int argc, char **argv)
     }
     out = NULL;
     if (!quiet && c->output_path && strcmp(c->output_path, "-") != 0)
-        fprintf(stderr, "results: %s\n", c->output_path);
+        fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
+                c->o.journal ? c->o.journal : "");
 out:
     output_close(out, err, sizeof err);
     vb_job_free(job);

@@ -10,10 +10,20 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* SET_DOUBLE must be above its minimum; SET_DOUBLE0 may equal it. */
-typedef enum { SET_TEXT, SET_PATH, SET_LONG, SET_DOUBLE, SET_DOUBLE0, SET_SIZE } setting_kind_t;
+typedef enum {
+    SET_TEXT,
+    SET_PATH,
+    SET_LONG,
+    SET_DOUBLE,
+    SET_DOUBLE0,
+    SET_SIZE,
+    SET_BOOL, /* an int in vb_options_t: 1/true/yes/on or 0/false/no/off */
+    SET_BOOL_CONFIG, /* the same, an int in config_t */
+} setting_kind_t;
 
 /* Where a setting lands: a string slot of config_t, or a number field of vb_options_t. */
 typedef struct setting {
@@ -59,6 +69,18 @@ static const setting_t settings[] = {
      "seconds before the first retry, doubling per retry (0.5)"},
     {"retry-max", NUM(SET_DOUBLE0, retry_max_s), 0, 3600,
      "longest wait between retries in seconds (30)"},
+    {"journal", PATH(journal_path), 0, 0,
+     "SQLite journal making the job resumable (default: OUTPUT.journal)"},
+    {"no-journal", SET_BOOL_CONFIG, offsetof(config_t, no_journal), 0, 1,
+     "keep no journal (a stopped run then starts over)"},
+    {"new-job", NUM(SET_BOOL, new_job), 0, 1,
+     "the journal holds another job: forget its items and start this one"},
+    {"retry-failed", NUM(SET_BOOL, retry_failed), 0, 1,
+     "resuming: send the items that failed before again"},
+    {"no-cache", NUM(SET_BOOL, no_cache), 0, 1,
+     "send every image even when the result cache has its answer"},
+    {"grace", NUM(SET_DOUBLE0, grace_s), 0, 86400,
+     "seconds in-flight requests may finish after Ctrl-C / SIGTERM (30)"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };
@@ -139,6 +161,21 @@ int config_set(config_t *c, const char *name, const char *value, const char *ori
     if (!s) {
         snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
         return -1;
+    }
+    if (s->kind == SET_BOOL || s->kind == SET_BOOL_CONFIG) {
+        int v;
+        if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
+            !strcasecmp(value, "on"))
+            v = 1;
+        else if (!strcmp(value, "0") || !strcasecmp(value, "false") || !strcasecmp(value, "no") ||
+                 !strcasecmp(value, "off"))
+            v = 0;
+        else {
+            snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin, name, value);
+            return -1;
+        }
+        *(int *)((s->kind == SET_BOOL ? (char *)&c->o : (char *)c) + s->offset) = v;
+        return 0;
     }
     if (s->kind != SET_TEXT && s->kind != SET_PATH)
         return parse_number(s, value, origin, &c->o, err, errlen);
@@ -314,6 +351,19 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
     }
     config_sync(c);
     c->o.api_key = c->api_key;
+    if (!c->journal_path && c->output_path && strcmp(c->output_path, "-") != 0) {
+        /* beside the output: results.jsonl -> results.journal */
+        const char *out = c->output_path;
+        size_t n = strlen(out);
+        if (n > 6 && strcmp(out + n - 6, ".jsonl") == 0)
+            n -= 6;
+        if (!(c->journal_path = malloc(n + sizeof ".journal"))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(c->journal_path, n + sizeof ".journal", "%.*s.journal", (int)n, out);
+    }
+    c->o.journal = c->no_journal ? NULL : c->journal_path;
     return 0;
 }
 
@@ -334,6 +384,7 @@ void config_free(config_t *c)
     for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
         free(c->owned[i]);
     free(c->output_path);
+    free(c->journal_path);
     free(c->prompt_file);
     free(c->api_key_file);
     free(c);

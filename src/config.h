@@ -16,6 +16,8 @@
 typedef struct config {
     vb_options_t o;     /* string fields point into strings owned by the config */
     char *output_path;  /* NULL or "-" for standard output */
+    char *journal_path; /* NULL: OUTPUT.journal when writing to a file (set by the CLI) */
+    int no_journal;
     char *prompt_file;  /* when set, the prompt is read from it */
     char *api_key_file; /* when set, the key is read from it */
     char *api_key;      /* from the environment or the key file */
@@ -39,7 +41,8 @@ int config_load_file(config_t *c, const char *path, char *err, size_t errlen);
  * VISIONBATCH_API_KEY or else OPENAI_API_KEY. Returns 0, or -1 with a reason in err. */
 int config_load_env(config_t *c, char *err, size_t errlen);
 
-/* Reads the prompt file and the API key file if set, and points o.api_key at the key.
+/* Reads the prompt file and the API key file if set, points o.api_key at the key and
+ * o.journal at the journal (unless no-journal).
  * Warns on stderr (warn may be NULL) when the key file is readable by others. Returns 0,
  * or -1 with a reason in err (which never contains the key). */
 int config_finish(config_t *c, FILE *warn, char *err, size_t errlen);

@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "histogram.h"
+#include "journal.h"
 #include "openai.h"
 #include "output.h"
 #include "prepare.h"
@@ -23,6 +24,7 @@
 #include "retryq.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +67,9 @@ typedef struct engine {
     request_t *next;  /* taken from a queue, waiting for admission */
     uint64_t wake_ns; /* when admission may say yes (UINT64_MAX: after a completion) */
     uint64_t rng;     /* jitter for backoff */
+    journal_t *journal;
+    volatile sig_atomic_t *cancel;
+    uint64_t grace_deadline; /* after a cancel: in-flight requests are abandoned then */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -211,8 +216,18 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->failed++;
     }
     e->sum->images++;
-    char *line = output_format(res);
-    res->line = line ? line : "{}";
+    char *line = res->line ? NULL : output_format(res);
+    if (!res->line)
+        res->line = line ? line : "{}";
+    if (e->journal) {
+        const char *key = res->status == VB_STATUS_OK && !res->cached && r->cache_key[0]
+                              ? r->cache_key
+                              : NULL;
+        journal_item_done(e->journal, r->item.id, r->item.source,
+                          r->content_hash[0] ? r->content_hash : NULL,
+                          res->status == VB_STATUS_OK ? JOURNAL_OK : JOURNAL_FAILED, r->attempts,
+                          -1, res->line, key);
+    }
     if (e->fn)
         e->fn(res, e->userdata);
     free(line);
@@ -226,6 +241,18 @@ static void record_unsent(engine_t *e, const request_t *r)
     res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
     res.error_kind = r->error_kind;
     res.error_message = r->error_message;
+    record(e, r, &res);
+}
+
+/* Records an item answered from the result cache. */
+static void record_cached(engine_t *e, const request_t *r)
+{
+    vb_result_t res = {0};
+    res.status = VB_STATUS_OK;
+    res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
+    res.cached = 1;
+    res.line = r->cached_line;
+    e->sum->cached++;
     record(e, r, &res);
 }
 
@@ -333,6 +360,10 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     t->next_free = e->free_list;
     e->free_list = t;
 
+    if (e->journal)
+        journal_attempt(e->journal, r->item.id, r->attempts, latency_ms, status,
+                        resp.prompt_tokens, resp.completion_tokens, -1, resp.error_kind,
+                        resp.error_kind ? resp.error_message : NULL);
     admit_signal_t signal = signal_of(&resp, status);
     admit_on_response(e->admit, signal, have_info, r->sent_ns, e->in_flight + 1, now);
 
@@ -390,7 +421,7 @@ static void record_too_large(engine_t *e, request_t *r)
     snprintf(r->error_message, sizeof r->error_message,
              "the request needs about %.0f tokens, more than the limit of %.0f tokens per "
              "minute: it can never be sent",
-             r->token_estimate, admit_tpm(e->admit));
+             r->token_estimate, admit_tpm_limit(e->admit));
     record_unsent(e, r);
 }
 
@@ -404,9 +435,12 @@ static void dispatch(engine_t *e)
         if (!e->next && !(e->next = next_request(e, now)))
             return;
         request_t *r = e->next;
-        if (r->error_kind) {
+        if (r->error_kind || r->cached_line) {
             e->next = NULL;
-            record_unsent(e, r);
+            if (r->cached_line)
+                record_cached(e, r);
+            else
+                record_unsent(e, r);
             request_free(r);
             continue;
         }
@@ -435,6 +469,9 @@ static void dispatch(engine_t *e)
             e->sum->retries++;
         r->attempts++;
         r->sent_ns = t->started_ns = now;
+        if (e->journal)
+            journal_item_sent(e->journal, r->item.id, r->item.source,
+                              r->content_hash[0] ? r->content_hash : NULL, r->attempts);
         curl_multi_add_handle(e->multi, t->easy);
         e->in_flight++;
         e->sum->requests++;
@@ -450,12 +487,15 @@ static int poll_timeout_ms(const engine_t *e)
     uint64_t due = retryq_next_due(e->retries);
     if (due < until)
         until = due;
+    int cap = e->journal ? JOURNAL_BATCH_MS : 1000; /* commit groups on time */
+    if (e->cancel)
+        cap = cap < 100 ? cap : 100; /* notice a cancel soon */
     if (until == UINT64_MAX)
-        return 1000;
+        return cap;
     if (until <= now)
         return 0;
     uint64_t ms = (until - now + 999999) / 1000000;
-    return ms > 1000 ? 1000 : (int)ms;
+    return ms > (uint64_t)cap ? cap : (int)ms;
 }
 
 /* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
@@ -463,7 +503,16 @@ static int poll_timeout_ms(const engine_t *e)
 static void engine_loop(engine_t *e)
 {
     for (;;) {
+        if (e->cancel && *e->cancel && !e->grace_deadline) {
+            e->grace_deadline = clock_monotonic_ns() + (uint64_t)(e->o->grace_s * 1e9) + 1;
+            e->stopping = true; /* no new sends; not a fatal stop */
+            queue_cancel(e->ready);
+        }
+        if (e->grace_deadline && clock_monotonic_ns() >= e->grace_deadline)
+            return; /* what is still in flight stays "in flight" in the journal */
         dispatch(e);
+        if (e->journal)
+            journal_tick(e->journal, 0);
         if (e->in_flight == 0 &&
             (e->stopping || (!e->next && retryq_count(e->retries) == 0 &&
                              queue_drained(e->ready))))
@@ -494,11 +543,63 @@ static int prepare_thread_count(const vb_options_t *o)
     return n < 1 ? 1 : n > 4 ? 4 : (int)n;
 }
 
-vb_run_status_t engine_run(const vb_options_t *o, input_t *in, vb_result_fn fn, void *userdata,
-                           vb_summary_t *summary, char *err, size_t errlen)
+/* The request parameters that make a job's answers what they are: a resumed run must
+ * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
+static char *job_params(const vb_options_t *o)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "model", o->model, "prompt", o->prompt,
+                          "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens);
+    char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(p);
+    return text;
+}
+
+static int replay_line(const char *line, journal_state_t state, void *arg)
+{
+    engine_t *e = arg;
+    vb_result_t res = {0};
+    res.replayed = 1;
+    res.line = line;
+    res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
+    e->sum->replayed++;
+    e->sum->images++;
+    if (state == JOURNAL_OK)
+        e->sum->ok++;
+    else
+        e->sum->failed++;
+    if (e->fn)
+        e->fn(&res, e->userdata);
+    return 0;
+}
+
+/* Opens the journal, checks it holds this job, and replays the results of earlier runs
+ * to the caller. Returns 0, or -1 with err set. */
+static int engine_open_journal(engine_t *e, char *err, size_t errlen)
+{
+    if (!(e->journal = journal_open(e->o->journal, err, errlen)))
+        return -1;
+    char *params = job_params(e->o);
+    int bound = params ? journal_bind_job(e->journal, params, e->o->new_job, err, errlen) : -1;
+    free(params);
+    if (bound < 0)
+        return -1;
+    if (bound == 1 && journal_foreach_result(e->journal, e->o->retry_failed, replay_line, e) < 0) {
+        snprintf(err, errlen, "journal: %s", journal_errmsg(e->journal));
+        return -1;
+    }
+    return 0;
+}
+
+vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atomic_t *cancel,
+                           vb_result_fn fn, void *userdata, vb_summary_t *summary, char *err,
+                           size_t errlen)
 {
     vb_summary_t local;
-    engine_t e = {.o = o, .fn = fn, .userdata = userdata, .sum = summary ? summary : &local};
+    engine_t e = {.o = o,
+                  .fn = fn,
+                  .userdata = userdata,
+                  .cancel = cancel,
+                  .sum = summary ? summary : &local};
     memset(e.sum, 0, sizeof *e.sum);
     histogram_t *latency = calloc(1, sizeof *latency);
     openai_template_t tmpl = {0};
@@ -517,6 +618,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, vb_result_fn fn, 
                            .pause_base_s = o->retry_base_s > 0 ? o->retry_base_s : 0.5,
                            .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30};
     if (!latency || engine_init(&e, err, errlen) != 0)
+        goto out;
+    if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;
     if (!(e.admit = admit_new(&as)) ||
         !(e.retries = retryq_new((size_t)o->concurrency * 2))) {
@@ -537,7 +640,10 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, vb_result_fn fn, 
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
                              .max_image_bytes = o->max_image_bytes,
-                             .template = &tmpl};
+                             .template = &tmpl,
+                             .journal_path = o->journal,
+                             .retry_failed = o->retry_failed,
+                             .no_cache = o->no_cache};
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
         goto out;
 
@@ -553,6 +659,9 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, vb_result_fn fn, 
     if (e.sum->stopped) {
         snprintf(err, errlen, "%s", e.sum->stop_reason);
         status = VB_RUN_STOPPED;
+    } else if (e.grace_deadline) {
+        snprintf(err, errlen, "cancelled; %ld requests were still in flight", e.in_flight);
+        status = VB_RUN_CANCELLED;
     } else {
         status = e.sum->failed ? VB_RUN_SOME_FAILED : VB_RUN_ALL_OK;
     }
@@ -574,6 +683,7 @@ out:
     }
     request_free(e.next);
     retryq_free(e.retries);
+    journal_close(e.journal);
     admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);

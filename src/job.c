@@ -6,6 +6,7 @@
 #include "input.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
-    char *base_url, *api_key, *model, *prompt, *detail, *limiter;
+    char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal;
+    volatile sig_atomic_t cancel;
     input_t *input;
 };
 
@@ -49,6 +51,7 @@ void vb_options_init(vb_options_t *o)
     o->retries = 6;
     o->retry_base_s = 0.5;
     o->retry_max_s = 30;
+    o->grace_s = 30;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -63,6 +66,7 @@ void vb_job_free(vb_job_t *job)
     free(job->prompt);
     free(job->detail);
     free(job->limiter);
+    free(job->journal);
     input_free(job->input);
     free(job);
 }
@@ -120,6 +124,10 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "retry delays must satisfy 0 <= retry-base <= retry-max");
         return -1;
     }
+    if (!(o->grace_s >= 0)) {
+        snprintf(err, errlen, "the grace period must be 0 seconds or more");
+        return -1;
+    }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {
         snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
         return -1;
@@ -140,17 +148,19 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->prompt = strdup(o->prompt);
     job->detail = strdup(o->detail);
     job->limiter = strdup(o->limiter);
+    job->journal = o->journal ? strdup(o->journal) : NULL;
     job->api_key = o->api_key ? strdup(o->api_key) : NULL;
     job->input = input_new();
     if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
         !job->input ||
-        (o->api_key && !job->api_key))
+        (o->api_key && !job->api_key) || (o->journal && !job->journal))
         goto oom;
     job->o.base_url = job->base_url;
     job->o.model = job->model;
     job->o.prompt = job->prompt;
     job->o.detail = job->detail;
     job->o.limiter = job->limiter;
+    job->o.journal = job->journal;
     job->o.api_key = job->api_key;
     return job;
 oom:
@@ -167,5 +177,11 @@ int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen)
 vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata, vb_summary_t *summary,
                            char *err, size_t errlen)
 {
-    return engine_run(&job->o, job->input, fn, userdata, summary, err, errlen);
+    job->cancel = 0;
+    return engine_run(&job->o, job->input, &job->cancel, fn, userdata, summary, err, errlen);
+}
+
+void vb_job_cancel(vb_job_t *job)
+{
+    job->cancel = 1;
 }

@@ -99,15 +99,15 @@ const char *journal_errmsg(journal_t *j)
     return j && j->db ? sqlite3_errmsg(j->db) : "no journal";
 }
 
-journal_t *journal_open(const char *path, char *err, size_t errlen)
+/* Opens the journal with the given sqlite3_open_v2 flags. */
+static journal_t *journal_open_flags(const char *path, int flags, char *err, size_t errlen)
 {
     journal_t *j = calloc(1, sizeof *j);
     if (!j) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(j->db, 5000) != SQLITE_OK ||
         sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
@@ -120,6 +120,16 @@ fail:
     snprintf(err, errlen, "journal %s: %s", path, j->db ? sqlite3_errmsg(j->db) : "cannot open");
     journal_close(j);
     return NULL;
+}
+
+journal_t *journal_open(const char *path, char *err, size_t errlen)
+{
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
+}
+
+journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
+{
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE, err, errlen);
 }
 
 /* Reads meta.value for key into a malloc'd string (NULL when absent). */
@@ -293,29 +303,67 @@ int journal_tick(journal_t *j, int force)
     return j->failed ? -1 : 0;
 }
 
-long journal_export(journal_t *j, FILE *out, int skip_failed)
+long journal_foreach_result(journal_t *j, int skip_failed,
+                            int (*fn)(const char *line, journal_state_t state, void *ctx),
+                            void *ctx)
 {
     sqlite3_stmt *st;
     long n = 0;
     journal_tick(j, 1);
     if (sqlite3_prepare_v2(j->db,
                            "SELECT result, state FROM items WHERE result IS NOT NULL AND state IN"
-                           " ('ok', 'failed', 'skipped') ORDER BY seq",
+                           " ('ok', 'failed') ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *state = (const char *)sqlite3_column_text(st, 1);
-        if (skip_failed && strcmp(state, "failed") == 0)
+        journal_state_t state = state_from_name((const char *)sqlite3_column_text(st, 1));
+        if (skip_failed && state == JOURNAL_FAILED)
             continue;
-        if (strcmp(state, "skipped") == 0)
-            continue; /* never sent: it will be tried again */
-        if (fputs((const char *)sqlite3_column_text(st, 0), out) == EOF || fputc('\n', out) == EOF)
+        if (fn((const char *)sqlite3_column_text(st, 0), state, ctx) != 0)
             break;
         n++;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE && fflush(out) == 0 ? n : -1;
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+static int write_line(const char *line, journal_state_t state, void *ctx)
+{
+    (void)state;
+    return fputs(line, ctx) == EOF || fputc('\n', ctx) == EOF ? -1 : 0;
+}
+
+long journal_export(journal_t *j, FILE *out, int skip_failed)
+{
+    long n = journal_foreach_result(j, skip_failed, write_line, out);
+    return n >= 0 && fflush(out) == 0 ? n : -1;
+}
+
+int journal_meta_set(journal_t *j, const char *key, const char *value)
+{
+    if (journal_begin(j))
+        return -1;
+    return meta_set(j, key, value);
+}
+
+char *journal_meta_get(journal_t *j, const char *key)
+{
+    return meta_get(j, key);
+}
+
+long journal_recent_attempts(journal_t *j, double seconds)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(j->db, "SELECT COUNT(*) FROM attempts WHERE finished_at >= ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_double(st, 1, wall_now() - seconds);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }
 
 int journal_counts(journal_t *j, long counts[6], double *cost)

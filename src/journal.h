@@ -36,6 +36,10 @@ const char *journal_state_name(journal_state_t s);
  * reason in err. */
 journal_t *journal_open(const char *path, char *err, size_t errlen);
 
+/* Opens an existing journal for reading and reporting only (status, export); NULL with
+ * a reason in err when it does not exist. */
+journal_t *journal_open_existing(const char *path, char *err, size_t errlen);
+
 /* Ties the journal to a job's request parameters (a canonical JSON text: model, prompt,
  * detail, ...; never the API key). A new journal takes them. A journal of another job
  * is refused with a message naming what differs, unless new_job is set: then its items
@@ -63,10 +67,25 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
  * JOURNAL_BATCH_WRITES writes (force: commit now). Returns 0, or -1 on a write error. */
 int journal_tick(journal_t *j, int force);
 
-/* Writes the output line of every item in a final state, in the order items were first
- * seen, one per line. Failed items are skipped when skip_failed is set (they are about to
- * be retried). Returns the number of lines written, or -1. */
+/* Calls fn(line, state, ctx) for the output line of every item in a final state (ok or
+ * failed; skipped items were never sent and are not final), in the order items were
+ * first seen. Failed items are left out when skip_failed is set (they are about to be
+ * retried). fn returns 0 to go on. Returns the number of lines, or -1. */
+long journal_foreach_result(journal_t *j, int skip_failed,
+                            int (*fn)(const char *line, journal_state_t state, void *ctx),
+                            void *ctx);
+
+/* journal_foreach_result writing each line to out. */
 long journal_export(journal_t *j, FILE *out, int skip_failed);
+
+/* Stores a job-level fact (e.g. "input_items") in the journal's meta table. */
+int journal_meta_set(journal_t *j, const char *key, const char *value);
+
+/* Reads a job-level fact; returns a malloc'd string or NULL. */
+char *journal_meta_get(journal_t *j, const char *key);
+
+/* Attempts finished in the last `seconds` seconds (for a rate). */
+long journal_recent_attempts(journal_t *j, double seconds);
 
 /* Counts by state: counts[JOURNAL_PENDING..JOURNAL_SKIPPED]; *cost the sum of item
  * costs. Returns 0, or -1. */

@@ -146,12 +146,10 @@ static long usage_field(json_t *usage, const char *key)
 }
 
 /* The kind and action of an HTTP error status, before the body is considered. */
-static void classify_status(long status, const char *code, openai_response_t *r,
+static void classify_status(long status, openai_response_t *r,
                             const char *detail)
 {
-    if (status == 429 && code && strcmp(code, "insufficient_quota") == 0)
-        set_error(r, OPENAI_STOP_RUN, "quota", "HTTP 429 insufficient_quota: %s", detail);
-    else if (status == 429)
+    if (status == 429)
         set_error(r, OPENAI_RETRY, "rate_limited", "HTTP 429: %s", detail);
     else if (status == 401 || status == 403)
         set_error(r, OPENAI_STOP_RUN, "auth", "HTTP %ld: %s", status, detail);
@@ -225,14 +223,15 @@ void openai_response_parse(long status, const char *body, size_t len, const char
         snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
                  code ? " (" : "", code ? code : "", code ? ")" : "");
         if (is_quota_code(code, type))
-            set_error(out, OPENAI_STOP_RUN, "quota", "HTTP %ld: %s", status, detail);
+            set_error(out, OPENAI_STOP_RUN, "quota", "HTTP %ld %s: %s", status,
+                      is_quota_code(code, NULL) ? code : type, msg ? msg : "no quota");
         else if (status == 429 && msg && strncmp(msg, "Request too large", 17) == 0)
             /* bigger than the whole token limit: waiting cannot help (provider-facts §4) */
             set_error(out, OPENAI_FAIL_ITEM, "too_large", "HTTP 429: %s", detail);
         else if (status == 200)
             set_error(out, OPENAI_RETRY, "server_error", "HTTP 200 with an error: %s", detail);
         else
-            classify_status(status, code, out, detail);
+            classify_status(status, out, detail);
     } else {
         char excerpt[128];
         body_excerpt(body, len, excerpt, sizeof excerpt);
@@ -240,7 +239,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             set_error(out, OPENAI_RETRY, "invalid_response",
                       "HTTP 200 with a body that is not chat.completion JSON: %s", excerpt);
         else
-            classify_status(status, NULL, out, len ? excerpt : "empty body");
+            classify_status(status, out, len ? excerpt : "empty body");
     }
     json_decref(root);
 

@@ -4,10 +4,13 @@
 #include "request.h"
 #include "tokens.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,47 @@ void request_free(request_t *r)
         return;
     input_item_clear(&r->item);
     free(r->body);
+    free(r->cached_line);
     free(r);
+}
+
+/* The result-cache key: the image's content with everything else that shapes the
+ * answer (provider-facts: same pixels + same request = same answer). */
+static void cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
+                      char out[HASH_HEX_LEN + 1])
+{
+    json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I}", "image", hash, "model", s->model,
+                          "prompt", prompt, "detail", s->detail, "max_tokens",
+                          (json_int_t)s->max_tokens);
+    char *text = k ? json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(k);
+    if (text)
+        hash_sha256_hex(text, strlen(text), out);
+    else
+        out[0] = '\0';
+    free(text);
+}
+
+/* Rewrites a cached output line for this item: its own id, image and meta, no attempts,
+ * no latency, "cached": true. Returns a malloc'd line, or NULL. */
+static char *cached_for(const request_t *r, const char *line)
+{
+    json_t *j = json_loads(line, 0, NULL);
+    const char *status = json_string_value(json_object_get(j, "status"));
+    if (!status || strcmp(status, "ok") != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    json_object_set_new(j, "id", json_string(r->item.id));
+    json_object_set_new(j, "image", json_string(r->item.source));
+    json_t *meta = r->item.meta_json ? json_loads(r->item.meta_json, 0, NULL) : NULL;
+    json_object_set_new(j, "meta", meta ? meta : json_null());
+    json_object_set_new(j, "attempts", json_integer(0));
+    json_object_set_new(j, "latency_ms", json_real(0));
+    json_object_set_new(j, "cached", json_true());
+    char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(j);
+    return text;
 }
 
 static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
@@ -124,7 +167,7 @@ static double estimate_tokens(const prepare_settings_t *s, const char *prompt, u
 }
 
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
-                       size_t *scratch_cap)
+                       size_t *scratch_cap, journal_reader_t *reader)
 {
     request_t *r = calloc(1, sizeof *r);
     if (!r) {
@@ -170,6 +213,18 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             r->token_estimate = estimate_tokens(s, prompt, r->image.width, r->image.height);
             memcpy(r->content_hash, "sha256:", 7);
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
+            if (s->journal_path) {
+                cache_key(s, prompt, r->content_hash, r->cache_key);
+                char *line = reader && !s->no_cache && r->cache_key[0]
+                                 ? journal_reader_cached(reader, r->cache_key)
+                                 : NULL;
+                r->cached_line = line ? cached_for(r, line) : NULL;
+                free(line);
+                if (r->cached_line) {
+                    openai_template_clear(&own);
+                    return r;
+                }
+            }
             r->body = openai_body_data_url(t, image_mime(r->image.format), *scratch, (size_t)len,
                                            &r->body_len);
             if (!r->body)
@@ -180,11 +235,25 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     return r;
 }
 
+/* True when an earlier run of the job finished the item for good: its line is replayed
+ * from the journal, so it is neither read nor sent again. */
+static bool already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
+{
+    if (!reader || item->error_kind || !item->id)
+        return false;
+    journal_state_t st = journal_reader_state(reader, item->id);
+    return st == JOURNAL_OK || (st == JOURNAL_FAILED && !p->settings->retry_failed);
+}
+
 static void *prepare_thread(void *arg)
 {
     prepare_t *p = arg;
     unsigned char *scratch = NULL;
     size_t scratch_cap = 0;
+    char err[256];
+    journal_reader_t *reader =
+        p->settings->journal_path ? journal_reader_open(p->settings->journal_path, err, sizeof err)
+                                  : NULL;
     for (;;) {
         input_item_t item;
         pthread_mutex_lock(&p->input_lock);
@@ -192,7 +261,11 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap);
+        if (already_done(p, reader, &item)) {
+            input_item_clear(&item);
+            continue;
+        }
+        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap, reader);
         if (!r)
             continue; /* out of memory: the item cannot even be reported */
         if (queue_push(p->ready, r) != 0) {
@@ -207,6 +280,7 @@ static void *prepare_thread(void *arg)
         }
     }
     free(scratch);
+    journal_reader_close(reader);
     queue_producer_done(p->ready);
     return NULL;
 }

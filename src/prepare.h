@@ -2,12 +2,15 @@
  *
  * Each thread takes the next item from the input (under a lock), reads the file, checks
  * it is an image a provider takes (from its bytes), hashes it and writes the request
- * body with the image base64-encoded in place. The finished request, or the item with
+ * body with the image base64-encoded in place. With a journal, items an earlier run
+ * finished are passed over (their lines are replayed from the journal), and images whose
+ * answer is in the result cache are answered from it. The finished request, or the item with
  * its error, goes into the ready queue; the queue's capacity bounds the memory. */
 #ifndef VB_PREPARE_H
 #define VB_PREPARE_H
 
 #include "input.h"
+#include "journal.h"
 #include "openai.h"
 #include "queue.h"
 #include "request.h"
@@ -21,6 +24,9 @@ typedef struct prepare_settings {
     long max_tokens;
     size_t max_image_bytes;
     const openai_template_t *template; /* for items without their own prompt */
+    const char *journal_path;          /* NULL: no journal, no cache */
+    int retry_failed;                  /* items that failed in an earlier run go again */
+    int no_cache;                      /* never answer from the result cache */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;
@@ -37,8 +43,10 @@ void prepare_join(prepare_t *p);
 /* Builds the request for one item in the calling thread: the unit of work of a thread,
  * exposed for tests. Always returns a request (NULL only when out of memory); on failure
  * its error_kind is set and body is NULL. Takes ownership of *item's strings. scratch is a
- * reusable read buffer of the calling thread (may point to NULL/0 at first). */
+ * reusable read buffer of the calling thread (may point to NULL/0 at first). reader (may
+ * be NULL) is the thread's journal connection, for result-cache look-ups: on a hit the
+ * request carries cached_line and no body. */
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
-                       size_t *scratch_cap);
+                       size_t *scratch_cap, journal_reader_t *reader);
 
 #endif

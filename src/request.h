@@ -20,6 +20,8 @@ typedef struct request {
     const char *error_kind;                  /* static; set when preparation failed */
     char error_message[512];
     double token_estimate;                   /* what a provider counts against TPM */
+    char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */
+    char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
     uint64_t sent_ns;                        /* when the last attempt was sent */
 } request_t;

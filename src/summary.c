@@ -5,6 +5,9 @@ void summary_print(FILE *out, const vb_summary_t *s)
 {
     fprintf(out, "\nvisionbatch summary\n");
     fprintf(out, "  images       %ld (ok %ld, failed %ld)\n", s->images, s->ok, s->failed);
+    if (s->replayed || s->cached)
+        fprintf(out, "  reused       %ld from earlier runs of this job, %ld from the cache\n",
+                s->replayed, s->cached);
     fprintf(out, "  requests     %ld (retries %ld, rate-limited 429s %ld)\n", s->requests,
             s->retries, s->rate_limited);
     fprintf(out, "  wall time    %.2f s\n", s->wall_s);
