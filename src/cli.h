@@ -13,4 +13,10 @@ enum {
 /* visionbatch run [options] INPUT... ; argv[0] is "run". Returns an exit status. */
 int cli_run(int argc, char **argv);
 
+/* visionbatch status [--json] JOURNAL */
+int cli_status(int argc, char **argv);
+
+/* visionbatch export [--format jsonl|csv] [-o FILE] JOURNAL */
+int cli_export(int argc, char **argv);
+
 #endif

@@ -6,6 +6,8 @@
 
 #include <visionbatch.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -154,11 +156,43 @@ static void on_stop_signal(int sig)
         vb_job_cancel(running_job);
 }
 
+/* The results file, opened (and truncated) at the first result: a run refused before
+ * any result (a journal of another job, say) leaves an existing file as it was. */
+typedef struct sink {
+    const char *path; /* NULL or "-": standard output */
+    output_t *out;
+    int failed;
+} sink_t;
+
+static int sink_open(sink_t *k)
+{
+    char err[512];
+    if (!k->out && !k->failed && !(k->out = output_open(k->path, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        k->failed = 1;
+    }
+    return k->out ? 0 : -1;
+}
+
+/* Checks now that the results file can be written, without truncating it. */
+static int sink_check(const sink_t *k)
+{
+    if (!k->path || strcmp(k->path, "-") == 0)
+        return 0;
+    int fd = open(k->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "visionbatch: cannot write %s: %s\n", k->path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static void on_result(const vb_result_t *r, void *arg)
 {
-    output_t *out = arg;
-    if (output_write_line(out, r->line) != 0)
-        fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id);
+    sink_t *k = arg;
+    if (sink_open(k) == 0 && output_write_line(k->out, r->line) != 0)
+        fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
 }
 
 /* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
@@ -251,7 +285,7 @@ int cli_run(int argc, char **argv)
     bool quiet = false;
     int status = EXIT_USAGE;
     vb_job_t *job = NULL;
-    output_t *out = NULL;
+    sink_t sink = {0};
     config_t *c = config_new();
     if (!c) {
         fprintf(stderr, "visionbatch: out of memory\n");
@@ -276,10 +310,9 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
-    if (!(out = output_open(c->output_path, err, sizeof err))) {
-        fprintf(stderr, "visionbatch: %s\n", err);
+    sink.path = c->output_path;
+    if (sink_check(&sink) != 0)
         goto out;
-    }
 
     vb_summary_t summary;
     struct sigaction sa;
@@ -289,7 +322,7 @@ int cli_run(int argc, char **argv)
     running_job = job;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    vb_run_status_t rs = vb_job_run(job, on_result, out, &summary, err, sizeof err);
+    vb_run_status_t rs = vb_job_run(job, on_result, &sink, &summary, err, sizeof err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_job = NULL;
@@ -316,17 +349,21 @@ int cli_run(int argc, char **argv)
         status = 128 + (first_signal ? first_signal : SIGINT);
         break;
     }
-    if (output_close(out, err, sizeof err) != 0) {
-        fprintf(stderr, "visionbatch: %s\n", err);
+    if (rs == VB_RUN_CONFIG)
+        goto out;
+    sink_open(&sink); /* an empty run still leaves an (empty) results file */
+    if (sink.failed || output_close(sink.out, err, sizeof err) != 0) {
+        if (!sink.failed)
+            fprintf(stderr, "visionbatch: %s\n", err);
         if (status == EXIT_ALL_OK)
             status = EXIT_SOME_FAILED;
     }
-    out = NULL;
+    sink.out = NULL;
     if (!quiet && c->output_path && strcmp(c->output_path, "-") != 0)
         fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
                 c->o.journal ? c->o.journal : "");
 out:
-    output_close(out, err, sizeof err);
+    output_close(sink.out, err, sizeof err);
     vb_job_free(job);
     config_free(c);
     return status;

@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "histogram.h"
+#include "input_count.h"
 #include "journal.h"
 #include "openai.h"
 #include "output.h"
@@ -70,6 +71,8 @@ typedef struct engine {
     journal_t *journal;
     volatile sig_atomic_t *cancel;
     uint64_t grace_deadline; /* after a cancel: in-flight requests are abandoned then */
+    input_counter_t *counter; /* the job's total, counted in the background */
+    bool total_saved;
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -511,6 +514,12 @@ static void engine_loop(engine_t *e)
         if (e->grace_deadline && clock_monotonic_ns() >= e->grace_deadline)
             return; /* what is still in flight stays "in flight" in the journal */
         dispatch(e);
+        if (e->journal && !e->total_saved && input_counter_total(e->counter) >= 0) {
+            char n[32];
+            snprintf(n, sizeof n, "%ld", input_counter_total(e->counter));
+            journal_meta_set(e->journal, "input_items", n);
+            e->total_saved = true;
+        }
         if (e->journal)
             journal_tick(e->journal, 0);
         if (e->in_flight == 0 &&
@@ -644,6 +653,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .journal_path = o->journal,
                              .retry_failed = o->retry_failed,
                              .no_cache = o->no_cache};
+    if (o->journal)
+        e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
         goto out;
 
@@ -683,6 +694,7 @@ out:
     }
     request_free(e.next);
     retryq_free(e.retries);
+    input_counter_free(e.counter);
     journal_close(e.journal);
     admit_free(e.admit);
     queue_free(e.ready);

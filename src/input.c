@@ -508,6 +508,19 @@ int input_next(input_t *in, input_item_t *item)
     return 0;
 }
 
+input_t *input_copy(const input_t *in)
+{
+    input_t *c = input_new();
+    char err[256];
+    for (size_t i = 0; c && i < in->count; i++) {
+        if (input_add(c, in->paths[i], err, sizeof err) != 0) {
+            input_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
 void input_free(input_t *in)
 {
     if (!in)

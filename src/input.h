@@ -45,6 +45,10 @@ int input_next(input_t *in, input_item_t *item);
 /* Frees the strings of an item and zeroes it. NULL is a no-op. */
 void input_item_clear(input_item_t *item);
 
+/* A new list over the same paths, positioned at the start (e.g. to count the items in
+ * another thread while this one is read). NULL when out of memory. */
+input_t *input_copy(const input_t *in);
+
 /* Frees the list and any open file or directory state. NULL is a no-op. */
 void input_free(input_t *in);
 

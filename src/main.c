@@ -16,6 +16,8 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n"
             "  run       send images and write results (visionbatch run --help)\n"
+            "  status    a job's progress, from its journal\n"
+            "  export    a job's results from its journal, as JSONL or CSV\n"
             "\n"
             "Options:\n"
             "  -h, --help     this text\n"
@@ -45,6 +47,10 @@ int main(int argc, char **argv)
     int status;
     if (strcmp(argv[1], "run") == 0) {
         status = cli_run(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "status") == 0) {
+        status = cli_status(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "export") == 0) {
+        status = cli_export(argc - 1, argv + 1);
     } else {
         fprintf(stderr, "visionbatch: unknown command '%s' (see visionbatch --help)\n", argv[1]);
         status = EXIT_USAGE;
