@@ -41,7 +41,7 @@ static int parse(int argc, char **argv, bool export, int *json, const char **for
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         if (opt == 'h') {
             (export ? export_usage : status_usage)(stdout);
             return 1;

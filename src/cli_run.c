@@ -209,7 +209,7 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
         return -1;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "+m:p:c:o:qh", run_options, &index)) != -1) {
+    while ((opt = getopt_long(argc, argv, "m:p:c:o:qh", run_options, &index)) != -1) {
         const char *name = index >= 0 ? run_options[index].name : NULL;
         switch (opt) {
         case 'm':

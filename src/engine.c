@@ -538,6 +538,10 @@ static void engine_loop(engine_t *e)
             complete(e, t, m->data.result);
             done++;
         }
+        /* Results are committed as soon as they are in, one transaction per loop turn:
+         * a kill -9 can then only cost what was still in flight. */
+        if (done && e->journal)
+            journal_tick(e->journal, 1);
         if (done)
             continue; /* refill the window before sleeping */
         curl_multi_poll(e->multi, NULL, 0, poll_timeout_ms(e), NULL);

@@ -164,7 +164,7 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
     journal_tick(j, 1);
     char *old = meta_get(j, "params");
     int rc;
-    if (old && strcmp(old, params_json) == 0) {
+    if (old && strcmp(old, params_json) == 0 && !new_job) {
         rc = 1;
     } else if (old && !new_job) {
         snprintf(err, errlen,

@@ -2,10 +2,12 @@
  * parameters, every item with its state, every attempt, each final result (the exact
  * output line) and a result cache keyed by (image content, model, prompt, parameters).
  *
- * One writer: the event-loop thread. Writes are grouped into transactions committed
- * every JOURNAL_BATCH_MS or JOURNAL_BATCH_WRITES writes (journal_tick), so the journal
- * does not slow the run down; a crash loses at most the last uncommitted group, and
- * every item in it is simply sent again. Readers (the preparing threads) open their own
+ * One writer: the event-loop thread. Writes are grouped into transactions: the engine
+ * commits the results of each loop turn together (so a crash can only cost what was in
+ * flight), and other writes (sent marks) at the latest every JOURNAL_BATCH_MS or
+ * JOURNAL_BATCH_WRITES writes (journal_tick). WAL with synchronous=NORMAL makes a commit
+ * a write to the log, not a disk flush: it survives the process being killed, and the
+ * journal stays consistent after a power loss (it may lose the last commits). Readers (the preparing threads) open their own
  * connections with journal_reader_open; WAL lets them read while the writer writes. */
 #ifndef VB_JOURNAL_H
 #define VB_JOURNAL_H
@@ -42,8 +44,9 @@ journal_t *journal_open_existing(const char *path, char *err, size_t errlen);
 
 /* Ties the journal to a job's request parameters (a canonical JSON text: model, prompt,
  * detail, ...; never the API key). A new journal takes them. A journal of another job
- * is refused with a message naming what differs, unless new_job is set: then its items
- * are forgotten (the result cache is kept) and it takes the new parameters. Returns 0,
+ * is refused with a message naming what differs. With new_job set, the journal's items
+ * are forgotten whatever job it held (the result cache is kept) and it takes the new
+ * parameters. Returns 0,
  * 1 when the journal already held this job (a resume), or -1 with err set. */
 int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *err,
                      size_t errlen);
