@@ -9,6 +9,7 @@ mkdir -p bench/out
 bench/engine.sh
 bench/memory.sh
 bench/limits.sh
+bench/journal.sh
 {
     echo "# Benchmarks"
     echo

@@ -73,6 +73,8 @@ typedef struct engine {
     uint64_t grace_deadline; /* after a cancel: in-flight requests are abandoned then */
     input_counter_t *counter; /* the job's total, counted in the background */
     bool total_saved;
+    bool resuming;   /* the journal already held this job */
+    bool use_cache;  /* the result cache has answers to look up */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -596,6 +598,8 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     free(params);
     if (bound < 0)
         return -1;
+    e->resuming = bound == 1;
+    e->use_cache = !e->o->no_cache && journal_cache_size(e->journal) > 0;
     if (bound == 1 && journal_foreach_result(e->journal, e->o->retry_failed, replay_line, e) < 0) {
         snprintf(err, errlen, "journal: %s", journal_errmsg(e->journal));
         return -1;
@@ -655,8 +659,9 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .max_image_bytes = o->max_image_bytes,
                              .template = &tmpl,
                              .journal_path = o->journal,
+                             .resuming = e.resuming,
                              .retry_failed = o->retry_failed,
-                             .no_cache = o->no_cache};
+                             .use_cache = e.use_cache};
     if (o->journal)
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))

@@ -352,6 +352,18 @@ char *journal_meta_get(journal_t *j, const char *key)
     return meta_get(j, key);
 }
 
+long journal_cache_size(journal_t *j)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(j->db, "SELECT COUNT(*) FROM cache", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 long journal_recent_attempts(journal_t *j, double seconds)
 {
     sqlite3_stmt *st;

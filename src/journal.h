@@ -90,6 +90,9 @@ char *journal_meta_get(journal_t *j, const char *key);
 /* Attempts finished in the last `seconds` seconds (for a rate). */
 long journal_recent_attempts(journal_t *j, double seconds);
 
+/* Answers the result cache holds. */
+long journal_cache_size(journal_t *j);
+
 /* Counts by state: counts[JOURNAL_PENDING..JOURNAL_SKIPPED]; *cost the sum of item
  * costs. Returns 0, or -1. */
 int journal_counts(journal_t *j, long counts[6], double *cost);

@@ -215,7 +215,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
             if (s->journal_path) {
                 cache_key(s, prompt, r->content_hash, r->cache_key);
-                char *line = reader && !s->no_cache && r->cache_key[0]
+                char *line = reader && s->use_cache && r->cache_key[0]
                                  ? journal_reader_cached(reader, r->cache_key)
                                  : NULL;
                 r->cached_line = line ? cached_for(r, line) : NULL;
@@ -239,7 +239,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
  * from the journal, so it is neither read nor sent again. */
 static bool already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
 {
-    if (!reader || item->error_kind || !item->id)
+    if (!reader || !p->settings->resuming || item->error_kind || !item->id)
         return false;
     journal_state_t st = journal_reader_state(reader, item->id);
     return st == JOURNAL_OK || (st == JOURNAL_FAILED && !p->settings->retry_failed);
@@ -251,9 +251,12 @@ static void *prepare_thread(void *arg)
     unsigned char *scratch = NULL;
     size_t scratch_cap = 0;
     char err[256];
-    journal_reader_t *reader =
-        p->settings->journal_path ? journal_reader_open(p->settings->journal_path, err, sizeof err)
-                                  : NULL;
+    /* A reader only when there is something to look up: a fresh job with an empty cache
+     * has no finished item and no cached answer. */
+    bool lookups = p->settings->resuming || p->settings->use_cache;
+    journal_reader_t *reader = p->settings->journal_path && lookups
+                                   ? journal_reader_open(p->settings->journal_path, err, sizeof err)
+                                   : NULL;
     for (;;) {
         input_item_t item;
         pthread_mutex_lock(&p->input_lock);

@@ -25,8 +25,9 @@ typedef struct prepare_settings {
     size_t max_image_bytes;
     const openai_template_t *template; /* for items without their own prompt */
     const char *journal_path;          /* NULL: no journal, no cache */
+    int resuming;                      /* the journal holds this job: skip finished items */
     int retry_failed;                  /* items that failed in an earlier run go again */
-    int no_cache;                      /* never answer from the result cache */
+    int use_cache;                     /* look answers up in the (non-empty) result cache */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;
