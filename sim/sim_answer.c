@@ -37,6 +37,14 @@ unsigned long sim_answer_image_tokens(const char *model, const sim_image_t *img)
     return tokens_image(&m, img->width, img->height, img->detail);
 }
 
+unsigned long sim_answer_prompt_tokens(const sim_request_t *req)
+{
+    unsigned long images = 0;
+    for (size_t i = 0; i < req->n_images; i++)
+        images += sim_answer_image_tokens(req->model, &req->images[i]);
+    return images + req->text_tokens + SIM_TOKENS_PER_MESSAGE * req->n_messages;
+}
+
 /* Writes the answer text into a new string; NULL when out of memory. */
 static char *answer_text(const sim_request_t *req)
 {
@@ -101,8 +109,7 @@ int sim_answer_build(const sim_request_t *req, unsigned long id, long long creat
         memcpy(b->digests[i], req->images[i].digest, SIM_DIGEST_LEN);
     }
     b->n_images = req->n_images;
-    b->prompt_tokens =
-        b->image_tokens + req->text_tokens + SIM_TOKENS_PER_MESSAGE * req->n_messages;
+    b->prompt_tokens = sim_answer_prompt_tokens(req); /* what --tpm weighs, too */
     b->completion_tokens = completion;
 
     char idbuf[48];

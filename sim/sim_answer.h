@@ -14,6 +14,10 @@
  * low-detail image (the base tokens of tile models). */
 unsigned long sim_answer_image_tokens(const char *model, const sim_image_t *img);
 
+/* The prompt tokens req is billed: its images' tokens + its text estimate +
+ * SIM_TOKENS_PER_MESSAGE per message (what sim_answer_build puts in usage). */
+unsigned long sim_answer_prompt_tokens(const sim_request_t *req);
+
 /* Builds the 200 chat.completion answer for req into reply: the body (id
  * "chatcmpl-sim-<id>", created at `created`), status 200 and reply->billing. The content
  * names every image in order as "Image N: sha256:<hex> (<format> <W>x<H>)." and is cut at

@@ -8,6 +8,9 @@
 
 #define SIM_DEFAULT_MAX_IMAGE_BYTES ((size_t)20 * 1024 * 1024)
 #define SIM_DEFAULT_MAX_BODY_BYTES  ((size_t)50 * 1024 * 1024)
+#define SIM_DEFAULT_HANG_MS         120000U
+#define SIM_MAX_LATENCY_MS          3600000U
+#define SIM_MAX_PER_MINUTE          1000000000000ULL /* --rpm, --tpm */
 
 typedef struct {
     const char *host;        /* listen address, numeric IPv4 or IPv6 */
@@ -19,6 +22,22 @@ typedef struct {
     size_t max_image_bytes;  /* decoded bytes per image */
     size_t max_body_bytes;   /* request body; larger gets 413 */
     const char *record_path; /* append each chat/completions body here, or NULL */
+
+    unsigned latency_p99_ms; /* > latency_ms: lognormal latency with this p99; 0: off */
+
+    /* Rate limits (0: none), enforced with GCRA; the burst is burst_s seconds of quota
+     * (at least 1 unit). */
+    unsigned long long rpm, tpm;
+    double burst_s;
+
+    /* Faults: fractions of the valid requests (their sum is at most 1). */
+    double fail_rate;    /* a 500, 502 or 503, in turn */
+    double timeout_rate; /* never answered: held until the client leaves or hang_ms */
+    double reset_rate;   /* the connection breaks half way through the body */
+    unsigned hang_ms;
+
+    int quota_enabled;    /* --quota-after was given */
+    uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */
 } sim_config_t;
 
 #endif

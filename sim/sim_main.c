@@ -5,6 +5,7 @@
  * ordinary function call: stop the daemon, free everything, exit 0. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,11 @@ static const char usage_text[] =
     "\n"
     "SYNOPSIS\n"
     "    visionbatch-sim [--host ADDR] [--port N] [--key KEY] [--latency-ms N]\n"
-    "                    [--jitter-ms N] [--seed N] [--max-image-bytes N]\n"
-    "                    [--max-body-bytes N] [--record-requests FILE]\n"
+    "                    [--jitter-ms N | --latency-p99-ms N] [--seed N]\n"
+    "                    [--max-image-bytes N] [--max-body-bytes N]\n"
+    "                    [--record-requests FILE] [--rpm N] [--tpm N] [--burst-s S]\n"
+    "                    [--quota-after N] [--fail-rate P] [--timeout-rate P]\n"
+    "                    [--reset-rate P] [--hang-ms N]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -31,6 +35,9 @@ static const char usage_text[] =
     "    WebP or GIF; http(s) URLs are accepted unfetched), bills image tokens with\n"
     "    the model's formula and answers deterministically, naming each image by the\n"
     "    SHA-256 of its bytes. Errors are OpenAI error objects (400, 401, 413).\n"
+    "    It can also enforce rate limits and a quota (429) and inject transient\n"
+    "    failures (500, 502, 503, calls never answered, connections broken half\n"
+    "    way), so a client's retries and pacing can be tested.\n"
     "    On startup it prints its base URL (e.g. http://127.0.0.1:43123/v1) as the\n"
     "    only line on standard output; messages go to standard error. SIGINT or\n"
     "    SIGTERM stops it cleanly.\n"
@@ -43,10 +50,40 @@ static const char usage_text[] =
     "    --latency-ms N         answer a valid request N ms after it arrived (0);\n"
     "                           validation time counts towards it\n"
     "    --jitter-ms N          vary the wait uniformly by +-N ms (0)\n"
-    "    --seed N               seed of the jitter's random numbers (0)\n"
+    "    --latency-p99-ms N     heavy-tailed latency instead: lognormal with median\n"
+    "                           --latency-ms and 99th percentile N (> --latency-ms,\n"
+    "                           which must be > 0); --jitter-ms is then ignored\n"
+    "    --seed N               seed of the random numbers: jitter, lognormal\n"
+    "                           latency, fault draws (0)\n"
     "    --max-image-bytes N    largest decoded image accepted (20971520)\n"
     "    --max-body-bytes N     largest request body; larger gets 413 (52428800)\n"
     "    --record-requests FILE append each chat/completions body to FILE, one per line\n"
+    "\n"
+    "  Rate limits and quota\n"
+    "    --rpm N                allow N requests a minute, paced by GCRA; more get\n"
+    "                           429 rate_limit_exceeded at once, with retry-after\n"
+    "                           (whole seconds, rounded up) and retry-after-ms\n"
+    "                           (0: no limit)\n"
+    "    --tpm N                allow N tokens a minute (0: no limit); a request\n"
+    "                           weighs its billed prompt tokens plus max_tokens\n"
+    "                           (or max_completion_tokens); one heavier than N gets\n"
+    "                           429 \"Request too large\" with x-should-retry: false\n"
+    "    --burst-s S            the burst of each limit is S seconds of its quota,\n"
+    "                           at least 1 unit (1.0)\n"
+    "    --quota-after N        after N requests were answered 200, answer every\n"
+    "                           later valid one 429 insufficient_quota\n"
+    "\n"
+    "  Faults (fractions P from 0 to 1 of the valid requests; their sum <= 1)\n"
+    "    --fail-rate P          answer 500, 502 (an HTML page, as from a proxy) or\n"
+    "                           503, in turn, after the latency (0)\n"
+    "    --timeout-rate P       never answer: hold the call until the client gives\n"
+    "                           up or --hang-ms pass, then close the connection (0)\n"
+    "    --reset-rate P         send the headers and half the body, then break the\n"
+    "                           connection (0)\n"
+    "    --hang-ms N            the longest a call is held by --timeout-rate, after\n"
+    "                           its latency (120000)\n"
+    "\n"
+    "  Other\n"
     "    -h, --help             print this text\n"
     "    --version              print the version\n"
     "\n"
@@ -54,10 +91,29 @@ static const char usage_text[] =
     "    POST /v1/chat/completions   the simulated provider\n"
     "    GET  /v1/models             the models it lists\n"
     "    GET  /sim/stats             counters as JSON: requests, responses (by\n"
-    "                                status), in_flight, max_in_flight, images_billed,\n"
+    "                                status; complete responses only), in_flight,\n"
+    "                                max_in_flight, images_billed,\n"
     "                                distinct_images_billed, prompt_tokens,\n"
-    "                                completion_tokens, image_tokens\n"
-    "    POST /sim/reset             zero the counters\n"
+    "                                completion_tokens, image_tokens, rate_limited\n"
+    "                                (429 rate_limit_exceeded), quota_rejected,\n"
+    "                                faults {500, 502, 503, timeout, reset},\n"
+    "                                first_request_ms, last_response_ms (monotonic\n"
+    "                                ms since start of the first chat request and\n"
+    "                                the last chat response; 0 while none)\n"
+    "    POST /sim/reset             zero the counters (not the rate limits or the\n"
+    "                                quota)\n"
+    "\n"
+    "RATE LIMITS\n"
+    "    Each limit is a GCRA limiter: N a minute, paced evenly, with a burst of\n"
+    "    --burst-s seconds of quota. A request is checked against both limits at\n"
+    "    once and takes from both or neither. Requests refused with 401, 413 or\n"
+    "    400 still count against --rpm (not --tpm). With a limit set, every\n"
+    "    chat/completions response carries, as OpenAI's do:\n"
+    "        x-ratelimit-limit-requests      N (with --rpm)\n"
+    "        x-ratelimit-remaining-requests  requests that could go at once now\n"
+    "        x-ratelimit-reset-requests      until the burst is full again, as a\n"
+    "                                        Go duration: 20ms, 1.5s, 6m0s\n"
+    "        x-ratelimit-{limit,remaining,reset}-tokens  the same (with --tpm)\n"
     "\n"
     "EXIT STATUS\n"
     "    0 after a stop signal, 1 when it cannot start, 2 for a usage error.\n";
@@ -72,6 +128,15 @@ enum {
     OPT_MAX_IMAGE,
     OPT_MAX_BODY,
     OPT_RECORD,
+    OPT_LATENCY_P99,
+    OPT_RPM,
+    OPT_TPM,
+    OPT_BURST,
+    OPT_QUOTA,
+    OPT_FAIL,
+    OPT_TIMEOUT,
+    OPT_RESET,
+    OPT_HANG,
     OPT_VERSION,
 };
 
@@ -85,6 +150,15 @@ static const struct option long_options[] = {
     {"max-image-bytes", required_argument, NULL, OPT_MAX_IMAGE},
     {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
     {"record-requests", required_argument, NULL, OPT_RECORD},
+    {"latency-p99-ms", required_argument, NULL, OPT_LATENCY_P99},
+    {"rpm", required_argument, NULL, OPT_RPM},
+    {"tpm", required_argument, NULL, OPT_TPM},
+    {"burst-s", required_argument, NULL, OPT_BURST},
+    {"quota-after", required_argument, NULL, OPT_QUOTA},
+    {"fail-rate", required_argument, NULL, OPT_FAIL},
+    {"timeout-rate", required_argument, NULL, OPT_TIMEOUT},
+    {"reset-rate", required_argument, NULL, OPT_RESET},
+    {"hang-ms", required_argument, NULL, OPT_HANG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -107,6 +181,40 @@ static int parse_number(const char *name, const char *s, unsigned long long min,
     return 0;
 }
 
+/* Parses a decimal fraction in [min, max] (min < value when open_min) for option `name`.
+ * Returns 0, or -1 after a message on stderr. */
+static int parse_real(const char *name, const char *s, double min, double max, int open_min,
+                      double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = (s[0] >= '0' && s[0] <= '9') || s[0] == '.' ? strtod(s, &end) : 0;
+    if (!end || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max ||
+        (open_min && v == min)) {
+        fprintf(stderr, "visionbatch-sim: --%s: '%s' is not a number %s %g %s %g\n", name, s,
+                open_min ? "above" : "from", min, open_min ? "up to" : "to", max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Checks the options that depend on each other. Returns 0, or 2 after a message. */
+static int check_args(const sim_config_t *cfg)
+{
+    if (cfg->latency_p99_ms && (cfg->latency_ms == 0 || cfg->latency_p99_ms <= cfg->latency_ms)) {
+        fprintf(stderr, "visionbatch-sim: --latency-p99-ms needs --latency-ms above 0 and "
+                        "below it\n");
+        return 2;
+    }
+    if (cfg->fail_rate + cfg->timeout_rate + cfg->reset_rate > 1.0 + 1e-9) {
+        fprintf(stderr, "visionbatch-sim: --fail-rate, --timeout-rate and --reset-rate add up "
+                        "to more than 1\n");
+        return 2;
+    }
+    return 0;
+}
+
 /* Fills cfg from argv. Returns 0 to run, 1 when --help/--version was served, or 2 for a
  * usage error (already reported). */
 static int parse_args(int argc, char **argv, sim_config_t *cfg)
@@ -115,7 +223,7 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
     int opt;
     while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         const char *name =
-            opt >= OPT_HOST && opt <= OPT_RECORD ? long_options[opt - OPT_HOST].name : "";
+            opt >= OPT_HOST && opt < OPT_VERSION ? long_options[opt - OPT_HOST].name : "";
         switch (opt) {
         case OPT_HOST:
             cfg->host = optarg;
@@ -156,6 +264,47 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_RECORD:
             cfg->record_path = optarg;
             break;
+        case OPT_LATENCY_P99:
+            if (parse_number(name, optarg, 0, SIM_MAX_LATENCY_MS, &v))
+                return 2;
+            cfg->latency_p99_ms = (unsigned)v;
+            break;
+        case OPT_RPM:
+        case OPT_TPM:
+            if (parse_number(name, optarg, 0, SIM_MAX_PER_MINUTE, &v))
+                return 2;
+            if (opt == OPT_RPM)
+                cfg->rpm = v;
+            else
+                cfg->tpm = v;
+            break;
+        case OPT_BURST:
+            if (parse_real(name, optarg, 0, 3600, 1, &cfg->burst_s))
+                return 2;
+            break;
+        case OPT_QUOTA:
+            if (parse_number(name, optarg, 0, UINT64_MAX, &v))
+                return 2;
+            cfg->quota_enabled = 1;
+            cfg->quota_after = v;
+            break;
+        case OPT_FAIL:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->fail_rate))
+                return 2;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->timeout_rate))
+                return 2;
+            break;
+        case OPT_RESET:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->reset_rate))
+                return 2;
+            break;
+        case OPT_HANG:
+            if (parse_number(name, optarg, 0, SIM_MAX_LATENCY_MS, &v))
+                return 2;
+            cfg->hang_ms = (unsigned)v;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 1;
@@ -173,7 +322,7 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
                 argv[optind]);
         return 2;
     }
-    return 0;
+    return check_args(cfg);
 }
 
 /* Every connection is a thread and a descriptor: allow as many descriptors as the hard
@@ -194,6 +343,8 @@ int main(int argc, char **argv)
         .host = "127.0.0.1",
         .max_image_bytes = SIM_DEFAULT_MAX_IMAGE_BYTES,
         .max_body_bytes = SIM_DEFAULT_MAX_BODY_BYTES,
+        .burst_s = 1.0,
+        .hang_ms = SIM_DEFAULT_HANG_MS,
     };
     int rc = parse_args(argc, argv, &cfg);
     if (rc != 0)

@@ -1,19 +1,36 @@
-/* sim_policy.c - what to answer, and when. */
+/* sim_policy.c - what to answer, and when.
+ *
+ * A chat call is decided in this order, as a provider would: authentication (401), body
+ * size (413), validation (400), the RPM/TPM limits (429 rate_limit_exceeded; the refusals
+ * above count against RPM too), the quota (429 insufficient_quota), then the latency and
+ * an injected fault (timeout, reset, 500/502/503), else the 200. */
 #include "sim_policy.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sim_answer.h"
+#include "sim_faults.h"
+#include "sim_limits.h"
 #include "sim_validate.h"
+
+/* z of the normal distribution's 99th percentile: p99 = median * exp(sigma * Z_P99). */
+#define Z_P99  2.3263
+#define TWO_PI 6.283185307179586
 
 struct sim_policy {
     const sim_config_t *cfg;
-    pthread_mutex_t lock; /* guards rng */
-    uint64_t rng;         /* splitmix64 state, seeded by --seed */
+    vbclock_t clock;
+    sim_limits_t *limits;
+    pthread_mutex_t lock;        /* guards the fields below */
+    uint64_t rng;                /* splitmix64 state, seeded by --seed */
+    uint64_t answered;           /* 200s promised so far, for --quota-after */
+    unsigned long server_errors; /* injected so far: picks the next kind */
 };
 
 sim_policy_t *sim_policy_new(const sim_config_t *cfg)
@@ -22,8 +39,15 @@ sim_policy_t *sim_policy_new(const sim_config_t *cfg)
     if (!p)
         return NULL;
     p->cfg = cfg;
+    p->clock = clock_system();
     p->rng = cfg->seed;
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    p->limits = sim_limits_new(cfg);
+    if (!p->limits) {
+        pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;
     }
@@ -34,29 +58,62 @@ void sim_policy_free(sim_policy_t *p)
 {
     if (!p)
         return;
+    sim_limits_free(p->limits);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
-/* The next 64 random bits (splitmix64): the same seed gives the same sequence, though
- * which request gets which number depends on the order requests arrive in. */
-static uint64_t policy_random(sim_policy_t *p)
+/* The next 64 random bits of splitmix64 state *state. */
+static uint64_t rng_next(uint64_t *state)
 {
-    pthread_mutex_lock(&p->lock);
-    uint64_t z = (p->rng += 0x9E3779B97F4A7C15ULL);
-    pthread_mutex_unlock(&p->lock);
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
 }
 
-/* --latency-ms +- a uniform --jitter-ms, never below 0. */
+/* The next 64 random bits: the same seed gives the same sequence, though which request
+ * gets which number depends on the order requests arrive in. */
+static uint64_t policy_random(sim_policy_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t z = rng_next(&p->rng);
+    pthread_mutex_unlock(&p->lock);
+    return z;
+}
+
+/* A uniform double in [0, 1) from 64 random bits. */
+static double unit_interval(uint64_t bits)
+{
+    return (double)(bits >> 11) * 0x1p-53;
+}
+
+/* A standard normal number (Box-Muller); both draws are taken together, so concurrent
+ * callers still share out the same pairs. */
+static double policy_normal(sim_policy_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t a = rng_next(&p->rng), b = rng_next(&p->rng);
+    pthread_mutex_unlock(&p->lock);
+    double u1 = 1.0 - unit_interval(a); /* (0, 1]: log(u1) is finite */
+    return sqrt(-2.0 * log(u1)) * cos(TWO_PI * unit_interval(b));
+}
+
+/* The latency of a valid answer: lognormal with median --latency-ms and 99th percentile
+ * --latency-p99-ms when that is set, else --latency-ms +- a uniform --jitter-ms; never
+ * below 0 nor above SIM_MAX_LATENCY_MS. */
 static unsigned policy_delay_ms(sim_policy_t *p)
 {
-    long long d = p->cfg->latency_ms;
-    if (p->cfg->jitter_ms) {
-        uint64_t span = 2 * (uint64_t)p->cfg->jitter_ms + 1;
-        d += (long long)(policy_random(p) % span) - (long long)p->cfg->jitter_ms;
+    const sim_config_t *cfg = p->cfg;
+    if (cfg->latency_p99_ms > cfg->latency_ms && cfg->latency_ms > 0) {
+        double sigma = log((double)cfg->latency_p99_ms / cfg->latency_ms) / Z_P99;
+        double d = cfg->latency_ms * exp(sigma * policy_normal(p));
+        return d < SIM_MAX_LATENCY_MS ? (unsigned)llround(d) : SIM_MAX_LATENCY_MS;
+    }
+    long long d = cfg->latency_ms;
+    if (cfg->jitter_ms) {
+        uint64_t span = 2 * (uint64_t)cfg->jitter_ms + 1;
+        d += (long long)(policy_random(p) % span) - (long long)cfg->jitter_ms;
     }
     return d > 0 ? (unsigned)d : 0;
 }
@@ -79,26 +136,96 @@ int sim_policy_authorize(const sim_policy_t *p, const char *authorization, sim_r
     return rc == 0 ? -1 : -2;
 }
 
+/* A call refused before the limits (401, 413, 400) still counts against RPM and reports
+ * the limits. Returns 0. */
+static int policy_refused(sim_policy_t *p, sim_reply_t *reply)
+{
+    if (sim_limits_active(p->limits)) {
+        sim_limit_result_t lim;
+        sim_limits_count_refused(p->limits, clock_now(&p->clock), &lim);
+        sim_limits_headers(p->limits, &lim, reply);
+    }
+    return 0;
+}
+
+/* Decides the answer to the valid request req: limits, quota, latency, fault, 200.
+ * Returns 0, or -1 when out of memory. */
+static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned long id,
+                         sim_reply_t *reply)
+{
+    const sim_config_t *cfg = p->cfg;
+    sim_limit_result_t lim;
+    int limited = sim_limits_active(p->limits);
+    if (limited) {
+        unsigned long long weight =
+            (unsigned long long)sim_answer_prompt_tokens(req) + req->max_tokens;
+        sim_limits_admit(p->limits, weight, clock_now(&p->clock), &lim);
+        if (lim.verdict != SIM_LIMIT_OK)
+            return sim_limits_reply(p->limits, &lim, req->model, reply);
+    }
+
+    /* Drawn before the quota is looked at, so that the check and the count of promised
+     * 200s are one step under the lock. */
+    unsigned delay = policy_delay_ms(p);
+    sim_fault_t fault = sim_faults_enabled(cfg)
+                            ? sim_faults_draw(cfg, unit_interval(policy_random(p)))
+                            : SIM_FAULT_NONE;
+
+    int over_quota = 0;
+    unsigned long nth_error = 0;
+    pthread_mutex_lock(&p->lock);
+    if (cfg->quota_enabled && p->answered >= cfg->quota_after)
+        over_quota = 1;
+    else if (fault == SIM_FAULT_NONE)
+        p->answered++;
+    else if (fault == SIM_FAULT_HTTP)
+        nth_error = p->server_errors++;
+    pthread_mutex_unlock(&p->lock);
+
+    if (over_quota) {
+        if (sim_reply_error(reply, 429, "insufficient_quota", NULL, "insufficient_quota",
+                            "You exceeded your current quota, please check your plan and billing "
+                            "details.") != 0)
+            return -1;
+        reply->refusal = SIM_REFUSAL_QUOTA;
+    } else {
+        if (sim_answer_build(req, id, (long long)time(NULL), reply) != 0)
+            return -1;
+        reply->delay_ms = delay;
+        reply->fault = fault;
+        if (fault == SIM_FAULT_TIMEOUT)
+            reply->hang_ms = cfg->hang_ms;
+        else if (fault == SIM_FAULT_HTTP && sim_faults_server_error(nth_error, reply) != 0)
+            return -1;
+    }
+    if (limited)
+        sim_limits_headers(p->limits, &lim, reply);
+    return 0;
+}
+
 int sim_policy_decide(sim_policy_t *p, const sim_call_t *call, sim_reply_t *reply)
 {
     int auth = sim_policy_authorize(p, call->authorization, reply);
     if (auth != 0)
-        return auth == -1 ? 0 : -1;
+        return auth == -1 ? policy_refused(p, reply) : -1;
 
-    if (call->body_too_large)
-        return sim_reply_error(reply, 413, "invalid_request_error", NULL, "request_too_large",
-                               "The request body is larger than the limit of %zu bytes.",
-                               p->cfg->max_body_bytes);
+    if (call->body_too_large) {
+        if (sim_reply_error(reply, 413, "invalid_request_error", NULL, "request_too_large",
+                            "The request body is larger than the limit of %zu bytes.",
+                            p->cfg->max_body_bytes) != 0)
+            return -1;
+        return policy_refused(p, reply);
+    }
 
     sim_request_t req;
     sim_error_t err;
-    if (sim_request_parse(call->body ? call->body : "", call->body_len, p->cfg, &req, &err))
-        return sim_reply_from_error(reply, &err);
+    if (sim_request_parse(call->body ? call->body : "", call->body_len, p->cfg, &req, &err)) {
+        if (sim_reply_from_error(reply, &err) != 0)
+            return -1;
+        return policy_refused(p, reply);
+    }
 
-    int rc = sim_answer_build(&req, call->id, (long long)time(NULL), reply);
+    int rc = policy_answer(p, &req, call->id, reply);
     sim_request_free(&req);
-    if (rc != 0)
-        return -1;
-    reply->delay_ms = policy_delay_ms(p);
-    return 0;
+    return rc;
 }

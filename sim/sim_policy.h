@@ -1,6 +1,6 @@
 /* sim_policy.h - the one place that decides what the simulator answers to a
- * chat/completions call: authentication, size, validation, the completion and how long
- * to wait before sending it. Fault injection and rate limiting belong here too, so the
+ * chat/completions call: authentication, size, validation, rate limits and quota, the
+ * completion, how long to wait before sending it and which fault to inject, so the
  * server stays a transport. */
 #ifndef VB_SIM_POLICY_H
 #define VB_SIM_POLICY_H
@@ -32,7 +32,9 @@ void sim_policy_free(sim_policy_t *p);
 int sim_policy_authorize(const sim_policy_t *p, const char *authorization, sim_reply_t *reply);
 
 /* Decides the answer to call into reply (initialised by the caller): the status, body,
- * billing and delay_ms. Thread-safe. Returns 0, or -1 when out of memory (the reply is
+ * headers, billing, delay_ms, and how to deliver it (reply->fault: send it, hold the call
+ * for reply->hang_ms and close, or break it half way). Counts the call against the rate
+ * limits and the quota. Thread-safe. Returns 0, or -1 when out of memory (the reply is
  * then unusable and the caller answers 500). */
 int sim_policy_decide(sim_policy_t *p, const sim_call_t *call, sim_reply_t *reply);
 

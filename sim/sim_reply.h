@@ -23,14 +23,33 @@ typedef struct {
     unsigned char (*digests)[SIM_DIGEST_LEN]; /* n_images content hashes; owned */
 } sim_billing_t;
 
+/* How the transport delivers a reply. */
+typedef enum {
+    SIM_FAULT_NONE = 0, /* send it as it is */
+    SIM_FAULT_HTTP,     /* send it as it is: an injected 500/502/503 */
+    SIM_FAULT_TIMEOUT,  /* send nothing: hold the call for hang_ms, then close */
+    SIM_FAULT_RESET,    /* send the headers and half the body, then break the connection */
+} sim_fault_t;
+
+/* Why a call was refused with a 429, for the counters. */
+typedef enum {
+    SIM_REFUSAL_NONE = 0,
+    SIM_REFUSAL_RATE_LIMIT, /* rate_limit_exceeded (over RPM/TPM, or larger than TPM) */
+    SIM_REFUSAL_QUOTA,      /* insufficient_quota */
+} sim_refusal_t;
+
 typedef struct {
     int status;
-    char *body; /* JSON text, malloc'd, owned by the reply */
+    char *body; /* malloc'd, owned by the reply; JSON unless content_type says otherwise */
     size_t body_len;
     sim_header_t headers[SIM_REPLY_MAX_HEADERS];
     size_t n_headers;
-    unsigned delay_ms; /* answer this long after the request arrived */
-    sim_billing_t billing;
+    const char *content_type; /* static string; NULL: application/json */
+    unsigned delay_ms;        /* answer this long after the request arrived */
+    sim_fault_t fault;
+    unsigned hang_ms; /* SIM_FAULT_TIMEOUT: the longest the call is held after delay_ms */
+    sim_refusal_t refusal;
+    sim_billing_t billing; /* what a 200 bills when it is sent without a fault */
 } sim_reply_t;
 
 /* A request refused with an OpenAI-style error; empty param/code mean JSON null. */

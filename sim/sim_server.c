@@ -3,7 +3,10 @@
  * The access handler is called once when the headers are in (we set up the call's state),
  * once per piece of the body (we keep it, up to --max-body-bytes, and drop the rest), and
  * once more when the body is complete (we answer). What to answer is sim_policy's
- * business; this file only moves bytes and keeps the counters. */
+ * business; this file only moves bytes, waits, and keeps the counters.
+ *
+ * Every wait (a latency, a call held without an answer) is a timed wait on one condition
+ * variable that sim_server_stop broadcasts, so stopping never waits for them. */
 #include "sim_server.h"
 
 #include <arpa/inet.h>
@@ -11,11 +14,14 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "sim_policy.h"
@@ -27,6 +33,8 @@
 #define SIM_IDLE_TIMEOUT_S   300U
 #define SIM_THREAD_STACK     ((size_t)2 * 1024 * 1024)
 #define BODY_INITIAL_CAP     ((size_t)64 * 1024)
+#define HOLD_POLL_MS         50 /* how often a held call looks whether its client left */
+#define BROKEN_BLOCK_SIZE    4096U
 
 /* The models GET /v1/models lists. */
 static const char *const listed_models[] = {
@@ -56,6 +64,10 @@ struct sim_server {
     pthread_mutex_t record_lock;
     atomic_ulong next_id;
     char base_url[96];
+    pthread_mutex_t wait_lock; /* guards stopping */
+    pthread_cond_t wait_cond;  /* CLOCK_MONOTONIC; broadcast when stopping */
+    int stopping;
+    int wait_ready; /* wait_lock and wait_cond were initialised */
 };
 
 /* One HTTP request's state, from its headers to its end. */
@@ -132,11 +144,75 @@ static long elapsed_ms(const struct timespec *since)
     return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
-static void sleep_ms(unsigned ms)
+/* t + ms. */
+static struct timespec timespec_add_ms(struct timespec t, unsigned long ms)
 {
-    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static int timespec_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Waits until deadline (CLOCK_MONOTONIC) unless the server is stopping. Returns 0 at the
+ * deadline, -1 when the server stops (at once if it already is). */
+static int server_wait_until(sim_server_t *s, const struct timespec *deadline)
+{
+    pthread_mutex_lock(&s->wait_lock);
+    /* 0 is a wake-up (recheck, wait again); ETIMEDOUT (or an error) ends the wait. */
+    while (!s->stopping && pthread_cond_timedwait(&s->wait_cond, &s->wait_lock, deadline) == 0)
         ;
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->wait_lock);
+    return stopping ? -1 : 0;
+}
+
+/* Whether the peer of socket fd has closed its end (or the socket broke). Never blocks. */
+static int peer_closed(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) <= 0)
+        return 0;
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+        return 1;
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Holds a call that gets no answer until its client gives up (closes the connection),
+ * hang_ms pass, or the server stops, whichever comes first. */
+static void hold_call(sim_server_t *s, struct MHD_Connection *conn, unsigned hang_ms)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int fd = info ? info->connect_fd : -1;
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end = timespec_add_ms(now, hang_ms);
+    while (timespec_before(&now, &end)) {
+        struct timespec slice = timespec_add_ms(now, HOLD_POLL_MS);
+        if (timespec_before(&end, &slice))
+            slice = end;
+        if (server_wait_until(s, &slice) != 0 || (fd >= 0 && peer_closed(fd)))
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    }
+}
+
+static void add_headers(struct MHD_Response *resp, const sim_reply_t *reply)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            reply->content_type ? reply->content_type : "application/json");
+    for (size_t i = 0; i < reply->n_headers; i++)
+        MHD_add_response_header(resp, reply->headers[i].name, reply->headers[i].value);
 }
 
 /* Sends reply (its body passes to libmicrohttpd). Returns MHD's verdict. */
@@ -154,15 +230,64 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, sim_reply_t *repl
             reply->body = NULL;
     } else {
         status = 500;
+        reply->content_type = NULL; /* the fallback is JSON */
         resp = MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback,
                                                MHD_RESPMEM_PERSISTENT);
     }
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    for (size_t i = 0; i < reply->n_headers; i++)
-        MHD_add_response_header(resp, reply->headers[i].name, reply->headers[i].value);
+    add_headers(resp, reply);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* The body of a response that breaks half way: its bytes and where they stop. */
+typedef struct {
+    char *body;
+    size_t cut;
+} broken_body_t;
+
+static ssize_t broken_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    broken_body_t *b = cls;
+    if (pos >= b->cut)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
+    size_t n = b->cut - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, b->body + pos, n);
+    return (ssize_t)n;
+}
+
+static void broken_free(void *cls)
+{
+    broken_body_t *b = cls;
+    free(b->body);
+    free(b);
+}
+
+/* Sends reply's status line, headers (Content-Length of the whole body) and the first
+ * half of its body, then breaks the connection: the client sees a truncated body. The
+ * body passes to libmicrohttpd. Returns MHD's verdict. */
+static enum MHD_Result send_broken(struct MHD_Connection *conn, sim_reply_t *reply)
+{
+    if (!reply->body || reply->body_len < 2)
+        return send_reply(conn, reply);
+    broken_body_t *b = malloc(sizeof *b);
+    if (!b)
+        return MHD_NO;
+    b->body = reply->body;
+    b->cut = reply->body_len / 2;
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        reply->body_len, BROKEN_BLOCK_SIZE, broken_read, b, broken_free);
+    if (!resp) {
+        free(b);
+        return MHD_NO;
+    }
+    reply->body = NULL;
+    add_headers(resp, reply);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -221,7 +346,8 @@ static void record_body(sim_server_t *s, const sim_conn_t *c)
     pthread_mutex_unlock(&s->record_lock);
 }
 
-/* Answers a complete chat/completions call: the policy decides, we wait and send. */
+/* Answers a complete chat/completions call: the policy decides, we wait and deliver it
+ * as reply.fault says (send, hold without answering, or break half way). */
 static enum MHD_Result answer_chat(sim_server_t *s, struct MHD_Connection *conn, sim_conn_t *c)
 {
     record_body(s, c);
@@ -247,14 +373,26 @@ static enum MHD_Result answer_chat(sim_server_t *s, struct MHD_Connection *conn,
 
     /* The latency is the whole time from the request's arrival to the answer, as a
      * client sees a provider's: the time spent validating counts towards it. */
-    long spent = elapsed_ms(&c->start);
-    if (reply.delay_ms > spent)
-        sleep_ms((unsigned)(reply.delay_ms - spent));
+    if (reply.delay_ms > elapsed_ms(&c->start)) {
+        struct timespec deadline = timespec_add_ms(c->start, reply.delay_ms);
+        if (server_wait_until(s, &deadline) != 0) {
+            sim_reply_clear(&reply); /* stopping: on_completed counts the abort */
+            return MHD_NO;
+        }
+    }
+    if (reply.fault == SIM_FAULT_TIMEOUT) {
+        hold_call(s, conn, reply.hang_ms);
+        sim_stats_call_end(s->stats, &reply);
+        c->in_flight = 0;
+        sim_reply_clear(&reply);
+        return MHD_NO; /* close without a response */
+    }
     sim_reply_header(&reply, "x-request-id", "req_sim_%lu", c->id);
     sim_reply_header(&reply, "openai-processing-ms", "%ld", elapsed_ms(&c->start));
     if (!reply.body)
         reply.status = 500; /* send_reply's fallback body */
-    enum MHD_Result ret = send_reply(conn, &reply);
+    enum MHD_Result ret =
+        reply.fault == SIM_FAULT_RESET ? send_broken(conn, &reply) : send_reply(conn, &reply);
     sim_stats_call_end(s->stats, &reply);
     c->in_flight = 0;
     sim_reply_clear(&reply);
@@ -348,6 +486,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages go to stderr, except the ones every injected timeout or reset
+ * causes on purpose (a run with --timeout-rate would print one per fault). */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (strstr(line, "application reported error generating data") ||
+        strstr(line, "Application reported internal error"))
+        return;
+    fprintf(stderr, "visionbatch-sim: libmicrohttpd: %s%s", line,
+            line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+}
+
 /* Fills addr for host:port; returns its length, or 0 when host is not a numeric address. */
 static socklen_t make_addr(const char *host, unsigned port, struct sockaddr_storage *addr,
                            int *ipv6)
@@ -387,6 +539,21 @@ sim_server_t *sim_server_start(const sim_config_t *cfg, char *err, size_t errlen
     s->cfg = cfg;
     atomic_init(&s->next_id, 0);
     pthread_mutex_init(&s->record_lock, NULL);
+    pthread_condattr_t cattr;
+    if (pthread_condattr_init(&cattr) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
+    int cond_rc = pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    if (cond_rc == 0)
+        cond_rc = pthread_cond_init(&s->wait_cond, &cattr);
+    pthread_condattr_destroy(&cattr);
+    if (cond_rc != 0) {
+        snprintf(err, errlen, "cannot make a condition variable: %s", strerror(cond_rc));
+        goto err;
+    }
+    pthread_mutex_init(&s->wait_lock, NULL);
+    s->wait_ready = 1;
     s->policy = sim_policy_new(cfg);
     s->stats = sim_stats_new();
     if (!s->policy || !s->stats) {
@@ -404,12 +571,13 @@ sim_server_t *sim_server_start(const sim_config_t *cfg, char *err, size_t errlen
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
                      MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     errno = 0;
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, SIM_CONNECTION_LIMIT,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, SIM_LISTEN_BACKLOG, MHD_OPTION_CONNECTION_TIMEOUT,
-        SIM_IDLE_TIMEOUT_S, MHD_OPTION_THREAD_STACK_SIZE, SIM_THREAD_STACK,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+                                 SIM_CONNECTION_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                                 SIM_LISTEN_BACKLOG, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 SIM_IDLE_TIMEOUT_S, MHD_OPTION_THREAD_STACK_SIZE, SIM_THREAD_STACK,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s port %u%s%s", cfg->host, cfg->port,
                  errno ? ": " : "", errno ? strerror(errno) : "");
@@ -434,11 +602,21 @@ void sim_server_stop(sim_server_t *s)
 {
     if (!s)
         return;
+    if (s->wait_ready) { /* wake every waiting call, so the daemon's threads can end */
+        pthread_mutex_lock(&s->wait_lock);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->wait_cond);
+        pthread_mutex_unlock(&s->wait_lock);
+    }
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     if (s->record)
         fclose(s->record);
     pthread_mutex_destroy(&s->record_lock);
+    if (s->wait_ready) {
+        pthread_cond_destroy(&s->wait_cond);
+        pthread_mutex_destroy(&s->wait_lock);
+    }
     sim_stats_free(s->stats);
     sim_policy_free(s->policy);
     free(s);

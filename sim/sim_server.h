@@ -1,8 +1,8 @@
 /* sim_server.h - the simulator's HTTP side: libmicrohttpd, routing, uploads, stats.
  *
  * Routes: POST /v1/chat/completions, GET /v1/models, GET /sim/stats, POST /sim/reset.
- * Every connection has its own thread, so a call that waits out its latency blocks no
- * other call. */
+ * Every connection has its own thread, so a call that waits out its latency (or is held
+ * without an answer) blocks no other call. */
 #ifndef VB_SIM_SERVER_H
 #define VB_SIM_SERVER_H
 
@@ -21,8 +21,9 @@ sim_server_t *sim_server_start(const sim_config_t *cfg, char *err, size_t errlen
  * kernel picked it). Owned by the server. */
 const char *sim_server_base_url(const sim_server_t *s);
 
-/* Stops listening, waits for every connection thread to end, and frees s. NULL is a
- * no-op. */
+/* Stops listening, wakes every call that is waiting out its latency or held without an
+ * answer (they end without a response), waits for every connection thread to end, and
+ * frees s. NULL is a no-op. */
 void sim_server_stop(sim_server_t *s);
 
 #endif

@@ -8,14 +8,22 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "clock.h"
 
 #define STATUS_MIN        100
 #define STATUS_MAX        599
 #define SET_INITIAL_SLOTS 1024
 #define SET_MAX_SLOTS     ((size_t)1 << 22) /* 128 MiB of digests at most */
+#define NS_PER_MS         1000000ULL
+
+/* The slots of the faults counter, in the JSON's order. */
+enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_KINDS };
+static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset"};
 
 struct sim_stats {
     pthread_mutex_t lock;
@@ -24,6 +32,12 @@ struct sim_stats {
     unsigned long long in_flight, max_in_flight;
     unsigned long long images_billed;
     unsigned long long prompt_tokens, completion_tokens, image_tokens;
+    unsigned long long rate_limited, quota_rejected;
+    unsigned long long faults[FAULT_KINDS];
+    uint64_t origin_ns;        /* when the counters were created */
+    uint64_t first_request_ns; /* since origin_ns; valid when have_first */
+    uint64_t last_response_ns; /* since origin_ns; valid when have_last */
+    int have_first, have_last;
     unsigned char (*set)[SIM_DIGEST_LEN]; /* set_slots slots; NULL until the first image */
     size_t set_slots, set_count;
 };
@@ -37,6 +51,7 @@ sim_stats_t *sim_stats_new(void)
         free(s);
         return NULL;
     }
+    s->origin_ns = clock_monotonic_ns();
     return s;
 }
 
@@ -99,7 +114,12 @@ static int set_reserve(sim_stats_t *s)
 
 void sim_stats_call_begin(sim_stats_t *s)
 {
+    uint64_t now = clock_monotonic_ns() - s->origin_ns;
     pthread_mutex_lock(&s->lock);
+    if (!s->have_first) {
+        s->first_request_ns = now;
+        s->have_first = 1;
+    }
     s->requests++;
     if (++s->in_flight > s->max_in_flight)
         s->max_in_flight = s->in_flight;
@@ -109,12 +129,40 @@ void sim_stats_call_begin(sim_stats_t *s)
 void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
 {
     const sim_billing_t *b = &reply->billing;
+    uint64_t now = clock_monotonic_ns() - s->origin_ns;
     pthread_mutex_lock(&s->lock);
     if (s->in_flight)
         s->in_flight--;
-    if (reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
+    if (reply->fault != SIM_FAULT_TIMEOUT) {
+        s->last_response_ns = now;
+        s->have_last = 1;
+    }
+    switch (reply->fault) {
+    case SIM_FAULT_TIMEOUT:
+        s->faults[FAULT_TIMEOUT]++;
+        break;
+    case SIM_FAULT_RESET:
+        s->faults[FAULT_RESET]++;
+        break;
+    case SIM_FAULT_HTTP:
+        if (reply->status == 500)
+            s->faults[FAULT_500]++;
+        else if (reply->status == 502)
+            s->faults[FAULT_502]++;
+        else if (reply->status == 503)
+            s->faults[FAULT_503]++;
+        break;
+    case SIM_FAULT_NONE:
+        break;
+    }
+    if (reply->refusal == SIM_REFUSAL_RATE_LIMIT)
+        s->rate_limited++;
+    else if (reply->refusal == SIM_REFUSAL_QUOTA)
+        s->quota_rejected++;
+    int complete = reply->fault != SIM_FAULT_TIMEOUT && reply->fault != SIM_FAULT_RESET;
+    if (complete && reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
         s->responses[reply->status - STATUS_MIN]++;
-    if (reply->status == 200) {
+    if (reply->status == 200 && reply->fault == SIM_FAULT_NONE) {
         s->images_billed += b->n_images;
         s->prompt_tokens += b->prompt_tokens;
         s->completion_tokens += b->completion_tokens;
@@ -143,6 +191,10 @@ void sim_stats_reset(sim_stats_t *s)
     memset(s->responses, 0, sizeof s->responses);
     s->max_in_flight = s->in_flight;
     s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
+    s->rate_limited = s->quota_rejected = 0;
+    memset(s->faults, 0, sizeof s->faults);
+    s->have_first = s->have_last = 0;
+    s->first_request_ns = s->last_response_ns = 0;
     free(s->set);
     s->set = NULL;
     s->set_slots = s->set_count = 0;
@@ -152,10 +204,14 @@ void sim_stats_reset(sim_stats_t *s)
 char *sim_stats_json(sim_stats_t *s)
 {
     json_t *responses = json_object();
+    json_t *faults = json_object();
     json_t *root = NULL;
     char *text = NULL;
-    if (!responses)
+    if (!responses || !faults) {
+        json_decref(responses);
+        json_decref(faults);
         return NULL;
+    }
 
     pthread_mutex_lock(&s->lock);
     for (int st = STATUS_MIN; st <= STATUS_MAX; st++) {
@@ -166,12 +222,19 @@ char *sim_stats_json(sim_stats_t *s)
         snprintf(key, sizeof key, "%d", st);
         json_object_set_new(responses, key, json_integer((json_int_t)n));
     }
-    root = json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)s->requests,
-                     "responses", responses, "in_flight", (json_int_t)s->in_flight, "max_in_flight",
-                     (json_int_t)s->max_in_flight, "images_billed", (json_int_t)s->images_billed,
-                     "distinct_images_billed", (json_int_t)s->set_count, "prompt_tokens",
-                     (json_int_t)s->prompt_tokens, "completion_tokens",
-                     (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens);
+    for (int k = 0; k < FAULT_KINDS; k++)
+        json_object_set_new(faults, fault_names[k], json_integer((json_int_t)s->faults[k]));
+    root = json_pack(
+        "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
+        (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
+        "max_in_flight", (json_int_t)s->max_in_flight, "images_billed",
+        (json_int_t)s->images_billed, "distinct_images_billed", (json_int_t)s->set_count,
+        "prompt_tokens", (json_int_t)s->prompt_tokens, "completion_tokens",
+        (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens,
+        "rate_limited", (json_int_t)s->rate_limited, "quota_rejected",
+        (json_int_t)s->quota_rejected, "faults", faults, "first_request_ms",
+        (json_int_t)(s->have_first ? s->first_request_ns / NS_PER_MS : 0), "last_response_ms",
+        (json_int_t)(s->have_last ? s->last_response_ns / NS_PER_MS : 0));
     pthread_mutex_unlock(&s->lock);
     if (root) {
         text = json_dumps(root, JSON_COMPACT);

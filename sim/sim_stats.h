@@ -15,24 +15,31 @@ sim_stats_t *sim_stats_new(void);
 /* Frees s; NULL is a no-op. */
 void sim_stats_free(sim_stats_t *s);
 
-/* A chat/completions call's headers arrived: requests + 1, in_flight + 1. */
+/* A chat/completions call's headers arrived: requests + 1, in_flight + 1, and
+ * first_request_ms when it is the first. */
 void sim_stats_call_begin(sim_stats_t *s);
 
-/* Its response (reply) was queued: in_flight - 1, responses[status] + 1, and for a 200
- * the billed images, distinct image hashes and tokens. */
+/* The call is over (reply was queued, or the call was held until it was dropped, as
+ * reply->fault says): in_flight - 1 and last_response_ms (unless it was a timeout).
+ * A complete response counts in responses[status], a 200 without a fault bills its
+ * images, distinct image hashes and tokens; an injected fault counts in faults, a 429 by
+ * its refusal in rate_limited or quota_rejected. */
 void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply);
 
 /* The call ended without a response (client disconnected): in_flight - 1. */
 void sim_stats_call_abort(sim_stats_t *s);
 
-/* Zeroes every counter and forgets the image hashes; in_flight is the present state and
- * is kept (max_in_flight restarts from it). */
+/* Zeroes every counter and forgets the image hashes and the first/last times; in_flight is
+ * the present state and is kept (max_in_flight restarts from it). */
 void sim_stats_reset(sim_stats_t *s);
 
 /* The counters as a compact JSON object, malloc'd (caller frees), or NULL when out of
  * memory:
  * {"requests","responses":{"<status>":n},"in_flight","max_in_flight","images_billed",
- *  "distinct_images_billed","prompt_tokens","completion_tokens","image_tokens"}. */
+ *  "distinct_images_billed","prompt_tokens","completion_tokens","image_tokens",
+ *  "rate_limited","quota_rejected","faults":{"500","502","503","timeout","reset"},
+ *  "first_request_ms","last_response_ms"}. The times are monotonic milliseconds since the
+ * counters were created (the simulator's start), 0 while there is none. */
 char *sim_stats_json(sim_stats_t *s);
 
 #endif

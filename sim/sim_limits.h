@@ -1,0 +1,70 @@
+/* sim_limits.h - the simulator's requests-per-minute and tokens-per-minute limits, and
+ * the x-ratelimit-* / retry-after headers and 429 bodies that report them the way OpenAI
+ * does (docs/provider-facts.md §4).
+ *
+ * Both limits are GCRA limiters (src/ratelimit.h) of N units a minute whose burst is
+ * --burst-s seconds of quota (at least 1 unit). A request weighs 1 against RPM and its
+ * billed prompt tokens + max_tokens against TPM. Time is passed in (monotonic ns). */
+#ifndef VB_SIM_LIMITS_H
+#define VB_SIM_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_config.h"
+#include "sim_reply.h"
+
+typedef struct sim_limits sim_limits_t;
+
+typedef enum {
+    SIM_LIMIT_OK = 0,    /* admitted: the units were taken */
+    SIM_LIMIT_REQUESTS,  /* over RPM: nothing taken */
+    SIM_LIMIT_TOKENS,    /* over TPM: nothing taken */
+    SIM_LIMIT_TOO_LARGE, /* heavier than the whole TPM limit: can never go */
+} sim_limit_verdict_t;
+
+/* One admission's outcome and the limiters' state right after it, for the headers. */
+typedef struct {
+    sim_limit_verdict_t verdict;
+    uint64_t wait_ns;             /* REQUESTS/TOKENS: until the same request would go */
+    unsigned long long requested; /* the refused limit's weight */
+    unsigned long long used;      /* the refused limit's units not yet drained */
+    double remaining_requests, remaining_tokens; /* units that could go back to back now */
+    uint64_t reset_requests_ns, reset_tokens_ns; /* until the burst is fully restored */
+} sim_limit_result_t;
+
+/* Creates the limiters cfg asks for (cfg must outlive them). Returns NULL when out of
+ * memory; with neither --rpm nor --tpm it returns an object that admits everything. */
+sim_limits_t *sim_limits_new(const sim_config_t *cfg);
+
+/* Frees l; NULL is a no-op. */
+void sim_limits_free(sim_limits_t *l);
+
+/* Nonzero when --rpm or --tpm is set (and so the headers are sent). */
+int sim_limits_active(const sim_limits_t *l);
+
+/* Admits a valid request weighing tokens against TPM and 1 against RPM at now_ns: both
+ * or neither are taken (checked under one lock). Fills *out. Thread-safe. */
+void sim_limits_admit(sim_limits_t *l, unsigned long long tokens, uint64_t now_ns,
+                      sim_limit_result_t *out);
+
+/* Counts a refused request (400, 401, 413) against RPM only, as providers do: takes one
+ * unit if there is one, never refuses. Fills *out (verdict SIM_LIMIT_OK). Thread-safe. */
+void sim_limits_count_refused(sim_limits_t *l, uint64_t now_ns, sim_limit_result_t *out);
+
+/* Adds x-ratelimit-{limit,remaining,reset}-requests (with --rpm) and -tokens (with
+ * --tpm) from res to reply. Does nothing when no limit is set. */
+void sim_limits_headers(const sim_limits_t *l, const sim_limit_result_t *res, sim_reply_t *reply);
+
+/* Fills reply with the 429 for a refused res (verdict != SIM_LIMIT_OK) of model: an
+ * OpenAI rate_limit_exceeded error, retry-after (whole seconds, rounded up) and
+ * retry-after-ms, or x-should-retry: false for a request too large to ever go; plus the
+ * x-ratelimit-* headers. Returns 0, or -1 when out of memory. */
+int sim_limits_reply(const sim_limits_t *l, const sim_limit_result_t *res, const char *model,
+                     sim_reply_t *reply);
+
+/* Writes ns as a Go duration at millisecond precision, rounded up: "0s", "20ms", "1s",
+ * "1.5s", "6m0s", "1h2m3.5s". Returns the length (as snprintf does). */
+int sim_limits_format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif
