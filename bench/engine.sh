@@ -13,7 +13,7 @@ walls=()
 for r in $(seq 1 "$RUNS"); do
     sim_reset
     t0=$(now_s)
-    "$VB" run --base-url "$SIM_URL" -c $C -q -o "$OUT/engine.jsonl" "$OUT/images-2000"
+    "$VB" run --base-url "$SIM_URL" -c $C -q --no-journal -o "$OUT/engine.jsonl" "$OUT/images-2000"
     t1=$(now_s)
     walls+=("$(python3 -c "print(round($t1 - $t0, 3))")")
     lines=$(wc -l <"$OUT/engine.jsonl")

@@ -24,7 +24,7 @@ run_case() {
         sim_reset
         local t0 t1
         t0=$(now_s)
-        "$VB" run --base-url "$SIM_URL" -q -o "$OUT/limits-$name.jsonl" "$@" "$OUT/images-1000" || true
+        "$VB" run --base-url "$SIM_URL" -q --no-journal -o "$OUT/limits-$name.jsonl" "$@" "$OUT/images-1000" || true
         t1=$(now_s)
         local req rl
         req=$(sim_stat requests)
