@@ -39,7 +39,7 @@ run_case() {
     WALL=$(median "${walls[@]}")
     SHARE=$(median "${shares[@]}")
     PER_IMAGE=$(median "${per[@]}")
-    OK=$(median "${oks[@]}")
+    OK=$(printf "%s\n" "${oks[@]}" | sort -n | head -n 1)  # the worst run, not the median
 }
 
 run_case known --rpm 6000 --latency-ms 20 -- --rpm 6000 -c 50
@@ -51,5 +51,5 @@ echo "limits unknown: wall $WALL s (ideal 10 s, ratio $(python3 -c "print(round(
 echo "| unknown limit: sim 6,000 RPM, no --rpm, -c 200, 20 ms | wall $WALL s, 429s $SHARE%, ok $OK | ideal 10 s; target <= 13 s, <= 5% | \`BUILD=$BUILD RUNS=$RUNS bench/limits.sh\` |" >>"$OUT/table.md"
 
 run_case incident --fail-rate 0.34 --latency-ms 20 -- --retries 10 -c 50 --retry-base 0.05 --retry-max 1
-echo "limits incident: ok $OK/$N, $PER_IMAGE requests per image (target all ok, <= 1.6), wall $WALL s"
-echo "| incident: 34% transient 5xx, --retries 10, 1,000 images | ok $OK, $PER_IMAGE requests/image | target 1,000 ok, <= 1.6 | \`BUILD=$BUILD RUNS=$RUNS bench/limits.sh\` |" >>"$OUT/table.md"
+echo "limits incident: ok $OK/$N in the worst run, $PER_IMAGE requests per image (target all ok, <= 1.6), wall $WALL s"
+echo "| incident: 34% transient 5xx, --retries 10, 1,000 images | ok $OK (worst run), $PER_IMAGE requests/image | target 1,000 ok, <= 1.6 | \`BUILD=$BUILD RUNS=$RUNS bench/limits.sh\` |" >>"$OUT/table.md"

@@ -78,7 +78,7 @@ typedef struct vb_result {
     int cached;                /* answered from the result cache: nothing was sent */
     const char *line;          /* the whole result as its JSONL output line (no newline) */
     int replayed;              /* a result of an earlier run of the job, from the journal:
-                                  only id and line are set */
+                                  only line and status are set */
 } vb_result_t;
 
 typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);
@@ -140,14 +140,18 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
 int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
 
 /* Runs the job to the end: calls fn(result, userdata) once per item, on this thread, as
- * each completes. Fills *summary (may be NULL). Returns a vb_run_status_t; on
- * VB_RUN_CONFIG or VB_RUN_STOPPED, err holds a one-line reason. */
+ * each completes (with a journal, first once per item an earlier run finished). When
+ * the run is stopped (fatal error or cancel), items not finished get no result: a
+ * resume with the journal sends them. Fills *summary (may be NULL). Returns a
+ * vb_run_status_t; on VB_RUN_CONFIG, VB_RUN_STOPPED and VB_RUN_CANCELLED, err holds a
+ * one-line reason. */
 vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata,
                            vb_summary_t *summary, char *err, size_t errlen);
 
 /* Asks a running job to stop: nothing new is sent, in-flight requests get grace_s to
- * finish, results are flushed, and vb_job_run returns VB_RUN_CANCELLED. Safe to call
- * from a signal handler or another thread. */
+ * finish, results are flushed, and vb_job_run returns VB_RUN_CANCELLED. Items not
+ * finished by then get no result (with a journal, a resume sends them). Safe to call
+ * from a signal handler (it only sets a sig_atomic_t flag). */
 void vb_job_cancel(vb_job_t *job);
 
 /* Frees the job. NULL is a no-op. */

@@ -109,12 +109,16 @@ admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t no
         *wake_ns = now + wait;
         return ADMIT_WAIT;
     }
-    wait = a->tok.rl ? ratelimit_take(a->tok.rl, tokens, now) : 0;
+    /* A request within the ceiling but above the rate paced to now (98% of a learned
+     * limit, or a rate cut after a 429) is charged as the whole current minute: it goes
+     * once the limiter is idle instead of never. */
+    double weight = tokens;
+    if (a->tok.rl && weight > ratelimit_limit(a->tok.rl))
+        weight = ratelimit_limit(a->tok.rl);
+    wait = a->tok.rl ? ratelimit_take(a->tok.rl, weight, now) : 0;
     if (wait) {
         if (a->req.rl)
             ratelimit_refund(a->req.rl, 1, now);
-        if (wait == UINT64_MAX) /* over a rate paced below the ceiling: wait it out */
-            wait = (uint64_t)(60 * NS);
         *wake_ns = now + wait;
         return ADMIT_WAIT;
     }
@@ -142,14 +146,20 @@ static void pace_cut(pace_t *p)
     ratelimit_set_limit(p->rl, p->current);
 }
 
-/* Learns limits from the headers, and pauses when the server says nothing is left. */
+/* Smallest limit taken from a server (per minute): anything less is not believed. */
+#define LEARNED_MIN 1.0
+
+/* Learns limits from the headers, and pauses when the server says nothing is left. What
+ * a server says is bounded: limits below LEARNED_MIN are ignored, a pause is at most
+ * pause_max_s. */
 static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
 {
-    if (info->limit_requests > 0)
+    bool req = info->limit_requests >= LEARNED_MIN, tok = info->limit_tokens >= LEARNED_MIN;
+    if (req)
         pace_set_target(a, &a->req, info->limit_requests, LEARNED_MARGIN, false);
-    if (info->limit_tokens > 0)
+    if (tok)
         pace_set_target(a, &a->tok, info->limit_tokens, LEARNED_MARGIN, true);
-    if ((info->limit_requests > 0 || info->limit_tokens > 0) && a->window.slow_start) {
+    if ((req || tok) && a->window.slow_start) {
         /* The server publishes its limits and the limiters now pace to them: the window
          * need not probe any more. */
         a->window.limit = a->window.max;
@@ -157,9 +167,11 @@ static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
     }
     if (info->remaining_requests >= 0 && info->remaining_requests < 1) {
         /* nothing left now: wait one emission interval, or the reset if sooner */
-        double wait = info->limit_requests > 0 ? 60.0 / info->limit_requests : 1.0;
+        double wait = req ? 60.0 / info->limit_requests : 1.0;
         if (info->reset_requests_s >= 0 && info->reset_requests_s < wait)
             wait = info->reset_requests_s;
+        if (wait > a->s.pause_max_s)
+            wait = a->s.pause_max_s;
         uint64_t until = now + (uint64_t)(wait * NS);
         if (until > a->paused_until)
             a->paused_until = until;
@@ -190,6 +202,8 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
         }
         double pause = backoff_delay(a->consecutive, a->s.pause_base_s, a->s.pause_max_s, 0,
                                      retry_after, a->s.pause_max_s);
+        if (pause > a->s.pause_max_s)
+            pause = a->s.pause_max_s;
         if (retry_after >= 0 && retry_after < pause && a->consecutive <= 1)
             pause = retry_after; /* the server said how long: trust it the first time */
         uint64_t until = now + (uint64_t)(pause * NS);

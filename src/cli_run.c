@@ -250,9 +250,9 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
             if (optopt)
                 fprintf(stderr, "visionbatch run: option -%c needs a value or is unknown\n",
                         optopt);
-            else
-                fprintf(stderr, "visionbatch run: unknown option or missing value: %s\n",
-                        argv[optind - 1]);
+            else /* only the option's name: its value could be a secret */
+                fprintf(stderr, "visionbatch run: unknown option or missing value: %.*s\n",
+                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
             fprintf(stderr, "Try 'visionbatch run --help'.\n");
             goto out;
         }
@@ -318,6 +318,7 @@ int cli_run(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART; /* a write to a slow pipe is not cut short by Ctrl-C */
     sigemptyset(&sa.sa_mask);
     running_job = job;
     sigaction(SIGINT, &sa, NULL);

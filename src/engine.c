@@ -147,17 +147,25 @@ static int engine_init(engine_t *e, char *err, size_t errlen)
     snprintf(e->url, n, "%.*s/chat/completions", (int)blen, o->base_url);
 
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (h)
-        h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip for big bodies */
+    struct curl_slist *expect = h ? curl_slist_append(h, "Expect:") : NULL;
+    if (!expect) /* no 100-continue round trip for big bodies */
+        curl_slist_free_all(h);
+    h = expect;
     if (h && o->api_key && o->api_key[0]) {
         size_t klen = strlen(o->api_key) + sizeof "Authorization: Bearer ";
         char *auth = malloc(klen);
-        if (!auth)
+        struct curl_slist *with = NULL;
+        if (auth) {
+            snprintf(auth, klen, "Authorization: Bearer %s", o->api_key);
+            with = curl_slist_append(h, auth);
+            explicit_bzero(auth, klen);
+            free(auth);
+        }
+        if (!with) {
+            curl_slist_free_all(h);
             goto oom;
-        snprintf(auth, klen, "Authorization: Bearer %s", o->api_key);
-        h = curl_slist_append(h, auth);
-        explicit_bzero(auth, klen);
-        free(auth);
+        }
+        h = with;
     }
     if (!(e->headers = h))
         goto oom;
@@ -316,7 +324,7 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
     } else {
         double d = backoff_delay(r->attempts, e->o->retry_base_s, e->o->retry_max_s,
                                  engine_random(e), retry_after, 120);
-        due = now + (uint64_t)(d * 1e9);
+        due = now + (uint64_t)((d < 3600 ? d : 3600) * 1e9);
     }
     if (retryq_push(e->retries, r, due) != 0)
         return false;
@@ -350,7 +358,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         }
     } else {
         openai_response_parse(status, t->buf ? t->buf : "", t->len,
-                              get_header(t->easy, "x-should-retry"), &resp);
+                              get_header(t->easy, "x-should-retry"), e->o->api_key, &resp);
         ratelimit_headers_parse(get_header, t->easy, time(NULL), &info);
         have_info = &info;
     }
@@ -372,7 +380,16 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     admit_signal_t signal = signal_of(&resp, status);
     admit_on_response(e->admit, signal, have_info, r->sent_ns, e->in_flight + 1, now);
 
-    if (resp.action == OPENAI_RETRY && !e->stopping &&
+    /* An answer that stops the run, or a retryable one once the run is stopping, leaves
+     * the item unfinished: no result now, and a resume sends it again. */
+    if (resp.action == OPENAI_STOP_RUN)
+        engine_stop(e, resp.error_message);
+    if (resp.action == OPENAI_STOP_RUN || (resp.action == OPENAI_RETRY && e->stopping)) {
+        openai_response_clear(&resp);
+        request_free(r);
+        return;
+    }
+    if (resp.action == OPENAI_RETRY &&
         schedule_retry(e, r, signal, have_info ? have_info->retry_after_s : -1, now)) {
         openai_response_clear(&resp);
         return;
@@ -389,7 +406,6 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.completion_tokens = resp.completion_tokens;
         res.total_tokens = resp.total_tokens;
     } else {
-        redact_secret(resp.error_message, sizeof resp.error_message, e->o->api_key);
         if (resp.action == OPENAI_RETRY && r->attempts > 1) {
             size_t n = strlen(resp.error_message);
             snprintf(resp.error_message + n, sizeof resp.error_message - n,
@@ -399,8 +415,6 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
         res.error_kind = resp.error_kind;
         res.error_message = resp.error_message;
-        if (resp.action == OPENAI_STOP_RUN)
-            engine_stop(e, resp.error_message);
     }
     record(e, r, &res);
     openai_response_clear(&resp);
@@ -437,9 +451,18 @@ static void dispatch(engine_t *e)
     e->wake_ns = UINT64_MAX;
     while (!e->stopping) {
         uint64_t now = clock_monotonic_ns();
-        if (!e->next && !(e->next = next_request(e, now)))
+        if (!e->next && !(e->next = next_request(e, now))) {
+            /* nothing to send now: the next retry falling due is worth waking for */
+            e->wake_ns = retryq_next_due(e->retries);
             return;
+        }
         request_t *r = e->next;
+        if (r->fatal) {
+            e->next = NULL;
+            engine_stop(e, r->error_message);
+            request_free(r);
+            return;
+        }
         if (r->error_kind || r->cached_line) {
             e->next = NULL;
             if (r->cached_line)
@@ -477,21 +500,28 @@ static void dispatch(engine_t *e)
         if (e->journal)
             journal_item_sent(e->journal, r->item.id, r->item.source,
                               r->content_hash[0] ? r->content_hash : NULL, r->attempts);
-        curl_multi_add_handle(e->multi, t->easy);
+        if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
+            t->req = NULL;
+            t->next_free = e->free_list;
+            e->free_list = t;
+            r->error_kind = "internal";
+            snprintf(r->error_message, sizeof r->error_message, "libcurl refused the transfer");
+            record_unsent(e, r);
+            request_free(r);
+            continue;
+        }
         e->in_flight++;
         e->sum->requests++;
     }
 }
 
-/* How long the loop may sleep: until admission may say yes, or a retry is due, at most a
- * second (new work wakes it through curl_multi_wakeup). */
+/* How long the loop may sleep: until dispatch can act again (admission may say yes, or
+ * a retry falls due), at most a second; a completion or new work (curl_multi_wakeup)
+ * wakes it sooner. A retry due while every slot is busy is no reason to wake. */
 static int poll_timeout_ms(const engine_t *e)
 {
     uint64_t now = clock_monotonic_ns();
-    uint64_t until = e->wake_ns;
-    uint64_t due = retryq_next_due(e->retries);
-    if (due < until)
-        until = due;
+    uint64_t until = e->stopping ? UINT64_MAX : e->wake_ns;
     int cap = e->journal ? JOURNAL_BATCH_MS : 1000; /* commit groups on time */
     if (e->cancel)
         cap = cap < 100 ? cap : 100; /* notice a cancel soon */
@@ -522,8 +552,9 @@ static void engine_loop(engine_t *e)
             journal_meta_set(e->journal, "input_items", n);
             e->total_saved = true;
         }
-        if (e->journal)
-            journal_tick(e->journal, 0);
+        if (e->journal && journal_tick(e->journal, 0) != 0)
+            engine_stop(e, "the journal cannot be written; stopping so nothing is paid for "
+                           "twice (is the disk full?)");
         if (e->in_flight == 0 &&
             (e->stopping || (!e->next && retryq_count(e->retries) == 0 &&
                              queue_drained(e->ready))))
@@ -542,8 +573,9 @@ static void engine_loop(engine_t *e)
         }
         /* Results are committed as soon as they are in, one transaction per loop turn:
          * a kill -9 can then only cost what was still in flight. */
-        if (done && e->journal)
-            journal_tick(e->journal, 1);
+        if (done && e->journal && journal_tick(e->journal, 1) != 0)
+            engine_stop(e, "the journal cannot be written; stopping so nothing is paid for "
+                           "twice (is the disk full?)");
         if (done)
             continue; /* refill the window before sleeping */
         curl_multi_poll(e->multi, NULL, 0, poll_timeout_ms(e), NULL);
@@ -634,7 +666,11 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                            .concurrency = o->concurrency,
                            .pause_base_s = o->retry_base_s > 0 ? o->retry_base_s : 0.5,
                            .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30};
-    if (!latency || engine_init(&e, err, errlen) != 0)
+    if (!latency) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (engine_init(&e, err, errlen) != 0)
         goto out;
     if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;

@@ -177,7 +177,6 @@ int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen)
 vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata, vb_summary_t *summary,
                            char *err, size_t errlen)
 {
-    job->cancel = 0;
     return engine_run(&job->o, job->input, &job->cancel, fn, userdata, summary, err, errlen);
 }
 

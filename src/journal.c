@@ -3,7 +3,11 @@
 
 #include "clock.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +61,7 @@ static const char *const statements[ST_COUNT] = {
 };
 
 struct journal {
+    int lock_fd; /* flock on PATH.lock: one run per journal at a time */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int in_tx;
@@ -99,12 +104,41 @@ const char *journal_errmsg(journal_t *j)
     return j && j->db ? sqlite3_errmsg(j->db) : "no journal";
 }
 
-/* Opens the journal with the given sqlite3_open_v2 flags. */
-static journal_t *journal_open_flags(const char *path, int flags, char *err, size_t errlen)
+/* Takes the journal's run lock (PATH.lock, flock): two runs writing one journal would
+ * both send everything. Returns the descriptor, or -1 with err set. */
+static int journal_lock(const char *path, char *err, size_t errlen)
+{
+    char lock[4096];
+    if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock) {
+        snprintf(err, errlen, "journal path too long");
+        return -1;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "journal %s: %s", lock, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "journal %s is in use by another visionbatch run", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens the journal with the given sqlite3_open_v2 flags; a writer (lock) takes the run
+ * lock first. */
+static journal_t *journal_open_flags(const char *path, int flags, int lock, char *err,
+                                     size_t errlen)
 {
     journal_t *j = calloc(1, sizeof *j);
     if (!j) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    j->lock_fd = -1;
+    if (lock && (j->lock_fd = journal_lock(path, err, errlen)) < 0) {
+        free(j);
         return NULL;
     }
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
@@ -124,12 +158,12 @@ fail:
 
 journal_t *journal_open(const char *path, char *err, size_t errlen)
 {
-    return journal_open_flags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1, err, errlen);
 }
 
 journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
 {
-    return journal_open_flags(path, SQLITE_OPEN_READWRITE, err, errlen);
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE, 0, err, errlen);
 }
 
 /* Reads meta.value for key into a malloc'd string (NULL when absent). */
@@ -298,8 +332,11 @@ int journal_tick(journal_t *j, int force)
     if (!force && j->writes < JOURNAL_BATCH_WRITES && age_ms < JOURNAL_BATCH_MS)
         return 0;
     j->in_tx = 0;
-    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         j->failed = 1;
+        if (!sqlite3_get_autocommit(j->db)) /* still open: end it so the state is known */
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     return j->failed ? -1 : 0;
 }
 
@@ -404,6 +441,8 @@ void journal_close(journal_t *j)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(j->st[i]);
     sqlite3_close(j->db);
+    if (j->lock_fd >= 0)
+        close(j->lock_fd); /* releases the flock */
     free(j);
 }
 
@@ -428,14 +467,15 @@ journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen
     return r;
 }
 
-journal_state_t journal_reader_state(journal_reader_t *r, const char *id)
+int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *state)
 {
-    journal_state_t s = JOURNAL_NONE;
+    *state = JOURNAL_NONE;
     sqlite3_bind_text(r->state, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(r->state) == SQLITE_ROW)
-        s = state_from_name((const char *)sqlite3_column_text(r->state, 0));
+    int rc = sqlite3_step(r->state);
+    if (rc == SQLITE_ROW)
+        *state = state_from_name((const char *)sqlite3_column_text(r->state, 0));
     sqlite3_reset(r->state);
-    return s;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 char *journal_reader_cached(journal_reader_t *r, const char *cache_key)

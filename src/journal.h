@@ -34,8 +34,8 @@ typedef struct journal_reader journal_reader_t;
 /* "pending", "in_flight", "ok", "failed", "skipped"; "none" for JOURNAL_NONE. */
 const char *journal_state_name(journal_state_t s);
 
-/* Opens (creating if needed) the journal at path for writing. Returns NULL with a
- * reason in err. */
+/* Opens (creating if needed) the journal at path for writing, holding PATH.lock so no
+ * other run writes it at the same time. Returns NULL with a reason in err. */
 journal_t *journal_open(const char *path, char *err, size_t errlen);
 
 /* Opens an existing journal for reading and reporting only (status, export); NULL with
@@ -106,8 +106,9 @@ void journal_close(journal_t *j);
 /* Opens a read-only connection for a preparing thread. NULL with err on failure. */
 journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen);
 
-/* The state of an item (JOURNAL_NONE when unknown). */
-journal_state_t journal_reader_state(journal_reader_t *r, const char *id);
+/* Looks up an item's state into *state (JOURNAL_NONE when the journal does not know
+ * it). Returns 0, or -1 when the database could not answer. */
+int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *state);
 
 /* Looks up the result cache: returns a malloc'd output line, or NULL. */
 char *journal_reader_cached(journal_reader_t *r, const char *cache_key);

@@ -2,6 +2,7 @@
 #include "openai.h"
 
 #include "base64.h"
+#include "redact.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -190,8 +191,23 @@ static void body_excerpt(const char *body, size_t len, char *out, size_t outlen)
     out[j] = '\0';
 }
 
+/* A copy of a server's message with secret scrubbed, in a buffer large enough for the
+ * masks. Returns a malloc'd string (NULL when msg is NULL or out of memory). */
+static char *scrubbed(const char *msg, const char *secret)
+{
+    if (!msg)
+        return NULL;
+    size_t cap = strlen(msg) * 3 + 16;
+    char *copy = malloc(cap);
+    if (copy) {
+        snprintf(copy, cap, "%s", msg);
+        redact_secret(copy, cap, secret);
+    }
+    return copy;
+}
+
 void openai_response_parse(long status, const char *body, size_t len, const char *should_retry,
-                           openai_response_t *out)
+                           const char *secret, openai_response_t *out)
 {
     memset(out, 0, sizeof *out);
     out->prompt_tokens = out->completion_tokens = out->total_tokens = -1;
@@ -216,7 +232,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             out->total_tokens = usage_field(usage, "total_tokens");
         }
     } else if (error) {
-        const char *msg = json_string_value(json_object_get(error, "message"));
+        char *msg = scrubbed(json_string_value(json_object_get(error, "message")), secret);
         const char *code = json_string_value(json_object_get(error, "code"));
         const char *type = json_string_value(json_object_get(error, "type"));
         char detail[400];
@@ -232,9 +248,12 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             set_error(out, OPENAI_RETRY, "server_error", "HTTP 200 with an error: %s", detail);
         else
             classify_status(status, out, detail);
+        free(msg);
     } else {
         char excerpt[128];
-        body_excerpt(body, len, excerpt, sizeof excerpt);
+        char *text = scrubbed(len ? body : "", secret);
+        body_excerpt(text ? text : "", text ? strlen(text) : 0, excerpt, sizeof excerpt);
+        free(text);
         if (status == 200)
             set_error(out, OPENAI_RETRY, "invalid_response",
                       "HTTP 200 with a body that is not chat.completion JSON: %s", excerpt);

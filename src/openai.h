@@ -53,10 +53,11 @@ typedef struct openai_response {
 } openai_response_t;
 
 /* Parses and classifies an HTTP answer: status, body[0..len) and the value of an
- * x-should-retry header (NULL when absent), which overrides the table. Fills *out; the
- * caller frees it with openai_response_clear. */
+ * x-should-retry header (NULL when absent), which overrides the table. secret (may be
+ * NULL) is scrubbed from the server's words before they are cut to fit the message, so
+ * no part of it survives. Fills *out; the caller frees it with openai_response_clear. */
 void openai_response_parse(long status, const char *body, size_t len, const char *should_retry,
-                           openai_response_t *out);
+                           const char *secret, openai_response_t *out);
 
 /* Frees what openai_response_parse allocated. NULL is a no-op. */
 void openai_response_clear(openai_response_t *r);

@@ -17,13 +17,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One preparing thread: its pool, and its own journal connection (or NULL). */
+typedef struct worker {
+    struct prepare *pool;
+    journal_reader_t *reader;
+    pthread_t thread;
+} worker_t;
+
 struct prepare {
     input_t *input;
     pthread_mutex_t input_lock;
     queue_t *ready;
     const prepare_settings_t *settings;
-    pthread_t *threads;
-    int nthreads;
+    worker_t *workers;
+    int nworkers; /* allocated */
+    int nthreads; /* started */
 };
 
 void request_free(request_t *r)
@@ -235,28 +243,38 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     return r;
 }
 
-/* True when an earlier run of the job finished the item for good: its line is replayed
- * from the journal, so it is neither read nor sent again. */
-static bool already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
+/* Whether an earlier run of the job finished the item for good: its line is replayed
+ * from the journal, so it is neither read nor sent again. Returns 1 done, 0 not done,
+ * -1 when the journal cannot tell (the run must stop rather than pay twice or lose it). */
+static int already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
 {
-    if (!reader || !p->settings->resuming || item->error_kind || !item->id)
-        return false;
-    journal_state_t st = journal_reader_state(reader, item->id);
+    if (!reader || !p->settings->resuming || !item->id)
+        return 0;
+    journal_state_t st;
+    if (journal_reader_state(reader, item->id, &st) != 0)
+        return -1;
     return st == JOURNAL_OK || (st == JOURNAL_FAILED && !p->settings->retry_failed);
+}
+
+/* A request that stops the run: the journal could not say whether item id is done. */
+static request_t *journal_failure(const char *id)
+{
+    request_t *r = calloc(1, sizeof *r);
+    if (r) {
+        r->fatal = 1;
+        r->error_kind = "journal";
+        snprintf(r->error_message, sizeof r->error_message,
+                 "the journal cannot say whether %.300s is done", id);
+    }
+    return r;
 }
 
 static void *prepare_thread(void *arg)
 {
-    prepare_t *p = arg;
+    worker_t *w = arg;
+    prepare_t *p = w->pool;
     unsigned char *scratch = NULL;
     size_t scratch_cap = 0;
-    char err[256];
-    /* A reader only when there is something to look up: a fresh job with an empty cache
-     * has no finished item and no cached answer. */
-    bool lookups = p->settings->resuming || p->settings->use_cache;
-    journal_reader_t *reader = p->settings->journal_path && lookups
-                                   ? journal_reader_open(p->settings->journal_path, err, sizeof err)
-                                   : NULL;
     for (;;) {
         input_item_t item;
         pthread_mutex_lock(&p->input_lock);
@@ -264,11 +282,19 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        if (already_done(p, reader, &item)) {
+        int done = already_done(p, w->reader, &item);
+        if (done < 0) {
+            request_t *f = journal_failure(item.id);
+            input_item_clear(&item);
+            if (f && queue_push(p->ready, f) != 0)
+                request_free(f);
+            break;
+        }
+        if (done) {
             input_item_clear(&item);
             continue;
         }
-        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap, reader);
+        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap, w->reader);
         if (!r)
             continue; /* out of memory: the item cannot even be reported */
         if (queue_push(p->ready, r) != 0) {
@@ -283,16 +309,24 @@ static void *prepare_thread(void *arg)
         }
     }
     free(scratch);
-    journal_reader_close(reader);
     queue_producer_done(p->ready);
     return NULL;
+}
+
+static void prepare_free(prepare_t *p)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        journal_reader_close(p->workers[i].reader);
+    pthread_mutex_destroy(&p->input_lock);
+    free(p->workers);
+    free(p);
 }
 
 prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *s, int threads,
                          char *err, size_t errlen)
 {
     prepare_t *p = calloc(1, sizeof *p);
-    if (!p || threads < 1 || !(p->threads = calloc((size_t)threads, sizeof *p->threads))) {
+    if (!p || threads < 1 || !(p->workers = calloc((size_t)threads, sizeof *p->workers))) {
         free(p);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -300,10 +334,22 @@ prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *
     p->input = in;
     p->ready = ready;
     p->settings = s;
+    p->nworkers = threads;
     pthread_mutex_init(&p->input_lock, NULL);
+    /* A journal connection per thread, only when there is something to look up: a fresh
+     * job with an empty cache has no finished item and no cached answer. Opened here so
+     * that a journal that cannot be read stops the run before anything is sent. */
+    bool lookups = s->journal_path && (s->resuming || s->use_cache);
+    for (int i = 0; i < threads; i++) {
+        p->workers[i].pool = p;
+        if (lookups && !(p->workers[i].reader = journal_reader_open(s->journal_path, err, errlen))) {
+            prepare_free(p);
+            return NULL;
+        }
+    }
     queue_set_producers(ready, threads);
     for (int i = 0; i < threads; i++) {
-        if (pthread_create(&p->threads[i], NULL, prepare_thread, p) != 0) {
+        if (pthread_create(&p->workers[i].thread, NULL, prepare_thread, &p->workers[i]) != 0) {
             /* the threads not started count as done */
             for (int j = i; j < threads; j++)
                 queue_producer_done(ready);
@@ -313,9 +359,7 @@ prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *
     }
     if (p->nthreads == 0) {
         snprintf(err, errlen, "cannot start preparing threads");
-        pthread_mutex_destroy(&p->input_lock);
-        free(p->threads);
-        free(p);
+        prepare_free(p);
         return NULL;
     }
     return p;
@@ -326,8 +370,6 @@ void prepare_join(prepare_t *p)
     if (!p)
         return;
     for (int i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->input_lock);
-    free(p->threads);
-    free(p);
+        pthread_join(p->workers[i].thread, NULL);
+    prepare_free(p);
 }

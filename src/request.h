@@ -18,6 +18,7 @@ typedef struct request {
     char *body;                              /* JSON request body (owned); NULL on error */
     size_t body_len;
     const char *error_kind;                  /* static; set when preparation failed */
+    int fatal;                               /* the run must stop: error_message says why */
     char error_message[512];
     double token_estimate;                   /* what a provider counts against TPM */
     char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */

@@ -8,17 +8,11 @@ source "$(dirname "$0")/lib.sh"
 # (6 tokens) and one message (7): 268 prompt tokens; with max_tokens 300 a request weighs
 # 568 tokens against --tpm.
 py "$TMP" <<'EOF'
-import base64, json, struct, sys, zlib
+import base64, json, os, struct, sys, zlib
 tmp = sys.argv[1]
 
-def png(w, h):
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
-    rows = b"".join(b"\x00" + b"".join(bytes(((x * 7 + y) & 0xff, y & 0xff, 128))
-                                       for x in range(w)) for y in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+sys.path.insert(0, os.path.join(os.environ["VB_SRC"], "tests", "integration"))
+from test_images import png  # noqa: E402
 
 def body(max_tokens):
     url = "data:image/png;base64," + base64.b64encode(png(40, 30)).decode()

@@ -9,17 +9,11 @@ JPEG_B64='/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG
 # Request bodies, written by Python: a 600x1100 PNG (short side <= 768, so unscaled:
 # ceil(600/512) * ceil(1100/512) = 6 tiles -> 85 + 6*170 = 1105 tokens for gpt-4o).
 py "$TMP" "$JPEG_B64" <<'EOF'
-import base64, hashlib, json, struct, sys, zlib
+import base64, hashlib, json, os, struct, sys, zlib
 tmp, jpeg_b64 = sys.argv[1], sys.argv[2]
 
-def png(w, h):
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
-    rows = b"".join(b"\x00" + b"".join(bytes(((x * 7 + y) & 0xff, y & 0xff, 128))
-                                       for x in range(w)) for y in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+sys.path.insert(0, os.path.join(os.environ["VB_SRC"], "tests", "integration"))
+from test_images import png  # noqa: E402
 
 img = png(600, 1100)
 open(f"{tmp}/img.png", "wb").write(img)

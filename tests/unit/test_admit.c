@@ -142,6 +142,29 @@ static void test_too_many_tokens_never_fits(void **state)
     admit_free(a);
 }
 
+/* Between the paced rate (98% of a learned limit) and the limit itself: goes when the
+ * limiter is idle, never waits forever. */
+static void test_request_near_the_learned_limit_goes(void **state)
+{
+    (void)state;
+    admit_settings_t s = settings(0, 0, 10);
+    admit_t *a = admit_new(&s);
+    ratelimit_info_t info = no_info();
+    info.limit_tokens = 30000;
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, S, 1, S);
+    uint64_t wake;
+    assert_int_equal(admit_try(a, 29800, 0, 100 * S, &wake), ADMIT_GO);
+    assert_int_equal(admit_try(a, 30001, 0, 200 * S, &wake), ADMIT_NEVER);
+    /* a server's nonsense is bounded: a limit of 0.0001 a minute is not believed */
+    info.limit_tokens = -1;
+    info.limit_requests = 0.0001;
+    info.remaining_requests = 0;
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, S, 1, 300 * S);
+    assert_int_equal(admit_try(a, 1, 0, 300 * S, &wake), ADMIT_WAIT);
+    assert_true(wake <= 300 * S + 30 * S); /* at most pause_max_s */
+    admit_free(a);
+}
+
 static void test_retryq_orders_by_due_time(void **state)
 {
     (void)state;
@@ -176,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_nothing_remaining_pauses_one_interval),
         cmocka_unit_test(test_429_pauses_the_run_once_per_event),
         cmocka_unit_test(test_too_many_tokens_never_fits),
+        cmocka_unit_test(test_request_near_the_learned_limit_goes),
         cmocka_unit_test(test_retryq_orders_by_due_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

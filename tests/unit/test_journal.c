@@ -32,6 +32,8 @@ static int teardown(void **state)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.lock", path);
+    unlink(p);
     return 0;
 }
 
@@ -56,10 +58,10 @@ static void test_states_and_export(void **state)
 
     journal_reader_t *r = journal_reader_open(path, err, sizeof err);
     assert_non_null(r);
-    assert_int_equal(journal_reader_state(r, "b"), JOURNAL_OK);
-    assert_int_equal(journal_reader_state(r, "a"), JOURNAL_FAILED);
-    assert_int_equal(journal_reader_state(r, "c"), JOURNAL_IN_FLIGHT);
-    assert_int_equal(journal_reader_state(r, "zzz"), JOURNAL_NONE);
+    { journal_state_t st; assert_int_equal(journal_reader_state(r, "b", &st), 0); assert_int_equal(st, JOURNAL_OK); }
+    { journal_state_t st; assert_int_equal(journal_reader_state(r, "a", &st), 0); assert_int_equal(st, JOURNAL_FAILED); }
+    { journal_state_t st; assert_int_equal(journal_reader_state(r, "c", &st), 0); assert_int_equal(st, JOURNAL_IN_FLIGHT); }
+    { journal_state_t st; assert_int_equal(journal_reader_state(r, "zzz", &st), 0); assert_int_equal(st, JOURNAL_NONE); }
     char *cached = journal_reader_cached(r, "key-b");
     assert_string_equal(cached, "{\"id\":\"b\"}");
     free(cached);
@@ -82,6 +84,20 @@ static void test_states_and_export(void **state)
     assert_int_equal(counts[JOURNAL_FAILED], 1);
     assert_int_equal(counts[JOURNAL_IN_FLIGHT], 1);
     assert_true(cost > 0.0009 && cost < 0.0011);
+    journal_close(j);
+}
+
+static void test_one_writer_at_a_time(void **state)
+{
+    (void)state;
+    char err[512];
+    journal_t *j = journal_open(path, err, sizeof err);
+    assert_non_null(j);
+    assert_null(journal_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "in use by another visionbatch run"));
+    journal_close(j);
+    j = journal_open(path, err, sizeof err);
+    assert_non_null(j);
     journal_close(j);
 }
 
@@ -119,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_states_and_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_writer_at_a_time, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ static openai_action_t classify(long status, const char *body, const char *retry
                                 const char **kind)
 {
     openai_response_t r;
-    openai_response_parse(status, body, strlen(body), retry_header, &r);
+    openai_response_parse(status, body, strlen(body), retry_header, NULL, &r);
     *kind = r.error_kind;
     openai_action_t a = r.action;
     openai_response_clear(&r);
@@ -83,7 +83,7 @@ static void test_success_parses_content_and_usage(void **state)
                        "\"A red shoe\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":"
                        "120,\"completion_tokens\":4,\"total_tokens\":124}}";
     openai_response_t r;
-    openai_response_parse(200, body, strlen(body), NULL, &r);
+    openai_response_parse(200, body, strlen(body), NULL, NULL, &r);
     assert_int_equal(r.action, OPENAI_OK);
     assert_string_equal(r.content, "A red shoe");
     assert_string_equal(r.model, "gpt-4o-mini-2024");
@@ -156,9 +156,34 @@ static void test_error_message_is_one_line(void **state)
     const char *body = "{\"error\":{\"message\":\"line one\\nline two\",\"type\":\"x\","
                        "\"param\":null,\"code\":\"bad\"}}";
     openai_response_t r;
-    openai_response_parse(400, body, strlen(body), NULL, &r);
+    openai_response_parse(400, body, strlen(body), NULL, NULL, &r);
     assert_null(strchr(r.error_message, '\n'));
     assert_non_null(strstr(r.error_message, "line one line two (bad)"));
+    openai_response_clear(&r);
+}
+
+/* A key echoed by a server is scrubbed before the message is cut to size: not even a
+ * prefix of it survives, however long the message. */
+static void test_secret_scrubbed_before_truncation(void **state)
+{
+    (void)state;
+    const char *key = "sk-live-0123456789abcdefghijklmnopqrstuvwxyz";
+    char body[2048];
+    char pad[600];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    snprintf(body, sizeof body,
+             "{\"error\":{\"message\":\"%.380s Incorrect API key provided: %s\",\"type\":"
+             "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}",
+             pad, key);
+    openai_response_t r;
+    openai_response_parse(401, body, strlen(body), NULL, key, &r);
+    assert_null(strstr(r.error_message, "sk-live"));
+    assert_int_equal(r.action, OPENAI_STOP_RUN);
+    openai_response_clear(&r);
+    snprintf(body, sizeof body, "<html>bad key %s</html>", key);
+    openai_response_parse(401, body, strlen(body), NULL, key, &r);
+    assert_null(strstr(r.error_message, "sk-live"));
     openai_response_clear(&r);
 }
 
@@ -171,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_classification_table),
         cmocka_unit_test(test_garbage_responses),
         cmocka_unit_test(test_error_message_is_one_line),
+        cmocka_unit_test(test_secret_scrubbed_before_truncation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
