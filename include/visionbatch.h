@@ -51,11 +51,15 @@ typedef struct vb_options {
     int retry_failed;       /* resuming: send items that failed before again */
     int no_cache;           /* do not answer from the result cache */
     double grace_s;         /* after vb_job_cancel, how long in-flight requests may finish */
+    const char *pricing;    /* JSON price file overriding the built-in prices; NULL = none */
+    double budget_usd;      /* hard limit on what the run may spend; 0 = none */
+    double cost_warn_usd;   /* warn once on stderr when the spend passes this; 0 = never */
 } vb_options_t;
 
 typedef enum {
     VB_STATUS_OK = 0, /* the model answered */
     VB_STATUS_ERROR,  /* the item failed; error_kind says why */
+    VB_STATUS_SKIPPED,/* not sent: the budget was used up (error_kind "budget") */
 } vb_status_t;
 
 /* One image's outcome, handed to the result callback exactly once per image. */
@@ -76,6 +80,7 @@ typedef struct vb_result {
     long http_status;          /* HTTP status of the last response, 0 when none */
     const char *error_message; /* one line, never containing the API key */
     int cached;                /* answered from the result cache: nothing was sent */
+    double cost_usd;           /* what this item cost from its real usage; -1 unknown */
     const char *line;          /* the whole result as its JSONL output line (no newline) */
     int replayed;              /* a result of an earlier run of the job, from the journal:
                                   only line and status are set */
@@ -99,6 +104,8 @@ typedef struct vb_summary {
     long completion_tokens;
     long retries;           /* requests that were retries */
     long replayed;          /* results of earlier runs of the job, from the journal */
+    long skipped;           /* items not sent because the budget was used up */
+    double cost_usd;        /* spent by this run, from the real usage; -1 when unknown */
     long cached;            /* results answered from the result cache */
     long rate_limited;      /* 429 rate-limit answers */
     int stopped;            /* 1 when the run was stopped by a fatal error */
@@ -112,6 +119,7 @@ typedef enum {
     VB_RUN_CONFIG = 2,     /* the job could not start (err says why) */
     VB_RUN_STOPPED = 3,    /* a fatal error (bad key, no quota) stopped the run */
     VB_RUN_CANCELLED = 4,  /* vb_job_cancel was called; the journal can resume the job */
+    VB_RUN_BUDGET = 5,     /* the budget was used up: the items not sent are skipped */
 } vb_run_status_t;
 
 typedef struct vb_job vb_job_t;

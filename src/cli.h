@@ -8,6 +8,7 @@ enum {
     EXIT_SOME_FAILED = 1, /* finished, some items failed */
     EXIT_USAGE = 2,       /* bad usage or configuration */
     EXIT_STOPPED = 3,     /* a fatal error (rejected key, no quota) stopped the run */
+    EXIT_BUDGET = 4,      /* the budget was used up: the rest was skipped */
 };
 
 /* visionbatch run [options] INPUT... ; argv[0] is "run". Returns an exit status. */

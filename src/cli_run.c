@@ -60,6 +60,12 @@ static void run_usage(FILE *out)
             "      --retry-max SEC   longest retry delay (default 30); a server's\n"
             "                        retry-after wins when longer\n"
             "\n"
+            "Cost:\n"
+            "      --budget USD      hard limit: a request goes only if its worst-case cost\n"
+            "                        still fits; when nothing fits, the rest is skipped\n"
+            "      --cost-warn USD   warn once when the spend passes this\n"
+            "      --pricing FILE    JSON prices over the built-in ones (per 1M tokens)\n"
+            "\n"
             "Journal and resume:\n"
             "      --journal FILE    SQLite journal of the job (default: the output's name\n"
             "                        with .journal, e.g. results.journal; none for stdout)\n"
@@ -90,7 +96,8 @@ static void run_usage(FILE *out)
             "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
             "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
             "(the server rejected the key, or the account has no quota); 130/143 stopped\n"
-            "by SIGINT/SIGTERM (run the same command again to resume).\n"
+            "by SIGINT/SIGTERM (run the same command again to resume); 4 the budget was\n"
+            "used up and the items left were written as skipped.\n"
             "\n"
             "Retried: 408, 409, 429, 5xx, timeouts, connection errors, and whatever the\n"
             "server marks x-should-retry: true; a retry waits without holding a\n"
@@ -128,6 +135,9 @@ static const struct option run_options[] = {
     {"retry-base", required_argument, 0, OPT_SETTING},
     {"retry-max", required_argument, 0, OPT_SETTING},
     {"journal", required_argument, 0, OPT_SETTING},
+    {"budget", required_argument, 0, OPT_SETTING},
+    {"cost-warn", required_argument, 0, OPT_SETTING},
+    {"pricing", required_argument, 0, OPT_SETTING},
     {"grace", required_argument, 0, OPT_SETTING},
     {"no-journal", no_argument, 0, OPT_FLAG},
     {"new-job", no_argument, 0, OPT_FLAG},
@@ -343,6 +353,10 @@ int cli_run(int argc, char **argv)
     case VB_RUN_STOPPED:
         fprintf(stderr, "visionbatch: run stopped: %s\n", err);
         status = EXIT_STOPPED;
+        break;
+    case VB_RUN_BUDGET:
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_BUDGET;
         break;
     case VB_RUN_CANCELLED:
         fprintf(stderr, "visionbatch: %s; run the same command again to resume%s\n", err,

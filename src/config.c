@@ -81,6 +81,11 @@ static const setting_t settings[] = {
      "send every image even when the result cache has its answer"},
     {"grace", NUM(SET_DOUBLE0, grace_s), 0, 86400,
      "seconds in-flight requests may finish after Ctrl-C / SIGTERM (30)"},
+    {"budget", NUM(SET_DOUBLE0, budget_usd), 0, 1000000000,
+     "hard limit in USD: stop sending before the spend could pass it"},
+    {"cost-warn", NUM(SET_DOUBLE0, cost_warn_usd), 0, 1000000000,
+     "warn once when the spend passes this many USD"},
+    {"pricing", PATH(pricing_path), 0, 0, "JSON price file over the built-in prices"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };
@@ -364,6 +369,7 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
         snprintf(c->journal_path, n + sizeof ".journal", "%.*s.journal", (int)n, out);
     }
     c->o.journal = c->no_journal ? NULL : c->journal_path;
+    c->o.pricing = c->pricing_path;
     return 0;
 }
 
@@ -385,6 +391,7 @@ void config_free(config_t *c)
         free(c->owned[i]);
     free(c->output_path);
     free(c->journal_path);
+    free(c->pricing_path);
     free(c->prompt_file);
     free(c->api_key_file);
     free(c);

@@ -12,12 +12,14 @@
 
 #include "admit.h"
 #include "backoff.h"
+#include "budget.h"
 #include "clock.h"
 #include "histogram.h"
 #include "input_count.h"
 #include "journal.h"
 #include "openai.h"
 #include "output.h"
+#include "pricing.h"
 #include "prepare.h"
 #include "queue.h"
 #include "redact.h"
@@ -26,6 +28,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +78,13 @@ typedef struct engine {
     bool total_saved;
     bool resuming;   /* the journal already held this job */
     bool use_cache;  /* the result cache has answers to look up */
+    pricing_t *pricing;
+    pricing_entry_t price; /* of the job's model, when price_known */
+    bool price_known;
+    budget_t budget;
+    bool budget_out;     /* used up: what is left is skipped, not sent */
+    atomic_int skip_all; /* tells the preparing threads to stop reading images */
+    bool cost_warned;
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -219,7 +229,11 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     res->content_hash = r->content_hash[0] ? r->content_hash : NULL;
     res->meta_json = r->item.meta_json;
     res->attempts = r->attempts;
-    if (res->status == VB_STATUS_OK) {
+    if (res->cost_usd > 0 && e->sum->cost_usd >= 0)
+        e->sum->cost_usd += res->cost_usd;
+    if (res->status == VB_STATUS_SKIPPED) {
+        e->sum->skipped++;
+    } else if (res->status == VB_STATUS_OK) {
         e->sum->ok++;
         if (res->prompt_tokens > 0)
             e->sum->prompt_tokens += res->prompt_tokens;
@@ -236,10 +250,12 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         const char *key = res->status == VB_STATUS_OK && !res->cached && r->cache_key[0]
                               ? r->cache_key
                               : NULL;
+        journal_state_t state = res->status == VB_STATUS_OK        ? JOURNAL_OK
+                                : res->status == VB_STATUS_SKIPPED ? JOURNAL_SKIPPED
+                                                                   : JOURNAL_FAILED;
         journal_item_done(e->journal, r->item.id, r->item.source,
-                          r->content_hash[0] ? r->content_hash : NULL,
-                          res->status == VB_STATUS_OK ? JOURNAL_OK : JOURNAL_FAILED, r->attempts,
-                          -1, res->line, key);
+                          r->content_hash[0] ? r->content_hash : NULL, state, r->attempts,
+                          res->cost_usd, res->line, key);
     }
     if (e->fn)
         e->fn(res, e->userdata);
@@ -255,6 +271,38 @@ static void record_unsent(engine_t *e, const request_t *r)
     res.error_kind = r->error_kind;
     res.error_message = r->error_message;
     record(e, r, &res);
+}
+
+/* Records an item left unsent because the budget is used up. */
+static void record_skipped(engine_t *e, const request_t *r)
+{
+    vb_result_t res = {0};
+    res.status = VB_STATUS_SKIPPED;
+    res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
+    res.error_kind = "budget";
+    char msg[160];
+    snprintf(msg, sizeof msg, "not sent: the budget of $%.4f is used up", e->budget.limit);
+    res.error_message = msg;
+    record(e, r, &res);
+}
+
+/* The cost of a usage in USD, or -1 when the model has no price. */
+static double usage_cost(const engine_t *e, long prompt_tokens, long completion_tokens)
+{
+    if (!e->price_known || prompt_tokens < 0)
+        return -1;
+    return pricing_cost(&e->price, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0,
+                        0);
+}
+
+/* Says once, on stderr, that the spend passed --cost-warn. */
+static void warn_cost(engine_t *e)
+{
+    if (e->cost_warned || !(e->o->cost_warn_usd > 0) || e->sum->cost_usd < e->o->cost_warn_usd)
+        return;
+    e->cost_warned = true;
+    fprintf(stderr, "visionbatch: warning: spent $%.4f so far, past the --cost-warn of $%.4f\n",
+            e->sum->cost_usd, e->o->cost_warn_usd);
 }
 
 /* Records an item answered from the result cache. */
@@ -364,6 +412,12 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     }
     if (status == 429 && resp.error_kind && strcmp(resp.error_kind, "rate_limited") == 0)
         e->sum->rate_limited++;
+    /* Failed requests are not billed; a success costs its real usage. */
+    double cost = resp.action == OPENAI_OK
+                      ? usage_cost(e, resp.prompt_tokens, resp.completion_tokens)
+                      : 0;
+    budget_settle(&e->budget, r->reserved_usd, cost > 0 ? cost : 0);
+    r->reserved_usd = 0;
 
     curl_multi_remove_handle(e->multi, t->easy);
     e->in_flight--;
@@ -375,7 +429,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 
     if (e->journal)
         journal_attempt(e->journal, r->item.id, r->attempts, latency_ms, status,
-                        resp.prompt_tokens, resp.completion_tokens, -1, resp.error_kind,
+                        resp.prompt_tokens, resp.completion_tokens, cost, resp.error_kind,
                         resp.error_kind ? resp.error_message : NULL);
     admit_signal_t signal = signal_of(&resp, status);
     admit_on_response(e->admit, signal, have_info, r->sent_ns, e->in_flight + 1, now);
@@ -405,6 +459,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.prompt_tokens = resp.prompt_tokens;
         res.completion_tokens = resp.completion_tokens;
         res.total_tokens = resp.total_tokens;
+        res.cost_usd = cost;
     } else {
         if (resp.action == OPENAI_RETRY && r->attempts > 1) {
             size_t n = strlen(resp.error_message);
@@ -417,6 +472,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.error_message = resp.error_message;
     }
     record(e, r, &res);
+    warn_cost(e);
     openai_response_clear(&resp);
     request_free(r);
 }
@@ -425,7 +481,8 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
  * queue has room to take its failures (which is what keeps memory bounded). */
 static request_t *next_request(engine_t *e, uint64_t now)
 {
-    request_t *r = retryq_pop_due(e->retries, now);
+    /* with the budget used up, retries are only reported: none need wait */
+    request_t *r = retryq_pop_due(e->retries, e->budget_out ? UINT64_MAX : now);
     if (r)
         return r;
     if (retryq_count(e->retries) + (size_t)e->in_flight >= retryq_capacity(e->retries))
@@ -463,25 +520,45 @@ static void dispatch(engine_t *e)
             request_free(r);
             return;
         }
-        if (r->error_kind || r->cached_line) {
+        if (r->error_kind || r->cached_line || r->skipped || e->budget_out) {
             e->next = NULL;
             if (r->cached_line)
                 record_cached(e, r);
-            else
+            else if (r->error_kind)
                 record_unsent(e, r);
+            else
+                record_skipped(e, r);
             request_free(r);
             continue;
         }
         if (!e->free_list)
             return;
+        if (e->budget.limit > 0 && r->reserved_usd == 0) {
+            double worst = pricing_cost(&e->price, (long)r->input_tokens_worst,
+                                        e->o->max_tokens, 0);
+            if (budget_reserve(&e->budget, worst) != 0) {
+                if (e->in_flight > 0) { /* what is in flight may cost less than held */
+                    e->wake_ns = UINT64_MAX;
+                    return;
+                }
+                e->budget_out = true; /* not even this one fits: stop sending */
+                atomic_store(&e->skip_all, 1);
+                continue;
+            }
+            r->reserved_usd = worst;
+        }
         uint64_t wake = UINT64_MAX;
         admit_verdict_t v = admit_try(e->admit, r->token_estimate, e->in_flight, now, &wake);
         if (v == ADMIT_WAIT) {
+            budget_settle(&e->budget, r->reserved_usd, 0); /* held again when it goes */
+            r->reserved_usd = 0;
             e->wake_ns = wake;
             return;
         }
         e->next = NULL;
         if (v == ADMIT_NEVER) {
+            budget_settle(&e->budget, r->reserved_usd, 0);
+            r->reserved_usd = 0;
             record_too_large(e, r);
             request_free(r);
             continue;
@@ -504,6 +581,7 @@ static void dispatch(engine_t *e)
             t->req = NULL;
             t->next_free = e->free_list;
             e->free_list = t;
+            budget_settle(&e->budget, r->reserved_usd, 0);
             r->error_kind = "internal";
             snprintf(r->error_message, sizeof r->error_message, "libcurl refused the transfer");
             record_unsent(e, r);
@@ -639,6 +717,38 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     return 0;
 }
 
+/* Loads the prices (built in, and the user's file over them) and finds the model's.
+ * An unknown model's cost is reported as unknown, never guessed; a budget needs it. */
+static int engine_open_pricing(engine_t *e, char *err, size_t errlen)
+{
+    const vb_options_t *o = e->o;
+    e->pricing = o->pricing ? pricing_load_file(o->pricing, err, errlen)
+                            : pricing_load(NULL, err, errlen);
+    if (!e->pricing)
+        return -1;
+    e->price_known = pricing_lookup(e->pricing, o->model, &e->price) == 0;
+    e->budget.limit = o->budget_usd;
+    if (!e->price_known) {
+        e->sum->cost_usd = -1;
+        if (o->budget_usd > 0) {
+            snprintf(err, errlen,
+                     "no price is known for model %s, so --budget cannot be kept: add it "
+                     "with --pricing FILE",
+                     o->model);
+            return -1;
+        }
+        fprintf(stderr, "visionbatch: warning: no price is known for model %s: cost unknown "
+                        "(add it with --pricing FILE)\n",
+                o->model);
+    }
+    if (o->budget_usd > 0 && o->max_tokens <= 0) {
+        snprintf(err, errlen, "--budget needs --max-tokens above 0: without it a request's "
+                              "cost has no upper bound");
+        return -1;
+    }
+    return 0;
+}
+
 vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atomic_t *cancel,
                            vb_result_fn fn, void *userdata, vb_summary_t *summary, char *err,
                            size_t errlen)
@@ -650,6 +760,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                   .cancel = cancel,
                   .sum = summary ? summary : &local};
     memset(e.sum, 0, sizeof *e.sum);
+    atomic_init(&e.skip_all, 0);
     histogram_t *latency = calloc(1, sizeof *latency);
     openai_template_t tmpl = {0};
     prepare_t *prep = NULL;
@@ -671,6 +782,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         goto out;
     }
     if (engine_init(&e, err, errlen) != 0)
+        goto out;
+    if (engine_open_pricing(&e, err, errlen) != 0)
         goto out;
     if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;
@@ -696,6 +809,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .template = &tmpl,
                              .journal_path = o->journal,
                              .resuming = e.resuming,
+                             .skip_all = &e.skip_all,
                              .retry_failed = o->retry_failed,
                              .use_cache = e.use_cache};
     if (o->journal)
@@ -718,6 +832,10 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     } else if (e.grace_deadline) {
         snprintf(err, errlen, "cancelled; %ld requests were still in flight", e.in_flight);
         status = VB_RUN_CANCELLED;
+    } else if (e.budget_out) {
+        snprintf(err, errlen, "the budget of $%.4f is used up ($%.4f spent): %ld items skipped",
+                 o->budget_usd, e.budget.spent, e.sum->skipped);
+        status = VB_RUN_BUDGET;
     } else {
         status = e.sum->failed ? VB_RUN_SOME_FAILED : VB_RUN_ALL_OK;
     }
@@ -741,6 +859,7 @@ out:
     retryq_free(e.retries);
     input_counter_free(e.counter);
     journal_close(e.journal);
+    pricing_free(e.pricing);
     admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);

@@ -107,7 +107,9 @@ char *output_format(const vb_result_t *r)
     json_object_set_new(line, "id", json_text(r->id));
     json_object_set_new(line, "image", json_text(r->image));
     json_object_set_new(line, "status",
-                        json_string(r->status == VB_STATUS_OK ? "ok" : "error"));
+                        json_string(r->status == VB_STATUS_OK        ? "ok"
+                                    : r->status == VB_STATUS_SKIPPED ? "skipped"
+                                                                     : "error"));
     json_object_set_new(line, "response", json_text(r->response));
     json_object_set_new(line, "model", json_text(r->model));
     if (r->prompt_tokens >= 0 || r->completion_tokens >= 0 || r->total_tokens >= 0)
@@ -129,6 +131,8 @@ char *output_format(const vb_result_t *r)
                                       r->http_status ? json_integer(r->http_status) : json_null(),
                                       "message", json_text(r->error_message)));
     json_object_set_new(line, "content_hash", json_text(r->content_hash));
+    json_object_set_new(line, "cost_usd",
+                        r->cost_usd >= 0 ? json_real(r->cost_usd) : json_null());
     json_object_set_new(line, "cached", json_boolean(r->cached));
     json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
     json_object_set_new(line, "meta", meta ? meta : json_null());

@@ -3,7 +3,8 @@
  *
  * A line: {"id","image","status":"ok"|"error","response","model","usage":{prompt_tokens,
  * completion_tokens,total_tokens}|null,"latency_ms","attempts","error":null|{kind,
- * http_status,message},"content_hash","cached","meta"}. Text that is not valid UTF-8 (a file name
+ * http_status,message},"content_hash","cost_usd","cached","meta"}; status is "ok",
+ * "error" or "skipped". Text that is not valid UTF-8 (a file name
  * in another encoding) has its bad bytes replaced by U+FFFD so every line is valid JSON. */
 #ifndef VB_OUTPUT_H
 #define VB_OUTPUT_H

@@ -78,6 +78,7 @@ static char *cached_for(const request_t *r, const char *line)
     json_object_set_new(j, "attempts", json_integer(0));
     json_object_set_new(j, "latency_ms", json_real(0));
     json_object_set_new(j, "cached", json_true());
+    json_object_set_new(j, "cost_usd", json_real(0));
     char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(j);
     return text;
@@ -174,6 +175,18 @@ static double estimate_tokens(const prepare_settings_t *s, const char *prompt, u
            MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
 }
 
+/* The most prompt tokens the request can be billed, for the budget: the image by its
+ * formula, and no more than one token per byte of text, plus a margin for the message
+ * wrapping. */
+static double worst_input_tokens(const request_t *r, const prepare_settings_t *s,
+                                 const char *prompt)
+{
+    double image_and_text = r->token_estimate -
+                            (double)tokens_text_estimate(prompt, strlen(prompt)) -
+                            (double)(s->max_tokens > 0 ? s->max_tokens : 0);
+    return image_and_text + (double)strlen(prompt) + 16;
+}
+
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap, journal_reader_t *reader)
 {
@@ -203,6 +216,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     const char *prompt = r->item.prompt ? r->item.prompt : s->prompt;
     if (r->item.is_url) {
         r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
+        r->input_tokens_worst = worst_input_tokens(r, s, prompt);
         r->body = openai_body_url(t, r->item.source, &r->body_len);
         if (!r->body)
             request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
@@ -219,6 +233,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             request_fail(r, image_status_kind(st), "%s", why);
         } else {
             r->token_estimate = estimate_tokens(s, prompt, r->image.width, r->image.height);
+            r->input_tokens_worst = worst_input_tokens(r, s, prompt);
             memcpy(r->content_hash, "sha256:", 7);
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
             if (s->journal_path) {
@@ -294,7 +309,18 @@ static void *prepare_thread(void *arg)
             input_item_clear(&item);
             continue;
         }
-        request_t *r = prepare_one(p->settings, &item, &scratch, &scratch_cap, w->reader);
+        request_t *r;
+        if (p->settings->skip_all && atomic_load(p->settings->skip_all)) {
+            /* the budget is used up: the item is only reported, its file not read */
+            if ((r = calloc(1, sizeof *r))) {
+                r->item = item;
+                r->skipped = 1;
+            } else {
+                input_item_clear(&item);
+            }
+        } else {
+            r = prepare_one(p->settings, &item, &scratch, &scratch_cap, w->reader);
+        }
         if (!r)
             continue; /* out of memory: the item cannot even be reported */
         if (queue_push(p->ready, r) != 0) {

@@ -15,6 +15,7 @@
 #include "queue.h"
 #include "request.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct prepare_settings {
@@ -28,6 +29,7 @@ typedef struct prepare_settings {
     int resuming;                      /* the journal holds this job: skip finished items */
     int retry_failed;                  /* items that failed in an earlier run go again */
     int use_cache;                     /* look answers up in the (non-empty) result cache */
+    atomic_int *skip_all;              /* set: the budget is used up, read no more images */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;

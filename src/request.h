@@ -21,6 +21,9 @@ typedef struct request {
     int fatal;                               /* the run must stop: error_message says why */
     char error_message[512];
     double token_estimate;                   /* what a provider counts against TPM */
+    double input_tokens_worst;               /* most prompt tokens it can be billed */
+    double reserved_usd;                     /* budget held for it while in flight */
+    int skipped;                             /* not prepared: the budget is used up */
     char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */

@@ -15,6 +15,15 @@ void summary_print(FILE *out, const vb_summary_t *s)
     fprintf(out, "  latency      avg %.0f ms, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
             s->latency_avg_ms, s->latency_p50_ms, s->latency_p95_ms, s->latency_p99_ms);
     fprintf(out, "  tokens       in %ld, out %ld\n", s->prompt_tokens, s->completion_tokens);
+    long paid = s->ok - s->cached - s->replayed;
+    if (s->cost_usd >= 0)
+        fprintf(out, "  cost         $%.4f ($%.4f per 1,000 images)%s\n", s->cost_usd,
+                paid > 0 ? s->cost_usd * 1000.0 / (double)paid : 0.0,
+                s->skipped ? " - budget used up" : "");
+    else
+        fprintf(out, "  cost         unknown (no price for the model)\n");
+    if (s->skipped)
+        fprintf(out, "  skipped      %ld (budget)\n", s->skipped);
     if (s->stopped)
         fprintf(out, "  stopped      %s\n", s->stop_reason);
 }
