@@ -54,6 +54,7 @@ typedef struct vb_options {
     const char *pricing;    /* JSON price file overriding the built-in prices; NULL = none */
     double budget_usd;      /* hard limit on what the run may spend; 0 = none */
     double cost_warn_usd;   /* warn once on stderr when the spend passes this; 0 = never */
+    int no_dedupe;          /* send byte-identical images with the same request each time */
 } vb_options_t;
 
 typedef enum {
@@ -81,6 +82,7 @@ typedef struct vb_result {
     const char *error_message; /* one line, never containing the API key */
     int cached;                /* answered from the result cache: nothing was sent */
     double cost_usd;           /* what this item cost from its real usage; -1 unknown */
+    const char *duplicate_of;  /* id of the item whose answer this copy shares, or NULL */
     const char *line;          /* the whole result as its JSONL output line (no newline) */
     int replayed;              /* a result of an earlier run of the job, from the journal:
                                   only line and status are set */
@@ -105,6 +107,7 @@ typedef struct vb_summary {
     long retries;           /* requests that were retries */
     long replayed;          /* results of earlier runs of the job, from the journal */
     long skipped;           /* items not sent because the budget was used up */
+    long duplicates;        /* copies answered with another item's result */
     double cost_usd;        /* spent by this run, from the real usage; -1 when unknown */
     long cached;            /* results answered from the result cache */
     long rate_limited;      /* 429 rate-limit answers */

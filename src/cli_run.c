@@ -65,6 +65,8 @@ static void run_usage(FILE *out)
             "                        still fits; when nothing fits, the rest is skipped\n"
             "      --cost-warn USD   warn once when the spend passes this\n"
             "      --pricing FILE    JSON prices over the built-in ones (per 1M tokens)\n"
+            "      --no-dedupe       send byte-identical images (same request) every time;\n"
+            "                        by default a copy gets the first's answer at no cost\n"
             "\n"
             "Journal and resume:\n"
             "      --journal FILE    SQLite journal of the job (default: the output's name\n"
@@ -143,6 +145,7 @@ static const struct option run_options[] = {
     {"new-job", no_argument, 0, OPT_FLAG},
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},
+    {"no-dedupe", no_argument, 0, OPT_FLAG},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},

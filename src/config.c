@@ -86,6 +86,8 @@ static const setting_t settings[] = {
     {"cost-warn", NUM(SET_DOUBLE0, cost_warn_usd), 0, 1000000000,
      "warn once when the spend passes this many USD"},
     {"pricing", PATH(pricing_path), 0, 0, "JSON price file over the built-in prices"},
+    {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
+     "send byte-identical images with the same request every time"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };

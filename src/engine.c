@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "budget.h"
 #include "clock.h"
+#include "dedupe.h"
 #include "histogram.h"
 #include "input_count.h"
 #include "journal.h"
@@ -85,6 +86,7 @@ typedef struct engine {
     bool budget_out;     /* used up: what is left is skipped, not sent */
     atomic_int skip_all; /* tells the preparing threads to stop reading images */
     bool cost_warned;
+    dedupe_t *dedupe; /* NULL with --no-dedupe */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -221,6 +223,58 @@ static void engine_cleanup(engine_t *e)
     free(e->url);
 }
 
+static void record(engine_t *e, const request_t *r, vb_result_t *res);
+
+/* Records a copy with the answer of the item first_id (its output line): the copy's own
+ * id, image and meta, no attempts, no cost, "duplicate_of". */
+static void record_duplicate(engine_t *e, const request_t *copy, const char *first_id,
+                             const char *first_line)
+{
+    json_t *j = json_loads(first_line, 0, NULL);
+    vb_result_t res = {0};
+    res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
+    res.duplicate_of = first_id;
+    const char *status = json_string_value(json_object_get(j, "status"));
+    res.status = status && strcmp(status, "ok") == 0 ? VB_STATUS_OK : VB_STATUS_ERROR;
+    char *text = NULL;
+    if (j) {
+        json_object_set_new(j, "id", json_string(copy->item.id));
+        json_object_set_new(j, "image", json_string(copy->item.source));
+        json_t *meta = copy->item.meta_json ? json_loads(copy->item.meta_json, 0, NULL) : NULL;
+        json_object_set_new(j, "meta", meta ? meta : json_null());
+        json_object_set_new(j, "attempts", json_integer(0));
+        json_object_set_new(j, "latency_ms", json_real(0));
+        json_object_set_new(j, "cost_usd", json_real(0));
+        json_object_set_new(j, "cached", json_false());
+        json_object_set_new(j, "duplicate_of", json_string(first_id));
+        text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        json_decref(j);
+    }
+    res.line = text;
+    if (!text) { /* out of memory or a broken line: report it as an error of the copy */
+        res.status = VB_STATUS_ERROR;
+        res.error_kind = "internal";
+        res.error_message = "cannot copy the answer of the first item";
+    }
+    e->sum->duplicates++;
+    record(e, copy, &res);
+    free(text);
+}
+
+/* The first item of a key has its result: the copies that waited get it too. */
+static void answer_copies(engine_t *e, const request_t *first, const vb_result_t *res)
+{
+    const char *first_id = NULL;
+    request_t *copy = dedupe_finish(e->dedupe, first->cache_key, res->status == VB_STATUS_OK,
+                                    &first_id);
+    while (copy) {
+        request_t *next = copy->next_copy;
+        record_duplicate(e, copy, first->item.id, res->line);
+        request_free(copy);
+        copy = next;
+    }
+}
+
 /* Hands one finished item to the caller and counts it. */
 static void record(engine_t *e, const request_t *r, vb_result_t *res)
 {
@@ -259,6 +313,9 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     }
     if (e->fn)
         e->fn(res, e->userdata);
+    if (e->dedupe && r->cache_key[0] && !res->cached && !res->duplicate_of &&
+        res->status != VB_STATUS_SKIPPED)
+        answer_copies(e, r, res);
     free(line);
 }
 
@@ -531,6 +588,25 @@ static void dispatch(engine_t *e)
             request_free(r);
             continue;
         }
+        if (e->dedupe && r->attempts == 0 && r->reserved_usd == 0 && !r->dedupe_checked) {
+            const char *first = NULL;
+            r->dedupe_checked = 1;
+            dedupe_verdict_t v = dedupe_check(e->dedupe, r, &first);
+            if (v == DEDUPE_WAITING) { /* taken: answered when the first finishes */
+                e->next = NULL;
+                continue;
+            }
+            char *line = v == DEDUPE_DONE && e->journal ? journal_cached(e->journal, r->cache_key)
+                                                         : NULL;
+            if (line) {
+                e->next = NULL;
+                record_duplicate(e, r, first, line);
+                free(line);
+                request_free(r);
+                continue;
+            }
+            /* without a journal a finished answer is not kept: the copy is sent */
+        }
         if (!e->free_list)
             return;
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
@@ -787,6 +863,10 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         goto out;
     if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;
+    if (!o->no_dedupe && !(e.dedupe = dedupe_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     if (!(e.admit = admit_new(&as)) ||
         !(e.retries = retryq_new((size_t)o->concurrency * 2))) {
         snprintf(err, errlen, "out of memory");
@@ -860,6 +940,7 @@ out:
     input_counter_free(e.counter);
     journal_close(e.journal);
     pricing_free(e.pricing);
+    dedupe_free(e.dedupe);
     admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);

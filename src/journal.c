@@ -389,6 +389,19 @@ char *journal_meta_get(journal_t *j, const char *key)
     return meta_get(j, key);
 }
 
+char *journal_cached(journal_t *j, const char *cache_key)
+{
+    sqlite3_stmt *st;
+    char *line = NULL;
+    if (sqlite3_prepare_v2(j->db, "SELECT result FROM cache WHERE key = ?1", -1, &st, NULL))
+        return NULL;
+    sqlite3_bind_text(st, 1, cache_key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        line = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return line;
+}
+
 long journal_cache_size(journal_t *j)
 {
     sqlite3_stmt *st;

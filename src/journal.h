@@ -90,6 +90,9 @@ char *journal_meta_get(journal_t *j, const char *key);
 /* Attempts finished in the last `seconds` seconds (for a rate). */
 long journal_recent_attempts(journal_t *j, double seconds);
 
+/* The writer's look-up of the result cache: a malloc'd output line, or NULL. */
+char *journal_cached(journal_t *j, const char *cache_key);
+
 /* Answers the result cache holds. */
 long journal_cache_size(journal_t *j);
 

@@ -134,6 +134,8 @@ char *output_format(const vb_result_t *r)
     json_object_set_new(line, "cost_usd",
                         r->cost_usd >= 0 ? json_real(r->cost_usd) : json_null());
     json_object_set_new(line, "cached", json_boolean(r->cached));
+    if (r->duplicate_of)
+        json_object_set_new(line, "duplicate_of", json_text(r->duplicate_of));
     json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
     json_object_set_new(line, "meta", meta ? meta : json_null());
     char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(12));

@@ -236,8 +236,8 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             r->input_tokens_worst = worst_input_tokens(r, s, prompt);
             memcpy(r->content_hash, "sha256:", 7);
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
-            if (s->journal_path) {
-                cache_key(s, prompt, r->content_hash, r->cache_key);
+            cache_key(s, prompt, r->content_hash, r->cache_key); /* dedupe, cache */
+            {
                 char *line = reader && s->use_cache && r->cache_key[0]
                                  ? journal_reader_cached(reader, r->cache_key)
                                  : NULL;

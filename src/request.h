@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct request {
+typedef struct request request_t;
+
+struct request {
     input_item_t item;                       /* id, source, meta (owned) */
     char content_hash[8 + HASH_HEX_LEN + 1]; /* "sha256:<hex>", or "" for URLs */
     image_info_t image;                      /* format and size, for local files */
@@ -24,11 +26,13 @@ typedef struct request {
     double input_tokens_worst;               /* most prompt tokens it can be billed */
     double reserved_usd;                     /* budget held for it while in flight */
     int skipped;                             /* not prepared: the budget is used up */
+    struct request *next_copy;               /* dedupe: copies waiting for one answer */
+    int dedupe_checked;                      /* dedupe has seen it (it may wait for a slot) */
     char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
     uint64_t sent_ns;                        /* when the last attempt was sent */
-} request_t;
+};
 
 /* Frees the request and everything it owns. NULL is a no-op. */
 void request_free(request_t *r);

@@ -5,9 +5,10 @@ void summary_print(FILE *out, const vb_summary_t *s)
 {
     fprintf(out, "\nvisionbatch summary\n");
     fprintf(out, "  images       %ld (ok %ld, failed %ld)\n", s->images, s->ok, s->failed);
-    if (s->replayed || s->cached)
-        fprintf(out, "  reused       %ld from earlier runs of this job, %ld from the cache\n",
-                s->replayed, s->cached);
+    if (s->replayed || s->cached || s->duplicates)
+        fprintf(out, "  reused       %ld from earlier runs of this job, %ld from the cache, "
+                     "%ld copies of other items\n",
+                s->replayed, s->cached, s->duplicates);
     fprintf(out, "  requests     %ld (retries %ld, rate-limited 429s %ld)\n", s->requests,
             s->retries, s->rate_limited);
     fprintf(out, "  wall time    %.2f s\n", s->wall_s);
@@ -15,7 +16,7 @@ void summary_print(FILE *out, const vb_summary_t *s)
     fprintf(out, "  latency      avg %.0f ms, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
             s->latency_avg_ms, s->latency_p50_ms, s->latency_p95_ms, s->latency_p99_ms);
     fprintf(out, "  tokens       in %ld, out %ld\n", s->prompt_tokens, s->completion_tokens);
-    long paid = s->ok - s->cached - s->replayed;
+    long paid = s->ok - s->cached - s->replayed - s->duplicates;
     if (s->cost_usd >= 0)
         fprintf(out, "  cost         $%.4f ($%.4f per 1,000 images)%s\n", s->cost_usd,
                 paid > 0 ? s->cost_usd * 1000.0 / (double)paid : 0.0,
