@@ -10,6 +10,7 @@ bench/engine.sh
 bench/memory.sh
 bench/limits.sh
 bench/journal.sh
+bench/estimate.sh
 {
     echo "# Benchmarks"
     echo

@@ -20,4 +20,7 @@ int cli_status(int argc, char **argv);
 /* visionbatch export [--format jsonl|csv] [-o FILE] JOURNAL */
 int cli_export(int argc, char **argv);
 
+/* visionbatch estimate [options] INPUT... : images, tokens, cost and time, nothing sent */
+int cli_estimate(int argc, char **argv);
+
 #endif

@@ -38,8 +38,10 @@ static int price_get(json_t *obj, const char *model, const char *key, double *ou
         return 0;
     double d = json_is_number(v) ? json_number_value(v) : -1.0;
     if (!isfinite(d) || d < 0) {
-        snprintf(err, errlen, "model \"%.100s\": \"%s\" must be a number of USD per 1M tokens, "
-                 "0 or more", model, key);
+        snprintf(err, errlen,
+                 "model \"%.100s\": \"%s\" must be a number of USD per 1M tokens, "
+                 "0 or more",
+                 model, key);
         return -1;
     }
     *out = d;
@@ -48,8 +50,7 @@ static int price_get(json_t *obj, const char *model, const char *key, double *ou
 
 /* Checks one model's price object and fills *e from it (e->model untouched). Returns 0,
  * or -1 with the reason in err. */
-static int entry_parse(const char *model, json_t *obj, pricing_entry_t *e, char *err,
-                       size_t errlen)
+static int entry_parse(const char *model, json_t *obj, pricing_entry_t *e, char *err, size_t errlen)
 {
     static const char *const known[] = {"input", "output", "batch_input", "batch_output"};
     const char *key;
@@ -60,25 +61,29 @@ static int entry_parse(const char *model, json_t *obj, pricing_entry_t *e, char 
         return -1;
     }
     if (!json_is_object(obj)) {
-        snprintf(err, errlen, "model \"%.100s\": expected an object like "
-                 "{\"input\": 2.5, \"output\": 10}", model);
+        snprintf(err, errlen,
+                 "model \"%.100s\": expected an object like "
+                 "{\"input\": 2.5, \"output\": 10}",
+                 model);
         return -1;
     }
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         size_t i = 0;
         while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]) != 0)
             i++;
         if (i == sizeof known / sizeof known[0] && key[0] != '$') {
-            snprintf(err, errlen, "model \"%.100s\": unknown key \"%.100s\" (expected input, "
-                     "output, batch_input, batch_output)", model, key);
+            snprintf(err, errlen,
+                     "model \"%.100s\": unknown key \"%.100s\" (expected input, "
+                     "output, batch_input, batch_output)",
+                     model, key);
             return -1;
         }
     }
     int in = price_get(obj, model, "input", &e->input, err, errlen);
     int out = in < 0 ? -1 : price_get(obj, model, "output", &e->output, err, errlen);
     int bin = out < 0 ? -1 : price_get(obj, model, "batch_input", &e->batch_input, err, errlen);
-    int bout =
-        bin < 0 ? -1 : price_get(obj, model, "batch_output", &e->batch_output, err, errlen);
+    int bout = bin < 0 ? -1 : price_get(obj, model, "batch_output", &e->batch_output, err, errlen);
     if (bout < 0)
         return -1;
     if (!in || !out) {
@@ -87,8 +92,10 @@ static int entry_parse(const char *model, json_t *obj, pricing_entry_t *e, char 
         return -1;
     }
     if (bin != bout) {
-        snprintf(err, errlen, "model \"%.100s\": give both batch_input and batch_output, or "
-                 "neither", model);
+        snprintf(err, errlen,
+                 "model \"%.100s\": give both batch_input and batch_output, or "
+                 "neither",
+                 model);
         return -1;
     }
     e->has_batch = bin;
@@ -117,10 +124,13 @@ static int pricing_merge(pricing_t *p, const char *text, size_t len, char *err, 
         snprintf(err, errlen, "expected a JSON object with \"models\"");
         goto out;
     }
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         if (strcmp(key, "models") != 0 && key[0] != '$') {
-            snprintf(err, errlen, "unknown key \"%.100s\" (expected \"models\"; keys starting "
-                     "with $ are comments)", key);
+            snprintf(err, errlen,
+                     "unknown key \"%.100s\" (expected \"models\"; keys starting "
+                     "with $ are comments)",
+                     key);
             goto out;
         }
     }
@@ -133,7 +143,8 @@ static int pricing_merge(pricing_t *p, const char *text, size_t len, char *err, 
     /* Check everything and make room first, so a bad entry leaves p as it was. */
     size_t add = json_object_size(models);
     pricing_entry_t scratch;
-    json_object_foreach(models, key, v) {
+    json_object_foreach(models, key, v)
+    {
         if (entry_parse(key, v, &scratch, err, errlen) != 0)
             goto out;
     }
@@ -146,7 +157,8 @@ static int pricing_merge(pricing_t *p, const char *text, size_t len, char *err, 
         p->entries = grown;
         p->cap = p->n + add;
     }
-    json_object_foreach(models, key, v) {
+    json_object_foreach(models, key, v)
+    {
         pricing_entry_t e = {0};
         char *name = strdup(key);
         if (!name) {
@@ -188,8 +200,7 @@ pricing_t *pricing_load(const char *json_text, char *err, size_t errlen)
 
 /* Reads the file at path whole (at most max bytes) into a new buffer, *len its size.
  * Returns the buffer (the caller frees it), or NULL with the reason in err. */
-static char *file_read_small(const char *path, size_t max, size_t *len, char *err,
-                             size_t errlen)
+static char *file_read_small(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -202,7 +213,9 @@ static char *file_read_small(const char *path, size_t max, size_t *len, char *er
     fclose(f);
     if (!buf || bad || n > max) {
         snprintf(err, errlen, "%s",
-                 !buf ? "out of memory" : bad ? "read error" : "larger than 1 MiB");
+                 !buf  ? "out of memory"
+                 : bad ? "read error"
+                       : "larger than 1 MiB");
         free(buf);
         return NULL;
     }
@@ -255,15 +268,15 @@ int pricing_lookup(const pricing_t *p, const char *model, pricing_entry_t *out)
     return -1;
 }
 
-double pricing_cost(const pricing_entry_t *e, long prompt_tokens, long completion_tokens,
-                    int batch)
+double pricing_cost(const pricing_entry_t *e, long prompt_tokens, long completion_tokens, int batch)
 {
     if (batch && !e->has_batch)
         return -1.0;
     double in = (double)(prompt_tokens > 0 ? prompt_tokens : 0);
     double out = (double)(completion_tokens > 0 ? completion_tokens : 0);
     return (in * (batch ? e->batch_input : e->input) +
-            out * (batch ? e->batch_output : e->output)) / 1e6;
+            out * (batch ? e->batch_output : e->output)) /
+           1e6;
 }
 
 void pricing_free(pricing_t *p)

@@ -16,10 +16,10 @@ extern const char vb_default_pricing_json[];
 typedef struct pricing pricing_t;
 
 typedef struct pricing_entry {
-    const char *model;   /* the table's name for the model; owned by the table */
-    double input;        /* USD per 1M prompt tokens */
-    double output;       /* USD per 1M completion tokens */
-    double batch_input;  /* Batch API prices, when has_batch */
+    const char *model;  /* the table's name for the model; owned by the table */
+    double input;       /* USD per 1M prompt tokens */
+    double output;      /* USD per 1M completion tokens */
+    double batch_input; /* Batch API prices, when has_batch */
     double batch_output;
     int has_batch;
 } pricing_entry_t;

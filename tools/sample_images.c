@@ -40,6 +40,8 @@ typedef struct {
     uint64_t seed;
     int min_side;
     int max_side;
+    int width; /* --size: every image exactly width x height; 0 = random sides */
+    int height;
     sample_format_t format;
     int quality;
     const char *prefix;
@@ -329,6 +331,10 @@ static int sample_render(const sample_opts_t *o, unsigned long index, canvas_t *
 {
     rng_t r = rng_for_image(o->seed, index);
     int w = rng_int(&r, o->min_side, o->max_side), h = rng_int(&r, o->min_side, o->max_side);
+    if (o->width) { /* the random sides are still drawn: the rest of the stream is the same */
+        w = o->width;
+        h = o->height;
+    }
     int kind = rng_int(&r, 0, 3), side = w < h ? w : h;
     int s = (int)(side * rng_real(&r, 0.6, 0.8));
     int cx = w / 2 + (int)(side * rng_real(&r, -0.03, 0.03));
@@ -470,6 +476,8 @@ static void usage_print(FILE *f)
           "                  half of a smaller --max-side)\n"
           "  --max-side N    largest width/height in pixels (default 1600, or --min-side\n"
           "                  if that is larger)\n"
+          "  --size WxH      every image exactly W x H pixels (each side 16..8192);\n"
+          "                  overrides --min-side/--max-side\n"
           "  --format F      jpeg, png or mixed (~80% JPEG; default mixed)\n"
           "  --quality N     JPEG quality 1..100 (default 85)\n"
           "  --prefix STR    file name prefix (default \"product-\")\n"
@@ -496,6 +504,26 @@ static int parse_number(const char *s, unsigned long long lo, unsigned long long
     return 0;
 }
 
+/* Parses "WxH" (each side from SIDE_LIMIT_MIN to SIDE_LIMIT_MAX) into *w and *h. 0, or
+ * -1 when s is not such a size. */
+static int parse_size(const char *s, int *w, int *h)
+{
+    unsigned long long vw, vh;
+    char buf[32];
+    const char *x = strchr(s, 'x');
+    size_t n = x ? (size_t)(x - s) : 0;
+    if (!x || n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (parse_number(buf, SIDE_LIMIT_MIN, SIDE_LIMIT_MAX, &vw) ||
+        parse_number(x + 1, SIDE_LIMIT_MIN, SIDE_LIMIT_MAX, &vh))
+        return -1;
+    *w = (int)vw;
+    *h = (int)vh;
+    return 0;
+}
+
 /* Fills *o from the command line. Returns 0 to go on, 1 when help was asked for, or -1
  * with a message in err on a usage error. Options may come before or after DIR COUNT. */
 static int opts_parse(int argc, char **argv, sample_opts_t *o, char *err, size_t errlen)
@@ -504,6 +532,7 @@ static int opts_parse(int argc, char **argv, sample_opts_t *o, char *err, size_t
         {"seed", required_argument, NULL, 's'},
         {"min-side", required_argument, NULL, 'm'},
         {"max-side", required_argument, NULL, 'M'},
+        {"size", required_argument, NULL, 'z'},
         {"format", required_argument, NULL, 'f'},
         {"quality", required_argument, NULL, 'q'},
         {"prefix", required_argument, NULL, 'p'},
@@ -538,6 +567,12 @@ static int opts_parse(int argc, char **argv, sample_opts_t *o, char *err, size_t
                 goto bad_value;
             *(c == 'm' ? &o->min_side : &o->max_side) = (int)v;
             *(c == 'm' ? &min_given : &max_given) = 1;
+            break;
+        case 'z':
+            hint = "WIDTHxHEIGHT, each from " VB_STR(SIDE_LIMIT_MIN) " to " VB_STR(
+                SIDE_LIMIT_MAX) " pixels, e.g. 1024x1024";
+            if (parse_size(optarg, &o->width, &o->height))
+                goto bad_value;
             break;
         case 'f':
             hint = "jpeg, png or mixed";

@@ -47,12 +47,9 @@ static void test_defaults(void **state)
         double in, out, bin, bout;
         int batch;
     } rows[] = {
-        {"gpt-4o", 2.50, 10.00, 1.25, 5.00, 1},
-        {"gpt-4o-mini", 0.15, 0.60, 0.075, 0.30, 1},
-        {"gpt-4.1", 2.00, 8.00, 1.00, 4.00, 1},
-        {"gpt-4.1-mini", 0.40, 1.60, 0.20, 0.80, 1},
-        {"claude-sonnet-4-5", 3.00, 15.00, 0, 0, 0},
-        {"gemini-2.5-flash", 0.30, 2.50, 0, 0, 0},
+        {"gpt-4o", 2.50, 10.00, 1.25, 5.00, 1},      {"gpt-4o-mini", 0.15, 0.60, 0.075, 0.30, 1},
+        {"gpt-4.1", 2.00, 8.00, 1.00, 4.00, 1},      {"gpt-4.1-mini", 0.40, 1.60, 0.20, 0.80, 1},
+        {"claude-sonnet-4-5", 3.00, 15.00, 0, 0, 0}, {"gemini-2.5-flash", 0.30, 2.50, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         pricing_entry_t e = lookup_ok(p, rows[i].model);
@@ -98,8 +95,18 @@ static void test_lookup_unknown(void **state)
     pricing_t *p = pricing_load(NULL, err, sizeof err);
     assert_non_null(p);
     static const char *const unknown[] = {
-        "llava", "gpt-4.1-nano", "o4-mini", "gpt-4o-audio-preview", "gemini-2.5-flash-lite",
-        "gpt-4", "gpt-4o1", "claude", "gpt-4o-", "", "openai/", "gpt-4o-latest",
+        "llava",
+        "gpt-4.1-nano",
+        "o4-mini",
+        "gpt-4o-audio-preview",
+        "gemini-2.5-flash-lite",
+        "gpt-4",
+        "gpt-4o1",
+        "claude",
+        "gpt-4o-",
+        "",
+        "openai/",
+        "gpt-4o-latest",
     };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_int_equal(pricing_lookup(p, unknown[i], &e), -1);
@@ -158,7 +165,7 @@ static void test_override_file(void **state)
     assert_int_equal(e.has_batch, 0); /* replaced whole: the old batch prices are gone */
     assert_float_equal(lookup_ok(p, "llava").input, 0.05, 1e-12);
     assert_float_equal(lookup_ok(p, "gpt-4.1-nano").batch_output, 0.2, 1e-12);
-    assert_float_equal(lookup_ok(p, "gpt-4.1").input, 2.00, 1e-12);       /* kept */
+    assert_float_equal(lookup_ok(p, "gpt-4.1").input, 2.00, 1e-12);           /* kept */
     assert_float_equal(lookup_ok(p, "gemini-2.5-flash").output, 2.50, 1e-12); /* kept */
     /* a full name with its vendor prefix is priced on its own */
     assert_float_equal(lookup_ok(p, "openrouter/openai/gpt-4o-mini").input, 0.2, 1e-12);
@@ -183,7 +190,8 @@ static void test_broken(void **state)
         {"{\"models\": {\"a\": 3}}", "model \"a\": expected an object"},
         {"{\"models\": {\"a\": {\"output\": 2}}}", "model \"a\": \"input\" is missing"},
         {"{\"models\": {\"a\": {\"input\": 2}}}", "model \"a\": \"output\" is missing"},
-        {"{\"models\": {\"a\": {\"input\": \"2.5\", \"output\": 2}}}", "\"input\" must be a number"},
+        {"{\"models\": {\"a\": {\"input\": \"2.5\", \"output\": 2}}}",
+         "\"input\" must be a number"},
         {"{\"models\": {\"a\": {\"input\": -1, \"output\": 2}}}", "\"input\" must be a number"},
         {"{\"models\": {\"a\": {\"input\": 1, \"ouput\": 2}}}", "unknown key \"ouput\""},
         {"{\"models\": {\"a\": {\"input\": 1, \"output\": 2, \"batch_input\": 1}}}",
@@ -241,9 +249,9 @@ static void test_model_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_lookup_names),
+        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_lookup_names),
         cmocka_unit_test(test_lookup_unknown), cmocka_unit_test(test_cost),
-        cmocka_unit_test(test_override_file), cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_override_file),  cmocka_unit_test(test_broken),
         cmocka_unit_test(test_model_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
