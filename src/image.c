@@ -5,6 +5,8 @@
  * libvips would only notice a truncated file while decoding it. */
 #include "image.h"
 
+#include "image_header.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <vips/vips.h>
@@ -84,62 +86,6 @@ const char *image_status_kind(image_status_t status)
     return "invalid_image";
 }
 
-/* Maps a libvips loader nickname ("jpegload_buffer") to a format; writes the format's
- * short name ("tiff") into name for messages. */
-static image_format_t format_from_loader(const char *loader, char *name, size_t namelen)
-{
-    size_t n = strcspn(loader, "_");
-    if (n > 4 && strncmp(loader + n - 4, "load", 4) == 0)
-        n -= 4;
-    snprintf(name, namelen, "%.*s", (int)n, loader);
-    if (strcmp(name, "jpeg") == 0)
-        return IMAGE_JPEG;
-    if (strcmp(name, "png") == 0)
-        return IMAGE_PNG;
-    if (strcmp(name, "webp") == 0)
-        return IMAGE_WEBP;
-    if (strcmp(name, "gif") == 0)
-        return IMAGE_GIF;
-    return IMAGE_UNKNOWN;
-}
-
-/* True when the bytes end the way a complete file of this format ends. Trailing padding
- * after the end marker is tolerated, as decoders do. */
-static bool image_is_complete(image_format_t format, const unsigned char *d, size_t len)
-{
-    size_t tail = len < 1024 ? len : 1024;
-    const unsigned char *p = d + len - tail;
-
-    switch (format) {
-    case IMAGE_JPEG: /* EOI marker */
-        for (size_t i = tail; i >= 2; i--)
-            if (p[i - 2] == 0xFF && p[i - 1] == 0xD9)
-                return true;
-        return false;
-    case IMAGE_PNG: /* IEND chunk type */
-        for (size_t i = tail; i >= 8; i--)
-            if (memcmp(p + i - 8, "IEND", 4) == 0)
-                return true;
-        return false;
-    case IMAGE_GIF: /* trailer byte */
-        for (size_t i = tail; i >= 1; i--) {
-            if (p[i - 1] == 0x3B)
-                return true;
-            if (p[i - 1] != 0x00)
-                return false;
-        }
-        return false;
-    case IMAGE_WEBP: { /* RIFF length covers the file */
-        if (len < 12)
-            return false;
-        size_t riff = (size_t)d[4] | (size_t)d[5] << 8 | (size_t)d[6] << 16 | (size_t)d[7] << 24;
-        return riff + 8 <= len;
-    }
-    default:
-        return false;
-    }
-}
-
 image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *info, char *err,
                            size_t errlen)
 {
@@ -158,7 +104,7 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
     /* libvips names the loader's type ("VipsForeignLoadJpegBuffer"); its nickname
      * ("jpegload_buffer") carries the format's short name. */
     const char *nick = vips_nickname_find(g_type_from_name(loader));
-    image_format_t format = format_from_loader(nick ? nick : loader, name, sizeof name);
+    image_format_t format = image_header_format(nick ? nick : loader, name, sizeof name);
     if (format == IMAGE_UNKNOWN) {
         snprintf(err, errlen,
                  "unsupported image format '%s' (vision APIs take JPEG, PNG, WebP, GIF)", name);
@@ -189,7 +135,8 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
                  name, info->pages);
         return IMAGE_ERR_ANIMATED;
     }
-    if (!image_is_complete(format, data, len)) {
+    size_t tail = len < IMAGE_HEADER_TAIL ? len : IMAGE_HEADER_TAIL;
+    if (!image_header_is_complete(format, data, len, data + len - tail, tail, len)) {
         snprintf(err, errlen, "truncated %s: the file ends before its end marker", name);
         return IMAGE_ERR_CORRUPT;
     }

@@ -5,6 +5,8 @@
  * formula allows so that no floating-point error moves a size across a tile boundary. */
 #include "tokens.h"
 
+#include "model_name.h"
+
 #include <math.h>
 #include <string.h>
 #include <strings.h>
@@ -78,25 +80,17 @@ const char *tokens_detail_name(detail_t d)
     return "?";
 }
 
-/* True when c may follow a model prefix: the name ends or a new name component starts. */
-static int is_name_boundary(char c)
-{
-    return c == '\0' || c == '-' || c == ':' || c == '@' || c == '_';
-}
-
 int tokens_model_lookup(const char *model, tokens_model_t *out)
 {
     if (!model)
         return -1;
-    const char *slash = strrchr(model, '/');
-    const char *name = slash ? slash + 1 : model;
+    const char *name = model_name_strip_vendor(model);
     const struct model_rule *best = NULL;
     size_t best_len = 0;
 
     for (size_t i = 0; i < sizeof model_rules / sizeof model_rules[0]; i++) {
-        size_t n = strlen(model_rules[i].prefix);
-        if (n > best_len && strncasecmp(name, model_rules[i].prefix, n) == 0 &&
-            is_name_boundary(name[n])) {
+        size_t n = model_name_prefix_len(name, model_rules[i].prefix);
+        if (n > best_len) {
             best = &model_rules[i];
             best_len = n;
         }
