@@ -11,6 +11,7 @@ bench/memory.sh
 bench/limits.sh
 bench/journal.sh
 bench/estimate.sh
+bench/resize.sh
 {
     echo "# Benchmarks"
     echo

@@ -55,6 +55,8 @@ typedef struct vb_options {
     double budget_usd;      /* hard limit on what the run may spend; 0 = none */
     double cost_warn_usd;   /* warn once on stderr when the spend passes this; 0 = never */
     int no_dedupe;          /* send byte-identical images with the same request each time */
+    const char *resize;     /* "auto": downscale to what the provider keeps; "off" (default) */
+    long max_side;          /* downscale images to fit within this square; 0 = no limit */
 } vb_options_t;
 
 typedef enum {
@@ -108,6 +110,8 @@ typedef struct vb_summary {
     long replayed;          /* results of earlier runs of the job, from the journal */
     long skipped;           /* items not sent because the budget was used up */
     long duplicates;        /* copies answered with another item's result */
+    long long bytes_uploaded; /* request bodies sent, retries included */
+    long image_tokens_saved;  /* by --max-side downscaling (--resize auto saves bytes only) */
     double cost_usd;        /* spent by this run, from the real usage; -1 when unknown */
     long cached;            /* results answered from the result cache */
     long rate_limited;      /* 429 rate-limit answers */

@@ -67,6 +67,11 @@ static void run_usage(FILE *out)
             "      --pricing FILE    JSON prices over the built-in ones (per 1M tokens)\n"
             "      --no-dedupe       send byte-identical images (same request) every time;\n"
             "                        by default a copy gets the first's answer at no cost\n"
+            "      --resize auto|off auto: downscale each image to the largest size the\n"
+            "                        provider would keep for the model and detail (same\n"
+            "                        answer and tokens, a smaller upload); default off\n"
+            "      --max-side N      downscale to fit within N x N (fewer tokens, as the\n"
+            "                        model's formula says)\n"
             "\n"
             "Journal and resume:\n"
             "      --journal FILE    SQLite journal of the job (default: the output's name\n"
@@ -146,6 +151,8 @@ static const struct option run_options[] = {
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},
     {"no-dedupe", no_argument, 0, OPT_FLAG},
+    {"resize", required_argument, 0, OPT_SETTING},
+    {"max-side", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},

@@ -39,7 +39,7 @@ typedef struct setting {
 #define NUM(kind, field) kind, offsetof(vb_options_t, field)
 
 /* The owned copies behind o's string fields live in config_t.owned[]. */
-enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER };
+enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER, OWN_RESIZE };
 
 static const setting_t settings[] = {
     {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
@@ -86,6 +86,10 @@ static const setting_t settings[] = {
     {"cost-warn", NUM(SET_DOUBLE0, cost_warn_usd), 0, 1000000000,
      "warn once when the spend passes this many USD"},
     {"pricing", PATH(pricing_path), 0, 0, "JSON price file over the built-in prices"},
+    {"resize", TEXT(owned[OWN_RESIZE]), 0, 0,
+     "auto: downscale to the size the provider would keep (same tokens, fewer bytes); off"},
+    {"max-side", NUM(SET_LONG, max_side), 0, 100000,
+     "downscale images to fit within N x N pixels before sending, 0 = no limit"},
     {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
      "send byte-identical images with the same request every time"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
@@ -108,6 +112,7 @@ static void config_sync(config_t *c)
     c->o.prompt = c->owned[OWN_PROMPT];
     c->o.detail = c->owned[OWN_DETAIL];
     c->o.limiter = c->owned[OWN_LIMITER];
+    c->o.resize = c->owned[OWN_RESIZE];
 }
 
 config_t *config_new(void)
@@ -121,7 +126,8 @@ config_t *config_new(void)
     c->owned[OWN_PROMPT] = strdup(c->o.prompt);
     c->owned[OWN_DETAIL] = strdup(c->o.detail);
     c->owned[OWN_LIMITER] = strdup(c->o.limiter);
-    for (int i = OWN_BASE_URL; i <= OWN_LIMITER; i++) {
+    c->owned[OWN_RESIZE] = strdup(c->o.resize);
+    for (int i = OWN_BASE_URL; i <= OWN_RESIZE; i++) {
         if (!c->owned[i]) {
             config_free(c);
             return NULL;

@@ -648,6 +648,9 @@ static void dispatch(engine_t *e)
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, r->body);
         if (r->attempts > 0)
             e->sum->retries++;
+        else if (r->image_tokens_saved > 0)
+            e->sum->image_tokens_saved += (long)r->image_tokens_saved;
+        e->sum->bytes_uploaded += (long long)r->body_len;
         r->attempts++;
         r->sent_ns = t->started_ns = now;
         if (e->journal)
@@ -748,8 +751,9 @@ static int prepare_thread_count(const vb_options_t *o)
  * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
 static char *job_params(const vb_options_t *o)
 {
-    json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "model", o->model, "prompt", o->prompt,
-                          "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens);
+    json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I}", "model", o->model, "prompt", o->prompt,
+                          "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens,
+                          "max_side", (json_int_t)o->max_side);
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -890,6 +894,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .journal_path = o->journal,
                              .resuming = e.resuming,
                              .skip_all = &e.skip_all,
+                             .resize_auto = strcmp(o->resize, "auto") == 0,
+                             .max_side = o->max_side,
                              .retry_failed = o->retry_failed,
                              .use_cache = e.use_cache};
     if (o->journal)

@@ -16,7 +16,7 @@
 
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
-    char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal;
+    char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize, *pricing;
     volatile sig_atomic_t cancel;
     input_t *input;
 };
@@ -52,6 +52,7 @@ void vb_options_init(vb_options_t *o)
     o->retry_base_s = 0.5;
     o->retry_max_s = 30;
     o->grace_s = 30;
+    o->resize = "off";
 }
 
 void vb_job_free(vb_job_t *job)
@@ -67,6 +68,8 @@ void vb_job_free(vb_job_t *job)
     free(job->detail);
     free(job->limiter);
     free(job->journal);
+    free(job->resize);
+    free(job->pricing);
     input_free(job->input);
     free(job);
 }
@@ -124,6 +127,14 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "retry delays must satisfy 0 <= retry-base <= retry-max");
         return -1;
     }
+    if (!o->resize || (strcmp(o->resize, "auto") && strcmp(o->resize, "off"))) {
+        snprintf(err, errlen, "resize must be auto or off");
+        return -1;
+    }
+    if (o->max_side < 0 || o->max_side > 100000) {
+        snprintf(err, errlen, "max-side must be between 0 (none) and 100000");
+        return -1;
+    }
     if (!(o->grace_s >= 0)) {
         snprintf(err, errlen, "the grace period must be 0 seconds or more");
         return -1;
@@ -149,11 +160,14 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->detail = strdup(o->detail);
     job->limiter = strdup(o->limiter);
     job->journal = o->journal ? strdup(o->journal) : NULL;
+    job->resize = strdup(o->resize);
+    job->pricing = o->pricing ? strdup(o->pricing) : NULL;
     job->api_key = o->api_key ? strdup(o->api_key) : NULL;
     job->input = input_new();
     if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
         !job->input ||
-        (o->api_key && !job->api_key) || (o->journal && !job->journal))
+        (o->api_key && !job->api_key) || (o->journal && !job->journal) || !job->resize ||
+        (o->pricing && !job->pricing))
         goto oom;
     job->o.base_url = job->base_url;
     job->o.model = job->model;
@@ -161,6 +175,8 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->o.detail = job->detail;
     job->o.limiter = job->limiter;
     job->o.journal = job->journal;
+    job->o.resize = job->resize;
+    job->o.pricing = job->pricing;
     job->o.api_key = job->api_key;
     return job;
 oom:

@@ -2,6 +2,7 @@
 #include "prepare.h"
 
 #include "request.h"
+#include "resize.h"
 #include "tokens.h"
 
 #include <jansson.h>
@@ -49,9 +50,9 @@ void request_free(request_t *r)
 static void cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
                       char out[HASH_HEX_LEN + 1])
 {
-    json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I}", "image", hash, "model", s->model,
+    json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "image", hash, "model", s->model,
                           "prompt", prompt, "detail", s->detail, "max_tokens",
-                          (json_int_t)s->max_tokens);
+                          (json_int_t)s->max_tokens, "max_side", (json_int_t)s->max_side);
     char *text = k ? json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(k);
     if (text)
@@ -187,6 +188,43 @@ static double worst_input_tokens(const request_t *r, const prepare_settings_t *s
     return image_and_text + (double)strlen(prompt) + 16;
 }
 
+/* Builds the body from the image as it will be sent: downscaled first (resize.c) when
+ * --resize auto or --max-side asks and it is smaller, else the file's own bytes. The
+ * content hash and cache key stay those of the file. A downscale that fails sends the
+ * original: it costs the same tokens. */
+static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
+                       const openai_template_t *t, const unsigned char *data, size_t len)
+{
+    unsigned tw = r->image.width, th = r->image.height;
+    unsigned char *resized = NULL;
+    size_t resized_len = 0;
+    image_format_t format = r->image.format;
+    if ((s->resize_auto || s->max_side > 0) &&
+        resize_target(s->model, s->detail, r->image.width, r->image.height,
+                      (unsigned)s->max_side, s->resize_auto, &tw, &th) == 1) {
+        char why[256];
+        image_format_t out_format;
+        if (resize_encode(data, len, r->image.format, tw, th, &resized, &resized_len,
+                          &out_format, why, sizeof why) == 0 &&
+            (s->max_side > 0 || resized_len < len)) {
+            format = out_format;
+            double before = r->token_estimate;
+            r->token_estimate = estimate_tokens(s, prompt, tw, th);
+            r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+            r->image_tokens_saved = before - r->token_estimate;
+        } else {
+            free(resized);
+            resized = NULL;
+        }
+    }
+    const unsigned char *bytes = resized ? resized : data;
+    size_t n = resized ? resized_len : len;
+    r->body = openai_body_data_url(t, image_mime(format), bytes, n, &r->body_len);
+    if (!r->body)
+        request_fail(r, "internal", "out of memory encoding %zu bytes", n);
+    free(resized);
+}
+
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap, journal_reader_t *reader)
 {
@@ -248,10 +286,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                     return r;
                 }
             }
-            r->body = openai_body_data_url(t, image_mime(r->image.format), *scratch, (size_t)len,
-                                           &r->body_len);
-            if (!r->body)
-                request_fail(r, "internal", "out of memory encoding %ld bytes", len);
+            send_image(r, s, prompt, t, *scratch, (size_t)len);
         }
     }
     openai_template_clear(&own);

@@ -30,6 +30,8 @@ typedef struct prepare_settings {
     int retry_failed;                  /* items that failed in an earlier run go again */
     int use_cache;                     /* look answers up in the (non-empty) result cache */
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
+    int resize_auto;                   /* downscale to what the provider would keep */
+    long max_side;                     /* downscale to fit this square; 0 = no */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;

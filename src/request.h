@@ -24,6 +24,7 @@ struct request {
     char error_message[512];
     double token_estimate;                   /* what a provider counts against TPM */
     double input_tokens_worst;               /* most prompt tokens it can be billed */
+    double image_tokens_saved;               /* by downscaling (--max-side) */
     double reserved_usd;                     /* budget held for it while in flight */
     int skipped;                             /* not prepared: the budget is used up */
     struct request *next_copy;               /* dedupe: copies waiting for one answer */

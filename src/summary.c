@@ -25,6 +25,10 @@ void summary_print(FILE *out, const vb_summary_t *s)
         fprintf(out, "  cost         unknown (no price for the model)\n");
     if (s->skipped)
         fprintf(out, "  skipped      %ld (budget)\n", s->skipped);
+    fprintf(out, "  uploaded     %.1f MB", (double)s->bytes_uploaded / 1e6);
+    if (s->image_tokens_saved > 0)
+        fprintf(out, ", %ld image tokens saved by downscaling", s->image_tokens_saved);
+    fputc('\n', out);
     if (s->stopped)
         fprintf(out, "  stopped      %s\n", s->stop_reason);
 }

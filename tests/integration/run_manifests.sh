@@ -31,6 +31,10 @@ texts = [r["messages"][0]["content"][0]["text"] for r in reqs]
 assert texts.count("Only the color, please") == 1, texts
 urls = [r["messages"][0]["content"][1]["image_url"]["url"] for r in reqs]
 assert "https://cdn.example.com/shoe.jpg" in urls
-assert sum(u.startswith("data:image/") for u in urls) == 6, urls
+# sku-1 is the same file and request as photos/product-000001.jpg from list.txt: sent once
+assert sum(u.startswith("data:image/") for u in urls) == 5, len(urls)
+pair = (out["sku-1"].get("duplicate_of"), out["photos/product-000001.jpg"].get("duplicate_of"))
+assert pair in (("photos/product-000001.jpg", None), (None, "sku-1")), pair
+assert out["sku-1"]["meta"] == {"title": "Red shoe", "tags": ["a", "b"]}
 PY
 echo "run_manifests: ok"
