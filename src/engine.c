@@ -228,28 +228,14 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res);
 /* Records a copy with the answer of the item first_id (its output line): the copy's own
  * id, image and meta, no attempts, no cost, "duplicate_of". */
 static void record_duplicate(engine_t *e, const request_t *copy, const char *first_id,
-                             const char *first_line)
+                             const char *first_line, vb_status_t status)
 {
-    json_t *j = json_loads(first_line, 0, NULL);
     vb_result_t res = {0};
     res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
     res.duplicate_of = first_id;
-    const char *status = json_string_value(json_object_get(j, "status"));
-    res.status = status && strcmp(status, "ok") == 0 ? VB_STATUS_OK : VB_STATUS_ERROR;
-    char *text = NULL;
-    if (j) {
-        json_object_set_new(j, "id", json_string(copy->item.id));
-        json_object_set_new(j, "image", json_string(copy->item.source));
-        json_t *meta = copy->item.meta_json ? json_loads(copy->item.meta_json, 0, NULL) : NULL;
-        json_object_set_new(j, "meta", meta ? meta : json_null());
-        json_object_set_new(j, "attempts", json_integer(0));
-        json_object_set_new(j, "latency_ms", json_real(0));
-        json_object_set_new(j, "cost_usd", json_real(0));
-        json_object_set_new(j, "cached", json_false());
-        json_object_set_new(j, "duplicate_of", json_string(first_id));
-        text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
-        json_decref(j);
-    }
+    char *text = output_line_for(first_line, copy->item.id, copy->item.source,
+                                 copy->item.meta_json, 0, first_id, 0);
+    res.status = status;
     res.line = text;
     if (!text) { /* out of memory or a broken line: report it as an error of the copy */
         res.status = VB_STATUS_ERROR;
@@ -269,7 +255,7 @@ static void answer_copies(engine_t *e, const request_t *first, const vb_result_t
                                     &first_id);
     while (copy) {
         request_t *next = copy->next_copy;
-        record_duplicate(e, copy, first->item.id, res->line);
+        record_duplicate(e, copy, first->item.id, res->line, res->status);
         request_free(copy);
         copy = next;
     }
@@ -600,7 +586,7 @@ static void dispatch(engine_t *e)
                                                          : NULL;
             if (line) {
                 e->next = NULL;
-                record_duplicate(e, r, first, line);
+                record_duplicate(e, r, first, line, VB_STATUS_OK); /* the cache holds oks */
                 free(line);
                 request_free(r);
                 continue;

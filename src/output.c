@@ -143,6 +143,31 @@ char *output_format(const vb_result_t *r)
     return text;
 }
 
+char *output_line_for(const char *line, const char *id, const char *image,
+                      const char *meta_json, int cached, const char *duplicate_of,
+                      int require_ok)
+{
+    json_t *j = json_loads(line, 0, NULL);
+    const char *status = json_string_value(json_object_get(j, "status"));
+    if (!json_is_object(j) || (require_ok && (!status || strcmp(status, "ok") != 0))) {
+        json_decref(j);
+        return NULL;
+    }
+    json_object_set_new(j, "id", json_text(id));
+    json_object_set_new(j, "image", json_text(image));
+    json_t *meta = meta_json ? json_loads(meta_json, 0, NULL) : NULL;
+    json_object_set_new(j, "meta", meta ? meta : json_null());
+    json_object_set_new(j, "attempts", json_integer(0));
+    json_object_set_new(j, "latency_ms", json_real(0));
+    json_object_set_new(j, "cost_usd", json_real(0));
+    json_object_set_new(j, "cached", json_boolean(cached));
+    if (duplicate_of)
+        json_object_set_new(j, "duplicate_of", json_text(duplicate_of));
+    char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(j);
+    return text;
+}
+
 FILE *output_stream(output_t *out)
 {
     return out->f;

@@ -20,6 +20,14 @@ typedef struct output output_t;
  * string the caller frees, or NULL when out of memory. */
 char *output_format(const vb_result_t *r);
 
+/* Rewrites another item's output line (from the result cache or the first of a set of
+ * copies) as this item's: its id, image and meta, no attempts, no latency, no cost,
+ * "cached" as given, and "duplicate_of" when not NULL. Returns a malloc'd line, or NULL
+ * when line is not a JSON object (or, with require_ok, not an "ok" result). */
+char *output_line_for(const char *line, const char *id, const char *image,
+                      const char *meta_json, int cached, const char *duplicate_of,
+                      int require_ok);
+
 /* Opens (truncating) path for results; NULL or "-" means standard output. Returns NULL
  * with a reason in err. */
 output_t *output_open(const char *path, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* prepare.c - the preparing threads: read, validate, hash and encode each image. */
 #include "prepare.h"
 
+#include "output.h"
 #include "request.h"
 #include "resize.h"
 #include "tokens.h"
@@ -62,27 +63,10 @@ static void cache_key(const prepare_settings_t *s, const char *prompt, const cha
     free(text);
 }
 
-/* Rewrites a cached output line for this item: its own id, image and meta, no attempts,
- * no latency, "cached": true. Returns a malloc'd line, or NULL. */
+/* A cached output line rewritten as this item's ("cached": true), or NULL. */
 static char *cached_for(const request_t *r, const char *line)
 {
-    json_t *j = json_loads(line, 0, NULL);
-    const char *status = json_string_value(json_object_get(j, "status"));
-    if (!status || strcmp(status, "ok") != 0) {
-        json_decref(j);
-        return NULL;
-    }
-    json_object_set_new(j, "id", json_string(r->item.id));
-    json_object_set_new(j, "image", json_string(r->item.source));
-    json_t *meta = r->item.meta_json ? json_loads(r->item.meta_json, 0, NULL) : NULL;
-    json_object_set_new(j, "meta", meta ? meta : json_null());
-    json_object_set_new(j, "attempts", json_integer(0));
-    json_object_set_new(j, "latency_ms", json_real(0));
-    json_object_set_new(j, "cached", json_true());
-    json_object_set_new(j, "cost_usd", json_real(0));
-    char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    json_decref(j);
-    return text;
+    return output_line_for(line, r->item.id, r->item.source, r->item.meta_json, 1, NULL, 1);
 }
 
 static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
