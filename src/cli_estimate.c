@@ -1,6 +1,7 @@
 /* cli_estimate.c - `visionbatch estimate`: images, tokens, cost and time of a job before
  * it runs, from the image headers alone; nothing is sent. */
 #include "cli.h"
+#include "cli_settings.h"
 #include "config.h"
 #include "estimate.h"
 #include "pricing.h"
@@ -94,24 +95,15 @@ typedef struct estimate_cli {
     long errors_seen; /* error items reported so far */
 } estimate_cli_t;
 
-/* A setting given as a flag, applied after the config file and the environment. */
-typedef struct flag_value {
-    const char *name;
-    const char *value;
-} flag_value_t;
-
 /* Reads the flags and settings into x->c (which holds the defaults): config file <
  * environment < flags. Returns -1 after printing a usage error, 1 after --help, 0 to go
  * on (optind then indexes the first INPUT). */
 static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
 {
-    char err[512];
-    flag_value_t *flags = calloc((size_t)argc + 1, sizeof *flags);
-    size_t nflags = 0;
-    const char *config_path = getenv("VISIONBATCH_CONFIG");
+    cli_flags_t flags;
     int rc = -1, opt, index = -1;
 
-    if (!flags) {
+    if (cli_flags_init(&flags, argc) != 0) {
         fprintf(stderr, "visionbatch: out of memory\n");
         return -1;
     }
@@ -125,11 +117,10 @@ static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
             name = opt == 'm' ? "model" : "prompt";
             /* fall through */
         case OPT_SETTING:
-            flags[nflags].name = name;
-            flags[nflags++].value = optarg;
+            cli_flags_add(&flags, name, optarg);
             break;
         case OPT_CONFIG:
-            config_path = optarg;
+            flags.config_path = optarg;
             break;
         case OPT_JSON:
             x->json = true;
@@ -153,24 +144,9 @@ static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
         }
         index = -1;
     }
-    if (config_path && config_path[0] && config_load_file(x->c, config_path, err, sizeof err) != 0)
-        goto bad;
-    if (config_load_env(x->c, err, sizeof err) != 0)
-        goto bad;
-    for (size_t i = 0; i < nflags; i++) {
-        char origin[64];
-        snprintf(origin, sizeof origin, "--%s", flags[i].name);
-        if (config_set(x->c, flags[i].name, flags[i].value, origin, err, sizeof err) != 0)
-            goto bad;
-    }
-    if (config_finish(x->c, stderr, err, sizeof err) != 0)
-        goto bad;
-    rc = 0;
-    goto out;
-bad:
-    fprintf(stderr, "visionbatch: %s\n", err);
+    rc = cli_flags_apply(&flags, x->c);
 out:
-    free(flags);
+    cli_flags_free(&flags);
     return rc;
 }
 

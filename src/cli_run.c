@@ -1,5 +1,6 @@
 /* cli_run.c - `visionbatch run`: options, inputs, results file, summary, exit status. */
 #include "cli.h"
+#include "cli_settings.h"
 #include "config.h"
 #include "output.h"
 #include "summary.h"
@@ -113,12 +114,6 @@ static void run_usage(FILE *out)
             "run: nothing new is sent, in-flight requests finish and are written.\n");
 }
 
-/* A setting given as a flag, applied after the config file and the environment. */
-typedef struct flag_value {
-    const char *name;
-    const char *value;
-} flag_value_t;
-
 enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG };
 
 static const struct option run_options[] = {
@@ -219,13 +214,10 @@ static void on_result(const vb_result_t *r, void *arg)
  * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
 static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
 {
-    char err[512];
-    flag_value_t *flags = calloc((size_t)argc + 1, sizeof *flags);
-    size_t nflags = 0;
-    const char *config_path = getenv("VISIONBATCH_CONFIG");
+    cli_flags_t flags;
     int rc = -1, opt, index = -1;
 
-    if (!flags)
+    if (cli_flags_init(&flags, argc) != 0)
         return -1;
     opterr = 0;
     optind = 1;
@@ -240,15 +232,13 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
                                                                             : "output";
             /* fall through */
         case OPT_SETTING:
-            flags[nflags].name = name;
-            flags[nflags++].value = optarg;
+            cli_flags_add(&flags, name, optarg);
             break;
         case OPT_FLAG:
-            flags[nflags].name = name;
-            flags[nflags++].value = "1";
+            cli_flags_add(&flags, name, "1");
             break;
         case OPT_CONFIG:
-            config_path = optarg;
+            flags.config_path = optarg;
             break;
         case OPT_API_KEY:
             fprintf(stderr, "visionbatch: --api-key is not accepted: a key on the command line "
@@ -278,24 +268,9 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
         }
         index = -1;
     }
-    if (config_path && config_path[0] && config_load_file(c, config_path, err, sizeof err) != 0)
-        goto bad;
-    if (config_load_env(c, err, sizeof err) != 0)
-        goto bad;
-    for (size_t i = 0; i < nflags; i++) {
-        char origin[64];
-        snprintf(origin, sizeof origin, "--%s", flags[i].name);
-        if (config_set(c, flags[i].name, flags[i].value, origin, err, sizeof err) != 0)
-            goto bad;
-    }
-    if (config_finish(c, stderr, err, sizeof err) != 0)
-        goto bad;
-    rc = 0;
-    goto out;
-bad:
-    fprintf(stderr, "visionbatch: %s\n", err);
+    rc = cli_flags_apply(&flags, c);
 out:
-    free(flags);
+    cli_flags_free(&flags);
     return rc;
 }
 
