@@ -38,7 +38,7 @@ else
 fi
 
 status=0
-"$build/visionbatch" run "${args[@]}" --concurrency 32 --detail low \
+"$build/visionbatch" run "${args[@]}" --concurrency 32 --detail low --resize auto \
     --prompt "$prompt" --output demo/results.jsonl "$images" || status=$?
 echo
 echo "demo: $(wc -l <demo/results.jsonl) result lines in demo/results.jsonl; first one:"

@@ -95,46 +95,18 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
         snprintf(err, errlen, "the file is empty (0 bytes)");
         return IMAGE_ERR_EMPTY;
     }
-    const char *loader = vips_foreign_find_load_buffer(data, len);
-    if (!loader) {
-        vips_error_clear();
-        snprintf(err, errlen, "not an image: no known image format in the first bytes");
-        return IMAGE_ERR_NOT_IMAGE;
-    }
-    /* libvips names the loader's type ("VipsForeignLoadJpegBuffer"); its nickname
-     * ("jpegload_buffer") carries the format's short name. */
-    const char *nick = vips_nickname_find(g_type_from_name(loader));
-    image_format_t format = image_header_format(nick ? nick : loader, name, sizeof name);
-    if (format == IMAGE_UNKNOWN) {
-        snprintf(err, errlen,
-                 "unsupported image format '%s' (vision APIs take JPEG, PNG, WebP, GIF)", name);
-        return IMAGE_ERR_UNSUPPORTED;
-    }
+    image_format_t format = IMAGE_UNKNOWN;
+    image_status_t st = image_header_identify(vips_foreign_find_load_buffer(data, len), &format,
+                                              name, sizeof name, err, errlen);
+    if (st != IMAGE_OK)
+        return st;
     VipsImage *im = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
                                                NULL);
-    if (!im) {
-        snprintf(err, errlen, "corrupt %s: header unreadable", name);
-        vips_error_clear();
-        return IMAGE_ERR_CORRUPT;
-    }
-    int pages = 1;
-    if (vips_image_get_typeof(im, VIPS_META_N_PAGES))
-        vips_image_get_int(im, VIPS_META_N_PAGES, &pages);
-    info->format = format;
-    info->width = (unsigned)vips_image_get_width(im);
-    info->height = (unsigned)vips_image_get_height(im);
-    info->pages = pages > 0 ? (unsigned)pages : 1;
-    g_object_unref(im);
-
-    if (info->width == 0 || info->height == 0) {
-        snprintf(err, errlen, "corrupt %s: zero width or height", name);
-        return IMAGE_ERR_CORRUPT;
-    }
-    if (info->pages > 1) {
-        snprintf(err, errlen, "animated %s with %u frames (vision APIs take still images only)",
-                 name, info->pages);
-        return IMAGE_ERR_ANIMATED;
-    }
+    st = image_header_read(im, format, name, info, err, errlen);
+    if (im)
+        g_object_unref(im);
+    if (st != IMAGE_OK)
+        return st;
     size_t tail = len < IMAGE_HEADER_TAIL ? len : IMAGE_HEADER_TAIL;
     if (!image_header_is_complete(format, data, len, data + len - tail, tail, len)) {
         snprintf(err, errlen, "truncated %s: the file ends before its end marker", name);

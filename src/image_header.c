@@ -80,6 +80,53 @@ static int read_at(int fd, unsigned char *buf, size_t len, off_t off)
     return 0;
 }
 
+image_status_t image_header_identify(const char *loader, image_format_t *format, char *name,
+                                     size_t namelen, char *err, size_t errlen)
+{
+    if (!loader) {
+        vips_error_clear();
+        snprintf(err, errlen, "not an image: no known image format in the first bytes");
+        return IMAGE_ERR_NOT_IMAGE;
+    }
+    /* libvips names the loader's type ("VipsForeignLoadJpegBuffer"); its nickname
+     * ("jpegload_buffer") carries the format's short name. */
+    const char *nick = vips_nickname_find(g_type_from_name(loader));
+    *format = image_header_format(nick ? nick : loader, name, namelen);
+    if (*format == IMAGE_UNKNOWN) {
+        snprintf(err, errlen,
+                 "unsupported image format '%s' (vision APIs take JPEG, PNG, WebP, GIF)", name);
+        return IMAGE_ERR_UNSUPPORTED;
+    }
+    return IMAGE_OK;
+}
+
+image_status_t image_header_read(VipsImage *im, image_format_t format, const char *name,
+                                 image_info_t *info, char *err, size_t errlen)
+{
+    if (!im) {
+        snprintf(err, errlen, "corrupt %s: header unreadable", name);
+        vips_error_clear();
+        return IMAGE_ERR_CORRUPT;
+    }
+    int pages = 1;
+    if (vips_image_get_typeof(im, VIPS_META_N_PAGES))
+        vips_image_get_int(im, VIPS_META_N_PAGES, &pages);
+    info->format = format;
+    info->width = (unsigned)vips_image_get_width(im);
+    info->height = (unsigned)vips_image_get_height(im);
+    info->pages = pages > 0 ? (unsigned)pages : 1;
+    if (info->width == 0 || info->height == 0) {
+        snprintf(err, errlen, "corrupt %s: zero width or height", name);
+        return IMAGE_ERR_CORRUPT;
+    }
+    if (info->pages > 1) {
+        snprintf(err, errlen, "animated %s with %u frames (vision APIs take still images only)",
+                 name, info->pages);
+        return IMAGE_ERR_ANIMATED;
+    }
+    return IMAGE_OK;
+}
+
 image_status_t image_header_probe_fd(int fd, unsigned long long size, image_info_t *info, char *err,
                                      size_t errlen)
 {
@@ -110,45 +157,14 @@ image_status_t image_header_probe_fd(int fd, unsigned long long size, image_info
     }
     image_status_t st = IMAGE_OK;
     VipsImage *im = NULL;
-    const char *loader = vips_foreign_find_load_source(src);
-    if (!loader) {
-        vips_error_clear();
-        snprintf(err, errlen, "not an image: no known image format in the first bytes");
-        st = IMAGE_ERR_NOT_IMAGE;
+    image_format_t format = IMAGE_UNKNOWN;
+    st = image_header_identify(vips_foreign_find_load_source(src), &format, name, sizeof name,
+                               err, errlen);
+    if (st != IMAGE_OK)
         goto out;
-    }
-    /* libvips names the loader's type ("VipsForeignLoadJpegSource"); its nickname
-     * ("jpegload_source") carries the format's short name. */
-    const char *nick = vips_nickname_find(g_type_from_name(loader));
-    image_format_t format = image_header_format(nick ? nick : loader, name, sizeof name);
-    if (format == IMAGE_UNKNOWN) {
-        snprintf(err, errlen,
-                 "unsupported image format '%s' (vision APIs take JPEG, PNG, WebP, GIF)", name);
-        st = IMAGE_ERR_UNSUPPORTED;
-        goto out;
-    }
     im = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (!im) {
-        snprintf(err, errlen, "corrupt %s: header unreadable", name);
-        vips_error_clear();
-        st = IMAGE_ERR_CORRUPT;
-        goto out;
-    }
-    int pages = 1;
-    if (vips_image_get_typeof(im, VIPS_META_N_PAGES))
-        vips_image_get_int(im, VIPS_META_N_PAGES, &pages);
-    info->format = format;
-    info->width = (unsigned)vips_image_get_width(im);
-    info->height = (unsigned)vips_image_get_height(im);
-    info->pages = pages > 0 ? (unsigned)pages : 1;
-    if (info->width == 0 || info->height == 0) {
-        snprintf(err, errlen, "corrupt %s: zero width or height", name);
-        st = IMAGE_ERR_CORRUPT;
-    } else if (info->pages > 1) {
-        snprintf(err, errlen, "animated %s with %u frames (vision APIs take still images only)",
-                 name, info->pages);
-        st = IMAGE_ERR_ANIMATED;
-    } else if (!image_header_is_complete(format, head, head_len, tail, tail_len, size)) {
+    st = image_header_read(im, format, name, info, err, errlen);
+    if (st == IMAGE_OK && !image_header_is_complete(format, head, head_len, tail, tail_len, size)) {
         snprintf(err, errlen, "truncated %s: the file ends before its end marker", name);
         st = IMAGE_ERR_CORRUPT;
     }

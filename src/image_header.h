@@ -10,6 +10,8 @@
 
 #include "image.h"
 
+#include <vips/vips.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,6 +30,19 @@ image_format_t image_header_format(const char *loader, char *name, size_t namele
 bool image_header_is_complete(image_format_t format, const unsigned char *head, size_t head_len,
                               const unsigned char *tail, size_t tail_len,
                               unsigned long long file_len);
+
+/* Names the format behind a libvips loader type name (from vips_foreign_find_load_*;
+ * NULL when nothing was found): IMAGE_OK with *format and its short name in name, or
+ * IMAGE_ERR_NOT_IMAGE / IMAGE_ERR_UNSUPPORTED with a reason in err. The first step of
+ * image_probe and image_header_probe_fd. */
+image_status_t image_header_identify(const char *loader, image_format_t *format, char *name,
+                                     size_t namelen, char *err, size_t errlen);
+
+/* Reads the header of a lazily loaded image (NULL when loading failed) into *info and
+ * checks it as providers do: not empty, not animated. Returns IMAGE_OK, or an error with
+ * a reason in err naming the format (name). Does not unref im. */
+image_status_t image_header_read(VipsImage *im, image_format_t format, const char *name,
+                                 image_info_t *info, char *err, size_t errlen);
 
 /* Identifies the open regular file fd, size bytes long, and reads its header (width,
  * height, frames) and its last bytes, without decoding pixels: the same answers as
