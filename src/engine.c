@@ -299,8 +299,8 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     }
     if (e->fn)
         e->fn(res, e->userdata);
-    if (e->dedupe && r->cache_key[0] && !res->cached && !res->duplicate_of &&
-        res->status != VB_STATUS_SKIPPED)
+    /* copies waiting for this item get its result, whatever it is */
+    if (e->dedupe && r->cache_key[0] && !res->cached && !res->duplicate_of)
         answer_copies(e, r, res);
     free(line);
 }
