@@ -26,6 +26,7 @@
 #include "redact.h"
 #include "request.h"
 #include "retryq.h"
+#include "tokens.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -87,6 +88,7 @@ typedef struct engine {
     atomic_int skip_all; /* tells the preparing threads to stop reading images */
     bool cost_warned;
     dedupe_t *dedupe; /* NULL with --no-dedupe */
+    long waiting;     /* copies waiting for their first: they count against the gate */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -255,6 +257,7 @@ static void answer_copies(engine_t *e, const request_t *first, const vb_result_t
                                     &first_id);
     while (copy) {
         request_t *next = copy->next_copy;
+        e->waiting--;
         record_duplicate(e, copy, first->item.id, res->line, res->status);
         request_free(copy);
         copy = next;
@@ -287,7 +290,8 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     if (!res->line)
         res->line = line ? line : "{}";
     if (e->journal) {
-        const char *key = res->status == VB_STATUS_OK && !res->cached && r->cache_key[0]
+        const char *key = res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
+                                  r->cache_key[0]
                               ? r->cache_key
                               : NULL;
         journal_state_t state = res->status == VB_STATUS_OK        ? JOURNAL_OK
@@ -300,7 +304,7 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     if (e->fn)
         e->fn(res, e->userdata);
     /* copies waiting for this item get its result, whatever it is */
-    if (e->dedupe && r->cache_key[0] && !res->cached && !res->duplicate_of)
+    if (e->dedupe && r->dedupe_first)
         answer_copies(e, r, res);
     free(line);
 }
@@ -455,11 +459,17 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     }
     if (status == 429 && resp.error_kind && strcmp(resp.error_kind, "rate_limited") == 0)
         e->sum->rate_limited++;
-    /* Failed requests are not billed; a success costs its real usage. */
+    /* A success costs its real usage. A refused request is not billed. When the cost is
+     * not known for sure (a 200 without usage; a timeout or a break after the upload,
+     * which the provider may still bill), the budget keeps the worst case. */
     double cost = resp.action == OPENAI_OK
                       ? usage_cost(e, resp.prompt_tokens, resp.completion_tokens)
                       : 0;
-    budget_settle(&e->budget, r->reserved_usd, cost > 0 ? cost : 0);
+    curl_off_t uploaded = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    bool maybe_billed = (resp.action == OPENAI_OK && cost < 0) ||
+                        (rc != CURLE_OK && uploaded > 0 && !t->overflow);
+    budget_settle(&e->budget, r->reserved_usd, maybe_billed ? r->reserved_usd : cost > 0 ? cost : 0);
     r->reserved_usd = 0;
 
     curl_multi_remove_handle(e->multi, t->easy);
@@ -528,7 +538,8 @@ static request_t *next_request(engine_t *e, uint64_t now)
     request_t *r = retryq_pop_due(e->retries, e->budget_out ? UINT64_MAX : now);
     if (r)
         return r;
-    if (retryq_count(e->retries) + (size_t)e->in_flight >= retryq_capacity(e->retries))
+    if (retryq_count(e->retries) + (size_t)e->in_flight + (size_t)e->waiting >=
+        retryq_capacity(e->retries))
         return NULL;
     return queue_try_pop(e->ready);
 }
@@ -580,8 +591,11 @@ static void dispatch(engine_t *e)
             dedupe_verdict_t v = dedupe_check(e->dedupe, r, &first);
             if (v == DEDUPE_WAITING) { /* taken: answered when the first finishes */
                 e->next = NULL;
+                e->waiting++;
                 continue;
             }
+            if (v == DEDUPE_NEW)
+                r->dedupe_first = 1;
             char *line = v == DEDUPE_DONE && e->journal ? journal_cached(e->journal, r->cache_key)
                                                          : NULL;
             if (line) {
@@ -806,6 +820,13 @@ static int engine_open_pricing(engine_t *e, char *err, size_t errlen)
         fprintf(stderr, "visionbatch: warning: no price is known for model %s: cost unknown "
                         "(add it with --pricing FILE)\n",
                 o->model);
+    }
+    tokens_model_t rules;
+    if (o->budget_usd > 0 && tokens_model_lookup(o->model, &rules) != 0) {
+        snprintf(err, errlen,
+                 "the image-token formula of model %s is unknown, so --budget cannot be kept",
+                 o->model);
+        return -1;
     }
     if (o->budget_usd > 0 && o->max_tokens <= 0) {
         snprintf(err, errlen, "--budget needs --max-tokens above 0: without it a request's "

@@ -163,6 +163,8 @@ char *output_line_for(const char *line, const char *id, const char *image,
     json_object_set_new(j, "cached", json_boolean(cached));
     if (duplicate_of)
         json_object_set_new(j, "duplicate_of", json_text(duplicate_of));
+    else
+        json_object_del(j, "duplicate_of");
     char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(j);
     return text;

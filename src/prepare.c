@@ -237,8 +237,17 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     }
     const char *prompt = r->item.prompt ? r->item.prompt : s->prompt;
     if (r->item.is_url) {
-        r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
+        /* the budget reserves the largest the unseen image can be billed */
+        double worst_image = 0;
+        static const unsigned sides[][2] = {{768, 2048}, {2048, 2048}, {1568, 1568},
+                                            {4096, 4096}, {8192, 8192}};
+        for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+            double tokens = estimate_tokens(s, prompt, sides[i][0], sides[i][1]);
+            worst_image = tokens > worst_image ? tokens : worst_image;
+        }
+        r->token_estimate = worst_image;
         r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+        r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
         r->body = openai_body_url(t, r->item.source, &r->body_len);
         if (!r->body)
             request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");

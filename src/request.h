@@ -29,6 +29,7 @@ struct request {
     int skipped;                             /* not prepared: the budget is used up */
     struct request *next_copy;               /* dedupe: copies waiting for one answer */
     int dedupe_checked;                      /* dedupe has seen it (it may wait for a slot) */
+    int dedupe_first;                        /* the first of its key: copies wait for it */
     char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
