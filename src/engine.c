@@ -789,6 +789,13 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     if (bound < 0)
         return -1;
     e->resuming = bound == 1;
+    if (e->resuming) {
+        /* the budget is the job's: what earlier runs of it spent counts */
+        long counts[6];
+        double spent = 0;
+        if (journal_counts(e->journal, counts, &spent) == 0 && spent > 0)
+            e->budget.spent = spent;
+    }
     e->use_cache = !e->o->no_cache && journal_cache_size(e->journal) > 0;
     if (bound == 1 && journal_foreach_result(e->journal, e->o->retry_failed, replay_line, e) < 0) {
         snprintf(err, errlen, "journal: %s", journal_errmsg(e->journal));
