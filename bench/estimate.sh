@@ -8,12 +8,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=50000
 images "$OUT/images-2000" 2000
-python3 -c "
-import os
-files = sorted(os.listdir('$OUT/images-2000'))
-with open('$OUT/manifest-estimate-$N.txt', 'w') as f:
-    for i in range($N):
-        f.write('images-2000/' + files[i % len(files)] + '\n')"
+cycle_manifest "$OUT/manifest-estimate-$N.txt" $N
 walls=()
 for r in $(seq 1 "$RUNS"); do
     t0=$(now_s)

@@ -9,12 +9,7 @@ source bench/lib.sh
 images "$OUT/images-2000" 2000
 start_sim memory
 for n in 1000 50000; do
-    python3 -c "
-import os, sys
-files = sorted(os.listdir('$OUT/images-2000'))
-with open('$OUT/manifest-$n.txt', 'w') as f:
-    for i in range($n):
-        f.write('images-2000/' + files[i % len(files)] + '\n')"
+    cycle_manifest "$OUT/manifest-$n.txt" $n
     peaks=()
     rates=()
     for r in $(seq 1 "$RUNS"); do

@@ -1,6 +1,8 @@
 /* config.c - one table of settings, applied from an INI file, the environment or flags. */
 #include "config.h"
 
+#include "small_file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -294,28 +296,16 @@ int config_load_env(config_t *c, char *err, size_t errlen)
     return 0;
 }
 
-/* Reads a small text file whole (at most max bytes). Returns a malloc'd string, or
- * NULL with a reason in err. */
+/* Reads a small text file whole (at most max bytes); what names it in errors. Returns a
+ * malloc'd string, or NULL with a reason in err. */
 static char *read_small_file(const char *path, size_t max, const char *what, char *err,
                              size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > max) {
-        snprintf(err, errlen, "%s %s: %s", what, path,
-                 !buf ? "out of memory" : bad ? "read error" : "file too large");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
+    char why[256];
+    char *text = small_file_read(path, max, NULL, why, sizeof why);
+    if (!text)
+        snprintf(err, errlen, "%s %s: %s", what, path, why);
+    return text;
 }
 
 int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)

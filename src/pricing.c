@@ -1,9 +1,10 @@
 /* pricing.c - the price table: parsed from JSON (jansson), merged, looked up by name. */
 #include "pricing.h"
 
+#include "small_file.h"
+
 #include "model_name.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -198,32 +199,6 @@ pricing_t *pricing_load(const char *json_text, char *err, size_t errlen)
     return p;
 }
 
-/* Reads the file at path whole (at most max bytes) into a new buffer, *len its size.
- * Returns the buffer (the caller frees it), or NULL with the reason in err. */
-static char *file_read_small(const char *path, size_t max, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > max) {
-        snprintf(err, errlen, "%s",
-                 !buf  ? "out of memory"
-                 : bad ? "read error"
-                       : "larger than 1 MiB");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 pricing_t *pricing_load_file(const char *path, char *err, size_t errlen)
 {
     char why[400];
@@ -231,7 +206,7 @@ pricing_t *pricing_load_file(const char *path, char *err, size_t errlen)
     pricing_t *p = pricing_load(NULL, err, errlen);
     if (!p)
         return NULL;
-    char *text = file_read_small(path, PRICING_FILE_MAX, &len, why, sizeof why);
+    char *text = small_file_read(path, PRICING_FILE_MAX, &len, why, sizeof why);
     if (!text || pricing_merge(p, text, len, why, sizeof why) != 0) {
         snprintf(err, errlen, "price file %s: %s", path, why);
         free(text);
