@@ -141,20 +141,21 @@ static void go_alone(batch_t *b, request_t **members, size_t n)
         solo_push(b, members[i]);
 }
 
-/* The instruction that follows the prompt in a batch of n images. */
+/* The instruction that follows the prompt in a batch of n images: short, since it is
+ * billed with every batch (what a batch saves is the prompt sent once instead of n
+ * times, less this). */
 #define INSTRUCTION                                                                          \
-    "%s\n\nYou are given %zu images, numbered 1 to %zu in the order they appear. Do the "    \
-    "task above for each image on its own. Answer with only a JSON array of exactly %zu "    \
-    "objects, one per image in that order: [{\"image\": 1, \"answer\": ...}, ..., "          \
-    "{\"image\": %zu, \"answer\": ...}], where answer is your answer for that image."
+    "%s\n\nThere are %zu images. Do this for each on its own and reply with only a JSON "    \
+    "array of %zu objects in image order: "                                                  \
+    "[{\"image\":1,\"answer\":...},...,{\"image\":%zu,\"answer\":...}]"
 
 /* The batch message's text for n images: the prompt, then the answer format. */
 static char *batch_text(const batch_t *b, size_t n)
 {
-    int len = snprintf(NULL, 0, INSTRUCTION, b->s->prompt, n, n, n, n);
+    int len = snprintf(NULL, 0, INSTRUCTION, b->s->prompt, n, n, n);
     char *text = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (text)
-        snprintf(text, (size_t)len + 1, INSTRUCTION, b->s->prompt, n, n, n, n);
+        snprintf(text, (size_t)len + 1, INSTRUCTION, b->s->prompt, n, n, n);
     return text;
 }
 
