@@ -27,7 +27,7 @@ struct batch {
     const batch_settings_t *s;
     request_t **group; /* s->size slots */
     size_t n;
-    size_t group_bytes; /* upper bound of the batch body for the group */
+    size_t group_bytes;               /* upper bound of the batch body for the group */
     request_t *solo_head, *solo_tail; /* images to send alone, first to last */
 };
 
@@ -144,9 +144,9 @@ static void go_alone(batch_t *b, request_t **members, size_t n)
 /* The instruction that follows the prompt in a batch of n images: short, since it is
  * billed with every batch (what a batch saves is the prompt sent once instead of n
  * times, less this). */
-#define INSTRUCTION                                                                          \
-    "%s\n\nThere are %zu images. Do this for each on its own and reply with only a JSON "    \
-    "array of %zu objects in image order: "                                                  \
+#define INSTRUCTION                                                                                \
+    "%s\n\nThere are %zu images. Do this for each on its own and reply with only a JSON "          \
+    "array of %zu objects in image order: "                                                        \
     "[{\"image\":1,\"answer\":...},...,{\"image\":%zu,\"answer\":...}]"
 
 /* The batch message's text for n images: the prompt, then the answer format. */
@@ -164,16 +164,16 @@ static char *batch_text(const batch_t *b, size_t n)
 static char *body_skeleton(const batch_t *b, const char *text, size_t n)
 {
     json_t *content = json_array();
-    json_t *body = content ? json_pack("{s:s, s:[{s:s, s:o}]}", "model", b->s->model,
-                                       "messages", "role", "user", "content", content)
+    json_t *body = content ? json_pack("{s:s, s:[{s:s, s:o}]}", "model", b->s->model, "messages",
+                                       "role", "user", "content", content)
                            : NULL;
     if (!body)
         return NULL;
     int bad = json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", text));
     for (size_t i = 0; i < n && !bad; i++)
-        bad = json_array_append_new(content,
-                                    json_pack("{s:s, s:{s:s, s:s}}", "type", "image_url",
-                                              "image_url", "url", URL_MARK, "detail", b->s->detail));
+        bad = json_array_append_new(content, json_pack("{s:s, s:{s:s, s:s}}", "type", "image_url",
+                                                       "image_url", "url", URL_MARK, "detail",
+                                                       b->s->detail));
     if (!bad && b->s->max_tokens > 0)
         bad = json_object_set_new(body, "max_tokens",
                                   json_integer((json_int_t)b->s->max_tokens * (json_int_t)n));
@@ -229,8 +229,8 @@ static void batch_estimates(const batch_t *b, request_t *r, const char *text)
 {
     double prompt_tokens = (double)tokens_text_estimate(b->s->prompt, strlen(b->s->prompt)) +
                            ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
-    double text_tokens = (double)tokens_text_estimate(text, strlen(text)) +
-                         ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
+    double text_tokens =
+        (double)tokens_text_estimate(text, strlen(text)) + ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
     double out = b->s->max_tokens > 0 ? (double)b->s->max_tokens : 0;
     r->token_estimate = text_tokens;
     r->input_tokens_worst = (double)strlen(text);
@@ -335,8 +335,8 @@ int batch_parse_answer(const char *content, size_t n, char **answers, char *why,
     if (!json_is_array(arr))
         rc = why_set(why, whylen, "the answer is not a JSON array");
     else if (json_array_size(arr) != n)
-        rc = why_set(why, whylen, "the answer has %zu entries for %zu images",
-                     json_array_size(arr), n);
+        rc = why_set(why, whylen, "the answer has %zu entries for %zu images", json_array_size(arr),
+                     n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         json_t *entry = json_array_get(arr, i);
         json_t *num = json_object_get(entry, "image");
@@ -434,9 +434,9 @@ int batch_split_answer(const request_t *r, const char *content, long prompt_toke
             out->cost_usd[i] = -1;
             continue;
         }
-        out->cost_usd[i] = i + 1 < n ? pricing_cost(price, out->prompt_tokens[i],
-                                                    out->completion_tokens[i], 0)
-                                     : left;
+        out->cost_usd[i] =
+            i + 1 < n ? pricing_cost(price, out->prompt_tokens[i], out->completion_tokens[i], 0)
+                      : left;
         left -= out->cost_usd[i];
     }
     return 0;

@@ -24,9 +24,9 @@
 #define BATCH_MAX_IMAGES 500
 
 typedef struct batch_settings {
-    long size;                         /* images per request at most, 2..BATCH_MAX_IMAGES */
-    size_t max_body_bytes;             /* a batch body never grows past this */
-    const char *model;                 /* the job's: the batch body is built from these */
+    long size;             /* images per request at most, 2..BATCH_MAX_IMAGES */
+    size_t max_body_bytes; /* a batch body never grows past this */
+    const char *model;     /* the job's: the batch body is built from these */
     const char *prompt;
     const char *detail;
     long max_tokens;                   /* per image; 0: not sent */
@@ -80,13 +80,13 @@ bool batch_idle(const batch_t *b);
 
 /* The answer to a batch request, split per member. Arrays of n_members. */
 typedef struct batch_split {
-    bool ok;            /* every entry assigned with certainty */
-    char why[200];      /* when !ok: what was wrong, one line */
+    bool ok;       /* every entry assigned with certainty */
+    char why[200]; /* when !ok: what was wrong, one line */
     size_t n;
-    char **answers;     /* malloc'd texts (ok only) */
+    char **answers; /* malloc'd texts (ok only) */
     long *prompt_tokens;
     long *completion_tokens;
-    double *cost_usd;   /* -1 each when the cost is unknown */
+    double *cost_usd; /* -1 each when the cost is unknown */
 } batch_split_t;
 
 /* Splits content, the answer to the batch request r, and shares the request's usage out

@@ -28,14 +28,22 @@ PY
 
 # 1. batch size 1: today's path, one request per image.
 start_sim --record-requests "$TMP/all.req"
-"$VB_BIN" run --base-url "$SIM_URL" -c 8 -q --no-journal -p "$PROMPT" -o "$TMP/one.jsonl" \
-    "$TMP/in" || fail "batch size 1 run failed"
+"$VB_BIN" run --base-url "$SIM_URL" -c 8 -q --no-journal --batch-size 1 -p "$PROMPT" \
+    -o "$TMP/one.jsonl" "$TMP/in" || fail "batch size 1 run failed"
 [ "$(sim_stat requests)" -eq "$N" ] || fail "batch 1: $(sim_stat requests) requests"
 [ "$(sim_stat batch_answers)" -eq 0 ] || fail "batch 1 sent batches"
 cp "$TMP/all.req" "$TMP/one.req"
 P1=$(sim_stat prompt_tokens)
 I1=$(sim_stat image_tokens)
 check_assigned "$TMP/one.jsonl" || fail "batch size 1: answers not assigned right"
+
+# --batch-size 1 is the default, and its requests are byte for byte the same
+curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null
+"$VB_BIN" run --base-url "$SIM_URL" -c 8 -q --no-journal -p "$PROMPT" -o "$TMP/default.jsonl" \
+    "$TMP/in" || fail "default run failed"
+cmp -s <(head -n "$N" "$TMP/all.req" | sort) <(tail -n +$((N + 1)) "$TMP/all.req" | sort) ||
+    fail "--batch-size 1 sent other bodies than the default"
+: >"$TMP/all.req"
 
 # 2. batch size 5: N/5 requests, same image tokens, the prompt text saved.
 curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null
@@ -46,7 +54,7 @@ curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null
 [ "$(sim_stat images_billed)" -eq "$N" ] || fail "batch 5 billed $(sim_stat images_billed)"
 [ "$(sim_stat image_tokens)" -eq "$I1" ] || fail "image tokens differ: $(sim_stat image_tokens) vs $I1"
 P5=$(sim_stat prompt_tokens)
-tail -n +$((N + 1)) "$TMP/all.req" >"$TMP/five.req"
+cp "$TMP/all.req" "$TMP/five.req"
 C5=$(sim_stat completion_tokens)
 grep -q "requests     $((N / 5)) " "$TMP/five.err" || fail "summary: $(cat "$TMP/five.err")"
 grep -q "batches      $((N / 5)) requests of several images; 0 answers" "$TMP/five.err" ||
@@ -83,6 +91,10 @@ bill = (p5 * 0.15 + c5 * 0.60) / 1e6  # gpt-4o-mini, data/pricing.json
 cost = sum(l["cost_usd"] for l in lines)
 assert abs(cost - bill) < 1e-9, (cost, bill)
 PY
+# The batch bodies are valid chat/completions requests (OpenAI's schema).
+/usr/bin/python3 "$VB_SRC/tests/schema/validate_requests.py" \
+    "$VB_SRC/tests/schema/create-chat-completion-request.schema.json" "$TMP/five.req" \
+    >/dev/null || fail "batch bodies do not validate against the request schema"
 # Resuming the finished job sends nothing: every image is its own finished item.
 curl -sf -X POST "${SIM_URL%/v1}/sim/reset" >/dev/null
 "$VB_BIN" run --base-url "$SIM_URL" -c 8 --batch-size 5 -q -p "$PROMPT" -o "$TMP/five.jsonl" \

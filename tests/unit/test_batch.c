@@ -63,16 +63,16 @@ static void test_parse_refuses_doubt(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "[{\"image\":1,\"answer\":\"a\"}]",                                   /* too few */
+        "[{\"image\":1,\"answer\":\"a\"}]", /* too few */
         "[{\"image\":1,\"answer\":\"a\"},{\"image\":2,\"answer\":\"b\"},"
-        "{\"image\":3,\"answer\":\"c\"}]",                                    /* too many */
-        "[{\"image\":1,\"answer\":\"a\"},{\"image\":2,\"ans",                 /* cut off */
-        "[{\"image\":2,\"answer\":\"b\"},{\"image\":1,\"answer\":\"a\"}]",    /* swapped */
-        "[{\"image\":1,\"answer\":\"a\"},{\"image\":2}]",                     /* no answer */
-        "[\"a\",\"b\"]",                                                      /* unnumbered */
+        "{\"image\":3,\"answer\":\"c\"}]",                                     /* too many */
+        "[{\"image\":1,\"answer\":\"a\"},{\"image\":2,\"ans",                  /* cut off */
+        "[{\"image\":2,\"answer\":\"b\"},{\"image\":1,\"answer\":\"a\"}]",     /* swapped */
+        "[{\"image\":1,\"answer\":\"a\"},{\"image\":2}]",                      /* no answer */
+        "[\"a\",\"b\"]",                                                       /* unnumbered */
         "[{\"image\":\"1\",\"answer\":\"a\"},{\"image\":2,\"answer\":\"b\"}]", /* not a number */
-        "Image 1: a red mug. Image 2: a shoe.",                               /* prose */
-        "{\"a\":[],\"b\":[]}",                                                /* two members */
+        "Image 1: a red mug. Image 2: a shoe.",                                /* prose */
+        "{\"a\":[],\"b\":[]}",                                                 /* two members */
         "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -132,9 +132,8 @@ static void fixture_open(fixture_t *f, long size, size_t max_bytes)
 {
     char err[128];
     memset(f, 0, sizeof *f);
-    assert_int_equal(openai_template_build(&f->tmpl, "gpt-4o", "Describe it", "low", 300, err,
-                                           sizeof err),
-                     0);
+    assert_int_equal(
+        openai_template_build(&f->tmpl, "gpt-4o", "Describe it", "low", 300, err, sizeof err), 0);
     f->s = (batch_settings_t){.size = size,
                               .max_body_bytes = max_bytes,
                               .model = "gpt-4o",
@@ -152,8 +151,7 @@ static void fixture_close(fixture_t *f)
 }
 
 /* A prepared request for an image of `bytes` text, estimated at `image_tokens`. */
-static request_t *member(const fixture_t *f, const char *id, const char *bytes,
-                         double image_tokens)
+static request_t *member(const fixture_t *f, const char *id, const char *bytes, double image_tokens)
 {
     request_t *r = calloc(1, sizeof *r);
     assert_non_null(r);
@@ -191,8 +189,7 @@ static void test_group_builds_one_body(void **state)
     json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
     assert_non_null(j);
     assert_int_equal(json_integer_value(json_object_get(j, "max_tokens")), 900);
-    json_t *content = json_object_get(json_array_get(json_object_get(j, "messages"), 0),
-                                      "content");
+    json_t *content = json_object_get(json_array_get(json_object_get(j, "messages"), 0), "content");
     assert_int_equal(json_array_size(content), 4);
     const char *text = json_string_value(json_object_get(json_array_get(content, 0), "text"));
     assert_non_null(strstr(text, "Describe it"));
@@ -295,8 +292,7 @@ static void test_split_shares_usage_and_cost(void **state)
     assert_true(s.ok);
     assert_string_equal(s.answers[1], "the second one");
     assert_int_equal(s.prompt_tokens[0] + s.prompt_tokens[1] + s.prompt_tokens[2], 1031);
-    assert_int_equal(s.completion_tokens[0] + s.completion_tokens[1] + s.completion_tokens[2],
-                     61);
+    assert_int_equal(s.completion_tokens[0] + s.completion_tokens[1] + s.completion_tokens[2], 61);
     assert_true(s.prompt_tokens[1] > 3 * s.prompt_tokens[0]); /* 765 vs 85 image tokens */
     assert_int_equal(s.prompt_tokens[0], s.prompt_tokens[2]);
     assert_true(s.completion_tokens[1] > s.completion_tokens[0]); /* the longer answer */
@@ -307,9 +303,8 @@ static void test_split_shares_usage_and_cost(void **state)
     batch_split_clear(&s);
 
     /* unsplit: still shared, so the failed answer's cost is carried by its images */
-    assert_int_equal(batch_split_answer(r, "[{\"image\":1,\"answer\":\"one\"}]", 1031, 61,
-                                        &price, cost, &s),
-                     0);
+    assert_int_equal(
+        batch_split_answer(r, "[{\"image\":1,\"answer\":\"one\"}]", 1031, 61, &price, cost, &s), 0);
     assert_false(s.ok);
     assert_non_null(strstr(s.why, "1 entries for 3 images"));
     sum = s.cost_usd[0] + s.cost_usd[1] + s.cost_usd[2];
