@@ -145,7 +145,7 @@ void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
  * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
- * from 0.5 s doubling to 30 s. */
+ * from 0.5 s doubling to 30 s, one image per request (batch_size 1). */
 void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an

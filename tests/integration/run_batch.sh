@@ -2,10 +2,10 @@
 # answer attached to its own image (the simulator names each image's sha256), the prompt
 # tokens billed lower by exactly the prompt text no longer sent per image, per-line costs
 # that add up to the bill; with 20% of the batch answers garbled every image still ends
-# with its own answer; --batch-max-bytes caps every body.
+# with its own answer; 5xx answers retry a batch whole; --batch-max-bytes caps every body.
 source "$(dirname "$0")/lib.sh"
 
-N=250
+N=200
 mkdir -p "$TMP/in"
 gen_images "$TMP/in" "$N" --seed 61 --min-side 64 --max-side 160
 PROMPT="Describe this product image for an online catalog."
@@ -120,7 +120,20 @@ assert sum(1 for l in lines if l["attempts"] == 2) == int(sys.argv[2])
 assert all(l["attempts"] in (1, 2) for l in lines)
 PY
 
-# 4. --batch-max-bytes: a batch stops growing before its body would pass the cap.
+# 4. 5xx answers: a batch is retried whole (each batch answered 200 once, never broken up).
+kill "$SIM_PID"
+start_sim --fail-rate 0.2 --seed 9
+"$VB_BIN" run --base-url "$SIM_URL" -c 8 --batch-size 5 -p "$PROMPT" --no-journal -q \
+    --retry-base 0.02 --retry-max 0.1 --retries 10 -o "$TMP/failing.jsonl" "$TMP/in" ||
+    fail "run against 5xx failed"
+check_assigned "$TMP/failing.jsonl" || fail "5xx: answers not assigned right"
+F=$(( $(sim_stat faults.500) + $(sim_stat faults.502) + $(sim_stat faults.503) ))
+[ "$F" -gt 0 ] || fail "no 5xx was injected"
+[ "$(sim_stat batch_answers)" -eq $((N / 5)) ] && [ "$(sim_stat images_billed)" -eq "$N" ] &&
+    [ "$(sim_stat requests)" -eq $((N / 5 + F)) ] ||
+    fail "5xx: $(sim_stat requests) requests, $(sim_stat batch_answers) batches for $F faults"
+
+# 5. --batch-max-bytes: a batch stops growing before its body would pass the cap.
 kill "$SIM_PID"
 start_sim --record-requests "$TMP/capped.req"
 CAP=$(py "$TMP/one.req" <<'PY'
