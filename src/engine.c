@@ -606,14 +606,16 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     request_free(r);
 }
 
-/* The next request to consider: a retry that is due, else new work while the retry
- * queue has room to take its failures (which is what keeps memory bounded). */
+/* Whether new work must wait: the retry queue must have room to take the failures of
+ * everything in flight or waiting (which is what keeps memory bounded). */
 static bool gate_closed(const engine_t *e)
 {
     return retryq_count(e->retries) + (size_t)e->in_flight + (size_t)e->waiting >=
            retryq_capacity(e->retries);
 }
 
+/* The next request to consider: an image going alone after its batch answer could not be
+ * split, a retry that is due, else new work while the gate is open. */
 static request_t *next_request(engine_t *e, uint64_t now)
 {
     /* images of a batch answer that could not be split go first: already paid for once */
