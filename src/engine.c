@@ -430,6 +430,30 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
     return true;
 }
 
+/* Fills res from the classified answer resp: ok with the model's text, usage and cost,
+ * or its error. */
+static void result_of(vb_result_t *res, const openai_response_t *resp, long status,
+                      double latency_ms, double cost)
+{
+    memset(res, 0, sizeof *res);
+    res->latency_ms = latency_ms;
+    res->http_status = status;
+    if (resp->action == OPENAI_OK) {
+        res->status = VB_STATUS_OK;
+        res->response = resp->content;
+        res->model = resp->model;
+        res->prompt_tokens = resp->prompt_tokens;
+        res->completion_tokens = resp->completion_tokens;
+        res->total_tokens = resp->total_tokens;
+        res->cost_usd = cost;
+    } else {
+        res->status = VB_STATUS_ERROR;
+        res->prompt_tokens = res->completion_tokens = res->total_tokens = -1;
+        res->error_kind = resp->error_kind;
+        res->error_message = resp->error_message;
+    }
+}
+
 /* Journals the attempt for every image r carried: a batch's members each with their share
  * of its usage and cost, or with the request's error. */
 static void journal_attempts(engine_t *e, const request_t *r, double latency_ms, long status,
@@ -470,23 +494,15 @@ static void complete_batch(engine_t *e, request_t *r, const openai_response_t *r
         return;
     }
     for (size_t i = 0; i < r->n_members; i++) {
-        vb_result_t res = {0};
-        res.latency_ms = latency_ms;
-        res.http_status = status;
-        if (resp->action == OPENAI_OK) {
-            res.status = VB_STATUS_OK;
+        vb_result_t res;
+        result_of(&res, resp, status, latency_ms, 0);
+        if (resp->action == OPENAI_OK) { /* its own entry and share */
             res.response = split->answers[i];
-            res.model = resp->model;
             res.prompt_tokens = split->prompt_tokens[i];
             res.completion_tokens = split->completion_tokens[i];
             res.total_tokens = res.prompt_tokens < 0 ? -1
                                                      : res.prompt_tokens + res.completion_tokens;
             res.cost_usd = split->cost_usd[i];
-        } else {
-            res.status = VB_STATUS_ERROR;
-            res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
-            res.error_kind = resp->error_kind;
-            res.error_message = resp->error_message;
         }
         record(e, r->members[i], &res);
     }
@@ -571,6 +587,11 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         openai_response_clear(&resp);
         return;
     }
+    if (resp.action == OPENAI_RETRY && r->attempts > 1) {
+        size_t n = strlen(resp.error_message);
+        snprintf(resp.error_message + n, sizeof resp.error_message - n, " (after %d attempts)",
+                 r->attempts);
+    }
     if (r->n_members) {
         complete_batch(e, r, &resp, &split, status, latency_ms);
         batch_split_clear(&split);
@@ -578,28 +599,8 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         return;
     }
 
-    vb_result_t res = {0};
-    res.latency_ms = latency_ms;
-    res.http_status = status;
-    if (resp.action == OPENAI_OK) {
-        res.status = VB_STATUS_OK;
-        res.response = resp.content;
-        res.model = resp.model;
-        res.prompt_tokens = resp.prompt_tokens;
-        res.completion_tokens = resp.completion_tokens;
-        res.total_tokens = resp.total_tokens;
-        res.cost_usd = cost;
-    } else {
-        if (resp.action == OPENAI_RETRY && r->attempts > 1) {
-            size_t n = strlen(resp.error_message);
-            snprintf(resp.error_message + n, sizeof resp.error_message - n,
-                     " (after %d attempts)", r->attempts);
-        }
-        res.status = VB_STATUS_ERROR;
-        res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
-        res.error_kind = resp.error_kind;
-        res.error_message = resp.error_message;
-    }
+    vb_result_t res;
+    result_of(&res, &resp, status, latency_ms, cost);
     record(e, r, &res);
     warn_cost(e);
     openai_response_clear(&resp);

@@ -5,7 +5,7 @@
 # with its own answer; 5xx answers retry a batch whole; --batch-max-bytes caps every body.
 source "$(dirname "$0")/lib.sh"
 
-N=200
+N=100
 mkdir -p "$TMP/in"
 gen_images "$TMP/in" "$N" --seed 61 --min-side 64 --max-side 160
 PROMPT="Describe this product image for an online catalog."
