@@ -487,6 +487,10 @@ static void complete_batch(engine_t *e, request_t *r, const openai_response_t *r
             if (split->cost_usd[i] > 0)
                 r->members[i]->carried_usd += split->cost_usd[i];
         e->sum->batch_unsplit++;
+        if (resp->prompt_tokens > 0) /* billed: the summary's tokens are what was billed */
+            e->sum->prompt_tokens += resp->prompt_tokens;
+        if (resp->completion_tokens > 0)
+            e->sum->completion_tokens += resp->completion_tokens;
         e->sum->batch_resent += (long)r->n_members;
         for (size_t i = 0; i < r->n_members; i++)
             r->members[i]->resend = 1; /* not a retry: the request did not fail */

@@ -113,6 +113,8 @@ G=$(( $(sim_stat garbled.count) + $(sim_stat garbled.json) + $(sim_stat garbled.
     fail "garbled: $(sim_stat requests) requests for $G garbled answers"
 grep -q "; $G answers could not be split, $((5 * G)) images sent again alone" "$TMP/garbled.err" ||
     fail "garbled summary: $(cat "$TMP/garbled.err")"
+grep -q "tokens       in $(sim_stat prompt_tokens), out $(sim_stat completion_tokens)$" \
+    "$TMP/garbled.err" || fail "garbled summary tokens are not what was billed"
 py "$TMP/garbled.jsonl" "$((5 * G))" <<'PY' || fail "garbled: attempts"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
