@@ -57,6 +57,8 @@ typedef struct vb_options {
     int no_dedupe;          /* send byte-identical images with the same request each time */
     const char *resize;     /* "auto": downscale to what the provider keeps; "off" (default) */
     long max_side;          /* downscale images to fit within this square; 0 = no limit */
+    long batch_size;        /* images per request (one JSON-array answer); 1 = one each */
+    size_t batch_max_bytes; /* a multi-image request body stays below this */
 } vb_options_t;
 
 typedef enum {
@@ -115,6 +117,9 @@ typedef struct vb_summary {
     double cost_usd;        /* spent by this run, from the real usage; -1 when unknown */
     long cached;            /* results answered from the result cache */
     long rate_limited;      /* 429 rate-limit answers */
+    long batches;           /* requests that carried several images (--batch-size) */
+    long batch_unsplit;     /* batch answers that could not be split per image */
+    long batch_resent;      /* images sent again alone because of those */
     int stopped;            /* 1 when the run was stopped by a fatal error */
     char stop_reason[512];  /* why, one line */
 } vb_summary_t;
@@ -140,7 +145,7 @@ void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
  * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
- * from 0.5 s doubling to 30 s. */
+ * from 0.5 s doubling to 30 s, one image per request (batch_size 1). */
 void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an

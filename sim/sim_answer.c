@@ -6,6 +6,8 @@
  * input. */
 #include "sim_answer.h"
 
+#include "sim_batch.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,17 @@ unsigned long sim_answer_prompt_tokens(const sim_request_t *req)
     return images + req->text_tokens + SIM_TOKENS_PER_MESSAGE * req->n_messages;
 }
 
+int sim_answer_image_line(const sim_image_t *img, char *buf, size_t cap)
+{
+    const char *what =
+        descriptions[img->digest[0] % (sizeof descriptions / sizeof descriptions[0])];
+    const char *mime = image_mime(img->format);
+    if (img->is_url)
+        return snprintf(buf, cap, "sha256:%s (url). %s", img->hash_hex, what);
+    return snprintf(buf, cap, "sha256:%s (%s %ux%u). %s", img->hash_hex,
+                    mime ? mime + strlen("image/") : "unknown", img->width, img->height, what);
+}
+
 /* Writes the answer text into a new string; NULL when out of memory. */
 static char *answer_text(const sim_request_t *req)
 {
@@ -55,18 +68,9 @@ static char *answer_text(const sim_request_t *req)
     size_t len = 0;
     text[0] = '\0';
     for (size_t i = 0; i < req->n_images; i++) {
-        const sim_image_t *img = &req->images[i];
-        const char *what =
-            descriptions[img->digest[0] % (sizeof descriptions / sizeof descriptions[0])];
-        const char *mime = image_mime(img->format);
-        int n;
-        if (img->is_url)
-            n = snprintf(text + len, cap - len, "%sImage %zu: sha256:%s (url). %s", i ? " " : "",
-                         i + 1, img->hash_hex, what);
-        else
-            n = snprintf(text + len, cap - len, "%sImage %zu: sha256:%s (%s %ux%u). %s",
-                         i ? " " : "", i + 1, img->hash_hex,
-                         mime ? mime + strlen("image/") : "unknown", img->width, img->height, what);
+        char line[LINE_MAX_LEN];
+        sim_answer_image_line(&req->images[i], line, sizeof line);
+        int n = snprintf(text + len, cap - len, "%sImage %zu: %s", i ? " " : "", i + 1, line);
         if (n < 0 || (size_t)n >= cap - len)
             break; /* cannot happen with LINE_MAX_LEN; keep what fits */
         len += (size_t)n;
@@ -76,11 +80,12 @@ static char *answer_text(const sim_request_t *req)
     return text;
 }
 
-int sim_answer_build(const sim_request_t *req, unsigned long id, long long created,
-                     sim_reply_t *reply)
+int sim_answer_build(const sim_request_t *req, sim_garble_t garble, unsigned long id,
+                     long long created, sim_reply_t *reply)
 {
     sim_billing_t *b = &reply->billing;
-    char *content = answer_text(req);
+    int batch = sim_batch_applies(req);
+    char *content = batch ? sim_batch_answer_text(req, garble) : answer_text(req);
     if (!content)
         return -1;
 
@@ -109,6 +114,8 @@ int sim_answer_build(const sim_request_t *req, unsigned long id, long long creat
         memcpy(b->digests[i], req->images[i].digest, SIM_DIGEST_LEN);
     }
     b->n_images = req->n_images;
+    b->batch = batch;
+    b->garbled = batch ? garble : SIM_GARBLE_NONE;
     b->prompt_tokens = sim_answer_prompt_tokens(req); /* what --tpm weighs, too */
     b->completion_tokens = completion;
 

@@ -18,12 +18,17 @@ unsigned long sim_answer_image_tokens(const char *model, const sim_image_t *img)
  * SIM_TOKENS_PER_MESSAGE per message (what sim_answer_build puts in usage). */
 unsigned long sim_answer_prompt_tokens(const sim_request_t *req);
 
+/* Writes what the "model" says about one image into buf (at most cap bytes):
+ * "sha256:<hex> (<format> <W>x<H>). <description>". Returns snprintf's count. */
+int sim_answer_image_line(const sim_image_t *img, char *buf, size_t cap);
+
 /* Builds the 200 chat.completion answer for req into reply: the body (id
  * "chatcmpl-sim-<id>", created at `created`), status 200 and reply->billing. The content
- * names every image in order as "Image N: sha256:<hex> (<format> <W>x<H>)." and is cut at
- * max_tokens (finish_reason "length"). Returns 0, or -1 when out of memory (reply is then
- * left without a body). */
-int sim_answer_build(const sim_request_t *req, unsigned long id, long long created,
-                     sim_reply_t *reply);
+ * names every image in order as "Image N: <image line>"; a request of several images
+ * whose text asks for a JSON array (a batch, sim_batch.h) gets that array instead,
+ * garbled as garble says. The content is cut at max_tokens (finish_reason "length").
+ * Returns 0, or -1 when out of memory (reply is then left without a body). */
+int sim_answer_build(const sim_request_t *req, sim_garble_t garble, unsigned long id,
+                     long long created, sim_reply_t *reply);
 
 #endif

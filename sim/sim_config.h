@@ -35,6 +35,7 @@ typedef struct {
     double timeout_rate; /* never answered: held until the client leaves or hang_ms */
     double reset_rate;   /* the connection breaks half way through the body */
     unsigned hang_ms;
+    double garble_rate; /* of the batch answers (sim_batch.h): spoiled, in turn by kind */
 
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */

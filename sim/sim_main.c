@@ -26,7 +26,7 @@ static const char usage_text[] =
     "                    [--max-image-bytes N] [--max-body-bytes N]\n"
     "                    [--record-requests FILE] [--rpm N] [--tpm N] [--burst-s S]\n"
     "                    [--quota-after N] [--fail-rate P] [--timeout-rate P]\n"
-    "                    [--reset-rate P] [--hang-ms N]\n"
+    "                    [--reset-rate P] [--hang-ms N] [--garble-rate P]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -82,6 +82,9 @@ static const char usage_text[] =
     "                           connection (0)\n"
     "    --hang-ms N            the longest a call is held by --timeout-rate, after\n"
     "                           its latency (120000)\n"
+    "    --garble-rate P        spoil this fraction of the batch answers (several\n"
+    "                           images, a JSON array asked for): in turn an entry\n"
+    "                           left out, the JSON cut off, two entries swapped (0)\n"
     "\n"
     "  Other\n"
     "    -h, --help             print this text\n"
@@ -99,7 +102,9 @@ static const char usage_text[] =
     "                                faults {500, 502, 503, timeout, reset},\n"
     "                                first_request_ms, last_response_ms (monotonic\n"
     "                                ms since start of the first chat request and\n"
-    "                                the last chat response; 0 while none)\n"
+    "                                the last chat response; 0 while none),\n"
+    "                                batch_answers (JSON arrays answering several\n"
+    "                                images), garbled {count, json, order}\n"
     "    POST /sim/reset             zero the counters (not the rate limits or the\n"
     "                                quota)\n"
     "\n"
@@ -137,6 +142,7 @@ enum {
     OPT_TIMEOUT,
     OPT_RESET,
     OPT_HANG,
+    OPT_GARBLE,
     OPT_VERSION,
 };
 
@@ -159,6 +165,7 @@ static const struct option long_options[] = {
     {"timeout-rate", required_argument, NULL, OPT_TIMEOUT},
     {"reset-rate", required_argument, NULL, OPT_RESET},
     {"hang-ms", required_argument, NULL, OPT_HANG},
+    {"garble-rate", required_argument, NULL, OPT_GARBLE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -298,6 +305,10 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             break;
         case OPT_RESET:
             if (parse_real(name, optarg, 0, 1, 0, &cfg->reset_rate))
+                return 2;
+            break;
+        case OPT_GARBLE:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->garble_rate))
                 return 2;
             break;
         case OPT_HANG:

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "sim_answer.h"
+#include "sim_batch.h"
 #include "sim_faults.h"
 #include "sim_limits.h"
 #include "sim_validate.h"
@@ -31,6 +32,7 @@ struct sim_policy {
     uint64_t rng;                /* splitmix64 state, seeded by --seed */
     uint64_t answered;           /* 200s promised so far, for --quota-after */
     unsigned long server_errors; /* injected so far: picks the next kind */
+    unsigned long garbled;       /* batch answers spoiled so far: picks the next kind */
 };
 
 sim_policy_t *sim_policy_new(const sim_config_t *cfg)
@@ -148,6 +150,19 @@ static int policy_refused(sim_policy_t *p, sim_reply_t *reply)
     return 0;
 }
 
+/* Whether to spoil the answer to req (--garble-rate, batch requests only), and how: the
+ * kinds take turns so every kind occurs. */
+static sim_garble_t policy_garble(sim_policy_t *p, const sim_request_t *req)
+{
+    if (!(p->cfg->garble_rate > 0) || !sim_batch_applies(req) ||
+        unit_interval(policy_random(p)) >= p->cfg->garble_rate)
+        return SIM_GARBLE_NONE;
+    pthread_mutex_lock(&p->lock);
+    unsigned long nth = p->garbled++;
+    pthread_mutex_unlock(&p->lock);
+    return (sim_garble_t)(SIM_GARBLE_NONE + 1 + nth % (SIM_GARBLE_KINDS - 1));
+}
+
 /* Decides the answer to the valid request req: limits, quota, latency, fault, 200.
  * Returns 0, or -1 when out of memory. */
 static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned long id,
@@ -189,7 +204,7 @@ static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned lon
             return -1;
         reply->refusal = SIM_REFUSAL_QUOTA;
     } else {
-        if (sim_answer_build(req, id, (long long)time(NULL), reply) != 0)
+        if (sim_answer_build(req, policy_garble(p, req), id, (long long)time(NULL), reply) != 0)
             return -1;
         reply->delay_ms = delay;
         reply->fault = fault;

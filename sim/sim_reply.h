@@ -14,6 +14,15 @@ typedef struct {
     char value[160];
 } sim_header_t;
 
+/* How a batch answer (several images, a JSON array asked for) is spoiled by --garble-rate. */
+typedef enum {
+    SIM_GARBLE_NONE = 0,
+    SIM_GARBLE_COUNT, /* the last entry is missing */
+    SIM_GARBLE_JSON,  /* the JSON is cut off half way */
+    SIM_GARBLE_ORDER, /* the first two entries are swapped */
+    SIM_GARBLE_KINDS
+} sim_garble_t;
+
 /* What a 200 answer bills; all zero for errors. */
 typedef struct {
     unsigned long prompt_tokens;
@@ -21,6 +30,8 @@ typedef struct {
     unsigned long image_tokens;
     size_t n_images;
     unsigned char (*digests)[SIM_DIGEST_LEN]; /* n_images content hashes; owned */
+    int batch;                                /* answered as a JSON array, one per image */
+    sim_garble_t garbled;                     /* and spoiled so */
 } sim_billing_t;
 
 /* How the transport delivers a reply. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sim_batch.h"
 
 #define STATUS_MIN        100
 #define STATUS_MAX        599
@@ -34,6 +35,8 @@ struct sim_stats {
     unsigned long long prompt_tokens, completion_tokens, image_tokens;
     unsigned long long rate_limited, quota_rejected;
     unsigned long long faults[FAULT_KINDS];
+    unsigned long long batch_answers;
+    unsigned long long garbled[SIM_GARBLE_KINDS];
     uint64_t origin_ns;        /* when the counters were created */
     uint64_t first_request_ns; /* since origin_ns; valid when have_first */
     uint64_t last_response_ns; /* since origin_ns; valid when have_last */
@@ -167,6 +170,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
         s->prompt_tokens += b->prompt_tokens;
         s->completion_tokens += b->completion_tokens;
         s->image_tokens += b->image_tokens;
+        s->batch_answers += b->batch ? 1 : 0;
+        s->garbled[b->garbled]++;
         for (size_t i = 0; i < b->n_images; i++) {
             if (digest_is_empty(b->digests[i]) || set_reserve(s) != 0)
                 continue;
@@ -193,6 +198,8 @@ void sim_stats_reset(sim_stats_t *s)
     s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
     s->rate_limited = s->quota_rejected = 0;
     memset(s->faults, 0, sizeof s->faults);
+    s->batch_answers = 0;
+    memset(s->garbled, 0, sizeof s->garbled);
     s->have_first = s->have_last = 0;
     s->first_request_ns = s->last_response_ns = 0;
     free(s->set);
@@ -205,11 +212,13 @@ char *sim_stats_json(sim_stats_t *s)
 {
     json_t *responses = json_object();
     json_t *faults = json_object();
+    json_t *garbled = json_object();
     json_t *root = NULL;
     char *text = NULL;
-    if (!responses || !faults) {
+    if (!responses || !faults || !garbled) {
         json_decref(responses);
         json_decref(faults);
+        json_decref(garbled);
         return NULL;
     }
 
@@ -224,6 +233,9 @@ char *sim_stats_json(sim_stats_t *s)
     }
     for (int k = 0; k < FAULT_KINDS; k++)
         json_object_set_new(faults, fault_names[k], json_integer((json_int_t)s->faults[k]));
+    for (int k = SIM_GARBLE_NONE + 1; k < SIM_GARBLE_KINDS; k++)
+        json_object_set_new(garbled, sim_batch_garble_name((sim_garble_t)k),
+                            json_integer((json_int_t)s->garbled[k]));
     root = json_pack(
         "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
         (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
@@ -235,6 +247,12 @@ char *sim_stats_json(sim_stats_t *s)
         (json_int_t)s->quota_rejected, "faults", faults, "first_request_ms",
         (json_int_t)(s->have_first ? s->first_request_ns / NS_PER_MS : 0), "last_response_ms",
         (json_int_t)(s->have_last ? s->last_response_ns / NS_PER_MS : 0));
+    if (root) {
+        json_object_set_new(root, "batch_answers", json_integer((json_int_t)s->batch_answers));
+        json_object_set_new(root, "garbled", garbled);
+    } else {
+        json_decref(garbled);
+    }
     pthread_mutex_unlock(&s->lock);
     if (root) {
         text = json_dumps(root, JSON_COMPACT);

@@ -38,7 +38,7 @@ void sim_stats_reset(sim_stats_t *s);
  * {"requests","responses":{"<status>":n},"in_flight","max_in_flight","images_billed",
  *  "distinct_images_billed","prompt_tokens","completion_tokens","image_tokens",
  *  "rate_limited","quota_rejected","faults":{"500","502","503","timeout","reset"},
- *  "first_request_ms","last_response_ms"}. The times are monotonic milliseconds since the
+ *  "first_request_ms","last_response_ms","batch_answers","garbled":{"count","json","order"}}. The times are monotonic milliseconds since the
  * counters were created (the simulator's start), 0 while there is none. */
 char *sim_stats_json(sim_stats_t *s);
 

@@ -291,6 +291,8 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
             }
             c->req->text_tokens +=
                 tokens_text_estimate(json_string_value(text), json_string_length(text));
+            if (strstr(json_string_value(text), "JSON array"))
+                c->req->asks_json_array = 1;
         } else if (strcmp(t, "image_url") == 0) {
             if (check_image_part(c, part, role, ppath) != 0)
                 return -1;

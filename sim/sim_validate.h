@@ -29,6 +29,7 @@ typedef struct {
     size_t n_messages;
     unsigned long text_tokens; /* tokens_text_estimate summed over every text */
     unsigned long max_tokens;  /* max_completion_tokens or max_tokens; 0 when absent */
+    int asks_json_array;       /* a text part asks for a "JSON array" (a batch of images) */
 } sim_request_t;
 
 /* Parses and validates body[0..len) against cfg's limits. On success returns 0 and fills

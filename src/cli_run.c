@@ -41,6 +41,10 @@ static void run_usage(FILE *out)
             "      --max-tokens N    completion limit per request, 0 = not sent (default 300)\n"
             "      --detail D        image detail: auto, low or high (default auto)\n"
             "  -c, --concurrency N   requests in flight (default 10)\n"
+            "      --batch-size N    up to N images per request (default 1), answered as one\n"
+            "                        JSON array split back per image; an answer that cannot\n"
+            "                        be split for sure is asked again one image at a time\n"
+            "      --batch-max-bytes N  a batch body stays below N bytes (default 20000000)\n"
             "      --timeout SEC     per-request timeout in seconds (default 120)\n"
             "  -o, --output FILE     JSONL results (default: standard output)\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
@@ -124,6 +128,8 @@ static const struct option run_options[] = {
     {"max-tokens", required_argument, 0, OPT_SETTING},
     {"detail", required_argument, 0, OPT_SETTING},
     {"concurrency", required_argument, 0, 'c'},
+    {"batch-size", required_argument, 0, OPT_SETTING},
+    {"batch-max-bytes", required_argument, 0, OPT_SETTING},
     {"timeout", required_argument, 0, OPT_SETTING},
     {"output", required_argument, 0, 'o'},
     {"api-key-file", required_argument, 0, OPT_SETTING},

@@ -12,6 +12,7 @@
 
 #include "admit.h"
 #include "backoff.h"
+#include "batch.h"
 #include "budget.h"
 #include "clock.h"
 #include "dedupe.h"
@@ -89,6 +90,7 @@ typedef struct engine {
     bool cost_warned;
     dedupe_t *dedupe; /* NULL with --no-dedupe */
     long waiting;     /* copies waiting for their first: they count against the gate */
+    batch_t *batch;   /* --batch-size above 1: groups images into one request; else NULL */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -272,6 +274,8 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     res->content_hash = r->content_hash[0] ? r->content_hash : NULL;
     res->meta_json = r->item.meta_json;
     res->attempts = r->attempts;
+    if (r->carried_usd > 0) /* its share of batch answers that could not be split */
+        res->cost_usd = (res->cost_usd > 0 ? res->cost_usd : 0) + r->carried_usd;
     if (res->cost_usd > 0 && e->sum->cost_usd >= 0)
         e->sum->cost_usd += res->cost_usd;
     if (res->status == VB_STATUS_SKIPPED) {
@@ -426,6 +430,90 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
     return true;
 }
 
+/* Fills res from the classified answer resp: ok with the model's text, usage and cost,
+ * or its error. */
+static void result_of(vb_result_t *res, const openai_response_t *resp, long status,
+                      double latency_ms, double cost)
+{
+    memset(res, 0, sizeof *res);
+    res->latency_ms = latency_ms;
+    res->http_status = status;
+    if (resp->action == OPENAI_OK) {
+        res->status = VB_STATUS_OK;
+        res->response = resp->content;
+        res->model = resp->model;
+        res->prompt_tokens = resp->prompt_tokens;
+        res->completion_tokens = resp->completion_tokens;
+        res->total_tokens = resp->total_tokens;
+        res->cost_usd = cost;
+    } else {
+        res->status = VB_STATUS_ERROR;
+        res->prompt_tokens = res->completion_tokens = res->total_tokens = -1;
+        res->error_kind = resp->error_kind;
+        res->error_message = resp->error_message;
+    }
+}
+
+/* Journals the attempt for every image r carried: a batch's members each with their share
+ * of its usage and cost, or with the request's error. */
+static void journal_attempts(engine_t *e, const request_t *r, double latency_ms, long status,
+                             const openai_response_t *resp, double cost,
+                             const batch_split_t *split)
+{
+    if (!r->n_members) {
+        journal_attempt(e->journal, r->item.id, r->attempts, latency_ms, status,
+                        resp->prompt_tokens, resp->completion_tokens, cost, resp->error_kind,
+                        resp->error_kind ? resp->error_message : NULL);
+        return;
+    }
+    bool shared = split->n == r->n_members;
+    const char *kind = resp->error_kind ? resp->error_kind : split->ok ? NULL : "batch_unsplit";
+    const char *msg = resp->error_kind ? resp->error_message : split->ok ? NULL : split->why;
+    for (size_t i = 0; i < r->n_members; i++)
+        journal_attempt(e->journal, r->members[i]->item.id, r->members[i]->attempts, latency_ms,
+                        status, shared ? split->prompt_tokens[i] : -1,
+                        shared ? split->completion_tokens[i] : -1,
+                        shared ? split->cost_usd[i] : 0, kind, msg);
+}
+
+/* Finishes the batch request r, which is not retried: each member gets its own answer and
+ * share of the usage, or the request's error; an answer that cannot be split for sure
+ * sends every member again alone, carrying its share of what the answer cost. Frees r. */
+static void complete_batch(engine_t *e, request_t *r, const openai_response_t *resp,
+                           const batch_split_t *split, long status, double latency_ms)
+{
+    if (resp->action == OPENAI_OK && !split->ok) {
+        for (size_t i = 0; split->cost_usd && i < r->n_members; i++)
+            if (split->cost_usd[i] > 0)
+                r->members[i]->carried_usd += split->cost_usd[i];
+        e->sum->batch_unsplit++;
+        if (resp->prompt_tokens > 0) /* billed: the summary's tokens are what was billed */
+            e->sum->prompt_tokens += resp->prompt_tokens;
+        if (resp->completion_tokens > 0)
+            e->sum->completion_tokens += resp->completion_tokens;
+        e->sum->batch_resent += (long)r->n_members;
+        for (size_t i = 0; i < r->n_members; i++)
+            r->members[i]->resend = 1; /* not a retry: the request did not fail */
+        batch_dissolve(e->batch, r);
+        return;
+    }
+    for (size_t i = 0; i < r->n_members; i++) {
+        vb_result_t res;
+        result_of(&res, resp, status, latency_ms, 0);
+        if (resp->action == OPENAI_OK) { /* its own entry and share */
+            res.response = split->answers[i];
+            res.prompt_tokens = split->prompt_tokens[i];
+            res.completion_tokens = split->completion_tokens[i];
+            res.total_tokens = res.prompt_tokens < 0 ? -1
+                                                     : res.prompt_tokens + res.completion_tokens;
+            res.cost_usd = split->cost_usd[i];
+        }
+        record(e, r->members[i], &res);
+    }
+    warn_cost(e);
+    request_free(r);
+}
+
 /* Classifies a finished transfer: records its item, or schedules a retry. */
 static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 {
@@ -480,10 +568,12 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     t->next_free = e->free_list;
     e->free_list = t;
 
+    batch_split_t split = {0};
+    if (r->n_members && resp.action == OPENAI_OK) /* out of memory: as if unsplit */
+        batch_split_answer(r, resp.content, resp.prompt_tokens, resp.completion_tokens,
+                           e->price_known ? &e->price : NULL, cost, &split);
     if (e->journal)
-        journal_attempt(e->journal, r->item.id, r->attempts, latency_ms, status,
-                        resp.prompt_tokens, resp.completion_tokens, cost, resp.error_kind,
-                        resp.error_kind ? resp.error_message : NULL);
+        journal_attempts(e, r, latency_ms, status, &resp, cost, &split);
     admit_signal_t signal = signal_of(&resp, status);
     admit_on_response(e->admit, signal, have_info, r->sent_ns, e->in_flight + 1, now);
 
@@ -496,52 +586,77 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         request_free(r);
         return;
     }
-    if (resp.action == OPENAI_RETRY &&
+    if (resp.action == OPENAI_RETRY && /* a batch is retried whole */
         schedule_retry(e, r, signal, have_info ? have_info->retry_after_s : -1, now)) {
         openai_response_clear(&resp);
         return;
     }
-
-    vb_result_t res = {0};
-    res.latency_ms = latency_ms;
-    res.http_status = status;
-    if (resp.action == OPENAI_OK) {
-        res.status = VB_STATUS_OK;
-        res.response = resp.content;
-        res.model = resp.model;
-        res.prompt_tokens = resp.prompt_tokens;
-        res.completion_tokens = resp.completion_tokens;
-        res.total_tokens = resp.total_tokens;
-        res.cost_usd = cost;
-    } else {
-        if (resp.action == OPENAI_RETRY && r->attempts > 1) {
-            size_t n = strlen(resp.error_message);
-            snprintf(resp.error_message + n, sizeof resp.error_message - n,
-                     " (after %d attempts)", r->attempts);
-        }
-        res.status = VB_STATUS_ERROR;
-        res.prompt_tokens = res.completion_tokens = res.total_tokens = -1;
-        res.error_kind = resp.error_kind;
-        res.error_message = resp.error_message;
+    if (resp.action == OPENAI_RETRY && r->attempts > 1) {
+        size_t n = strlen(resp.error_message);
+        snprintf(resp.error_message + n, sizeof resp.error_message - n, " (after %d attempts)",
+                 r->attempts);
     }
+    if (r->n_members) {
+        complete_batch(e, r, &resp, &split, status, latency_ms);
+        batch_split_clear(&split);
+        openai_response_clear(&resp);
+        return;
+    }
+
+    vb_result_t res;
+    result_of(&res, &resp, status, latency_ms, cost);
     record(e, r, &res);
     warn_cost(e);
     openai_response_clear(&resp);
     request_free(r);
 }
 
-/* The next request to consider: a retry that is due, else new work while the retry
- * queue has room to take its failures (which is what keeps memory bounded). */
+/* Whether new work must wait: the retry queue must have room to take the failures of
+ * everything in flight or waiting (which is what keeps memory bounded). */
+static bool gate_closed(const engine_t *e)
+{
+    return retryq_count(e->retries) + (size_t)e->in_flight + (size_t)e->waiting >=
+           retryq_capacity(e->retries);
+}
+
+/* The next request to consider: an image going alone after its batch answer could not be
+ * split, a retry that is due, else new work while the gate is open. */
 static request_t *next_request(engine_t *e, uint64_t now)
 {
-    /* with the budget used up, retries are only reported: none need wait */
-    request_t *r = retryq_pop_due(e->retries, e->budget_out ? UINT64_MAX : now);
+    /* images of a batch answer that could not be split go first: already paid for once */
+    request_t *r = e->batch ? batch_pop_solo(e->batch) : NULL;
     if (r)
         return r;
-    if (retryq_count(e->retries) + (size_t)e->in_flight + (size_t)e->waiting >=
-        retryq_capacity(e->retries))
+    /* with the budget used up, retries are only reported: none need wait */
+    r = retryq_pop_due(e->retries, e->budget_out ? UINT64_MAX : now);
+    if (r)
+        return r;
+    if (gate_closed(e))
         return NULL;
     return queue_try_pop(e->ready);
+}
+
+/* With nothing more to take now, whether the group being formed goes short of
+ * --batch-size: the input is used up, the gate is closed (what closes it may wait for an
+ * image in the group), or nothing is being sent anyway. */
+static bool group_goes_short(const engine_t *e)
+{
+    return batch_pending(e->batch) > 0 &&
+           (queue_drained(e->ready) || gate_closed(e) || e->budget_out || e->stopping);
+}
+
+/* Offers r to the group being formed. Returns what dispatch sends next: a full (or
+ * closed) group as one request, or NULL when r joined a group that waits for more. */
+static request_t *join_group(engine_t *e, request_t *r)
+{
+    batch_add_t a = batch_add(e->batch, r);
+    if (a == BATCH_ADDED)
+        return NULL;
+    if (a == BATCH_FULL)
+        return batch_take(e->batch);
+    request_t *group = batch_take(e->batch); /* no room for r: r starts the next one */
+    batch_add(e->batch, r); /* an empty group takes any image that can join */
+    return group;
 }
 
 /* Records an item whose request can never fit the token limit. */
@@ -555,6 +670,22 @@ static void record_too_large(engine_t *e, request_t *r)
     record_unsent(e, r);
 }
 
+/* Counts an attempt for every image r carries (a batch: each member) and journals it as
+ * sent. */
+static void mark_sent(engine_t *e, request_t *r)
+{
+    request_t **items = r->n_members ? r->members : &r;
+    size_t n = r->n_members ? r->n_members : 1;
+    for (size_t i = 0; i < n; i++) {
+        if (r->n_members)
+            items[i]->attempts++;
+        if (e->journal)
+            journal_item_sent(e->journal, items[i]->item.id, items[i]->item.source,
+                              items[i]->content_hash[0] ? items[i]->content_hash : NULL,
+                              items[i]->attempts);
+    }
+}
+
 /* Starts every request admission allows now; records the items that failed in
  * preparation. Leaves in e->wake_ns when to try again. */
 static void dispatch(engine_t *e)
@@ -563,11 +694,20 @@ static void dispatch(engine_t *e)
     while (!e->stopping) {
         uint64_t now = clock_monotonic_ns();
         if (!e->next && !(e->next = next_request(e, now))) {
+            if (e->batch && group_goes_short(e) && (e->next = batch_take(e->batch)))
+                continue;
+            if (e->batch && !batch_idle(e->batch) && batch_pending(e->batch) == 0)
+                continue; /* a group that could not be built went alone */
             /* nothing to send now: the next retry falling due is worth waking for */
             e->wake_ns = retryq_next_due(e->retries);
             return;
         }
         request_t *r = e->next;
+        if (r->n_members && e->budget_out) { /* its images are each skipped */
+            e->next = NULL;
+            batch_dissolve(e->batch, r);
+            continue;
+        }
         if (r->fatal) {
             e->next = NULL;
             engine_stop(e, r->error_message);
@@ -607,15 +747,26 @@ static void dispatch(engine_t *e)
             }
             /* without a journal a finished answer is not kept: the copy is sent */
         }
+        if (e->batch && batch_can_join(e->batch, r)) {
+            e->next = NULL;
+            if (!(r = e->next = join_group(e, r)))
+                continue;
+        }
         if (!e->free_list)
             return;
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
             double worst = pricing_cost(&e->price, (long)r->input_tokens_worst,
-                                        e->o->max_tokens, 0);
+                                        r->n_members ? r->batch_max_tokens : e->o->max_tokens,
+                                        0);
             if (budget_reserve(&e->budget, worst) != 0) {
                 if (e->in_flight > 0) { /* what is in flight may cost less than held */
                     e->wake_ns = UINT64_MAX;
                     return;
+                }
+                if (r->n_members) { /* the whole batch does not fit: maybe one image does */
+                    e->next = NULL;
+                    batch_dissolve(e->batch, r);
+                    continue;
                 }
                 e->budget_out = true; /* not even this one fits: stop sending */
                 atomic_store(&e->skip_all, 1);
@@ -632,6 +783,11 @@ static void dispatch(engine_t *e)
             return;
         }
         e->next = NULL;
+        if (v == ADMIT_NEVER && r->n_members) { /* too heavy together: try one by one */
+            budget_settle(&e->budget, r->reserved_usd, 0);
+            batch_dissolve(e->batch, r);
+            continue;
+        }
         if (v == ADMIT_NEVER) {
             budget_settle(&e->budget, r->reserved_usd, 0);
             r->reserved_usd = 0;
@@ -646,21 +802,26 @@ static void dispatch(engine_t *e)
         t->overflow = false;
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, r->body);
-        if (r->attempts > 0)
+        if (r->resend)
+            r->resend = 0;
+        else if (r->attempts > 0)
             e->sum->retries++;
         else if (r->image_tokens_saved > 0)
             e->sum->image_tokens_saved += (long)r->image_tokens_saved;
         e->sum->bytes_uploaded += (long long)r->body_len;
         r->attempts++;
         r->sent_ns = t->started_ns = now;
-        if (e->journal)
-            journal_item_sent(e->journal, r->item.id, r->item.source,
-                              r->content_hash[0] ? r->content_hash : NULL, r->attempts);
+        mark_sent(e, r);
         if (curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
             t->req = NULL;
             t->next_free = e->free_list;
             e->free_list = t;
             budget_settle(&e->budget, r->reserved_usd, 0);
+            if (r->n_members) { /* its images go alone, and fail alone if this persists */
+                r->reserved_usd = 0;
+                batch_dissolve(e->batch, r);
+                continue;
+            }
             r->error_kind = "internal";
             snprintf(r->error_message, sizeof r->error_message, "libcurl refused the transfer");
             record_unsent(e, r);
@@ -669,6 +830,8 @@ static void dispatch(engine_t *e)
         }
         e->in_flight++;
         e->sum->requests++;
+        if (r->n_members && r->attempts == 1)
+            e->sum->batches++;
     }
 }
 
@@ -714,7 +877,7 @@ static void engine_loop(engine_t *e)
                            "twice (is the disk full?)");
         if (e->in_flight == 0 &&
             (e->stopping || (!e->next && retryq_count(e->retries) == 0 &&
-                             queue_drained(e->ready))))
+                             queue_drained(e->ready) && (!e->batch || batch_idle(e->batch)))))
             return;
         int running = 0;
         curl_multi_perform(e->multi, &running);
@@ -892,6 +1055,17 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     }
     if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
         goto out;
+    batch_settings_t bs = {.size = o->batch_size,
+                           .max_body_bytes = o->batch_max_bytes,
+                           .model = o->model,
+                           .prompt = o->prompt,
+                           .detail = o->detail,
+                           .max_tokens = o->max_tokens,
+                           .template = &tmpl};
+    if (o->batch_size > 1 && !(e.batch = batch_new(&bs))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     /* The queue holds as many prepared requests as can be in flight: enough to keep the
      * window full, and what bounds memory. */
     size_t capacity = (size_t)(o->concurrency < 8 ? 8 : o->concurrency);
@@ -956,6 +1130,7 @@ out:
         e.sum->latency_p99_ms = histogram_quantile(latency, 0.99);
     }
     request_free(e.next);
+    batch_free(e.batch);
     retryq_free(e.retries);
     input_counter_free(e.counter);
     journal_close(e.journal);

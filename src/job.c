@@ -44,6 +44,8 @@ void vb_options_init(vb_options_t *o)
     o->prompt = "Describe this product image for an online catalog.";
     o->detail = "auto";
     o->max_tokens = 300;
+    o->batch_size = 1;
+    o->batch_max_bytes = (size_t)20 * 1000 * 1000; /* Gemini's cap, the lowest (provider-facts §1) */
     o->concurrency = 10;
     o->timeout_s = 120;
     o->max_image_bytes = 20u * 1024 * 1024;
@@ -137,6 +139,14 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
     }
     if (!(o->grace_s >= 0)) {
         snprintf(err, errlen, "the grace period must be 0 seconds or more");
+        return -1;
+    }
+    if (o->batch_size < 1 || o->batch_size > 500) {
+        snprintf(err, errlen, "batch size must be between 1 and 500 images per request");
+        return -1;
+    }
+    if (o->batch_max_bytes < 1024) {
+        snprintf(err, errlen, "batch-max-bytes must be at least 1024");
         return -1;
     }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {

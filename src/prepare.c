@@ -43,6 +43,9 @@ void request_free(request_t *r)
     input_item_clear(&r->item);
     free(r->body);
     free(r->cached_line);
+    for (size_t i = 0; i < r->n_members; i++)
+        request_free(r->members[i]);
+    free(r->members);
     free(r);
 }
 

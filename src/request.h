@@ -34,9 +34,19 @@ struct request {
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
     uint64_t sent_ns;                        /* when the last attempt was sent */
+    /* --batch-size (batch.c) */
+    struct request **members;  /* a batch request: its images, owned; NULL otherwise */
+    size_t n_members;          /* how many */
+    long batch_max_tokens;     /* a batch request: the completion limit it sends */
+    double batch_weight;       /* a member: its image tokens + its share of the text */
+    double carried_usd;        /* what unsplittable batch answers cost this image */
+    int solo;                  /* goes alone: never (again) part of a batch */
+    struct request *next_solo; /* batch.c's queue of images waiting to go alone */
+    int resend;                /* goes alone next because its batch answer was unsplit */
 };
 
-/* Frees the request and everything it owns. NULL is a no-op. */
+/* Frees the request and everything it owns (a batch request: its members). NULL is a
+ * no-op. */
 void request_free(request_t *r);
 
 #endif

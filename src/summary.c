@@ -11,6 +11,10 @@ void summary_print(FILE *out, const vb_summary_t *s)
                 s->replayed, s->cached, s->duplicates);
     fprintf(out, "  requests     %ld (retries %ld, rate-limited 429s %ld)\n", s->requests,
             s->retries, s->rate_limited);
+    if (s->batches)
+        fprintf(out, "  batches      %ld requests of several images; %ld answers could not be "
+                     "split, %ld images sent again alone\n",
+                s->batches, s->batch_unsplit, s->batch_resent);
     fprintf(out, "  wall time    %.2f s\n", s->wall_s);
     fprintf(out, "  throughput   %.1f images/s\n", s->images_per_s);
     fprintf(out, "  latency      avg %.0f ms, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
