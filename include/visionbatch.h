@@ -57,6 +57,12 @@ typedef struct vb_options {
     int no_dedupe;          /* send byte-identical images with the same request each time */
     const char *resize;     /* "auto": downscale to what the provider keeps; "off" (default) */
     long max_side;          /* downscale images to fit within this square; 0 = no limit */
+    int json_object;        /* ask for a JSON object answer (response_format json_object) */
+    const char *schema;     /* JSON Schema file the answers must follow (json_schema,
+                               strict); NULL = none. Wins over json_object */
+    long json_retries;      /* re-asks of an answer that is not the JSON asked for (2) */
+    const char *output_format; /* "jsonl" (default) or "openai-batch": OpenAI's Batch API
+                                  output lines {id, custom_id, response, error} */
 } vb_options_t;
 
 typedef enum {
@@ -88,6 +94,9 @@ typedef struct vb_result {
     const char *line;          /* the whole result as its JSONL output line (no newline) */
     int replayed;              /* a result of an earlier run of the job, from the journal:
                                   only line and status are set */
+    const char *data_json;     /* --json/--schema: the answer parsed, as compact JSON */
+    const char *response_body; /* the provider's last response body as sent, or NULL */
+    const char *request_id;    /* its x-request-id header, or NULL */
 } vb_result_t;
 
 typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);

@@ -36,6 +36,8 @@ typedef struct {
     double reset_rate;   /* the connection breaks half way through the body */
     unsigned hang_ms;
 
+    double bad_json_rate; /* of JSON answers (response_format): sent as broken JSON */
+
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */
 } sim_config_t;

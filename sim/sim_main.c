@@ -26,7 +26,7 @@ static const char usage_text[] =
     "                    [--max-image-bytes N] [--max-body-bytes N]\n"
     "                    [--record-requests FILE] [--rpm N] [--tpm N] [--burst-s S]\n"
     "                    [--quota-after N] [--fail-rate P] [--timeout-rate P]\n"
-    "                    [--reset-rate P] [--hang-ms N]\n"
+    "                    [--reset-rate P] [--hang-ms N] [--bad-json-rate P]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -82,6 +82,17 @@ static const char usage_text[] =
     "                           connection (0)\n"
     "    --hang-ms N            the longest a call is held by --timeout-rate, after\n"
     "                           its latency (120000)\n"
+    "    --bad-json-rate P      of the answers to requests with a json_object or\n"
+    "                           json_schema response_format, send P cut half way\n"
+    "                           (not valid JSON) (0)\n"
+    "\n"
+    "  Structured answers\n"
+    "    response_format {\"type\":\"json_object\"} (the messages must say \"json\")\n"
+    "    is answered with a JSON object naming each image's hash, format and\n"
+    "    size; {\"type\":\"json_schema\",...} with a value of the schema: every\n"
+    "    required key filled with a plausible value of its type, the images'\n"
+    "    \"sha256:<hex>\" in the first string (or under \"image_sha256\" when the\n"
+    "    schema allows more keys).\n"
     "\n"
     "  Other\n"
     "    -h, --help             print this text\n"
@@ -137,6 +148,7 @@ enum {
     OPT_TIMEOUT,
     OPT_RESET,
     OPT_HANG,
+    OPT_BAD_JSON,
     OPT_VERSION,
 };
 
@@ -159,6 +171,7 @@ static const struct option long_options[] = {
     {"timeout-rate", required_argument, NULL, OPT_TIMEOUT},
     {"reset-rate", required_argument, NULL, OPT_RESET},
     {"hang-ms", required_argument, NULL, OPT_HANG},
+    {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -304,6 +317,10 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             if (parse_number(name, optarg, 0, SIM_MAX_LATENCY_MS, &v))
                 return 2;
             cfg->hang_ms = (unsigned)v;
+            break;
+        case OPT_BAD_JSON:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->bad_json_rate))
+                return 2;
             break;
         case 'h':
             fputs(usage_text, stdout);

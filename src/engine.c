@@ -12,6 +12,7 @@
 
 #include "admit.h"
 #include "backoff.h"
+#include "batch_file.h"
 #include "budget.h"
 #include "clock.h"
 #include "dedupe.h"
@@ -22,10 +23,12 @@
 #include "output.h"
 #include "pricing.h"
 #include "prepare.h"
+#include "prompt_fill.h"
 #include "queue.h"
 #include "redact.h"
 #include "request.h"
 #include "retryq.h"
+#include "structured.h"
 #include "tokens.h"
 
 #include <curl/curl.h>
@@ -88,6 +91,8 @@ typedef struct engine {
     atomic_int skip_all; /* tells the preparing threads to stop reading images */
     bool cost_warned;
     dedupe_t *dedupe; /* NULL with --no-dedupe */
+    structured_t structured; /* --json / --schema: what answers must be */
+    bool batch_output;       /* --output-format openai-batch */
     long waiting;     /* copies waiting for their first: they count against the gate */
 } engine_t;
 
@@ -286,7 +291,7 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->failed++;
     }
     e->sum->images++;
-    char *line = res->line ? NULL : output_format(res);
+    char *line = res->line ? NULL : e->batch_output ? batch_output_line(res) : output_format(res);
     if (!res->line)
         res->line = line ? line : "{}";
     if (e->journal) {
@@ -333,13 +338,23 @@ static void record_skipped(engine_t *e, const request_t *r)
     record(e, r, &res);
 }
 
-/* The cost of a usage in USD, or -1 when the model has no price. */
-static double usage_cost(const engine_t *e, long prompt_tokens, long completion_tokens)
+/* The price of r's model (a batch line names its own) into *p; false when unknown. */
+static bool price_of(const engine_t *e, const request_t *r, pricing_entry_t *p)
 {
-    if (!e->price_known || prompt_tokens < 0)
+    if (r->model && strcmp(r->model, e->o->model) != 0)
+        return pricing_lookup(e->pricing, r->model, p) == 0;
+    *p = e->price;
+    return e->price_known;
+}
+
+/* The cost of r's usage in USD, or -1 when its model has no price. */
+static double usage_cost(const engine_t *e, const request_t *r, long prompt_tokens,
+                         long completion_tokens)
+{
+    pricing_entry_t p;
+    if (!price_of(e, r, &p) || prompt_tokens < 0)
         return -1;
-    return pricing_cost(&e->price, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0,
-                        0);
+    return pricing_cost(&p, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0, 0);
 }
 
 /* Says once, on stderr, that the spend passed --cost-warn. */
@@ -409,7 +424,7 @@ static admit_signal_t signal_of(const openai_response_t *resp, long status)
 static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, double retry_after,
                            uint64_t now)
 {
-    if (r->attempts > e->o->retries)
+    if (r->attempts - r->json_retries > e->o->retries) /* re-asks for JSON do not count */
         return false;
     uint64_t due;
     if (signal == ADMIT_SIGNAL_RATE_LIMITED) {
@@ -423,6 +438,39 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
     }
     if (retryq_push(e->retries, r, due) != 0)
         return false;
+    return true;
+}
+
+/* v + earlier, where v may be -1 (unknown) and stays so. */
+static long add_count(long v, long earlier)
+{
+    return v < 0 ? v : v + earlier;
+}
+
+/* With --json/--schema, checks the answer of an item whose body visionbatch built (a
+ * batch line's body is the user's own). Returns true when it is not the JSON asked
+ * for, with the reason in why; else false, with the parsed answer in *data (or NULL). */
+static bool check_json(const engine_t *e, const request_t *r, const openai_response_t *resp,
+                       json_t **data, char *why, size_t whylen)
+{
+    *data = NULL;
+    if (e->structured.mode == STRUCTURED_NONE || r->item.batch_body)
+        return false;
+    return structured_check(e->structured.schema, resp->content, data, why, whylen) != 0;
+}
+
+/* An answer that is not the JSON asked for is asked again, at once, up to --json-retries
+ * times; what it cost is carried to the item's final result. Returns true when r went
+ * back to the retry queue. */
+static bool reask_json(engine_t *e, request_t *r, const openai_response_t *resp, double cost,
+                       uint64_t now)
+{
+    if (r->json_retries >= e->o->json_retries || e->stopping || retryq_push(e->retries, r, now))
+        return false;
+    r->json_retries++;
+    r->earlier_cost_usd += cost > 0 ? cost : 0;
+    r->earlier_prompt_tokens += resp->prompt_tokens > 0 ? resp->prompt_tokens : 0;
+    r->earlier_completion_tokens += resp->completion_tokens > 0 ? resp->completion_tokens : 0;
     return true;
 }
 
@@ -463,7 +511,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
      * not known for sure (a 200 without usage; a timeout or a break after the upload,
      * which the provider may still bill), the budget keeps the worst case. */
     double cost = resp.action == OPENAI_OK
-                      ? usage_cost(e, resp.prompt_tokens, resp.completion_tokens)
+                      ? usage_cost(e, r, resp.prompt_tokens, resp.completion_tokens)
                       : 0;
     curl_off_t uploaded = 0;
     curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
@@ -502,17 +550,38 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         return;
     }
 
+    json_t *data = NULL;
+    char why[300];
+    bool bad_json = resp.action == OPENAI_OK && check_json(e, r, &resp, &data, why, sizeof why);
+    if (bad_json && reask_json(e, r, &resp, cost, now)) {
+        openai_response_clear(&resp);
+        return;
+    }
     vb_result_t res = {0};
     res.latency_ms = latency_ms;
     res.http_status = status;
+    res.response_body = rc == CURLE_OK && t->buf ? t->buf : NULL;
+    res.request_id = rc == CURLE_OK ? get_header(t->easy, "x-request-id") : NULL;
+    char *data_text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    res.data_json = data_text;
+    json_decref(data);
     if (resp.action == OPENAI_OK) {
         res.status = VB_STATUS_OK;
         res.response = resp.content;
         res.model = resp.model;
-        res.prompt_tokens = resp.prompt_tokens;
-        res.completion_tokens = resp.completion_tokens;
-        res.total_tokens = resp.total_tokens;
-        res.cost_usd = cost;
+        /* answers re-asked for not being JSON were billed too */
+        res.prompt_tokens = add_count(resp.prompt_tokens, r->earlier_prompt_tokens);
+        res.completion_tokens = add_count(resp.completion_tokens, r->earlier_completion_tokens);
+        res.total_tokens = add_count(resp.total_tokens, r->earlier_prompt_tokens +
+                                                            r->earlier_completion_tokens);
+        res.cost_usd = cost >= 0 ? cost + r->earlier_cost_usd : cost;
+        if (bad_json) {
+            res.status = VB_STATUS_ERROR;
+            res.error_kind = "invalid_json";
+            snprintf(resp.error_message, sizeof resp.error_message, "%s (%d answers)", why,
+                     r->json_retries + 1);
+            res.error_message = resp.error_message;
+        }
     } else {
         if (resp.action == OPENAI_RETRY && r->attempts > 1) {
             size_t n = strlen(resp.error_message);
@@ -526,6 +595,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     }
     record(e, r, &res);
     warn_cost(e);
+    free(data_text);
     openai_response_clear(&resp);
     request_free(r);
 }
@@ -610,8 +680,11 @@ static void dispatch(engine_t *e)
         if (!e->free_list)
             return;
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
-            double worst = pricing_cost(&e->price, (long)r->input_tokens_worst,
-                                        e->o->max_tokens, 0);
+            pricing_entry_t price;
+            if (!price_of(e, r, &price))
+                price = e->price; /* a batch line of an unpriced model: the job's price */
+            double worst = pricing_cost(&price, (long)r->input_tokens_worst,
+                                        r->max_tokens > 0 ? r->max_tokens : e->o->max_tokens, 0);
             if (budget_reserve(&e->budget, worst) != 0) {
                 if (e->in_flight > 0) { /* what is in flight may cost less than held */
                     e->wake_ns = UINT64_MAX;
@@ -749,11 +822,16 @@ static int prepare_thread_count(const vb_options_t *o)
 
 /* The request parameters that make a job's answers what they are: a resumed run must
  * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
-static char *job_params(const vb_options_t *o)
+static char *job_params(const vb_options_t *o, const char *response_format)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I}", "model", o->model, "prompt", o->prompt,
                           "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens,
                           "max_side", (json_int_t)o->max_side);
+    /* only when set, so journals of jobs from before these options still resume */
+    if (p && response_format)
+        json_object_set_new(p, "response_format", json_string(response_format));
+    if (p && strcmp(o->output_format, "jsonl") != 0)
+        json_object_set_new(p, "output_format", json_string(o->output_format));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -783,7 +861,7 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
 {
     if (!(e->journal = journal_open(e->o->journal, err, errlen)))
         return -1;
-    char *params = job_params(e->o);
+    char *params = job_params(e->o, e->structured.response_format);
     int bound = params ? journal_bind_job(e->journal, params, e->o->new_job, err, errlen) : -1;
     free(params);
     if (bound < 0)
@@ -857,6 +935,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     atomic_init(&e.skip_all, 0);
     histogram_t *latency = calloc(1, sizeof *latency);
     openai_template_t tmpl = {0};
+    char *hinted = NULL; /* the prompt with the --json hint */
     prepare_t *prep = NULL;
     vb_run_status_t status = VB_RUN_CONFIG;
     uint64_t t0 = clock_monotonic_ns();
@@ -877,11 +956,15 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     }
     if (engine_init(&e, err, errlen) != 0)
         goto out;
+    if (structured_init(&e.structured, o->json_object, o->schema, err, errlen) != 0)
+        goto out;
+    /* batch output lines are not the JSONL lines dedupe and the cache rewrite */
+    e.batch_output = strcmp(o->output_format, "openai-batch") == 0;
     if (engine_open_pricing(&e, err, errlen) != 0)
         goto out;
     if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;
-    if (!o->no_dedupe && !(e.dedupe = dedupe_new())) {
+    if (!o->no_dedupe && !e.batch_output && !(e.dedupe = dedupe_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -890,7 +973,12 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
+    if (structured_prompt(&e.structured, o->prompt, &hinted) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (openai_template_build_rf(&tmpl, o->model, hinted ? hinted : o->prompt, o->detail,
+                                 o->max_tokens, e.structured.response_format, err, errlen))
         goto out;
     /* The queue holds as many prepared requests as can be in flight: enough to keep the
      * window full, and what bounds memory. */
@@ -900,7 +988,9 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         goto out;
     }
     prepare_settings_t ps = {.model = o->model,
-                             .prompt = o->prompt,
+                             .prompt = hinted ? hinted : o->prompt,
+                             .prompt_template = prompt_is_template(o->prompt) ? o->prompt : NULL,
+                             .structured = &e.structured,
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
                              .max_image_bytes = o->max_image_bytes,
@@ -911,7 +1001,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,
                              .retry_failed = o->retry_failed,
-                             .use_cache = e.use_cache};
+                             .use_cache = e.use_cache && !e.batch_output,
+                             .key_extra = e.batch_output ? o->output_format : NULL};
     if (o->journal)
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
@@ -964,6 +1055,8 @@ out:
     admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);
+    structured_clear(&e.structured);
+    free(hinted);
     engine_cleanup(&e);
     free(latency);
     return status;
