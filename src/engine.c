@@ -283,13 +283,13 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->skipped++;
     } else if (res->status == VB_STATUS_OK) {
         e->sum->ok++;
-        if (res->prompt_tokens > 0)
-            e->sum->prompt_tokens += res->prompt_tokens;
-        if (res->completion_tokens > 0)
-            e->sum->completion_tokens += res->completion_tokens;
     } else {
         e->sum->failed++;
     }
+    if (res->prompt_tokens > 0) /* billed: an answer that was not the JSON asked for too */
+        e->sum->prompt_tokens += res->prompt_tokens;
+    if (res->completion_tokens > 0)
+        e->sum->completion_tokens += res->completion_tokens;
     e->sum->images++;
     char *line = res->line ? NULL : e->batch_output ? batch_output_line(res) : output_format(res);
     if (!res->line)

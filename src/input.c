@@ -487,7 +487,7 @@ static int csv_read_header(input_t *in, input_item_t *item, const char *name)
 }
 
 /* Turns the next .csv row into an item, its columns as the fields of a .jsonl object
- * (empty "id" and "prompt" cells count as absent). 1 with an item, 0 at the end. */
+ * (an empty cell is an absent field). 1 with an item, 0 at the end. */
 static int csv_next(input_t *in, input_item_t *item, const char *name)
 {
     if (!in->csv_header) {
@@ -521,8 +521,8 @@ static int csv_next(input_t *in, input_item_t *item, const char *name)
         for (size_t i = 0; obj && i < cols; i++) {
             const char *col = json_string_value(json_array_get(in->csv_header, i));
             const char *v = in->csv.fields[i];
-            if (!v[0] && (strcmp(col, "id") == 0 || strcmp(col, "prompt") == 0))
-                continue;
+            if (!v[0])
+                continue; /* an empty cell is an absent field */
             json_t *js = json_string(v);
             if (!js) {
                 json_decref(obj);
