@@ -7,18 +7,11 @@
 #include <strings.h>
 
 #include "image.h"
+#include "structured.h"
 #include "tokens.h"
 
 /* Schemas nest at most this deep in an answer; deeper values are null. */
 #define MAX_DEPTH 10
-
-int sim_json_mentioned(const char *text)
-{
-    for (const char *p = text; p && *p; p++)
-        if (strncasecmp(p, "json", 4) == 0)
-            return 1;
-    return 0;
-}
 
 /* A json_schema name: 1 to 64 letters, digits, '_' or '-'. */
 static int valid_name(const char *s)

@@ -15,9 +15,6 @@
 #include "sim_reply.h"
 #include "sim_validate.h"
 
-/* True when text says "json" in any case. */
-int sim_json_mentioned(const char *text);
-
 /* Validates root's response_format (absent and {"type":"text"} are a text answer) and
  * keeps a json_object / json_schema one in req->response_format. Call after the messages
  * were checked (req->mentions_json). Returns 0, or -1 with err filled (status 400). */

@@ -14,6 +14,7 @@
 
 #include "base64.h"
 #include "sim_json.h"
+#include "structured.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
  * else is refused the way OpenAI refuses it. */
@@ -256,7 +257,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
     if (json_is_string(content)) {
         c->req->text_tokens +=
             tokens_text_estimate(json_string_value(content), json_string_length(content));
-        c->req->mentions_json |= sim_json_mentioned(json_string_value(content));
+        c->req->mentions_json |= structured_mentions_json(json_string_value(content));
         return 0;
     }
     if (!json_is_array(content))
@@ -293,7 +294,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
             }
             c->req->text_tokens +=
                 tokens_text_estimate(json_string_value(text), json_string_length(text));
-            c->req->mentions_json |= sim_json_mentioned(json_string_value(text));
+            c->req->mentions_json |= structured_mentions_json(json_string_value(text));
         } else if (strcmp(t, "image_url") == 0) {
             if (check_image_part(c, part, role, ppath) != 0)
                 return -1;

@@ -13,10 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Per-message overhead a provider adds to the prompt tokens (as prepare.c counts). */
-#define MESSAGE_OVERHEAD_TOKENS 7
-/* An image of unknown size (a URL) is estimated as this square, and at most this one. */
-#define URL_ASSUMED_SIDE 1024
+/* An image of unknown size (a URL) is at most this square, for the budget. */
 #define URL_WORST_SIDE 2048
 
 int batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why,

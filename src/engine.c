@@ -681,8 +681,15 @@ static void dispatch(engine_t *e)
             return;
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
             pricing_entry_t price;
-            if (!price_of(e, r, &price))
-                price = e->price; /* a batch line of an unpriced model: the job's price */
+            if (!price_of(e, r, &price)) { /* a batch line of a model without a price */
+                e->next = NULL;
+                request_fail(r, "unknown_price",
+                             "no price is known for model %.100s, so --budget cannot be kept: "
+                             "add it with --pricing FILE", r->model);
+                record_unsent(e, r);
+                request_free(r);
+                continue;
+            }
             double worst = pricing_cost(&price, (long)r->input_tokens_worst,
                                         r->max_tokens > 0 ? r->max_tokens : e->o->max_tokens, 0);
             if (budget_reserve(&e->budget, worst) != 0) {

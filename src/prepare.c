@@ -146,10 +146,6 @@ out:
     return result;
 }
 
-/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
-#define MESSAGE_OVERHEAD_TOKENS 7
-/* A URL's image size is unknown before the provider fetches it: assume this square. */
-#define URL_ASSUMED_SIDE 1024
 
 /* Tokens a provider counts against TPM for the request: image tokens by the model's own
  * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and

@@ -19,6 +19,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
+#define MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image size is unknown before the provider fetches it: assume this square. */
+#define URL_ASSUMED_SIDE 1024
+
 typedef struct prepare_settings {
     const char *model;
     const char *prompt;                /* the job's prompt as sent (with the --json hint) */

@@ -202,14 +202,19 @@ int structured_check(const json_t *schema, const char *text, json_t **data, char
     return 0;
 }
 
+int structured_mentions_json(const char *text)
+{
+    for (const char *p = text; p && *p; p++)
+        if (strncasecmp(p, "json", 4) == 0)
+            return 1;
+    return 0;
+}
+
 int structured_prompt(const structured_t *s, const char *prompt, char **out)
 {
     *out = NULL;
-    if (s->mode != STRUCTURED_OBJECT)
+    if (s->mode != STRUCTURED_OBJECT || structured_mentions_json(prompt))
         return 0;
-    for (const char *p = prompt; *p; p++)
-        if (strncasecmp(p, "json", 4) == 0)
-            return 0;
     size_t n = strlen(prompt) + sizeof STRUCTURED_JSON_HINT;
     if (!(*out = malloc(n)))
         return -1;

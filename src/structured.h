@@ -46,6 +46,9 @@ void structured_clear(structured_t *s);
  * request whose messages do not (provider-facts.md §1). */
 #define STRUCTURED_JSON_HINT "\n\nAnswer with a JSON object."
 
+/* True when text says "json" in any case (NULL: false). */
+int structured_mentions_json(const char *text);
+
 /* The prompt to send for prompt under s: prompt + STRUCTURED_JSON_HINT in json_object
  * mode when prompt does not say "json" (any case). Returns 1 with a malloc'd *out, 0
  * when prompt goes as it is (*out NULL), -1 when out of memory. */

@@ -129,4 +129,20 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["counts"]["ok"] == 3 and s["counts"]["failed"] == 3, s
 PY
+# a budget needs each line's price: the guide's gpt-3.5-turbo-0125 has none, so its lines
+# are not sent; the gpt-4o lines are
+: >requests.jsonl
+status=0
+"$VB_BIN" run --base-url "$SIM_URL" -q --budget 1 --no-journal -o budget.jsonl "$GUIDE" \
+    images.jsonl || status=$?
+[ "$status" -eq 1 ] || fail "budget run: exit $status, expected 1"
+[ "$(wc -l <requests.jsonl)" -eq 3 ] || fail "budget run: $(wc -l <requests.jsonl) requests, expected 3"
+py budget.jsonl <<'PY'
+import json, sys
+out = {l["id"]: l for l in map(json.loads, open(sys.argv[1]))}
+for cid in ("request-1", "request-2"):
+    assert out[cid]["error"]["kind"] == "unknown_price", out[cid]
+    assert "gpt-3.5-turbo-0125" in out[cid]["error"]["message"]
+assert out["img-rel"]["status"] == "ok" and out["img-rel"]["cost_usd"] > 0
+PY
 echo "run_openai_batch: ok"
