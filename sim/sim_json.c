@@ -48,8 +48,7 @@ int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err)
     } else if (strcmp(type, "json_schema") == 0) {
         json_t *js = json_object_get(rf, "json_schema");
         if (!json_is_object(js))
-            return sim_error_set(err, "response_format.json_schema",
-                                 "missing_required_parameter",
+            return sim_error_set(err, "response_format.json_schema", "missing_required_parameter",
                                  "Missing required parameter: 'response_format.json_schema'.");
         const char *name = json_string_value(json_object_get(js, "name"));
         if (!name || !valid_name(name))
@@ -92,9 +91,9 @@ typedef struct {
 static const char *sample_text(const char *key)
 {
     static const char *const known[][2] = {
-        {"color", "red"},         {"colour", "red"},   {"material", "cotton"},
-        {"category", "footwear"}, {"brand", "Acme"},   {"title", "Canvas sneaker"},
-        {"condition", "new"},     {"size", "medium"},  {"description", "A product photo."},
+        {"color", "red"},         {"colour", "red"},  {"material", "cotton"},
+        {"category", "footwear"}, {"brand", "Acme"},  {"title", "Canvas sneaker"},
+        {"condition", "new"},     {"size", "medium"}, {"description", "A product photo."},
     };
     for (size_t i = 0; key && i < sizeof known / sizeof known[0]; i++)
         if (strcasecmp(key, known[i][0]) == 0)
@@ -244,20 +243,21 @@ static json_t *object_answer(const sim_request_t *req, const char *hashes)
     if (req->n_images != 1) {
         json_t *images = json_array();
         for (size_t i = 0; i < req->n_images; i++)
-            json_array_append_new(images, json_pack("{s:s+}", "image_sha256", "sha256:",
-                                                    req->images[i].hash_hex));
+            json_array_append_new(
+                images, json_pack("{s:s+}", "image_sha256", "sha256:", req->images[i].hash_hex));
         return json_pack("{s:s, s:o}", "images_sha256", hashes, "images", images);
     }
     const sim_image_t *img = &req->images[0];
     const char *mime = image_mime(img->format);
     return json_pack("{s:s, s:s, s:i, s:i, s:s}", "image_sha256", hashes, "format",
-                     img->is_url ? "url" : mime ? mime + strlen("image/") : "unknown", "width",
-                     (int)img->width, "height", (int)img->height, "description",
+                     img->is_url ? "url"
+                     : mime      ? mime + strlen("image/")
+                                 : "unknown",
+                     "width", (int)img->width, "height", (int)img->height, "description",
                      "A product photo on a plain background.");
 }
 
-int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw,
-                     sim_reply_t *reply)
+int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw, sim_reply_t *reply)
 {
     json_t *rf = json_loads(req->response_format, 0, NULL);
     json_t *body = json_loads(reply->body, 0, NULL);

@@ -24,7 +24,6 @@ int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err);
  * response_format) with the structured answer, or with broken JSON when draw (uniform
  * in [0, 1)) is below bad_rate; fixes usage, billing and finish_reason (the content is
  * cut at max_tokens as text answers are). Returns 0, or -1 when out of memory. */
-int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw,
-                     sim_reply_t *reply);
+int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw, sim_reply_t *reply);
 
 #endif

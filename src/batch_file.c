@@ -16,8 +16,7 @@
 /* An image of unknown size (a URL) is at most this square, for the budget. */
 #define URL_WORST_SIDE 2048
 
-int batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why,
-                     size_t whylen)
+int batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why, size_t whylen)
 {
     *custom_id = *body = NULL;
     const json_t *cid = json_object_get(obj, "custom_id");
@@ -80,8 +79,8 @@ static double image_tokens(const char *model, unsigned w, unsigned h, detail_t d
 
 /* Reads the local image path names, checks it and puts it into iu as a data URL.
  * Returns 0, or -1 with the request failed. */
-static int inline_image(request_t *r, batch_walk_t *w, json_t *iu, const char *url,
-                        detail_t detail, size_t max, unsigned char **scratch, size_t *cap)
+static int inline_image(request_t *r, batch_walk_t *w, json_t *iu, const char *url, detail_t detail,
+                        size_t max, unsigned char **scratch, size_t *cap)
 {
     char *path;
     if (strncmp(url, "file://", 7) == 0)
@@ -240,15 +239,16 @@ char *batch_output_line(const vb_result_t *res)
     if (res->http_status > 0 && body) {
         json_object_set_new(line, "response",
                             json_pack("{s:I, s:s?, s:o}", "status_code",
-                                      (json_int_t)res->http_status, "request_id",
-                                      res->request_id, "body", body));
+                                      (json_int_t)res->http_status, "request_id", res->request_id,
+                                      "body", body));
     } else {
         json_decref(body);
         json_object_set_new(line, "response", json_null());
     }
     /* as OpenAI writes it: an HTTP error answer is the response, with "error" null; the
      * error object is for items without an answer, and for answers that did not pass */
-    bool answered_error = res->http_status >= 400 && json_is_object(json_object_get(line, "response"));
+    bool answered_error =
+        res->http_status >= 400 && json_is_object(json_object_get(line, "response"));
     if (res->status == VB_STATUS_OK || answered_error)
         json_object_set_new(line, "error", json_null());
     else

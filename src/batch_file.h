@@ -21,8 +21,7 @@
  * given), url /v1/chat/completions (or /chat/completions), body an object. Returns 0
  * with *custom_id and *body (compact JSON) malloc'd for the caller, or -1 with a reason
  * in why. */
-int batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why,
-                     size_t whylen);
+int batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why, size_t whylen);
 
 /* Prepares the request of a batch line item (r->item.batch_body set): inlines its local
  * images (read from r->item.batch_dir, at most max_image_bytes each, through the

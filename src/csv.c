@@ -26,8 +26,8 @@ static int buf_put(csv_record_t *rec, size_t *len, char c, size_t max)
 }
 
 /* Ends the current field at buf[len] (writes its NUL) and records its start. */
-static int field_end(csv_record_t *rec, size_t *len, size_t start, size_t max,
-                     size_t **starts, size_t *nstarts, size_t *cap_starts)
+static int field_end(csv_record_t *rec, size_t *len, size_t start, size_t max, size_t **starts,
+                     size_t *nstarts, size_t *cap_starts)
 {
     int put = buf_put(rec, len, '\0', max + 1);
     if (put)
@@ -63,7 +63,7 @@ csv_status_t csv_read_record(FILE *f, csv_record_t *rec, size_t max_bytes)
 {
     size_t len = 0, start = 0, nstarts = 0, cap_starts = 0;
     size_t *starts = NULL;
-    bool quoted = false;    /* inside a quoted field */
+    bool quoted = false;     /* inside a quoted field */
     bool was_quoted = false; /* the current field was quoted and its quote closed */
     bool any = false;
     csv_status_t st = CSV_OK;

@@ -20,11 +20,11 @@ typedef struct csv_record {
 } csv_record_t;
 
 typedef enum {
-    CSV_EOF = 0,      /* no record left */
-    CSV_OK = 1,       /* *rec holds the next record */
-    CSV_TOO_LONG = -1,/* the record passed max_bytes: it was skipped to its end */
-    CSV_BAD = -2,     /* a quote in the middle of an unquoted field, text after a closing
-                         quote, or a quote never closed */
+    CSV_EOF = 0,       /* no record left */
+    CSV_OK = 1,        /* *rec holds the next record */
+    CSV_TOO_LONG = -1, /* the record passed max_bytes: it was skipped to its end */
+    CSV_BAD = -2,      /* a quote in the middle of an unquoted field, text after a closing
+                          quote, or a quote never closed */
     CSV_NOMEM = -3,
 } csv_status_t;
 

@@ -193,9 +193,9 @@ static int meta_set(journal_t *j, const char *key, const char *value)
     return rc;
 }
 
-/* Names the parameters that differ between two jobs' canonical JSON texts ("prompt,
- * response_format differ"), so a long prompt or schema cannot hide the one that
- * changed. */
+/* Names the parameters that differ between two jobs' canonical JSON texts, with the
+ * start of the journal's value ("prompt (was \"Describe...\") differs"), so a long
+ * prompt or schema cannot hide the one that changed. */
 static void params_differ(const char *a_text, const char *b_text, char *out, size_t outlen)
 {
     json_t *a = json_loads(a_text, 0, NULL), *b = json_loads(b_text, 0, NULL);
@@ -209,7 +209,11 @@ static void params_differ(const char *a_text, const char *b_text, char *out, siz
         {
             json_t *w = json_object_get(other, key);
             if ((pass == 0 && !json_equal(v, w)) || (pass == 1 && !w)) {
-                int n = snprintf(out + len, outlen - len, "%s%s", len ? ", " : "", key);
+                char *was = pass ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                int n = snprintf(out + len, outlen - len, "%s%s (was %.60s%s)", len ? ", " : "",
+                                 key, was ? was : "not set",
+                                 was && strlen(was) > 60 ? "..." : "");
+                free(was);
                 if (n > 0 && (size_t)n < outlen - len)
                     len += (size_t)n;
                 count++;

@@ -11,8 +11,8 @@
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == ' ';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ' ';
 }
 
 /* Length of the placeholder name after the '{' at p (p points past it), when a valid
@@ -78,8 +78,8 @@ static bool add_field(strbuf_t *b, const json_t *fields, const char *name, size_
     key[n] = '\0';
     json_t *v = fields ? json_object_get(fields, key) : NULL;
     if (!v || json_is_null(v)) {
-        snprintf(why, whylen, "the prompt uses {%s}, but the item has no field \"%s\"%s", key,
-                 key, v ? " (it is null)" : "");
+        snprintf(why, whylen, "the prompt uses {%s}, but the item has no field \"%s\"%s", key, key,
+                 v ? " (it is null)" : "");
         return false;
     }
     if (json_is_string(v)) {

@@ -37,8 +37,7 @@ int structured_init_text(structured_t *s, const char *schema_text, const char *n
     json_error_t jerr;
     json_t *doc = json_loads(schema_text, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(doc)) {
-        snprintf(err, errlen, "schema %s: %s", name,
-                 doc ? "must be a JSON object" : jerr.text);
+        snprintf(err, errlen, "schema %s: %s", name, doc ? "must be a JSON object" : jerr.text);
         json_decref(doc);
         return -1;
     }
@@ -52,8 +51,8 @@ int structured_init_text(structured_t *s, const char *schema_text, const char *n
             schema_name(n, sname);
         schema = inner;
     }
-    json_t *rf = json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema",
-                           "name", sname, "schema", schema, "strict", 1);
+    json_t *rf = json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema", "name",
+                           sname, "schema", schema, "strict", 1);
     char *text = rf ? json_dumps(rf, JSON_COMPACT) : NULL;
     json_decref(rf);
     /* the request template marks the image's place with \u0001: a schema cannot hold it */
@@ -77,8 +76,8 @@ int structured_init(structured_t *s, int json_object, const char *schema_path, c
     memset(s, 0, sizeof *s);
     if (schema_path) {
         char why[256];
-        char *text = small_file_read(schema_path, STRUCTURED_MAX_SCHEMA_BYTES, NULL, why,
-                                     sizeof why);
+        char *text =
+            small_file_read(schema_path, STRUCTURED_MAX_SCHEMA_BYTES, NULL, why, sizeof why);
         if (!text) {
             snprintf(err, errlen, "schema file %s: %s", schema_path, why);
             return -1;
@@ -154,8 +153,7 @@ static bool top_type_ok(const json_t *schema, const json_t *v, char *why, size_t
             if (json_is_string(one) && type_matches(v, json_string_value(one)))
                 return true;
         }
-        snprintf(why, whylen, "the answer is a JSON %s, not a type the schema allows",
-                 type_of(v));
+        snprintf(why, whylen, "the answer is a JSON %s, not a type the schema allows", type_of(v));
         return false;
     }
     return true;
@@ -168,8 +166,8 @@ int structured_check(const json_t *schema, const char *text, json_t **data, char
     json_error_t jerr;
     json_t *v = json_loads(text ? text : "", JSON_DECODE_ANY, &jerr);
     if (!v) {
-        snprintf(why, whylen, "the answer is not valid JSON: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
+        snprintf(why, whylen, "the answer is not valid JSON: %s (line %d, column %d)", jerr.text,
+                 jerr.line, jerr.column);
         return -1;
     }
     bool ok;

@@ -88,5 +88,5 @@ status=0
 "$VB_BIN" run --base-url "$SIM_URL" -q -p "The {title}" -o same.out --journal same.journal \
     same2.jsonl 2>refused.err || status=$?
 [ "$status" -eq 2 ] || fail "another template: exit $status, expected 2"
-grep -q "(prompt differs)" refused.err || { cat refused.err; fail "another template: reason"; }
+grep -qF 'prompt (was "A {title}") differs' refused.err || { cat refused.err; fail "another template: reason"; }
 echo "run_templates: ok"

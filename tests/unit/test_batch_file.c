@@ -40,11 +40,10 @@ static void test_request_lines(void **state)
                      -1);
     assert_non_null(strstr(why, "/v1/embeddings"));
     assert_null(cid);
-    assert_int_equal(parse("{\"custom_id\":\"a\",\"method\":\"GET\",\"body\":{}}", &cid, &body,
-                           why, sizeof why),
-                     -1);
-    assert_int_equal(parse("{\"custom_id\":\"\",\"body\":{}}", &cid, &body, why, sizeof why),
-                     -1);
+    assert_int_equal(
+        parse("{\"custom_id\":\"a\",\"method\":\"GET\",\"body\":{}}", &cid, &body, why, sizeof why),
+        -1);
+    assert_int_equal(parse("{\"custom_id\":\"\",\"body\":{}}", &cid, &body, why, sizeof why), -1);
     assert_int_equal(parse("{\"custom_id\":7,\"body\":{}}", &cid, &body, why, sizeof why), -1);
     assert_int_equal(parse("{\"custom_id\":\"a\",\"body\":\"x\"}", &cid, &body, why, sizeof why),
                      -1);
@@ -67,9 +66,8 @@ static void test_output_lines(void **state)
     json_t *resp = json_object_get(j, "response");
     assert_int_equal(json_integer_value(json_object_get(resp, "status_code")), 200);
     assert_string_equal(json_string_value(json_object_get(resp, "request_id")), "req_1");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(resp, "body"), "object")),
-        "chat.completion");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(resp, "body"), "object")),
+                        "chat.completion");
     assert_true(json_is_null(json_object_get(j, "error")));
     json_decref(j);
     free(line);
@@ -81,9 +79,8 @@ static void test_output_lines(void **state)
                        .error_kind = "invalid_request",
                        .response_body = "{\"error\":{\"message\":\"no\"}}"};
     j = json_loads(line = batch_output_line(&bad), 0, NULL);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "response"),
-                                                        "status_code")),
-                     400);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "response"), "status_code")), 400);
     assert_true(json_is_null(json_object_get(json_object_get(j, "response"), "request_id")));
     assert_true(json_is_null(json_object_get(j, "error")));
     json_decref(j);

@@ -52,8 +52,8 @@ static void test_plain_and_quoted_fields(void **state)
 static void test_bad_quoting_skips_to_next_record(void **state)
 {
     (void)state;
-    FILE *f = stream("ab\"c,d\n"           /* a quote inside an unquoted field */
-                     "\"x\"y,z\n"          /* text after a closing quote */
+    FILE *f = stream("ab\"c,d\n"  /* a quote inside an unquoted field */
+                     "\"x\"y,z\n" /* text after a closing quote */
                      "ok,1\n"
                      "\"never closed,2\n"); /* consumes the rest */
     csv_record_t rec = {0};

@@ -22,9 +22,8 @@ static void test_schema_response_format(void **state)
     (void)state;
     structured_t s;
     char err[256];
-    assert_int_equal(structured_init_text(&s, schema_text, "dir/product attrs.v2.json", err,
-                                          sizeof err),
-                     0);
+    assert_int_equal(
+        structured_init_text(&s, schema_text, "dir/product attrs.v2.json", err, sizeof err), 0);
     assert_int_equal(s.mode, STRUCTURED_SCHEMA);
     json_t *rf = json_loads(s.response_format, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(rf, "type")), "json_schema");
@@ -59,24 +58,20 @@ static void test_check_required_keys_and_type(void **state)
     json_t *schema = json_loads(schema_text, 0, NULL);
     json_t *data = NULL;
     char why[256];
-    assert_int_equal(structured_check(schema, "{\"color\":\"red\",\"defects\":[]}", &data, why,
-                                      sizeof why),
-                     0);
+    assert_int_equal(
+        structured_check(schema, "{\"color\":\"red\",\"defects\":[]}", &data, why, sizeof why), 0);
     assert_string_equal(json_string_value(json_object_get(data, "color")), "red");
     json_decref(data);
 
-    assert_int_equal(structured_check(schema, "{\"color\":\"red\"}", &data, why, sizeof why),
-                     -1);
+    assert_int_equal(structured_check(schema, "{\"color\":\"red\"}", &data, why, sizeof why), -1);
     assert_null(data);
     assert_non_null(strstr(why, "\"defects\""));
     assert_int_equal(structured_check(schema, "[1]", &data, why, sizeof why), -1);
     assert_non_null(strstr(why, "array"));
-    assert_int_equal(structured_check(schema, "{\"color\":\"red\",\"def", &data, why,
-                                      sizeof why),
+    assert_int_equal(structured_check(schema, "{\"color\":\"red\",\"def", &data, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "not valid JSON"));
-    assert_int_equal(structured_check(schema, "Sure! {\"color\":1}", &data, why, sizeof why),
-                     -1);
+    assert_int_equal(structured_check(schema, "Sure! {\"color\":1}", &data, why, sizeof why), -1);
     assert_int_equal(structured_check(schema, NULL, &data, why, sizeof why), -1);
     json_decref(schema);
 
