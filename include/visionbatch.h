@@ -149,7 +149,8 @@ void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
  * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
- * from 0.5 s doubling to 30 s. */
+ * from 0.5 s doubling to 30 s, text answers (2 JSON re-asks once asked for JSON), JSONL
+ * output lines. */
 void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an
@@ -157,8 +158,11 @@ void vb_options_init(vb_options_t *o);
 vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
 
 /* Adds an input: an image file, a directory (walked recursively in name order), a .txt
- * manifest (a path or http(s) URL a line) or a .jsonl manifest (objects with "image" and
- * optional "id", "prompt", other fields kept as meta). Returns 0, or -1 with a reason in
+ * manifest (a path or http(s) URL a line), a .jsonl manifest (objects with "image" and
+ * optional "id", "prompt", other fields kept as meta; or OpenAI Batch API request lines
+ * {"custom_id","method","url","body"}, whose body is sent as it is) or a .csv manifest
+ * (a header row naming the same fields). A prompt with {field}s is filled per item from
+ * these fields. Returns 0, or -1 with a reason in
  * err when the path does not exist or cannot be read. Nothing is read beyond that until
  * the job runs: inputs are streamed. */
 int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
