@@ -472,6 +472,8 @@ static int csv_read_header(input_t *in, input_item_t *item, const char *name)
     json_t *header = json_array();
     for (size_t i = 0; header && i < in->csv.count; i++) {
         const char *col = in->csv.fields[i];
+        if (i == 0 && strncmp(col, "\xEF\xBB\xBF", 3) == 0)
+            col += 3; /* the byte-order mark spreadsheets write */
         for (size_t j = 0; j < i; j++)
             if (strcmp(col, in->csv.fields[j]) == 0)
                 col = "";

@@ -89,4 +89,9 @@ status=0
     same2.jsonl 2>refused.err || status=$?
 [ "$status" -eq 2 ] || fail "another template: exit $status, expected 2"
 grep -qF 'prompt (was "A {title}") differs' refused.err || { cat refused.err; fail "another template: reason"; }
+# a spreadsheet's CSV export starts with a byte-order mark: the first column is "image"
+printf '\xef\xbb\xbfimage,id,title\r\nphotos/product-000001.jpg,b1,Mug\r\n' >bom.csv
+"$VB_BIN" run --base-url "$SIM_URL" -q --no-journal -p "A {title}" -o bom.out bom.csv \
+    || fail "a CSV with a byte-order mark"
+grep -q '"id":"b1","image":"photos/product-000001.jpg","status":"ok"' bom.out || fail "BOM CSV line"
 echo "run_templates: ok"
