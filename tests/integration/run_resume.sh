@@ -71,7 +71,9 @@ before=$(sim_stat requests)
 rm -f "$TMP/out.jsonl" "$TMP"/out.journal*
 "${cmd[@]}" --grace 5 2>"$TMP/int.err" &
 pid=$!
-sleep 0.3
+# A background job of a script starts with SIGINT ignored until visionbatch installs its
+# handler: signal only once it writes results (on a loaded machine 0.3 s may be too soon).
+for _ in $(seq 1 200); do [ -s "$TMP/out.jsonl" ] && break; sleep 0.05; done
 kill -INT "$pid"
 status=0
 wait "$pid" || status=$?
