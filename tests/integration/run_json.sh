@@ -69,6 +69,15 @@ PY
 "$VB_BIN" run --base-url "$SIM_URL" -q --json --no-journal -p "Give JSON" -o /dev/null \
     photos/product-000001.jpg || fail "--json with JSON in the prompt"
 grep -q '"text":"Give JSON"' requests.jsonl || fail "a prompt naming JSON was changed"
+# an item's own prompt (a template here) gets the hint too, after it is filled
+: >requests.jsonl
+echo '{"image": "photos/product-000001.jpg", "id": "own", "prompt": "Name the {part}", "part": "lid"}' \
+    >own.jsonl
+"$VB_BIN" run --base-url "$SIM_URL" -q --json --no-journal -o own.out own.jsonl \
+    || fail "--json with an item's own prompt"
+grep -qF '"text":"Name the lid\n\nAnswer with a JSON object."' requests.jsonl \
+    || fail "an item's own prompt did not get the hint"
+grep -q '"status":"ok"' own.out || fail "an item's own prompt: not ok"
 kill "$SIM_PID"
 
 # ---- broken answers: re-asked, then invalid_json; every answer is billed --------------
