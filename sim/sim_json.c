@@ -65,6 +65,10 @@ int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err)
             return sim_error_set(err, "response_format.json_schema.strict", "invalid_type",
                                  "Invalid type for 'response_format.json_schema.strict': "
                                  "expected a boolean.");
+        char why[300];
+        if (json_is_true(strict) && structured_strict_check(schema, why, sizeof why) != 0)
+            return sim_error_set(err, "response_format", "invalid_json_schema",
+                                 "Invalid schema for response_format '%s': %s.", name, why);
     } else {
         return sim_error_set(err, "response_format.type", "invalid_value",
                              "Invalid value: '%.40s'. Supported values are: 'json_object', "

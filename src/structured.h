@@ -39,6 +39,13 @@ int structured_init(structured_t *s, int json_object, const char *schema_path, c
 int structured_init_text(structured_t *s, const char *schema_text, const char *name, char *err,
                          size_t errlen);
 
+/* Checks schema against what OpenAI's strict mode accepts: an object at the root, and
+ * every object (in properties, items, anyOf, $defs, definitions) with
+ * "additionalProperties": false and all its properties in "required". Returns 0, or -1
+ * with the JSON path and the rule in why. structured_init refuses such a schema, so a
+ * run does not send thousands of requests the provider answers 400. */
+int structured_strict_check(const json_t *schema, char *why, size_t whylen);
+
 /* Frees what s owns and zeroes it. NULL is a no-op. */
 void structured_clear(structured_t *s);
 

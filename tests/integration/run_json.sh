@@ -130,6 +130,17 @@ assert all(l["attempts"] == 1 for l in lines)
 assert any(l["status"] == "error" and l["error"]["kind"] == "invalid_json" for l in lines)
 PY
 
+# ---- a schema OpenAI's strict mode refuses is refused before anything is sent --------
+echo '{"type": "object", "properties": {"color": {"type": "string"}}}' >loose.json
+before=$(sim_stat requests)
+status=0
+"$VB_BIN" run --base-url "$SIM_URL" -q --schema loose.json --no-journal -o loose.out photos \
+    2>loose.err || status=$?
+[ "$status" -eq 2 ] || fail "a loose schema: exit $status, expected 2"
+grep -q 'loose.json: \$: strict mode needs "additionalProperties": false' loose.err \
+    || { cat loose.err; fail "a loose schema: reason"; }
+[ "$(sim_stat requests)" -eq "$before" ] || fail "a loose schema: requests were sent"
+
 # ---- the journal's job includes the schema -------------------------------------------
 "$VB_BIN" run --base-url "$SIM_URL" -q --schema product-attrs.json -o j.jsonl \
     photos/product-000001.jpg || true

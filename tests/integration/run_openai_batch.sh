@@ -57,12 +57,14 @@ line() { # ID PARTS...
     line img-missing "$(part photos/nope.jpg)"
     line img-truncated "$(part photos/truncated.jpg)"
     echo '{"custom_id":"emb","method":"POST","url":"/v1/embeddings","body":{"model":"x","input":"hi"}}'
+    # strict mode refuses this schema: the provider's 400 is the line's response
+    echo '{"custom_id":"loose","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":{"type":"object"}}}}}'
 } >images.jsonl
 : >requests.jsonl
 status=0
 "$VB_BIN" run --base-url "$SIM_URL" -q --output-format openai-batch -o images.out images.jsonl \
     || status=$?
-[ "$status" -eq 1 ] || fail "image batch file: exit $status, expected 1 (three bad lines)"
+[ "$status" -eq 1 ] || fail "image batch file: exit $status, expected 1 (four bad lines)"
 py images.out requests.jsonl images.jsonl "$TMP" <<'PY'
 import base64, hashlib, json, sys
 out = {o["custom_id"]: o for o in map(json.loads, open(sys.argv[1]))}
@@ -70,7 +72,12 @@ reqs = [json.loads(l) for l in open(sys.argv[2])]
 src = {l["custom_id"]: l for l in map(json.loads, open(sys.argv[3]))}
 tmp = sys.argv[4]
 sha = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
-assert len(out) == 6 and len(reqs) == 3, (len(out), len(reqs), list(out))
+assert len(out) == 7 and len(reqs) == 4, (len(out), len(reqs), list(out))
+loose = out["loose"]
+assert loose["error"] is None and loose["response"]["status_code"] == 400, loose
+assert loose["response"]["body"]["error"]["code"] == "invalid_json_schema", loose
+assert loose["response"]["request_id"].startswith("req_sim_")
+reqs = [r for r in reqs if "response_format" not in r]
 for cid, path in (("img-rel", "photos/product-000001.jpg"),
                   ("img-abs-and-url", "photos/product-000003.png"),
                   ("img-file-url", "photos/product-000002.jpg")):
@@ -119,15 +126,15 @@ for cid in ("img-rel", "img-abs-and-url", "img-file-url"):
     assert abs(l["cost_usd"] - want) < 1e-9, (l["cost_usd"], want)
 assert out["img-rel"]["content_hash"].startswith("sha256:")
 PY
-[ "$(wc -l <requests.jsonl)" -eq 3 ] || fail "JSONL run: not 3 requests"
+[ "$(wc -l <requests.jsonl)" -eq 4 ] || fail "JSONL run: not 4 requests"
 "$VB_BIN" run --base-url "$SIM_URL" -m gpt-4o-mini -q -o costs.jsonl images.jsonl || true
-[ "$(wc -l <requests.jsonl)" -eq 3 ] || fail "resume sent the finished lines again"
-[ "$(wc -l <costs.jsonl)" -eq 6 ] || fail "resume: not 6 lines replayed"
+[ "$(wc -l <requests.jsonl)" -eq 4 ] || fail "resume sent the finished lines again"
+[ "$(wc -l <costs.jsonl)" -eq 7 ] || fail "resume: not 7 lines replayed"
 "$VB_BIN" status --json costs.journal >status.json
 py status.json <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["counts"]["ok"] == 3 and s["counts"]["failed"] == 3, s
+assert s["counts"]["ok"] == 3 and s["counts"]["failed"] == 4, s
 PY
 # a budget needs each line's price: the guide's gpt-3.5-turbo-0125 has none, so its lines
 # are not sent; the gpt-4o lines are
@@ -136,7 +143,7 @@ status=0
 "$VB_BIN" run --base-url "$SIM_URL" -q --budget 1 --no-journal -o budget.jsonl "$GUIDE" \
     images.jsonl || status=$?
 [ "$status" -eq 1 ] || fail "budget run: exit $status, expected 1"
-[ "$(wc -l <requests.jsonl)" -eq 3 ] || fail "budget run: $(wc -l <requests.jsonl) requests, expected 3"
+[ "$(wc -l <requests.jsonl)" -eq 4 ] || fail "budget run: $(wc -l <requests.jsonl) requests, expected 4"
 py budget.jsonl <<'PY'
 import json, sys
 out = {l["id"]: l for l in map(json.loads, open(sys.argv[1]))}

@@ -40,7 +40,8 @@ static void test_schema_response_format(void **state)
     /* OpenAI's wrapper: its name and schema are used */
     assert_int_equal(structured_init_text(&s,
                                           "{\"name\":\"attrs\",\"strict\":true,\"schema\":"
-                                          "{\"type\":\"object\",\"required\":[\"a\"]}}",
+                                          "{\"type\":\"object\",\"required\":[\"a\"],"
+                                          "\"additionalProperties\":false}}",
                                           "x.json", err, sizeof err),
                      0);
     assert_non_null(strstr(s.response_format, "\"name\":\"attrs\""));
@@ -50,6 +51,53 @@ static void test_schema_response_format(void **state)
     assert_int_equal(structured_init_text(&s, "[1,2]", "a.json", err, sizeof err), -1);
     assert_int_equal(structured_init_text(&s, "{\"type\":", "a.json", err, sizeof err), -1);
     assert_int_equal(s.mode, STRUCTURED_NONE);
+}
+
+static void test_strict_mode_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *schema;
+        const char *why; /* NULL: accepted */
+    } cases[] = {
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
+         "\"required\":[\"a\"],\"additionalProperties\":false}",
+         NULL},
+        {"{\"type\":\"array\"}", "root"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
+         "\"required\":[\"a\"]}",
+         "$: strict mode needs \"additionalProperties\": false"},
+        {"{\"type\":\"object\",\"properties\":{\"a\":{},\"b\":{}},\"required\":[\"a\"],"
+         "\"additionalProperties\":false}",
+         "(\"b\" is not)"},
+        {"{\"type\":\"object\",\"properties\":{\"d\":{\"type\":\"array\",\"items\":"
+         "{\"type\":\"object\",\"properties\":{}}}},\"required\":[\"d\"],"
+         "\"additionalProperties\":false}",
+         "$.properties.d.items: strict"},
+        {"{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false,"
+         "\"$defs\":{\"x\":{\"type\":\"object\"}}}",
+         "$.$defs.x: strict"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *schema = json_loads(cases[i].schema, 0, NULL);
+        assert_non_null(schema);
+        char why[300] = "";
+        int rc = structured_strict_check(schema, why, sizeof why);
+        if (!cases[i].why) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, -1);
+            if (!strstr(why, cases[i].why))
+                fail_msg("case %zu: %s", i, why);
+        }
+        json_decref(schema);
+    }
+    /* structured_init_text refuses what strict mode refuses */
+    structured_t s;
+    char err[400];
+    assert_int_equal(
+        structured_init_text(&s, "{\"type\":\"object\"}", "loose.json", err, sizeof err), -1);
+    assert_non_null(strstr(err, "loose.json"));
 }
 
 static void test_check_required_keys_and_type(void **state)
@@ -118,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_response_format),
+        cmocka_unit_test(test_strict_mode_rules),
         cmocka_unit_test(test_check_required_keys_and_type),
         cmocka_unit_test(test_json_object_mode),
     };
