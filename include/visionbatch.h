@@ -59,6 +59,12 @@ typedef struct vb_options {
     long max_side;          /* downscale images to fit within this square; 0 = no limit */
     long batch_size;        /* images per request (one JSON-array answer); 1 = one each */
     size_t batch_max_bytes; /* a multi-image request body stays below this */
+    int json_object;        /* ask for a JSON object answer (response_format json_object) */
+    const char *schema;     /* JSON Schema file the answers must follow (json_schema,
+                               strict); NULL = none. Wins over json_object */
+    long json_retries;      /* re-asks of an answer that is not the JSON asked for (2) */
+    const char *output_format; /* "jsonl" (default) or "openai-batch": OpenAI's Batch API
+                                  output lines {id, custom_id, response, error} */
 } vb_options_t;
 
 typedef enum {
@@ -90,6 +96,9 @@ typedef struct vb_result {
     const char *line;          /* the whole result as its JSONL output line (no newline) */
     int replayed;              /* a result of an earlier run of the job, from the journal:
                                   only line and status are set */
+    const char *data_json;     /* --json/--schema: the answer parsed, as compact JSON */
+    const char *response_body; /* the provider's last response body as sent, or NULL */
+    const char *request_id;    /* its x-request-id header, or NULL */
 } vb_result_t;
 
 typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);
@@ -145,7 +154,8 @@ void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
  * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
- * from 0.5 s doubling to 30 s, one image per request (batch_size 1). */
+ * from 0.5 s doubling to 30 s, one image per request (batch_size 1), text answers (2 JSON
+ * re-asks once asked for JSON), JSONL output lines. */
 void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an
@@ -153,8 +163,11 @@ void vb_options_init(vb_options_t *o);
 vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
 
 /* Adds an input: an image file, a directory (walked recursively in name order), a .txt
- * manifest (a path or http(s) URL a line) or a .jsonl manifest (objects with "image" and
- * optional "id", "prompt", other fields kept as meta). Returns 0, or -1 with a reason in
+ * manifest (a path or http(s) URL a line), a .jsonl manifest (objects with "image" and
+ * optional "id", "prompt", other fields kept as meta; or OpenAI Batch API request lines
+ * {"custom_id","method","url","body"}, whose body is sent as it is) or a .csv manifest
+ * (a header row naming the same fields). A prompt with {field}s is filled per item from
+ * these fields. Returns 0, or -1 with a reason in
  * err when the path does not exist or cannot be read. Nothing is read beyond that until
  * the job runs: inputs are streamed. */
 int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);

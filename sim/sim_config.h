@@ -37,6 +37,8 @@ typedef struct {
     unsigned hang_ms;
     double garble_rate; /* of the batch answers (sim_batch.h): spoiled, in turn by kind */
 
+    double bad_json_rate; /* of JSON answers (response_format): sent as broken JSON */
+
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */
 } sim_config_t;

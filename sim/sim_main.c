@@ -27,6 +27,7 @@ static const char usage_text[] =
     "                    [--record-requests FILE] [--rpm N] [--tpm N] [--burst-s S]\n"
     "                    [--quota-after N] [--fail-rate P] [--timeout-rate P]\n"
     "                    [--reset-rate P] [--hang-ms N] [--garble-rate P]\n"
+    "                    [--bad-json-rate P]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -85,6 +86,19 @@ static const char usage_text[] =
     "    --garble-rate P        spoil this fraction of the batch answers (several\n"
     "                           images, a JSON array asked for): in turn an entry\n"
     "                           left out, the JSON cut off, two entries swapped (0)\n"
+    "    --bad-json-rate P      of the answers to requests with a json_object or\n"
+    "                           json_schema response_format, send P cut half way\n"
+    "                           (not valid JSON) (0)\n"
+    "\n"
+    "  Structured answers\n"
+    "    response_format {\"type\":\"json_object\"} (the messages must say \"json\")\n"
+    "    is answered with a JSON object naming each image's hash, format and\n"
+    "    size; {\"type\":\"json_schema\",...} with a value of the schema: every\n"
+    "    required key filled with a plausible value of its type, the images'\n"
+    "    \"sha256:<hex>\" in the first string (or under \"image_sha256\" when the\n"
+    "    schema allows more keys). A strict schema whose root is not an object, or\n"
+    "    with an object lacking \"additionalProperties\": false or a property\n"
+    "    missing from \"required\", gets 400 invalid_json_schema.\n"
     "\n"
     "  Other\n"
     "    -h, --help             print this text\n"
@@ -143,6 +157,7 @@ enum {
     OPT_RESET,
     OPT_HANG,
     OPT_GARBLE,
+    OPT_BAD_JSON,
     OPT_VERSION,
 };
 
@@ -166,6 +181,7 @@ static const struct option long_options[] = {
     {"reset-rate", required_argument, NULL, OPT_RESET},
     {"hang-ms", required_argument, NULL, OPT_HANG},
     {"garble-rate", required_argument, NULL, OPT_GARBLE},
+    {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -315,6 +331,10 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             if (parse_number(name, optarg, 0, SIM_MAX_LATENCY_MS, &v))
                 return 2;
             cfg->hang_ms = (unsigned)v;
+            break;
+        case OPT_BAD_JSON:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->bad_json_rate))
+                return 2;
             break;
         case 'h':
             fputs(usage_text, stdout);

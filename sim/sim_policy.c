@@ -17,6 +17,7 @@
 #include "sim_answer.h"
 #include "sim_batch.h"
 #include "sim_faults.h"
+#include "sim_json.h"
 #include "sim_limits.h"
 #include "sim_validate.h"
 
@@ -205,6 +206,9 @@ static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned lon
         reply->refusal = SIM_REFUSAL_QUOTA;
     } else {
         if (sim_answer_build(req, policy_garble(p, req), id, (long long)time(NULL), reply) != 0)
+            return -1;
+        if (req->response_format &&
+            sim_json_rewrite(req, cfg->bad_json_rate, unit_interval(policy_random(p)), reply))
             return -1;
         reply->delay_ms = delay;
         reply->fault = fault;

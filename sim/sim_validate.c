@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "sim_json.h"
+#include "structured.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
  * else is refused the way OpenAI refuses it. */
@@ -255,6 +257,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
     if (json_is_string(content)) {
         c->req->text_tokens +=
             tokens_text_estimate(json_string_value(content), json_string_length(content));
+        c->req->mentions_json |= structured_mentions_json(json_string_value(content));
         return 0;
     }
     if (!json_is_array(content))
@@ -293,6 +296,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
                 tokens_text_estimate(json_string_value(text), json_string_length(text));
             if (strstr(json_string_value(text), "JSON array"))
                 c->req->asks_json_array = 1;
+            c->req->mentions_json |= structured_mentions_json(json_string_value(text));
         } else if (strcmp(t, "image_url") == 0) {
             if (check_image_part(c, part, role, ppath) != 0)
                 return -1;
@@ -441,6 +445,8 @@ int sim_request_parse(const char *body, size_t len, const sim_config_t *cfg, sim
             goto out;
     }
     req->n_messages = json_array_size(messages);
+    if (sim_json_check_format(root, req, err) != 0)
+        goto out;
     rc = 0;
 out:
     json_decref(root);
@@ -455,5 +461,6 @@ void sim_request_free(sim_request_t *req)
         return;
     free(req->model);
     free(req->images);
+    free(req->response_format);
     memset(req, 0, sizeof *req);
 }

@@ -30,6 +30,9 @@ typedef struct {
     unsigned long text_tokens; /* tokens_text_estimate summed over every text */
     unsigned long max_tokens;  /* max_completion_tokens or max_tokens; 0 when absent */
     int asks_json_array;       /* a text part asks for a "JSON array" (a batch of images) */
+    char *response_format;     /* compact JSON of a json_object / json_schema
+                                  response_format (owned), or NULL: a text answer */
+    int mentions_json;         /* some message text says "json" (any case) */
 } sim_request_t;
 
 /* Parses and validates body[0..len) against cfg's limits. On success returns 0 and fills

@@ -79,7 +79,7 @@ static size_t part_bytes(const batch_t *b, const request_t *r)
 bool batch_can_join(const batch_t *b, const request_t *r)
 {
     const openai_template_t *t = b->s->template;
-    if (!r->body || r->item.prompt || r->solo || r->n_members || r->attempts > 0 ||
+    if (!r->body || r->item.prompt || r->item.batch_body || r->solo || r->n_members || r->attempts > 0 ||
         r->cached_line || r->error_kind)
         return false;
     if (r->body_len < t->prefix_len + t->suffix_len ||

@@ -28,9 +28,13 @@ static void run_usage(FILE *out)
             "\n"
             "INPUT is an image file (JPEG, PNG, WebP, GIF; recognised by content), a\n"
             "directory (walked recursively in name order), a .txt manifest (one path or\n"
-            "http(s) URL a line) or a .jsonl manifest (objects with \"image\", optional \"id\"\n"
-            "and \"prompt\"; other fields are copied to the result's \"meta\"). Relative paths\n"
-            "in a manifest are relative to the manifest's directory.\n"
+            "http(s) URL a line), a .jsonl manifest (objects with \"image\", optional \"id\"\n"
+            "and \"prompt\"; other fields are copied to the result's \"meta\") or a .csv\n"
+            "manifest (RFC 4180, a header row naming the same fields as columns). Relative\n"
+            "paths in a manifest are relative to the manifest's directory. A .jsonl line\n"
+            "{\"custom_id\",\"method\",\"url\",\"body\"} is an OpenAI Batch API request: its body\n"
+            "is sent as it is (local image paths in it inlined as data URLs, the model its\n"
+            "own) and custom_id is the item's id.\n"
             "\n"
             "Options:\n"
             "  --base-url URL        API root (default $OPENAI_BASE_URL, else\n"
@@ -51,6 +55,25 @@ static void run_usage(FILE *out)
             "      --api-key-file F  read the API key from a file (mode 600)\n"
             "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "\n"
+            "Prompts and structured answers:\n"
+            "  -p 'Describe this {category} product: {title}'  a prompt with {field}\n"
+            "                        placeholders is filled per item from its manifest fields\n"
+            "                        (.jsonl fields, .csv columns; also {id} and {image});\n"
+            "                        {{ and }} are literal braces; an item without the field\n"
+            "                        fails with error kind \"template\"\n"
+            "      --json            ask for a JSON object (response_format json_object); the\n"
+            "                        parsed answer is the result's \"data\"\n"
+            "      --schema FILE     ask for answers following the JSON Schema in FILE\n"
+            "                        (json_schema, strict, named after the file); a schema\n"
+            "                        strict mode refuses is a usage error\n"
+            "      --json-retries N  an answer that is not JSON, lacks a required key or has\n"
+            "                        the wrong type is asked again up to N times (default 2),\n"
+            "                        then fails as \"invalid_json\" with the raw text; every\n"
+            "                        answer's cost counts\n"
+            "      --output-format F jsonl (default) or openai-batch: lines as OpenAI's Batch\n"
+            "                        API writes them, {id, custom_id, response: {status_code,\n"
+            "                        request_id, body}, error}\n"
             "\n"
             "Rate limits and retries:\n"
             "      --rpm N           requests per minute to pace to (default 0: learn the\n"
@@ -154,6 +177,10 @@ static const struct option run_options[] = {
     {"no-dedupe", no_argument, 0, OPT_FLAG},
     {"resize", required_argument, 0, OPT_SETTING},
     {"max-side", required_argument, 0, OPT_SETTING},
+    {"json", no_argument, 0, OPT_FLAG},
+    {"schema", required_argument, 0, OPT_SETTING},
+    {"json-retries", required_argument, 0, OPT_SETTING},
+    {"output-format", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},

@@ -41,7 +41,7 @@ typedef struct setting {
 #define NUM(kind, field) kind, offsetof(vb_options_t, field)
 
 /* The owned copies behind o's string fields live in config_t.owned[]. */
-enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER, OWN_RESIZE };
+enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER, OWN_RESIZE, OWN_OUTPUT_FORMAT };
 
 static const setting_t settings[] = {
     {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
@@ -99,6 +99,14 @@ static const setting_t settings[] = {
     {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
      "send byte-identical images with the same request every time"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
+    {"json", NUM(SET_BOOL, json_object), 0, 1,
+     "ask for a JSON object answer (response_format json_object); parsed into \"data\""},
+    {"schema", PATH(schema_path), 0, 0,
+     "JSON Schema file the answers must follow (response_format json_schema, strict)"},
+    {"json-retries", NUM(SET_LONG, json_retries), 0, 100,
+     "re-ask this often when an answer is not the JSON asked for (2)"},
+    {"output-format", TEXT(owned[OWN_OUTPUT_FORMAT]), 0, 0,
+     "jsonl (default) or openai-batch (OpenAI Batch API output lines)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };
 
@@ -119,6 +127,7 @@ static void config_sync(config_t *c)
     c->o.detail = c->owned[OWN_DETAIL];
     c->o.limiter = c->owned[OWN_LIMITER];
     c->o.resize = c->owned[OWN_RESIZE];
+    c->o.output_format = c->owned[OWN_OUTPUT_FORMAT];
 }
 
 config_t *config_new(void)
@@ -133,7 +142,8 @@ config_t *config_new(void)
     c->owned[OWN_DETAIL] = strdup(c->o.detail);
     c->owned[OWN_LIMITER] = strdup(c->o.limiter);
     c->owned[OWN_RESIZE] = strdup(c->o.resize);
-    for (int i = OWN_BASE_URL; i <= OWN_RESIZE; i++) {
+    c->owned[OWN_OUTPUT_FORMAT] = strdup(c->o.output_format);
+    for (int i = OWN_BASE_URL; i <= OWN_OUTPUT_FORMAT; i++) {
         if (!c->owned[i]) {
             config_free(c);
             return NULL;
@@ -372,6 +382,7 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
     }
     c->o.journal = c->no_journal ? NULL : c->journal_path;
     c->o.pricing = c->pricing_path;
+    c->o.schema = c->schema_path;
     return 0;
 }
 
@@ -394,6 +405,7 @@ void config_free(config_t *c)
     free(c->output_path);
     free(c->journal_path);
     free(c->pricing_path);
+    free(c->schema_path);
     free(c->prompt_file);
     free(c->api_key_file);
     free(c);

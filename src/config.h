@@ -22,7 +22,9 @@ typedef struct config {
     char *prompt_file;  /* when set, the prompt is read from it */
     char *api_key_file; /* when set, the key is read from it */
     char *api_key;      /* from the environment or the key file */
-    char *owned[6];     /* base_url, model, prompt, detail, limiter, resize (owned copies) */
+    char *schema_path;  /* --schema FILE, or NULL */
+    char *owned[7];     /* base_url, model, prompt, detail, limiter, resize, output_format
+                           (owned copies) */
 } config_t;
 
 /* Creates a config holding the built-in defaults. NULL when out of memory. */

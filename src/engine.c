@@ -13,6 +13,7 @@
 #include "admit.h"
 #include "backoff.h"
 #include "batch.h"
+#include "batch_file.h"
 #include "budget.h"
 #include "clock.h"
 #include "dedupe.h"
@@ -23,10 +24,12 @@
 #include "output.h"
 #include "pricing.h"
 #include "prepare.h"
+#include "prompt_fill.h"
 #include "queue.h"
 #include "redact.h"
 #include "request.h"
 #include "retryq.h"
+#include "structured.h"
 #include "tokens.h"
 
 #include <curl/curl.h>
@@ -89,6 +92,8 @@ typedef struct engine {
     atomic_int skip_all; /* tells the preparing threads to stop reading images */
     bool cost_warned;
     dedupe_t *dedupe; /* NULL with --no-dedupe */
+    structured_t structured; /* --json / --schema: what answers must be */
+    bool batch_output;       /* --output-format openai-batch */
     long waiting;     /* copies waiting for their first: they count against the gate */
     batch_t *batch;   /* --batch-size above 1: groups images into one request; else NULL */
 } engine_t;
@@ -282,15 +287,15 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->skipped++;
     } else if (res->status == VB_STATUS_OK) {
         e->sum->ok++;
-        if (res->prompt_tokens > 0)
-            e->sum->prompt_tokens += res->prompt_tokens;
-        if (res->completion_tokens > 0)
-            e->sum->completion_tokens += res->completion_tokens;
     } else {
         e->sum->failed++;
     }
+    if (res->prompt_tokens > 0) /* billed: an answer that was not the JSON asked for too */
+        e->sum->prompt_tokens += res->prompt_tokens;
+    if (res->completion_tokens > 0)
+        e->sum->completion_tokens += res->completion_tokens;
     e->sum->images++;
-    char *line = res->line ? NULL : output_format(res);
+    char *line = res->line ? NULL : e->batch_output ? batch_output_line(res) : output_format(res);
     if (!res->line)
         res->line = line ? line : "{}";
     if (e->journal) {
@@ -337,13 +342,23 @@ static void record_skipped(engine_t *e, const request_t *r)
     record(e, r, &res);
 }
 
-/* The cost of a usage in USD, or -1 when the model has no price. */
-static double usage_cost(const engine_t *e, long prompt_tokens, long completion_tokens)
+/* The price of r's model (a batch line names its own) into *p; false when unknown. */
+static bool price_of(const engine_t *e, const request_t *r, pricing_entry_t *p)
 {
-    if (!e->price_known || prompt_tokens < 0)
+    if (r->model && strcmp(r->model, e->o->model) != 0)
+        return pricing_lookup(e->pricing, r->model, p) == 0;
+    *p = e->price;
+    return e->price_known;
+}
+
+/* The cost of r's usage in USD, or -1 when its model has no price. */
+static double usage_cost(const engine_t *e, const request_t *r, long prompt_tokens,
+                         long completion_tokens)
+{
+    pricing_entry_t p;
+    if (!price_of(e, r, &p) || prompt_tokens < 0)
         return -1;
-    return pricing_cost(&e->price, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0,
-                        0);
+    return pricing_cost(&p, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0, 0);
 }
 
 /* Says once, on stderr, that the spend passed --cost-warn. */
@@ -413,7 +428,7 @@ static admit_signal_t signal_of(const openai_response_t *resp, long status)
 static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, double retry_after,
                            uint64_t now)
 {
-    if (r->attempts > e->o->retries)
+    if (r->attempts - r->json_retries > e->o->retries) /* re-asks for JSON do not count */
         return false;
     uint64_t due;
     if (signal == ADMIT_SIGNAL_RATE_LIMITED) {
@@ -514,6 +529,39 @@ static void complete_batch(engine_t *e, request_t *r, const openai_response_t *r
     request_free(r);
 }
 
+/* v + earlier, where v may be -1 (unknown) and stays so. */
+static long add_count(long v, long earlier)
+{
+    return v < 0 ? v : v + earlier;
+}
+
+/* With --json/--schema, checks the answer of an item whose body visionbatch built (a
+ * batch line's body is the user's own). Returns true when it is not the JSON asked
+ * for, with the reason in why; else false, with the parsed answer in *data (or NULL). */
+static bool check_json(const engine_t *e, const request_t *r, const openai_response_t *resp,
+                       json_t **data, char *why, size_t whylen)
+{
+    *data = NULL;
+    if (e->structured.mode == STRUCTURED_NONE || r->item.batch_body)
+        return false;
+    return structured_check(e->structured.schema, resp->content, data, why, whylen) != 0;
+}
+
+/* An answer that is not the JSON asked for is asked again, at once, up to --json-retries
+ * times; what it cost is carried to the item's final result. Returns true when r went
+ * back to the retry queue. */
+static bool reask_json(engine_t *e, request_t *r, const openai_response_t *resp, double cost,
+                       uint64_t now)
+{
+    if (r->json_retries >= e->o->json_retries || e->stopping || retryq_push(e->retries, r, now))
+        return false;
+    r->json_retries++;
+    r->earlier_cost_usd += cost > 0 ? cost : 0;
+    r->earlier_prompt_tokens += resp->prompt_tokens > 0 ? resp->prompt_tokens : 0;
+    r->earlier_completion_tokens += resp->completion_tokens > 0 ? resp->completion_tokens : 0;
+    return true;
+}
+
 /* Classifies a finished transfer: records its item, or schedules a retry. */
 static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 {
@@ -551,7 +599,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
      * not known for sure (a 200 without usage; a timeout or a break after the upload,
      * which the provider may still bill), the budget keeps the worst case. */
     double cost = resp.action == OPENAI_OK
-                      ? usage_cost(e, resp.prompt_tokens, resp.completion_tokens)
+                      ? usage_cost(e, r, resp.prompt_tokens, resp.completion_tokens)
                       : 0;
     curl_off_t uploaded = 0;
     curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
@@ -603,10 +651,37 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         return;
     }
 
+    json_t *data = NULL;
+    char why[300];
+    bool bad_json = resp.action == OPENAI_OK && check_json(e, r, &resp, &data, why, sizeof why);
+    if (bad_json && reask_json(e, r, &resp, cost, now)) {
+        openai_response_clear(&resp);
+        return;
+    }
     vb_result_t res;
     result_of(&res, &resp, status, latency_ms, cost);
+    res.response_body = rc == CURLE_OK && t->buf ? t->buf : NULL;
+    res.request_id = rc == CURLE_OK ? get_header(t->easy, "x-request-id") : NULL;
+    char *data_text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    res.data_json = data_text;
+    json_decref(data);
+    if (resp.action == OPENAI_OK) { /* answers re-asked for not being JSON were billed too */
+        res.prompt_tokens = add_count(resp.prompt_tokens, r->earlier_prompt_tokens);
+        res.completion_tokens = add_count(resp.completion_tokens, r->earlier_completion_tokens);
+        res.total_tokens = add_count(resp.total_tokens, r->earlier_prompt_tokens +
+                                                            r->earlier_completion_tokens);
+        res.cost_usd = cost >= 0 ? cost + r->earlier_cost_usd : cost;
+        if (bad_json) {
+            res.status = VB_STATUS_ERROR;
+            res.error_kind = "invalid_json";
+            snprintf(resp.error_message, sizeof resp.error_message, "%s (%d answers)", why,
+                     r->json_retries + 1);
+            res.error_message = resp.error_message;
+        }
+    }
     record(e, r, &res);
     warn_cost(e);
+    free(data_text);
     openai_response_clear(&resp);
     request_free(r);
 }
@@ -755,8 +830,20 @@ static void dispatch(engine_t *e)
         if (!e->free_list)
             return;
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
-            double worst = pricing_cost(&e->price, (long)r->input_tokens_worst,
-                                        r->n_members ? r->batch_max_tokens : e->o->max_tokens,
+            pricing_entry_t price;
+            if (!price_of(e, r, &price)) { /* a batch line of a model without a price */
+                e->next = NULL;
+                request_fail(r, "unknown_price",
+                             "no price is known for model %.100s, so --budget cannot be kept: "
+                             "add it with --pricing FILE", r->model);
+                record_unsent(e, r);
+                request_free(r);
+                continue;
+            }
+            double worst = pricing_cost(&price, (long)r->input_tokens_worst,
+                                        r->n_members        ? r->batch_max_tokens
+                                        : r->max_tokens > 0 ? r->max_tokens
+                                                            : e->o->max_tokens,
                                         0);
             if (budget_reserve(&e->budget, worst) != 0) {
                 if (e->in_flight > 0) { /* what is in flight may cost less than held */
@@ -912,11 +999,16 @@ static int prepare_thread_count(const vb_options_t *o)
 
 /* The request parameters that make a job's answers what they are: a resumed run must
  * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
-static char *job_params(const vb_options_t *o)
+static char *job_params(const vb_options_t *o, const char *response_format)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I}", "model", o->model, "prompt", o->prompt,
                           "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens,
                           "max_side", (json_int_t)o->max_side);
+    /* only when set, so journals of jobs from before these options still resume */
+    if (p && response_format)
+        json_object_set_new(p, "response_format", json_string(response_format));
+    if (p && strcmp(o->output_format, "jsonl") != 0)
+        json_object_set_new(p, "output_format", json_string(o->output_format));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -946,7 +1038,7 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
 {
     if (!(e->journal = journal_open(e->o->journal, err, errlen)))
         return -1;
-    char *params = job_params(e->o);
+    char *params = job_params(e->o, e->structured.response_format);
     int bound = params ? journal_bind_job(e->journal, params, e->o->new_job, err, errlen) : -1;
     free(params);
     if (bound < 0)
@@ -1020,6 +1112,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     atomic_init(&e.skip_all, 0);
     histogram_t *latency = calloc(1, sizeof *latency);
     openai_template_t tmpl = {0};
+    char *hinted = NULL; /* the prompt with the --json hint */
     prepare_t *prep = NULL;
     vb_run_status_t status = VB_RUN_CONFIG;
     uint64_t t0 = clock_monotonic_ns();
@@ -1040,11 +1133,15 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     }
     if (engine_init(&e, err, errlen) != 0)
         goto out;
+    if (structured_init(&e.structured, o->json_object, o->schema, err, errlen) != 0)
+        goto out;
+    /* batch output lines are not the JSONL lines dedupe and the cache rewrite */
+    e.batch_output = strcmp(o->output_format, "openai-batch") == 0;
     if (engine_open_pricing(&e, err, errlen) != 0)
         goto out;
     if (o->journal && engine_open_journal(&e, err, errlen) != 0)
         goto out;
-    if (!o->no_dedupe && !(e.dedupe = dedupe_new())) {
+    if (!o->no_dedupe && !e.batch_output && !(e.dedupe = dedupe_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -1053,7 +1150,12 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
+    if (structured_prompt(&e.structured, o->prompt, &hinted) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (openai_template_build_rf(&tmpl, o->model, hinted ? hinted : o->prompt, o->detail,
+                                 o->max_tokens, e.structured.response_format, err, errlen))
         goto out;
     batch_settings_t bs = {.size = o->batch_size,
                            .max_body_bytes = o->batch_max_bytes,
@@ -1074,7 +1176,9 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         goto out;
     }
     prepare_settings_t ps = {.model = o->model,
-                             .prompt = o->prompt,
+                             .prompt = hinted ? hinted : o->prompt,
+                             .prompt_template = prompt_is_template(o->prompt) ? o->prompt : NULL,
+                             .structured = &e.structured,
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
                              .max_image_bytes = o->max_image_bytes,
@@ -1085,7 +1189,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,
                              .retry_failed = o->retry_failed,
-                             .use_cache = e.use_cache};
+                             .use_cache = e.use_cache && !e.batch_output,
+                             .key_extra = e.batch_output ? o->output_format : NULL};
     if (o->journal)
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
@@ -1139,6 +1244,8 @@ out:
     admit_free(e.admit);
     queue_free(e.ready);
     openai_template_clear(&tmpl);
+    structured_clear(&e.structured);
+    free(hinted);
     engine_cleanup(&e);
     free(latency);
     return status;

@@ -119,6 +119,10 @@ static void item_estimate(worker_t *w, const input_item_t *item)
         item_error(w, item, item->error_kind, item->error_message ? item->error_message : "");
         return;
     }
+    if (item->batch_body) { /* its body is its own: not estimated (yet) */
+        item_error(w, item, "unsupported", "OpenAI batch request lines are not estimated");
+        return;
+    }
     if (item->is_url)
         w->sum.urls++;
     else if (item_measure(w, item, &width, &height) != 0)

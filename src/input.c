@@ -1,6 +1,9 @@
 /* input.c - files, directory walks and manifests, streamed one item at a time. */
 #include "input.h"
 
+#include "batch_file.h"
+#include "csv.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef enum { SOURCE_FILE, SOURCE_DIR, SOURCE_TXT, SOURCE_JSONL } source_kind_t;
+typedef enum { SOURCE_FILE, SOURCE_DIR, SOURCE_TXT, SOURCE_JSONL, SOURCE_CSV } source_kind_t;
 
 /* One directory level of a walk: its sorted entry names and the next one to visit. */
 typedef struct dir_frame {
@@ -41,6 +44,9 @@ struct input {
     long line_no;
     char *line;
     size_t line_cap;
+
+    csv_record_t csv;   /* the current record of a .csv manifest */
+    json_t *csv_header; /* its column names, as a JSON array; NULL before the header */
 };
 
 static char *xstrdup(const char *s)
@@ -76,6 +82,8 @@ int input_add(input_t *in, const char *path, char *err, size_t errlen)
         kind = SOURCE_TXT;
     else if (has_suffix_ci(path, ".jsonl"))
         kind = SOURCE_JSONL;
+    else if (has_suffix_ci(path, ".csv"))
+        kind = SOURCE_CSV;
     else
         kind = SOURCE_FILE;
     if (kind != SOURCE_FILE && access(path, R_OK) != 0) {
@@ -114,6 +122,8 @@ void input_item_clear(input_item_t *item)
     free(item->meta_json);
     free(item->error_kind);
     free(item->error_message);
+    free(item->batch_body);
+    free(item->batch_dir);
     memset(item, 0, sizeof *item);
 }
 
@@ -372,15 +382,29 @@ static char *trim(char *s)
     return s;
 }
 
-/* Turns a .jsonl line into an item: "image" is the source, "id" and "prompt" are taken
- * as such, every other field is kept as meta. */
-static int jsonl_item(input_t *in, input_item_t *item, const char *where, const char *line)
+/* Turns an OpenAI batch request line into an item: custom_id is its id, the body is
+ * sent as it is (batch_file.h). */
+static int batch_item(input_t *in, input_item_t *item, const char *where, const json_t *obj)
 {
-    json_error_t jerr;
-    json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-    if (!obj)
-        return item_error(item, where, "bad_manifest_line", "%s: invalid JSON: %s", where,
-                          jerr.text);
+    char why[256];
+    char *custom_id = NULL, *body = NULL;
+    if (batch_line_parse(obj, &custom_id, &body, why, sizeof why) != 0) {
+        const json_t *cid = json_object_get(obj, "custom_id");
+        return item_error(item, json_is_string(cid) ? json_string_value(cid) : where,
+                          "bad_manifest_line", "%s: %s", where, why);
+    }
+    item->id = custom_id;
+    item->source = xstrdup(where);
+    item->batch_body = body;
+    item->batch_dir = xstrdup(in->manifest_dir ? in->manifest_dir : ".");
+    return 1;
+}
+
+/* Turns a manifest object (a .jsonl line, a .csv row) into an item: "image" is the
+ * source, "id" and "prompt" are taken as such, every other field is kept as meta. Takes
+ * the reference to obj. */
+static int object_item(input_t *in, input_item_t *item, const char *where, json_t *obj)
+{
     json_t *image = json_object_get(obj, "image");
     json_t *id = json_object_get(obj, "id");
     json_t *prompt = json_object_get(obj, "prompt");
@@ -417,6 +441,104 @@ static int jsonl_item(input_t *in, input_item_t *item, const char *where, const 
     return rc;
 }
 
+/* Turns a .jsonl line into an item: a manifest object or an OpenAI batch request line
+ * ({"custom_id", "body", ...} without "image"). */
+static int jsonl_item(input_t *in, input_item_t *item, const char *where, const char *line)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj)
+        return item_error(item, where, "bad_manifest_line", "%s: invalid JSON: %s", where,
+                          jerr.text);
+    if (json_is_object(obj) && !json_object_get(obj, "image") &&
+        json_object_get(obj, "custom_id") && json_object_get(obj, "body")) {
+        int rc = batch_item(in, item, where, obj);
+        json_decref(obj);
+        return rc;
+    }
+    return object_item(in, item, where, obj);
+}
+
+/* Reads a .csv manifest's header row: the column names, unique and non-empty. Returns
+ * 0, or 1 with an error item (the manifest is then not read further). */
+static int csv_read_header(input_t *in, input_item_t *item, const char *name)
+{
+    csv_status_t st = csv_read_record(in->manifest, &in->csv, INPUT_MAX_LINE);
+    in->line_no += in->csv.lines;
+    if (st != CSV_OK)
+        return item_error(item, name, "bad_manifest_line", "%s: %s", name,
+                          st == CSV_EOF ? "empty CSV file: a header row is needed"
+                                        : "the CSV header row cannot be read");
+    json_t *header = json_array();
+    for (size_t i = 0; header && i < in->csv.count; i++) {
+        const char *col = in->csv.fields[i];
+        if (i == 0 && strncmp(col, "\xEF\xBB\xBF", 3) == 0)
+            col += 3; /* the byte-order mark spreadsheets write */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(col, in->csv.fields[j]) == 0)
+                col = "";
+        if (!col[0] || json_array_append_new(header, json_string(col)) != 0) {
+            json_decref(header);
+            return item_error(item, name, "bad_manifest_line",
+                              "%s: CSV column %zu has an empty, repeated or non-UTF-8 name",
+                              name, i + 1);
+        }
+    }
+    in->csv_header = header;
+    return 0;
+}
+
+/* Turns the next .csv row into an item, its columns as the fields of a .jsonl object
+ * (an empty cell is an absent field). 1 with an item, 0 at the end. */
+static int csv_next(input_t *in, input_item_t *item, const char *name)
+{
+    if (!in->csv_header) {
+        if (csv_read_header(in, item, name) != 0) {
+            fseek(in->manifest, 0, SEEK_END); /* the rows cannot be read */
+            in->csv_header = json_array();
+            return 1;
+        }
+    }
+    for (;;) {
+        long first = in->line_no + 1;
+        csv_status_t st = csv_read_record(in->manifest, &in->csv, INPUT_MAX_LINE);
+        in->line_no += in->csv.lines;
+        if (st == CSV_EOF)
+            return 0;
+        char where[300];
+        snprintf(where, sizeof where, "%.256s:%ld", name, first);
+        if (st != CSV_OK)
+            return item_error(item, where, "bad_manifest_line", "%s: %s", where,
+                              st == CSV_TOO_LONG ? "CSV record longer than 1 MiB"
+                              : st == CSV_BAD    ? "malformed CSV quoting"
+                                                 : "out of memory");
+        if (in->csv.count == 1 && in->csv.fields[0][0] == '\0')
+            continue; /* a blank line */
+        size_t cols = json_array_size(in->csv_header);
+        if (in->csv.count != cols)
+            return item_error(item, where, "bad_manifest_line",
+                              "%s: %zu CSV fields, the header has %zu", where, in->csv.count,
+                              cols);
+        json_t *obj = json_object();
+        for (size_t i = 0; obj && i < cols; i++) {
+            const char *col = json_string_value(json_array_get(in->csv_header, i));
+            const char *v = in->csv.fields[i];
+            if (!v[0])
+                continue; /* an empty cell is an absent field */
+            json_t *js = json_string(v);
+            if (!js) {
+                json_decref(obj);
+                return item_error(item, where, "bad_manifest_line",
+                                  "%s: column \"%s\" is not UTF-8 text", where, col);
+            }
+            json_object_set_new(obj, col, js);
+        }
+        if (!obj)
+            return item_error(item, where, "internal", "out of memory");
+        return object_item(in, item, where, obj);
+    }
+}
+
 /* Next entry of the open manifest; 1 with an item, 0 at its end. */
 static int manifest_next(input_t *in, input_item_t *item, source_kind_t kind, const char *name)
 {
@@ -449,6 +571,8 @@ static void source_close(input_t *in)
     in->manifest = NULL;
     free(in->manifest_dir);
     in->manifest_dir = NULL;
+    json_decref(in->csv_header);
+    in->csv_header = NULL;
     in->line_no = 0;
     in->opened = false;
 }
@@ -499,7 +623,9 @@ int input_next(input_t *in, input_item_t *item)
                 }
             }
         }
-        int got = kind == SOURCE_DIR ? walk_next(in, item) : manifest_next(in, item, kind, path);
+        int got = kind == SOURCE_DIR   ? walk_next(in, item)
+                  : kind == SOURCE_CSV ? csv_next(in, item, path)
+                                       : manifest_next(in, item, kind, path);
         if (got)
             return 1;
         source_close(in);
@@ -532,5 +658,6 @@ void input_free(input_t *in)
     free(in->kinds);
     free(in->frames);
     free(in->line);
+    csv_record_free(&in->csv);
     free(in);
 }

@@ -2,9 +2,12 @@
  *
  * An input is an image file, a directory (walked recursively, names in byte order, dot
  * files skipped), a .txt manifest (one path or http(s) URL a line; blank lines and lines
- * starting with # skipped) or a .jsonl manifest (one object a line: "image" required,
- * "id" and "prompt" optional, every other field kept as meta). Relative paths in a
- * manifest are relative to the manifest's own directory.
+ * starting with # skipped), a .jsonl manifest (one object a line: "image" required,
+ * "id" and "prompt" optional, every other field kept as meta) or a .csv manifest (RFC
+ * 4180 with a header row naming the same fields as columns). A .jsonl line holding
+ * {"custom_id", "method", "url", "body"} is an OpenAI Batch API request: its body is sent
+ * as it is (batch_file.h). Relative paths in a manifest are relative to the manifest's
+ * own directory.
  *
  * Items come out one at a time; nothing is read ahead, so a manifest of millions of lines
  * needs no more memory than one line. A broken line becomes an item that carries its
@@ -26,6 +29,8 @@ typedef struct input_item {
     int is_url;          /* source is an http(s) URL sent as is */
     char *error_kind;    /* set when the item is broken before any reading */
     char *error_message; /* ... with a one-line reason naming the line */
+    char *batch_body;    /* an OpenAI batch request line: its body (compact JSON), or NULL */
+    char *batch_dir;     /* ... and the directory its local image paths are relative to */
 } input_item_t;
 
 typedef struct input input_t;

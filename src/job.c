@@ -17,6 +17,7 @@
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
     char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize, *pricing;
+    char *schema, *output_format;
     volatile sig_atomic_t cancel;
     input_t *input;
 };
@@ -55,6 +56,8 @@ void vb_options_init(vb_options_t *o)
     o->retry_max_s = 30;
     o->grace_s = 30;
     o->resize = "off";
+    o->json_retries = 2;
+    o->output_format = "jsonl";
 }
 
 void vb_job_free(vb_job_t *job)
@@ -72,6 +75,8 @@ void vb_job_free(vb_job_t *job)
     free(job->journal);
     free(job->resize);
     free(job->pricing);
+    free(job->schema);
+    free(job->output_format);
     input_free(job->input);
     free(job);
 }
@@ -149,6 +154,20 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "batch-max-bytes must be at least 1024");
         return -1;
     }
+    if (o->batch_size > 1 && (o->json_object || o->schema)) {
+        snprintf(err, errlen, "--batch-size above 1 cannot be combined with --json or --schema: "
+                              "a batch is answered with one JSON array for all its images");
+        return -1;
+    }
+    if (!o->output_format ||
+        (strcmp(o->output_format, "jsonl") && strcmp(o->output_format, "openai-batch"))) {
+        snprintf(err, errlen, "output format must be jsonl or openai-batch");
+        return -1;
+    }
+    if (o->json_retries < 0 || o->json_retries > 100) {
+        snprintf(err, errlen, "json retries must be between 0 and 100");
+        return -1;
+    }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {
         snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
         return -1;
@@ -173,11 +192,13 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->resize = strdup(o->resize);
     job->pricing = o->pricing ? strdup(o->pricing) : NULL;
     job->api_key = o->api_key ? strdup(o->api_key) : NULL;
+    job->schema = o->schema ? strdup(o->schema) : NULL;
+    job->output_format = strdup(o->output_format);
     job->input = input_new();
     if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
         !job->input ||
         (o->api_key && !job->api_key) || (o->journal && !job->journal) || !job->resize ||
-        (o->pricing && !job->pricing))
+        (o->pricing && !job->pricing) || (o->schema && !job->schema) || !job->output_format)
         goto oom;
     job->o.base_url = job->base_url;
     job->o.model = job->model;
@@ -188,6 +209,8 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->o.resize = job->resize;
     job->o.pricing = job->pricing;
     job->o.api_key = job->api_key;
+    job->o.schema = job->schema;
+    job->o.output_format = job->output_format;
     return job;
 oom:
     vb_job_free(job);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -192,6 +193,38 @@ static int meta_set(journal_t *j, const char *key, const char *value)
     return rc;
 }
 
+/* Names the parameters that differ between two jobs' canonical JSON texts, with the
+ * start of the journal's value ("prompt (was \"Describe...\") differs"), so a long
+ * prompt or schema cannot hide the one that changed. */
+static void params_differ(const char *a_text, const char *b_text, char *out, size_t outlen)
+{
+    json_t *a = json_loads(a_text, 0, NULL), *b = json_loads(b_text, 0, NULL);
+    size_t len = 0, count = 0;
+    out[0] = '\0';
+    const char *key;
+    json_t *v;
+    for (int pass = 0; pass < 2 && json_is_object(a) && json_is_object(b); pass++) {
+        json_t *one = pass ? b : a, *other = pass ? a : b;
+        json_object_foreach(one, key, v)
+        {
+            json_t *w = json_object_get(other, key);
+            if ((pass == 0 && !json_equal(v, w)) || (pass == 1 && !w)) {
+                char *was = pass ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                int n = snprintf(out + len, outlen - len, "%s%s (was %.60s%s)", len ? ", " : "",
+                                 key, was ? was : "not set",
+                                 was && strlen(was) > 60 ? "..." : "");
+                free(was);
+                if (n > 0 && (size_t)n < outlen - len)
+                    len += (size_t)n;
+                count++;
+            }
+        }
+    }
+    snprintf(out + len, outlen - len, "%s", count == 1 ? " differs" : len ? " differ" : "they differ");
+    json_decref(a);
+    json_decref(b);
+}
+
 int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *err,
                      size_t errlen)
 {
@@ -201,11 +234,12 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
     if (old && strcmp(old, params_json) == 0 && !new_job) {
         rc = 1;
     } else if (old && !new_job) {
+        char keys[200];
+        params_differ(old, params_json, keys, sizeof keys);
         snprintf(err, errlen,
-                 "the journal belongs to a job with other request parameters (it has %.200s; "
-                 "this run has %.200s): resume with the same parameters, or pass --new-job "
-                 "to start a new job in it",
-                 old, params_json);
+                 "the journal belongs to a job with other request parameters (%s): resume "
+                 "with the same parameters, or pass --new-job to start a new job in it",
+                 keys);
         rc = -1;
     } else {
         rc = sqlite3_exec(j->db,

@@ -28,6 +28,13 @@ static const char *strrstr(const char *hay, const char *needle)
 int openai_template_build(openai_template_t *t, const char *model, const char *prompt,
                           const char *detail, long max_tokens, char *err, size_t errlen)
 {
+    return openai_template_build_rf(t, model, prompt, detail, max_tokens, NULL, err, errlen);
+}
+
+int openai_template_build_rf(openai_template_t *t, const char *model, const char *prompt,
+                             const char *detail, long max_tokens, const char *response_format,
+                             char *err, size_t errlen)
+{
     memset(t, 0, sizeof *t);
     json_t *body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:{s:s, s:s}}]}]}", "model",
                              model, "messages", "role", "user", "content", "type", "text",
@@ -39,6 +46,16 @@ int openai_template_build(openai_template_t *t, const char *model, const char *p
     }
     if (max_tokens > 0)
         json_object_set_new(body, "max_tokens", json_integer(max_tokens));
+    if (response_format) {
+        json_t *rf = json_loads(response_format, 0, NULL);
+        if (!json_is_object(rf)) {
+            json_decref(rf);
+            json_decref(body);
+            snprintf(err, errlen, "response_format is not a JSON object");
+            return -1;
+        }
+        json_object_set_new(body, "response_format", rf);
+    }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     /* jansson escapes \x01 as \u0001 */

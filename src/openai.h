@@ -22,6 +22,12 @@ typedef struct openai_template {
 int openai_template_build(openai_template_t *t, const char *model, const char *prompt,
                           const char *detail, long max_tokens, char *err, size_t errlen);
 
+/* openai_template_build with a "response_format" (compact JSON object text, e.g. from
+ * structured.h; NULL for none) added after max_tokens. */
+int openai_template_build_rf(openai_template_t *t, const char *model, const char *prompt,
+                             const char *detail, long max_tokens, const char *response_format,
+                             char *err, size_t errlen);
+
 /* Frees the template's strings. NULL is a no-op. */
 void openai_template_clear(openai_template_t *t);
 

@@ -138,6 +138,10 @@ char *output_format(const vb_result_t *r)
         json_object_set_new(line, "duplicate_of", json_text(r->duplicate_of));
     json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
     json_object_set_new(line, "meta", meta ? meta : json_null());
+    if (r->data_json) { /* --json / --schema: the answer parsed */
+        json_t *data = json_loads(r->data_json, JSON_DECODE_ANY, NULL);
+        json_object_set_new(line, "data", data ? data : json_null());
+    }
     char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(line);
     return text;

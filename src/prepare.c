@@ -1,7 +1,9 @@
 /* prepare.c - the preparing threads: read, validate, hash and encode each image. */
 #include "prepare.h"
 
+#include "batch_file.h"
 #include "output.h"
+#include "prompt_fill.h"
 #include "request.h"
 #include "resize.h"
 #include "tokens.h"
@@ -46,6 +48,7 @@ void request_free(request_t *r)
     for (size_t i = 0; i < r->n_members; i++)
         request_free(r->members[i]);
     free(r->members);
+    free(r->model);
     free(r);
 }
 
@@ -57,6 +60,12 @@ static void cache_key(const prepare_settings_t *s, const char *prompt, const cha
     json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "image", hash, "model", s->model,
                           "prompt", prompt, "detail", s->detail, "max_tokens",
                           (json_int_t)s->max_tokens, "max_side", (json_int_t)s->max_side);
+    /* only when set, so the keys of answers cached before these options stay valid */
+    if (k && s->structured && s->structured->response_format)
+        json_object_set_new(k, "response_format",
+                            json_string(s->structured->response_format));
+    if (k && s->key_extra)
+        json_object_set_new(k, "extra", json_string(s->key_extra));
     char *text = k ? json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(k);
     if (text)
@@ -72,9 +81,7 @@ static char *cached_for(const request_t *r, const char *line)
     return output_line_for(line, r->item.id, r->item.source, r->item.meta_json, 1, NULL, 1);
 }
 
-static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
+void request_fail(request_t *r, const char *kind, const char *fmt, ...)
 {
     va_list ap;
     r->error_kind = kind;
@@ -83,10 +90,9 @@ static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
- * size, or -1 with the request failed and a reason set. Opening with O_NONBLOCK keeps a
- * FIFO from blocking the thread; it is then refused as not a regular file. */
-static long read_image_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+/* Opening with O_NONBLOCK keeps a FIFO from blocking the thread; it is then refused as
+ * not a regular file. */
+long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
                             size_t *cap)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -143,10 +149,6 @@ out:
     return result;
 }
 
-/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
-#define MESSAGE_OVERHEAD_TOKENS 7
-/* A URL's image size is unknown before the provider fetches it: assume this square. */
-#define URL_ASSUMED_SIDE 1024
 
 /* Tokens a provider counts against TPM for the request: image tokens by the model's own
  * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and
@@ -212,6 +214,50 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
     free(resized);
 }
 
+/* The item's prompt template filled from its manifest fields, with its "id" and "image"
+ * as fields too (a manifest field of that name wins). Returns a malloc'd prompt, or NULL
+ * with the reason in why. */
+static char *fill_prompt(const input_item_t *item, const char *tmpl, char *why, size_t whylen)
+{
+    json_t *fields = item->meta_json ? json_loads(item->meta_json, 0, NULL) : json_object();
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        snprintf(why, whylen, "the item's fields cannot be read");
+        return NULL;
+    }
+    if (!json_object_get(fields, "id") && item->id)
+        json_object_set_new(fields, "id", json_string(item->id));
+    if (!json_object_get(fields, "image") && item->source)
+        json_object_set_new(fields, "image", json_string(item->source));
+    char *text = prompt_fill(tmpl, fields, why, whylen);
+    json_decref(fields);
+    return text;
+}
+
+/* The prompt an item with its own prompt, or under a job prompt with {field}s, is sent
+ * with: filled from its fields, with the --json hint when it needs one. Returns a
+ * malloc'd prompt, or NULL with the reason in why. */
+static char *item_prompt(const prepare_settings_t *s, const input_item_t *item, char *why,
+                         size_t whylen)
+{
+    const char *base = item->prompt ? item->prompt : s->prompt_template;
+    why[0] = '\0';
+    char *text = prompt_is_template(base) ? fill_prompt(item, base, why, whylen) : strdup(base);
+    char *hinted = NULL;
+    int rc = text && s->structured ? structured_prompt(s->structured, text, &hinted) : 0;
+    if (!text || rc < 0) {
+        if (text || !why[0])
+            snprintf(why, whylen, "out of memory");
+        free(text);
+        return NULL;
+    }
+    if (rc == 1) {
+        free(text);
+        text = hinted;
+    }
+    return text;
+}
+
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap, journal_reader_t *reader)
 {
@@ -227,18 +273,33 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         request_fail(r, r->item.error_kind, "%s", r->item.error_message);
         return r;
     }
+    if (r->item.batch_body) { /* an OpenAI batch line: its own body */
+        batch_prepare(r, s->max_image_bytes, scratch, scratch_cap);
+        return r;
+    }
+    char *filled = NULL;
+    const char *prompt = s->prompt; /* the job's, as sent */
+    if (r->item.prompt || s->prompt_template) {
+        char why[300];
+        if (!(filled = item_prompt(s, &r->item, why, sizeof why))) {
+            request_fail(r, "template", "%s", why);
+            return r;
+        }
+        prompt = filled;
+    }
     openai_template_t own = {0};
     const openai_template_t *t = s->template;
-    if (r->item.prompt) {
+    if (prompt != s->prompt) {
         char err[256];
-        if (openai_template_build(&own, s->model, r->item.prompt, s->detail, s->max_tokens, err,
-                                  sizeof err) != 0) {
+        if (openai_template_build_rf(&own, s->model, prompt, s->detail, s->max_tokens,
+                                     s->structured ? s->structured->response_format : NULL, err,
+                                     sizeof err) != 0) {
             request_fail(r, "invalid_request", "%s", err);
+            free(filled);
             return r;
         }
         t = &own;
     }
-    const char *prompt = r->item.prompt ? r->item.prompt : s->prompt;
     if (r->item.is_url) {
         /* the budget reserves the largest the unseen image can be billed */
         double worst_image = 0;
@@ -255,10 +316,11 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         if (!r->body)
             request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
         openai_template_clear(&own);
+        free(filled);
         return r;
     }
 
-    long len = read_image_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    long len = prepare_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
     if (len >= 0) {
         char why[256];
         image_status_t st = image_probe(*scratch, (size_t)len, &r->image, why, sizeof why);
@@ -279,6 +341,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                 free(line);
                 if (r->cached_line) {
                     openai_template_clear(&own);
+                    free(filled);
                     return r;
                 }
             }
@@ -286,6 +349,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         }
     }
     openai_template_clear(&own);
+    free(filled);
     return r;
 }
 

@@ -14,13 +14,21 @@
 #include "openai.h"
 #include "queue.h"
 #include "request.h"
+#include "structured.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
+#define MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image size is unknown before the provider fetches it: assume this square. */
+#define URL_ASSUMED_SIDE 1024
+
 typedef struct prepare_settings {
     const char *model;
-    const char *prompt;
+    const char *prompt;                /* the job's prompt as sent (with the --json hint) */
+    const char *prompt_template;       /* the job's prompt when it has {field}s (filled per
+                                          item; prompt and template unused), else NULL */
     const char *detail;
     long max_tokens;
     size_t max_image_bytes;
@@ -32,6 +40,9 @@ typedef struct prepare_settings {
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
     int resize_auto;                   /* downscale to what the provider would keep */
     long max_side;                     /* downscale to fit this square; 0 = no */
+    const structured_t *structured;    /* --json / --schema (structured.h); NULL: none */
+    const char *key_extra;             /* more that shapes the answer line (output format),
+                                          for the cache key; NULL when none */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;
@@ -44,6 +55,11 @@ prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *
 /* Waits for every thread to finish (they end when the input ends or the queue is
  * cancelled) and frees the pool. NULL is a no-op. */
 void prepare_join(prepare_t *p);
+
+/* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
+ * size, or -1 with the request failed (request_fail) and a reason set. */
+long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+                       size_t *cap);
 
 /* Builds the request for one item in the calling thread: the unit of work of a thread,
  * exposed for tests. Always returns a request (NULL only when out of memory); on failure

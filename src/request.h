@@ -33,6 +33,12 @@ struct request {
     char cache_key[HASH_HEX_LEN + 1];        /* result cache key, or "" */
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
+    char *model;                             /* a batch line's own model (owned), or NULL */
+    long max_tokens;                         /* a batch line's own completion limit, or 0 */
+    int json_retries;                        /* answers re-asked for not being the JSON */
+    double earlier_cost_usd;                 /* of those re-asked answers: still billed */
+    long earlier_prompt_tokens;
+    long earlier_completion_tokens;
     uint64_t sent_ns;                        /* when the last attempt was sent */
     /* --batch-size (batch.c) */
     struct request **members;  /* a batch request: its images, owned; NULL otherwise */
@@ -48,5 +54,9 @@ struct request {
 /* Frees the request and everything it owns (a batch request: its members). NULL is a
  * no-op. */
 void request_free(request_t *r);
+
+/* Marks r as failed before sending: kind (static) and a printf-style one-line message. */
+void request_fail(request_t *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -154,4 +154,12 @@ cap, n = int(sys.argv[2]), int(sys.argv[3])
 assert max(sizes) <= cap, (max(sizes), cap)
 assert n // 5 < len(sizes) < n, len(sizes)  # the cap bound, and batches still formed
 PY
+# a batch answers with one JSON array: --json/--schema with it are refused before sending
+before=$(sim_stat requests)
+rc=0
+"$VB_BIN" run --base-url "$SIM_URL" --batch-size 5 --json -q -o "$TMP/json.jsonl" "$TMP/in" \
+    2>"$TMP/json.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "--batch-size 5 --json: exit $rc, expected 2"
+grep -q -- "--batch-size above 1 cannot be combined" "$TMP/json.err" || fail "no reason given"
+[ "$(sim_stat requests)" -eq "$before" ] || fail "--batch-size with --json sent requests"
 echo "run_batch: ok"
