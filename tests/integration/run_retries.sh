@@ -23,7 +23,7 @@ PY
 
 # 5xx half the time: every image still succeeds, with retries
 start_sim --fail-rate 0.5 --seed 3
-run flaky --retries 10 --retry-base 0.01 --retry-max 0.05 -c 8 "$TMP/in"
+run flaky --retries 20 --retry-base 0.01 --retry-max 0.05 -c 8 "$TMP/in"
 [ "$status" -eq 0 ] || { kinds "$TMP/flaky.jsonl"; fail "flaky: exit $status"; }
 [ "$(grep -c '"status":"ok"' "$TMP/flaky.jsonl")" -eq 40 ] || fail "flaky: not all ok"
 grep -q '"attempts":[2-9]' "$TMP/flaky.jsonl" || fail "flaky: no retries recorded"
