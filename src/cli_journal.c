@@ -66,6 +66,8 @@ static int parse(int argc, char **argv, bool export, int *json, const char **for
 
 int cli_status(int argc, char **argv)
 {
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, false);
     int json = 0;
     const char *format = NULL, *output = NULL, *path = NULL;
     int p = parse(argc, argv, false, &json, &format, &output, &path);
@@ -198,6 +200,8 @@ static int write_csv_row(const char *line, journal_state_t state, void *ctx)
 
 int cli_export(int argc, char **argv)
 {
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, true);
     int json = 0;
     const char *format = "jsonl", *output = NULL, *path = NULL;
     int p = parse(argc, argv, true, &json, &format, &output, &path);

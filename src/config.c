@@ -96,6 +96,11 @@ static const setting_t settings[] = {
      "send byte-identical images with the same request every time"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
+    {"redis", TEXT(redis_url), 0, 0,
+     "redis://[user:password@]host:port[/db]: share the job with workers on other machines"},
+    {"job", TEXT(job_name), 0, 0, "the name of a distributed job (with --redis)"},
+    {"visibility-timeout", TEXT(visibility), 0, 0,
+     "seconds before a dead worker's items go to another worker (with --redis; 60)"},
 };
 
 static const setting_t *setting_find(const char *name)
@@ -392,5 +397,10 @@ void config_free(config_t *c)
     free(c->pricing_path);
     free(c->prompt_file);
     free(c->api_key_file);
+    if (c->redis_url)
+        explicit_bzero(c->redis_url, strlen(c->redis_url));
+    free(c->redis_url);
+    free(c->job_name);
+    free(c->visibility);
     free(c);
 }

@@ -22,6 +22,9 @@ typedef struct config {
     char *prompt_file;  /* when set, the prompt is read from it */
     char *api_key_file; /* when set, the key is read from it */
     char *api_key;      /* from the environment or the key file */
+    char *redis_url;    /* --redis: a distributed job (cli_worker.c); may hold a password */
+    char *job_name;     /* --job */
+    char *visibility;   /* --visibility-timeout, seconds as text */
     char *owned[6];     /* base_url, model, prompt, detail, limiter, resize (owned copies) */
 } config_t;
 

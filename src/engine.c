@@ -847,6 +847,14 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                            vb_result_fn fn, void *userdata, vb_summary_t *summary, char *err,
                            size_t errlen)
 {
+    return engine_run_shared(o, in, cancel, fn, userdata, summary, NULL, err, errlen);
+}
+
+vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
+                                  volatile sig_atomic_t *cancel, vb_result_fn fn,
+                                  void *userdata, vb_summary_t *summary,
+                                  const engine_shared_t *shared, char *err, size_t errlen)
+{
     vb_summary_t local;
     engine_t e = {.o = o,
                   .fn = fn,
@@ -890,6 +898,10 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    if (shared && shared->limits)
+        admit_set_shared(e.admit, shared->limits);
+    if (shared)
+        e.budget.shared = shared->budget;
     if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
         goto out;
     /* The queue holds as many prepared requests as can be in flight: enough to keep the
@@ -919,6 +931,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
 
     engine_loop(&e);
 
+    input_stop(in); /* a source waiting for shared work stops waiting */
     queue_cancel(e.ready); /* unblocks threads still waiting to push after a stop */
     prepare_join(prep);
     prep = NULL;
@@ -941,6 +954,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     }
 out:
     if (prep) {
+        input_stop(in);
         queue_cancel(e.ready);
         prepare_join(prep);
         request_t *r;
