@@ -37,7 +37,10 @@ int cli_redis_run(struct config *c, int ninputs, char **inputs, bool quiet, bool
 /* Whether argv holds --redis (status and export then read a distributed job). */
 bool cli_redis_wanted(int argc, char **argv);
 
-/* visionbatch status|export --redis URL --job NAME (cli_redis_status.c) */
+/* Overwrites the password of every --redis URL in argv, so ps does not show it. */
+void cli_redis_hide_password(int argc, char **argv);
+
+/* visionbatch status|export --redis URL --job NAME (cli_redis.c) */
 int cli_redis_status(int argc, char **argv, bool export);
 
 #endif

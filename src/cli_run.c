@@ -303,6 +303,7 @@ static int run_main(int argc, char **argv, bool worker)
         return EXIT_USAGE;
     }
     int parsed = run_parse(argc, argv, c, &quiet);
+    cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
     if (parsed != 0) {
         status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
         goto out;

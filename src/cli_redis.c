@@ -1,5 +1,5 @@
-/* cli_redis_status.c - `visionbatch status|export --redis URL --job NAME`: a distributed
- * job's progress and results, from any machine. */
+/* cli_redis.c - `visionbatch status|export --redis URL --job NAME`: a distributed job's
+ * progress and results, from any machine; and the password kept out of ps. */
 #include "cli.h"
 #include "redis_conn.h"
 #include "redis_queue.h"
@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool cli_redis_wanted(int argc, char **argv)
@@ -15,6 +16,31 @@ bool cli_redis_wanted(int argc, char **argv)
         if (strcmp(argv[i], "--redis") == 0 || strncmp(argv[i], "--redis=", 8) == 0)
             return true;
     return false;
+}
+
+/* Overwrites the password of a redis:// URL in place with '*'. */
+static void hide_in(char *url)
+{
+    if (strncmp(url, "redis://", 8) != 0)
+        return;
+    char *p = url + 8, *end = p + strcspn(p, "/");
+    char *at = NULL;
+    for (char *q = p; q < end; q++)
+        if (*q == '@')
+            at = q;
+    char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    for (char *q = colon ? colon + 1 : at; colon && q < at; q++)
+        *q = '*';
+}
+
+void cli_redis_hide_password(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc)
+            hide_in(argv[i + 1]);
+        else if (strncmp(argv[i], "--redis=", 8) == 0)
+            hide_in(argv[i] + 8);
+    }
 }
 
 /* Prints the status of the job, as text or one JSON object. */
@@ -45,13 +71,14 @@ int cli_redis_status(int argc, char **argv, bool export)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *url = NULL, *name = NULL, *output = NULL;
+    char *url_copy = NULL;
     bool json = false;
     int opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (opt == 'r')
-            url = optarg;
+        if (opt == 'r' && !url_copy && (url_copy = strdup(optarg)))
+            url = url_copy;
         else if (opt == 'j')
             name = optarg;
         else if (opt == 'J' && !export)
@@ -61,6 +88,7 @@ int cli_redis_status(int argc, char **argv, bool export)
         else
             goto usage;
     }
+    cli_redis_hide_password(argc, argv);
     if (!url || !name || optind != argc)
         goto usage;
     char err[512];
@@ -70,6 +98,7 @@ int cli_redis_status(int argc, char **argv, bool export)
     if (redis_job_init(&j, name, err, sizeof err) != 0 ||
         !(c = redis_conn_open(url, NULL, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
+        free(url_copy);
         return EXIT_USAGE;
     }
     redis_job_status_t st;
@@ -96,9 +125,11 @@ int cli_redis_status(int argc, char **argv, bool export)
             fprintf(stderr, "visionbatch: %ld results of %ld items exported\n", n, st.items);
     }
     redis_conn_free(c);
+    free(url_copy);
     return status;
 usage:
-    fprintf(export ? stdout : stdout,
+    free(url_copy);
+    fprintf(stderr,
             export ? "Usage: visionbatch export --redis URL --job NAME [-o FILE]\n"
                      "Writes every stored result of the distributed job, in publish order.\n"
                    : "Usage: visionbatch status --redis URL --job NAME [--json]\n"
