@@ -19,6 +19,7 @@ struct redis_conn {
     char name[300];
     volatile sig_atomic_t *cancel;
     bool lost_said; /* the loss has been reported: report the return */
+    bool quiet;     /* another connection reports */
 };
 
 void redis_url_clear(redis_url_t *u)
@@ -200,7 +201,7 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
         if (c->ctx && !c->ctx->err) {
             redisReply *r = raw_command(c->ctx, argc, argv, lens);
             if (r && !reply_transient(r)) {
-                if (c->lost_said) {
+                if (c->lost_said && !c->quiet) {
                     fprintf(stderr, "visionbatch: Redis at %s is back: resuming\n", c->name);
                     c->lost_said = false;
                 }
@@ -215,13 +216,12 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
             redisFree(c->ctx);
             c->ctx = NULL;
         }
-        if (!c->lost_said) {
+        if (!c->lost_said && !c->quiet)
             fprintf(stderr,
                     "visionbatch: lost Redis at %s (%s): dispatch paused, finished results "
                     "kept until it is back; reconnecting\n",
                     c->name, why[0] ? why : "not connected");
-            c->lost_said = true;
-        }
+        c->lost_said = true;
         if (c->cancel && *c->cancel)
             return NULL;
         sleep_ms(backoff);
@@ -249,6 +249,11 @@ redisReply *redis_conn_eval(redis_conn_t *c, const char *script, int nkeys, int 
         all_lens[3 + i] = lens ? lens[i] : strlen(argv[i]);
     }
     return redis_conn_command(c, argc + 3, all, all_lens);
+}
+
+void redis_conn_set_quiet(redis_conn_t *c)
+{
+    c->quiet = true;
 }
 
 const char *redis_conn_name(const redis_conn_t *c)

@@ -52,6 +52,10 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
 redisReply *redis_conn_eval(redis_conn_t *c, const char *script, int nkeys, int argc,
                             const char **argv, const size_t *lens);
 
+/* Says nothing on stderr about losing the server (another connection of the process
+ * already does). */
+void redis_conn_set_quiet(redis_conn_t *c);
+
 /* host:port/db, for messages. */
 const char *redis_conn_name(const redis_conn_t *c);
 

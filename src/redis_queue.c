@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_BLOCK_MS "200"
@@ -187,7 +188,16 @@ struct redis_source {
     held_t *held;
     size_t nheld, capheld;
     long reclaimed;
+    /* the heartbeat: keeps the items this worker holds from looking abandoned */
+    redis_conn_t *hb_conn;
+    pthread_t hb_thread;
+    bool hb_started;
+    pthread_cond_t hb_cond;
+    volatile sig_atomic_t hb_stop;
+    long hb_interval_ms;
 };
+
+static void *heartbeat(void *arg);
 
 redis_source_t *redis_source_new(const char *url, const redis_job_t *j, const char *consumer,
                                  long visibility_ms, char *err, size_t errlen)
@@ -198,14 +208,25 @@ redis_source_t *redis_source_new(const char *url, const redis_job_t *j, const ch
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->hb_cond, NULL);
+    s->hb_interval_ms = visibility_ms / 3 > 0 ? visibility_ms / 3 : 1;
     s->job = *j;
     snprintf(s->consumer, sizeof s->consumer, "%s", consumer);
     snprintf(s->visibility, sizeof s->visibility, "%ld", visibility_ms);
     snprintf(s->cursor, sizeof s->cursor, "0-0");
-    if (!(s->conn = redis_conn_open(url, &s->stop, err, errlen))) {
+    if (!(s->conn = redis_conn_open(url, &s->stop, err, errlen)) ||
+        !(s->hb_conn = redis_conn_open(url, &s->hb_stop, err, errlen))) {
         redis_source_free(s);
         return NULL;
     }
+    redis_conn_set_quiet(s->conn); /* the loop's connection reports */
+    redis_conn_set_quiet(s->hb_conn);
+    if (pthread_create(&s->hb_thread, NULL, heartbeat, s) != 0) {
+        snprintf(err, errlen, "cannot start the heartbeat thread");
+        redis_source_free(s);
+        return NULL;
+    }
+    s->hb_started = true;
     return s;
 }
 
@@ -213,12 +234,69 @@ void redis_source_free(redis_source_t *s)
 {
     if (!s)
         return;
+    if (s->hb_started) {
+        pthread_mutex_lock(&s->lock);
+        s->hb_stop = 1;
+        pthread_cond_signal(&s->hb_cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->hb_thread, NULL);
+    }
+    redis_conn_free(s->hb_conn);
+    pthread_cond_destroy(&s->hb_cond);
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].id);
     free(s->held);
     redis_conn_free(s->conn);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+#define CLAIM_BATCH 200
+
+/* Resets the idle time of up to CLAIM_BATCH held entries (XCLAIM ... 0 ... JUSTID), so
+ * that an item this live worker holds a long time (queued, waiting for a retry, or slow
+ * to answer) is not taken by another after the visibility timeout. */
+static void touch(redis_source_t *s, char (*entries)[48], size_t n)
+{
+    const char *argv[CLAIM_BATCH + 6];
+    int k = 0;
+    argv[k++] = "XCLAIM";
+    argv[k++] = s->job.items;
+    argv[k++] = REDIS_GROUP;
+    argv[k++] = s->consumer;
+    argv[k++] = "0";
+    for (size_t i = 0; i < n; i++)
+        argv[k++] = entries[i];
+    argv[k++] = "JUSTID";
+    freeReplyObject(redis_conn_command(s->hb_conn, k, argv, NULL));
+}
+
+/* The heartbeat thread: every third of the visibility timeout, touches what is held. */
+static void *heartbeat(void *arg)
+{
+    redis_source_t *s = arg;
+    char(*entries)[48] = malloc(CLAIM_BATCH * sizeof *entries);
+    pthread_mutex_lock(&s->lock);
+    while (!s->hb_stop && entries) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ns = until.tv_nsec + (s->hb_interval_ms % 1000) * 1000000L;
+        until.tv_sec += s->hb_interval_ms / 1000 + ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
+        while (!s->hb_stop && pthread_cond_timedwait(&s->hb_cond, &s->lock, &until) == 0)
+            ;
+        for (size_t from = 0; !s->hb_stop && from < s->nheld; from += CLAIM_BATCH) {
+            size_t n = 0;
+            for (size_t i = from; i < s->nheld && n < CLAIM_BATCH; i++)
+                memcpy(entries[n++], s->held[i].entry, sizeof entries[0]);
+            pthread_mutex_unlock(&s->lock);
+            touch(s, entries, n);
+            pthread_mutex_lock(&s->lock);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(entries);
+    return NULL;
 }
 
 /* Index of id among the held items, or -1. Called with the lock held. */
