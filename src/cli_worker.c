@@ -3,13 +3,15 @@
  *
  * Each process runs the ordinary engine over an input that reads the job's stream
  * (redis_queue.h), paces with the limiter every process of the key shares
- * (redis_limiter.h), holds the budget the job's processes share (redis_budget.h), and
- * stores each result in Redis before acknowledging its item (redis_store.h). */
+ * (redis_limiter.h), holds the budget the job's processes share (redis_budget.h), looks
+ * answers up in the shared result cache (redis_cache.h), and stores each result in
+ * Redis before acknowledging its item (redis_store.h). */
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
 #include "output.h"
 #include "redis_budget.h"
+#include "redis_cache.h"
 #include "redis_conn.h"
 #include "redis_limiter.h"
 #include "redis_queue.h"
@@ -205,6 +207,7 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
     worker_ctx_t w = {0};
     char *params = NULL, *stored = NULL;
     input_t *in = NULL;
+    redis_cache_t *cache = NULL;
     double visibility = DEFAULT_VISIBILITY_S;
 
     if (!c->redis_url || !c->job_name) {
@@ -254,6 +257,8 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
             snprintf(err, sizeof err, "%s", w.source ? "out of memory" : err);
         goto fail;
     }
+    if (!(cache = redis_cache_new(c->redis_url, &cancel_flag, err, sizeof err)))
+        goto fail;
     if (c->output_path && strcmp(c->output_path, "-") != 0 &&
         !(w.out = output_open(c->output_path, err, sizeof err)))
         goto fail;
@@ -265,7 +270,9 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
     redis_budget_ctx_t bctx = {w.conn, w.job.budget};
     admit_shared_t limits = {redis_limiter_take, &lctx};
     budget_shared_t budget = {redis_budget_reserve, redis_budget_settle, &bctx};
-    engine_shared_t shared = {&limits, &budget};
+    shared_cache_t results_cache;
+    redis_cache_bind(cache, &results_cache);
+    engine_shared_t shared = {&limits, &budget, &results_cache};
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -298,6 +305,7 @@ out:
         fprintf(stderr, "visionbatch: %s\n", err);
     input_free(in);
     redis_source_free(w.source);
+    redis_cache_free(cache);
     redis_conn_free(w.conn);
     free(params);
     free(stored);

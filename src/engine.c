@@ -89,6 +89,7 @@ typedef struct engine {
     bool cost_warned;
     dedupe_t *dedupe; /* NULL with --no-dedupe */
     long waiting;     /* copies waiting for their first: they count against the gate */
+    const shared_cache_t *cache; /* a shared result cache (Redis), or NULL */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -301,6 +302,9 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
                           r->content_hash[0] ? r->content_hash : NULL, state, r->attempts,
                           res->cost_usd, res->line, key);
     }
+    if (e->cache && res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
+        r->cache_key[0])
+        e->cache->store(e->cache->ctx, r->cache_key, res->line);
     if (e->fn)
         e->fn(res, e->userdata);
     /* copies waiting for this item get its result, whatever it is */
@@ -900,8 +904,10 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
     }
     if (shared && shared->limits)
         admit_set_shared(e.admit, shared->limits);
-    if (shared)
+    if (shared) {
         e.budget.shared = shared->budget;
+        e.cache = o->no_cache ? NULL : shared->cache;
+    }
     if (openai_template_build(&tmpl, o->model, o->prompt, o->detail, o->max_tokens, err, errlen))
         goto out;
     /* The queue holds as many prepared requests as can be in flight: enough to keep the
@@ -923,7 +929,8 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,
                              .retry_failed = o->retry_failed,
-                             .use_cache = e.use_cache};
+                             .use_cache = e.use_cache,
+                             .shared_cache = e.cache};
     if (o->journal)
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))

@@ -6,6 +6,7 @@
 #include "admit.h"
 #include "budget.h"
 #include "input.h"
+#include "prepare.h"
 
 #include <signal.h>
 #include <visionbatch.h>
@@ -22,6 +23,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
 typedef struct engine_shared {
     const admit_shared_t *limits;  /* request and token pacing; NULL: this process's */
     const budget_shared_t *budget; /* the budget's reservations; NULL: this process's */
+    const shared_cache_t *cache;   /* the result cache; NULL: the journal's only */
 } engine_shared_t;
 
 /* engine_run with shared limits (shared may be NULL: engine_run). */

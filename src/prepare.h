@@ -18,6 +18,15 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* A result cache kept elsewhere (redis_cache.h: shared by every process), keyed like the
+ * journal's (the request's cache_key). lookup returns the stored output line (malloc'd)
+ * or NULL, from any preparing thread; store keeps an ok answer, from the loop thread. */
+typedef struct shared_cache {
+    char *(*lookup)(void *ctx, const char *key);
+    void (*store)(void *ctx, const char *key, const char *line);
+    void *ctx;
+} shared_cache_t;
+
 typedef struct prepare_settings {
     const char *model;
     const char *prompt;
@@ -32,6 +41,7 @@ typedef struct prepare_settings {
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
     int resize_auto;                   /* downscale to what the provider would keep */
     long max_side;                     /* downscale to fit this square; 0 = no */
+    const shared_cache_t *shared_cache; /* looked up after the journal's; NULL: none */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;
