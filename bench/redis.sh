@@ -31,12 +31,12 @@ trap 'bench_cleanup; rm -rf "$REDIS_DIR"' EXIT
 workers() {
     local job=$1
     shift
-    "$VB" run --redis "$REDIS_URL" --job "$job" --base-url "$SIM_URL" -c 20 -q "$@" \
+    "$VB" run --redis "$REDIS_URL" --job "$job" --base-url "$SIM_URL" -c 20 "$@" \
         "$OUT/images-3000" 2>"$OUT/redis-w0.err" &
     PIDS=($!)
     until [ -n "$(rcli hget "vb:job:$job:meta" params)" ]; do sleep 0.05; done
     for w in 1 2; do
-        "$VB" worker --redis "$REDIS_URL" --job "$job" --base-url "$SIM_URL" -c 20 -q "$@" \
+        "$VB" worker --redis "$REDIS_URL" --job "$job" --base-url "$SIM_URL" -c 20 "$@" \
             2>"$OUT/redis-w$w.err" &
         PIDS+=($!)
     done
