@@ -36,8 +36,9 @@ W=$!
 VB_PIDS+=("$W")
 sleep 0.7
 kill -0 "$W" 2>/dev/null || { cat "$TMP/acl.err"; fail "the ACL run ended too soon to look at ps"; }
-tr '\0' ' ' <"/proc/$W/cmdline" | grep -q "redis://alice:\*\*\*\*" || fail "cmdline not scrubbed"
-! tr '\0' ' ' <"/proc/$W/cmdline" | grep -q "$APW" || fail "the password is visible in ps"
+cmdline=$(tr '\0' ' ' <"/proc/$W/cmdline")
+[[ "$cmdline" == *"redis://alice:****"* ]] || fail "cmdline not scrubbed: $cmdline"
+[[ "$cmdline" != *"$APW"* ]] || fail "the password is visible in ps"
 wait "$W" || { cat "$TMP/acl.err"; fail "run with an ACL user"; }
 SIM_URL=$FAST_URL
 "$VB_BIN" worker --redis "redis://alice:$APW@$HOSTPORT" --job "$JOB" --base-url "$SIM_URL" \

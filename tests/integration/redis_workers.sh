@@ -52,6 +52,7 @@ print(f"redis_workers: {n} images, {req} requests, {lim} 429s, aggregate {rpm:.0
 assert abs(rpm - 6000) <= 600, f"aggregate rate {rpm:.0f} rpm is not within 10% of 6000"
 PY
 # the key never reaches Redis: only its fingerprint names the limiter
-rcli --scan | grep -q '^vb:limit:[0-9a-f]\{16\}$' || fail "no shared limiter key"
-! rcli --scan | grep -q "$OPENAI_API_KEY" || fail "the API key is in a Redis key name"
+rcli --scan >"$TMP/keys"
+grep -q '^vb:limit:[0-9a-f]\{16\}$' "$TMP/keys" || fail "no shared limiter key"
+! grep -q "$OPENAI_API_KEY" "$TMP/keys" || fail "the API key is in a Redis key name"
 echo "redis_workers: ok"
