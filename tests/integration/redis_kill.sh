@@ -32,6 +32,9 @@ done
 [ "$held" -gt 0 ] || fail "worker 2 never held items"
 kill -KILL "$W2"
 wait "$W2" 2>/dev/null || true
+# what it held when it died (the others wait 2 s before taking any of it)
+held=$(rcli xpending "vb:job:$JOB:items" workers - + 1000 "$consumer" | grep -c '^[0-9]*-[0-9]*$' || true)
+[ "$held" -gt 0 ] || fail "worker 2 held nothing when it was killed"
 echo "killed worker $consumer holding $held items"
 for p in "$W0" "$W1"; do wait "$p" || { cat "$TMP"/w*.err; fail "a surviving worker failed"; }; done
 
