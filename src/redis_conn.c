@@ -233,22 +233,28 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
 redisReply *redis_conn_eval(redis_conn_t *c, const char *script, int nkeys, int argc,
                             const char **argv, const size_t *lens)
 {
-    const char *all[27];
-    size_t all_lens[27];
-    char n[16];
-    if (argc > 24)
+    if (argc < 0 || argc > REDIS_EVAL_MAX_ARGS)
         return NULL;
-    snprintf(n, sizeof n, "%d", nkeys);
-    all[0] = "EVAL";
-    all[1] = script;
-    all[2] = n;
-    for (int i = 0; i < 3; i++)
-        all_lens[i] = strlen(all[i]);
-    for (int i = 0; i < argc; i++) {
-        all[3 + i] = argv[i];
-        all_lens[3 + i] = lens ? lens[i] : strlen(argv[i]);
+    const char **all = malloc(((size_t)argc + 3) * sizeof *all);
+    size_t *all_lens = malloc(((size_t)argc + 3) * sizeof *all_lens);
+    redisReply *r = NULL;
+    char n[16];
+    if (all && all_lens) {
+        snprintf(n, sizeof n, "%d", nkeys);
+        all[0] = "EVAL";
+        all[1] = script;
+        all[2] = n;
+        for (int i = 0; i < 3; i++)
+            all_lens[i] = strlen(all[i]);
+        for (int i = 0; i < argc; i++) {
+            all[3 + i] = argv[i];
+            all_lens[3 + i] = lens ? lens[i] : strlen(argv[i]);
+        }
+        r = redis_conn_command(c, argc + 3, all, all_lens);
     }
-    return redis_conn_command(c, argc + 3, all, all_lens);
+    free(all);
+    free(all_lens);
+    return r;
 }
 
 void redis_conn_set_quiet(redis_conn_t *c)

@@ -45,10 +45,12 @@ redis_conn_t *redis_conn_open(const char *url, volatile sig_atomic_t *cancel, ch
  * when cancelled while the server was unreachable. */
 redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, const size_t *lens);
 
+#define REDIS_EVAL_MAX_ARGS 1024
+
 /* EVAL script with nkeys keys then args (argv holds keys then args, argc of them in
- * all, at most 24; lens as for redis_conn_command). The text is sent each time: the
+ * all, at most REDIS_EVAL_MAX_ARGS; lens as for redis_conn_command). The text is sent each time: the
  * scripts are short, and a restarted server needs no reloading. Same return as
- * redis_conn_command. */
+ * redis_conn_command (NULL also when out of memory or argc is out of range). */
 redisReply *redis_conn_eval(redis_conn_t *c, const char *script, int nkeys, int argc,
                             const char **argv, const size_t *lens);
 

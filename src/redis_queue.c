@@ -2,6 +2,7 @@
 #include "redis_queue.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,11 +97,25 @@ int redis_job_bind(redis_conn_t *c, const redis_job_t *j, const char *params, bo
     return 0;
 }
 
-/* KEYS ids, items; ARGV item id, then the entry's fields and values. */
+/* KEYS ids, items; ARGV one JSON object per item (id and the fields it has). An item id
+ * already in the set is passed over. Returns how many were added. */
 static const char PUBLISH_SCRIPT[] =
-    "if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "redis.call('XADD', KEYS[2], '*', 'id', unpack(ARGV))\n"
-    "return 1\n";
+    "local n = 0\n"
+    "local names = {'source', 'path', 'prompt', 'meta', 'error_kind', 'error_message', 'url'}\n"
+    "for i = 1, #ARGV do\n"
+    "  local it = cjson.decode(ARGV[i])\n"
+    "  if redis.call('SADD', KEYS[1], it.id) == 1 then\n"
+    "    local f = {'id', it.id}\n"
+    "    for _, k in ipairs(names) do\n"
+    "      if type(it[k]) == 'string' then f[#f + 1] = k; f[#f + 1] = it[k] end\n"
+    "    end\n"
+    "    redis.call('XADD', KEYS[2], '*', unpack(f))\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+#define PUBLISH_BATCH 100
 
 /* path made absolute against the working directory (other workers run elsewhere);
  * NULL when out of memory. */
@@ -118,53 +133,105 @@ static char *absolute(const char *path)
     return out;
 }
 
-/* Publishes one item. Returns 1 added, 0 already there, -1 with err set. */
-static int publish_one(redis_conn_t *c, const redis_job_t *j, const input_item_t *it,
-                       char *err, size_t errlen)
+/* An item as the JSON object the script takes, or NULL (out of memory, or text that is
+ * not UTF-8: such an item cannot be published and is reported). */
+static char *item_json(const input_item_t *it)
 {
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = j->ids;
-    argv[n++] = j->items;
-    argv[n++] = it->id ? it->id : (it->source ? it->source : "");
+    json_t *o = json_object();
     char *path = it->path ? absolute(it->path) : NULL;
     const char *names[] = {"source", "path", "prompt", "meta", "error_kind", "error_message"};
     const char *values[] = {it->source, path, it->prompt, it->meta_json, it->error_kind,
                             it->error_message};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (values[i]) {
-            argv[n++] = names[i];
-            argv[n++] = values[i];
-        }
-    }
-    if (it->is_url) {
-        argv[n++] = "url";
-        argv[n++] = "1";
-    }
-    redisReply *r = redis_conn_eval(c, PUBLISH_SCRIPT, 2, n, argv, NULL);
+    const char *id = it->id ? it->id : it->source ? it->source : "";
+    int bad = !o || json_object_set_new(o, "id", json_string(id)) != 0;
+    for (size_t i = 0; !bad && i < sizeof names / sizeof names[0]; i++)
+        if (values[i])
+            bad = json_object_set_new(o, names[i], json_string(values[i])) != 0;
+    if (!bad && it->is_url)
+        bad = json_object_set_new(o, "url", json_string("1")) != 0;
+    char *text = bad ? NULL : json_dumps(o, JSON_COMPACT);
+    json_decref(o);
     free(path);
-    int rc = -1;
+    return text;
+}
+
+/* s with every byte outside printable ASCII as '?' (malloc'd), or NULL. */
+static char *ascii_only(const char *s)
+{
+    char *out = s ? strdup(s) : NULL;
+    for (char *p = out; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+    return out;
+}
+
+/* An item whose text cannot travel as JSON (a file name that is not UTF-8): published as
+ * a broken item under a readable id, so it gets its error result like any other. */
+static char *broken_item_json(const input_item_t *it)
+{
+    input_item_t b = {0};
+    b.id = ascii_only(it->id ? it->id : it->source);
+    b.source = ascii_only(it->source);
+    b.error_kind = strdup("unreadable");
+    b.error_message = strdup("the file name is not UTF-8 text: rename it to send it");
+    char *text = b.id && b.source && b.error_kind && b.error_message ? item_json(&b) : NULL;
+    input_item_clear(&b);
+    return text;
+}
+
+/* Sends a batch of item objects. Returns how many were new, or -1 with err set. */
+static long publish_batch(redis_conn_t *c, const redis_job_t *j, char **items, int n, char *err,
+                          size_t errlen)
+{
+    const char *argv[PUBLISH_BATCH + 2];
+    argv[0] = j->ids;
+    argv[1] = j->items;
+    for (int i = 0; i < n; i++)
+        argv[2 + i] = items[i];
+    redisReply *r = redis_conn_eval(c, PUBLISH_SCRIPT, 2, n + 2, argv, NULL);
+    long added = -1;
     if (r && r->type == REDIS_REPLY_INTEGER)
-        rc = r->integer == 1;
+        added = (long)r->integer;
     else
-        snprintf(err, errlen, "publishing %.200s: %s", argv[2],
+        snprintf(err, errlen, "publishing items: %s",
                  r && r->type == REDIS_REPLY_ERROR ? r->str : "Redis unreachable");
     freeReplyObject(r);
-    return rc;
+    return added;
 }
 
 int redis_job_publish(redis_conn_t *c, const redis_job_t *j, input_t *in, long *added,
                       char *err, size_t errlen)
 {
+    char *batch[PUBLISH_BATCH];
+    int n = 0, rc = 0;
     input_item_t it;
     *added = 0;
-    while (input_next(in, &it)) {
-        int rc = publish_one(c, j, &it, err, errlen);
-        input_item_clear(&it);
-        if (rc < 0)
-            return -1;
-        *added += rc;
+    for (;;) {
+        int got = input_next(in, &it);
+        if (got) {
+            char *text = item_json(&it);
+            if (!text)
+                text = broken_item_json(&it);
+            input_item_clear(&it);
+            if (text)
+                batch[n++] = text;
+        }
+        if (n > 0 && (n == PUBLISH_BATCH || !got)) {
+            long k = publish_batch(c, j, batch, n, err, errlen);
+            for (int i = 0; i < n; i++)
+                free(batch[i]);
+            n = 0;
+            if (k < 0) {
+                rc = -1;
+                break;
+            }
+            *added += k;
+        }
+        if (!got)
+            break;
     }
+    if (rc != 0)
+        return -1;
     const char *mark[4] = {"HSET", j->meta, "published", "1"};
     redisReply *r = command(c, 4, mark, err, errlen);
     freeReplyObject(r);

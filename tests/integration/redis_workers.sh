@@ -51,6 +51,12 @@ rpm = (req - 1) / ((last - first) / 60000.0)
 print(f"redis_workers: {n} images, {req} requests, {lim} 429s, aggregate {rpm:.0f} rpm")
 assert abs(rpm - 6000) <= 600, f"aggregate rate {rpm:.0f} rpm is not within 10% of 6000"
 PY
+# publishing is idempotent: the same run again adds nothing and sends nothing
+"$VB_BIN" run --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" "$TMP/in" \
+    2>"$TMP/again.err" >/dev/null || { cat "$TMP/again.err"; fail "the same run again"; }
+grep -q "job $JOB: 0 new items published" "$TMP/again.err" || fail "a second publisher added items"
+[ "$(sim_stat requests)" -eq "$requests" ] || fail "the same run again sent requests"
+check_one_result_each "$N"
 # the key never reaches Redis: only its fingerprint names the limiter
 rcli --scan >"$TMP/keys"
 grep -q '^vb:limit:[0-9a-f]\{16\}$' "$TMP/keys" || fail "no shared limiter key"
