@@ -30,7 +30,7 @@ VISIONBATCH_REDIS_PASSWORD=$PW "$VB_BIN" run --redis "redis://$HOSTPORT/0" --job
 # slow simulator keeps the run going long enough to look)
 FAST_URL=$SIM_URL
 start_sim --latency-ms 1500
-"$VB_BIN" run --redis "redis://alice:$APW@$HOSTPORT" --job "${JOB}acl" --base-url "$SIM_URL" \
+"$VB_BIN" run --redis "redis://alice:$APW@$HOSTPORT" --job "${JOB}acl" --base-url "$SIM_URL" --no-cache \
     "$TMP/in" 2>"$TMP/acl.err" >/dev/null &
 W=$!
 VB_PIDS+=("$W")
