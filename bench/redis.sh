@@ -42,12 +42,17 @@ workers() {
     done
 }
 
-# one_each JOB: prints "results/unique ids" of the job's export.
+# one_each JOB: prints "results/unique ids" of the job's export (and, on stderr, the
+# items sent more than once by this process, attempts > 1).
 one_each() {
     "$VB" export --redis "$REDIS_URL" --job "$1" -o "$OUT/redis-export.jsonl" 2>/dev/null
     python3 -c "
 import json
-ids = [json.loads(l)['id'] for l in open('$OUT/redis-export.jsonl')]
+import sys
+lines = [json.loads(l) for l in open('$OUT/redis-export.jsonl')]
+ids = [l['id'] for l in lines]
+retried = sum(l['attempts'] > 1 for l in lines)
+print(f'    ({retried} items with attempts > 1)', file=sys.stderr)
 print(f'{len(ids)}/{len(set(ids))}')"
 }
 
