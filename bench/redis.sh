@@ -57,6 +57,7 @@ print(f'{len(ids)}/{len(set(ids))}')"
 }
 
 start_sim redis --rpm 6000 --latency-ms 20
+SIM_PID=${BENCH_PIDS[-1]}
 shares=() rates=() walls=() kills=() restarts=()
 for r in $(seq 1 "$RUNS"); do
     rcli flushall >/dev/null
@@ -94,7 +95,7 @@ for r in $(seq 1 "$RUNS"); do
     restarts+=("$(one_each "restart$r")")
     echo "  restart run $r: results/unique ${restarts[-1]}, sim requests $(sim_stat requests)"
 done
-kill "${BENCH_PIDS[0]}" 2>/dev/null || true # the simulator
+kill "$SIM_PID" 2>/dev/null || true
 SHARE=$(median "${shares[@]}") RATE=$(median "${rates[@]}") WALL=$(median "${walls[@]}")
 echo "redis shared: 429 share $SHARE% (target <= 2%), aggregate $RATE rpm (target 5,400-6,600), wall $WALL s"
 echo "redis kill: results/unique per run: ${kills[*]} (target $N/$N)"
