@@ -13,6 +13,7 @@ bench/journal.sh
 bench/estimate.sh
 bench/resize.sh
 bench/batch.sh
+bench/redis.sh
 {
     echo "# Benchmarks"
     echo

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libjansson-dev libvips-dev libmicrohttpd-dev
   libcmocka-dev libsqlite3-dev libinih-dev libssl-dev
+  libhiredis-dev redis-server
   python3 python3-jsonschema time curl
 )
 

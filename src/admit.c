@@ -31,6 +31,7 @@ struct admit {
     uint64_t paused_until;
     uint64_t last_cut;  /* when the last congestion event cut the limits */
     int consecutive;    /* 429 events since the last success */
+    const admit_shared_t *shared; /* pacing shared with other processes, or NULL */
 };
 
 /* The burst a limiter allows: the user's, else 100 ms of quota (at least 1). */
@@ -91,6 +92,26 @@ void admit_free(admit_t *a)
     free(a);
 }
 
+/* admit_try's pacing through the shared limiter: the same rates and bursts the local
+ * limiters would use, a token weight capped the same way. */
+static admit_verdict_t shared_try(admit_t *a, double tokens, uint64_t now, uint64_t *wake_ns)
+{
+    double rpm = admit_rpm(a), tpm = admit_tpm(a);
+    double weight = tpm > 0 && tokens > tpm ? tpm : tokens;
+    uint64_t wait = a->shared->take(a->shared->ctx, rpm, rpm > 0 ? pace_burst(a, rpm, false) : 0,
+                                    tpm, tpm > 0 ? pace_burst(a, tpm, true) : 0, weight);
+    if (wait) {
+        *wake_ns = now + wait;
+        return ADMIT_WAIT;
+    }
+    return ADMIT_GO;
+}
+
+void admit_set_shared(admit_t *a, const admit_shared_t *s)
+{
+    a->shared = s;
+}
+
 admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t now,
                           uint64_t *wake_ns)
 {
@@ -104,6 +125,8 @@ admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t no
         *wake_ns = UINT64_MAX;
         return ADMIT_WAIT;
     }
+    if (a->shared)
+        return shared_try(a, tokens, now, wake_ns);
     uint64_t wait = a->req.rl ? ratelimit_take(a->req.rl, 1, now) : 0;
     if (wait) {
         *wake_ns = now + wait;

@@ -71,6 +71,19 @@ double admit_tpm(const admit_t *a);
  * never be sent. 0 when none is known. */
 double admit_tpm_limit(const admit_t *a);
 
+/* Pacing shared with other processes (redis_limiter.c). When set, it is asked instead
+ * of the local limiters, with the rates this process would pace to (0 = none known:
+ * the shared state may know one) and their bursts. take returns 0 when the request may
+ * go now (both limits charged), else the nanoseconds to wait. */
+typedef struct admit_shared {
+    uint64_t (*take)(void *ctx, double rpm, double rpm_burst, double tpm, double tpm_burst,
+                     double tokens);
+    void *ctx;
+} admit_shared_t;
+
+/* Makes a pace its limits with s (which must outlive a); NULL goes back to local. */
+void admit_set_shared(admit_t *a, const admit_shared_t *s);
+
 /* Frees the state. NULL is a no-op. */
 void admit_free(admit_t *a);
 

@@ -7,10 +7,21 @@
 #ifndef VB_BUDGET_H
 #define VB_BUDGET_H
 
+/* A budget kept elsewhere too (redis_budget.c: shared by the processes of a job):
+ * reserve answers 0 when amount fits under limit counting every process's spend and
+ * reservations (and holds it), -1 when not; settle replaces a reservation by the real
+ * cost. */
+typedef struct budget_shared {
+    int (*reserve)(void *ctx, double limit, double amount);
+    void (*settle)(void *ctx, double reserved, double actual);
+    void *ctx;
+} budget_shared_t;
+
 typedef struct budget {
     double limit;    /* USD; 0 = no limit */
-    double spent;    /* settled cost */
+    double spent;    /* settled cost (this process's, when shared) */
     double reserved; /* worst cases of the requests in flight */
+    const budget_shared_t *shared; /* NULL: this process's alone */
 } budget_t;
 
 /* Reserves amount; returns 0, or -1 (nothing reserved) when it would not fit. */

@@ -2,6 +2,10 @@
 #ifndef VB_CLI_H
 #define VB_CLI_H
 
+#include <stdbool.h>
+
+struct config;
+
 /* Exit statuses, shared by every subcommand. */
 enum {
     EXIT_ALL_OK = 0,      /* every item succeeded */
@@ -22,5 +26,21 @@ int cli_export(int argc, char **argv);
 
 /* visionbatch estimate [options] INPUT... : images, tokens, cost and time, nothing sent */
 int cli_estimate(int argc, char **argv);
+
+/* visionbatch worker --redis URL --job NAME [options]: works on a distributed job */
+int cli_worker(int argc, char **argv);
+
+/* A run with --redis, or a worker, after its options were read into c (cli_worker.c):
+ * inputs are published first (run), then the job's items are worked on. */
+int cli_redis_run(struct config *c, int ninputs, char **inputs, bool quiet, bool worker);
+
+/* Whether argv holds --redis (status and export then read a distributed job). */
+bool cli_redis_wanted(int argc, char **argv);
+
+/* Overwrites the password of every --redis URL in argv, so ps does not show it. */
+void cli_redis_hide_password(int argc, char **argv);
+
+/* visionbatch status|export --redis URL --job NAME (cli_redis.c) */
+int cli_redis_status(int argc, char **argv, bool export);
 
 #endif

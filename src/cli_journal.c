@@ -13,19 +13,23 @@
 static void status_usage(FILE *out)
 {
     fprintf(out, "Usage: visionbatch status [--json] JOURNAL\n"
+                 "       visionbatch status --redis URL --job NAME [--json]\n"
                  "\n"
                  "Shows a job's progress from its journal (while it runs or after): items by\n"
                  "state, the rate over the last minute, and the time left when the job's total\n"
-                 "is known. --json prints one JSON object.\n");
+                 "is known. --json prints one JSON object. With --redis: a distributed job's\n"
+                 "items, results by status, items held by workers, and the shared spend.\n");
 }
 
 static void export_usage(FILE *out)
 {
     fprintf(out, "Usage: visionbatch export [--format jsonl|csv] [-o FILE] JOURNAL\n"
+                 "       visionbatch export --redis URL --job NAME [-o FILE]\n"
                  "\n"
                  "Writes the result of every finished item of a job, in input order: the same\n"
                  "JSONL lines `run` writes, or CSV with one column per field (header row first).\n"
-                 "Default: JSONL to standard output.\n");
+                 "Default: JSONL to standard output. With --redis: a distributed job's stored\n"
+                 "results as JSONL, in the order its items were published.\n");
 }
 
 /* Parses [--json|--format F] [-o FILE] JOURNAL for both commands. Returns 0, 1 after
@@ -66,6 +70,8 @@ static int parse(int argc, char **argv, bool export, int *json, const char **for
 
 int cli_status(int argc, char **argv)
 {
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, false);
     int json = 0;
     const char *format = NULL, *output = NULL, *path = NULL;
     int p = parse(argc, argv, false, &json, &format, &output, &path);
@@ -198,6 +204,8 @@ static int write_csv_row(const char *line, journal_state_t state, void *ctx)
 
 int cli_export(int argc, char **argv)
 {
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, true);
     int json = 0;
     const char *format = "jsonl", *output = NULL, *path = NULL;
     int p = parse(argc, argv, true, &json, &format, &output, &path);

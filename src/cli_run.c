@@ -113,6 +113,18 @@ static void run_usage(FILE *out)
             "      --grace SEC       after Ctrl-C/SIGTERM, how long in-flight requests may\n"
             "                        finish (default 30); a second signal exits at once\n"
             "\n"
+            "Distributed (several processes or machines on one job; see README):\n"
+            "      --redis URL       redis://[user:password@]host:port[/db] (password also\n"
+            "                        from $VISIONBATCH_REDIS_PASSWORD): publish the inputs\n"
+            "                        to the job's queue in Redis once, then work on it;\n"
+            "                        `visionbatch worker --redis URL --job NAME` joins from\n"
+            "                        any machine. Rate limits and the budget are shared;\n"
+            "                        results are stored in Redis (status/export --redis)\n"
+            "                        and -o FILE also gets this process's own\n"
+            "      --job NAME        the job's name (letters, digits, . _ -)\n"
+            "      --visibility-timeout SEC  an item a worker has held this long without a\n"
+            "                        result goes to another worker (default 60)\n"
+            "\n"
             "Other:\n"
             "  -q, --quiet           no summary on standard error\n"
             "  -h, --help            this text\n"
@@ -181,6 +193,9 @@ static const struct option run_options[] = {
     {"schema", required_argument, 0, OPT_SETTING},
     {"json-retries", required_argument, 0, OPT_SETTING},
     {"output-format", required_argument, 0, OPT_SETTING},
+    {"redis", required_argument, 0, OPT_SETTING},
+    {"job", required_argument, 0, OPT_SETTING},
+    {"visibility-timeout", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},
@@ -307,7 +322,8 @@ out:
     return rc;
 }
 
-int cli_run(int argc, char **argv)
+/* run, or worker (no INPUT, the job from Redis). */
+static int run_main(int argc, char **argv, bool worker)
 {
     char err[512];
     bool quiet = false;
@@ -320,8 +336,13 @@ int cli_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     int parsed = run_parse(argc, argv, c, &quiet);
+    cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
     if (parsed != 0) {
         status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (worker || c->redis_url) { /* a distributed job: cli_worker.c */
+        status = cli_redis_run(c, argc - optind, argv + optind, quiet, worker);
         goto out;
     }
     if (optind >= argc) {
@@ -400,4 +421,14 @@ out:
     vb_job_free(job);
     config_free(c);
     return status;
+}
+
+int cli_run(int argc, char **argv)
+{
+    return run_main(argc, argv, false);
+}
+
+int cli_worker(int argc, char **argv)
+{
+    return run_main(argc, argv, true);
 }

@@ -108,6 +108,11 @@ static const setting_t settings[] = {
     {"output-format", TEXT(owned[OWN_OUTPUT_FORMAT]), 0, 0,
      "jsonl (default) or openai-batch (OpenAI Batch API output lines)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
+    {"redis", TEXT(redis_url), 0, 0,
+     "redis://[user:password@]host:port[/db]: share the job with workers on other machines"},
+    {"job", TEXT(job_name), 0, 0, "the name of a distributed job (with --redis)"},
+    {"visibility-timeout", TEXT(visibility), 0, 0,
+     "seconds before a dead worker's items go to another worker (with --redis; 60)"},
 };
 
 static const setting_t *setting_find(const char *name)
@@ -408,5 +413,10 @@ void config_free(config_t *c)
     free(c->schema_path);
     free(c->prompt_file);
     free(c->api_key_file);
+    if (c->redis_url)
+        explicit_bzero(c->redis_url, strlen(c->redis_url));
+    free(c->redis_url);
+    free(c->job_name);
+    free(c->visibility);
     free(c);
 }

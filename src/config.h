@@ -23,6 +23,9 @@ typedef struct config {
     char *api_key_file; /* when set, the key is read from it */
     char *api_key;      /* from the environment or the key file */
     char *schema_path;  /* --schema FILE, or NULL */
+    char *redis_url;    /* --redis: a distributed job (cli_worker.c); may hold a password */
+    char *job_name;     /* --job */
+    char *visibility;   /* --visibility-timeout, seconds as text */
     char *owned[7];     /* base_url, model, prompt, detail, limiter, resize, output_format
                            (owned copies) */
 } config_t;

@@ -96,6 +96,7 @@ typedef struct engine {
     bool batch_output;       /* --output-format openai-batch */
     long waiting;     /* copies waiting for their first: they count against the gate */
     batch_t *batch;   /* --batch-size above 1: groups images into one request; else NULL */
+    const shared_cache_t *cache; /* a shared result cache (Redis), or NULL */
 } engine_t;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -310,6 +311,9 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
                           r->content_hash[0] ? r->content_hash : NULL, state, r->attempts,
                           res->cost_usd, res->line, key);
     }
+    if (e->cache && res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
+        r->cache_key[0])
+        e->cache->store(e->cache->ctx, r->cache_key, res->line);
     if (e->fn)
         e->fn(res, e->userdata);
     /* copies waiting for this item get its result, whatever it is */
@@ -1102,6 +1106,14 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                            vb_result_fn fn, void *userdata, vb_summary_t *summary, char *err,
                            size_t errlen)
 {
+    return engine_run_shared(o, in, cancel, fn, userdata, summary, NULL, err, errlen);
+}
+
+vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
+                                  volatile sig_atomic_t *cancel, vb_result_fn fn,
+                                  void *userdata, vb_summary_t *summary,
+                                  const engine_shared_t *shared, char *err, size_t errlen)
+{
     vb_summary_t local;
     engine_t e = {.o = o,
                   .fn = fn,
@@ -1150,6 +1162,12 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    if (shared && shared->limits)
+        admit_set_shared(e.admit, shared->limits);
+    if (shared) {
+        e.budget.shared = shared->budget;
+        e.cache = o->no_cache || e.batch_output ? NULL : shared->cache;
+    }
     if (structured_prompt(&e.structured, o->prompt, &hinted) < 0) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -1190,7 +1208,8 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
                              .max_side = o->max_side,
                              .retry_failed = o->retry_failed,
                              .use_cache = e.use_cache && !e.batch_output,
-                             .key_extra = e.batch_output ? o->output_format : NULL};
+                             .key_extra = e.batch_output ? o->output_format : NULL,
+                             .shared_cache = e.cache};
     if (o->journal)
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
@@ -1198,6 +1217,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
 
     engine_loop(&e);
 
+    input_stop(in); /* a source waiting for shared work stops waiting */
     queue_cancel(e.ready); /* unblocks threads still waiting to push after a stop */
     prepare_join(prep);
     prep = NULL;
@@ -1220,6 +1240,7 @@ vb_run_status_t engine_run(const vb_options_t *o, input_t *in, volatile sig_atom
     }
 out:
     if (prep) {
+        input_stop(in);
         queue_cancel(e.ready);
         prepare_join(prep);
         request_t *r;

@@ -47,6 +47,8 @@ struct input {
 
     csv_record_t csv;   /* the current record of a .csv manifest */
     json_t *csv_header; /* its column names, as a JSON array; NULL before the header */
+    const input_source_t *source; /* items from elsewhere (input_new_source) */
+    void *source_ctx;
 };
 
 static char *xstrdup(const char *s)
@@ -65,9 +67,29 @@ input_t *input_new(void)
     return calloc(1, sizeof(input_t));
 }
 
+input_t *input_new_source(const input_source_t *src, void *ctx)
+{
+    input_t *in = calloc(1, sizeof(input_t));
+    if (in) {
+        in->source = src;
+        in->source_ctx = ctx;
+    }
+    return in;
+}
+
+void input_stop(input_t *in)
+{
+    if (in && in->source && in->source->stop)
+        in->source->stop(in->source_ctx);
+}
+
 int input_add(input_t *in, const char *path, char *err, size_t errlen)
 {
     struct stat st;
+    if (in->source) {
+        snprintf(err, errlen, "%s: this input takes no paths", path);
+        return -1;
+    }
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
@@ -591,6 +613,8 @@ int input_next(input_t *in, input_item_t *item)
 {
     char err[256];
     memset(item, 0, sizeof *item);
+    if (in->source)
+        return in->source->next(in->source_ctx, item);
     while (in->current < in->count) {
         const char *path = in->paths[in->current];
         source_kind_t kind = in->kinds[in->current];

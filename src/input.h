@@ -54,6 +54,22 @@ void input_item_clear(input_item_t *item);
  * another thread while this one is read). NULL when out of memory. */
 input_t *input_copy(const input_t *in);
 
+/* Items from somewhere else than paths (a shared queue): next fills an item like
+ * input_next and may wait for one; stop (from another thread) makes a waiting or later
+ * next return 0 soon. */
+typedef struct input_source {
+    int (*next)(void *ctx, input_item_t *item);
+    void (*stop)(void *ctx);
+} input_source_t;
+
+/* An input whose items come from src (which, like ctx, must outlive it). input_add is
+ * refused on it, and input_copy gives an empty list. NULL when out of memory. */
+input_t *input_new_source(const input_source_t *src, void *ctx);
+
+/* Tells the input that no more items will be taken (the run is over or stopping): a
+ * source that waits for items stops waiting. A no-op for paths. */
+void input_stop(input_t *in);
+
 /* Frees the list and any open file or directory state. NULL is a no-op. */
 void input_free(input_t *in);
 

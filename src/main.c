@@ -19,6 +19,7 @@ static void usage(FILE *out)
             "  status    a job's progress, from its journal\n"
             "  export    a job's results from its journal, as JSONL or CSV\n"
             "  estimate  images, tokens, cost and time of a job, without sending anything\n"
+            "  worker    work on a distributed job in Redis (visionbatch run --help)\n"
             "\n"
             "Options:\n"
             "  -h, --help     this text\n"
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
         status = cli_status(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "export") == 0) {
         status = cli_export(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "worker") == 0) {
+        status = cli_worker(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "estimate") == 0) {
         status = cli_estimate(argc - 1, argv + 1);
     } else {

@@ -337,6 +337,8 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                 char *line = reader && s->use_cache && r->cache_key[0]
                                  ? journal_reader_cached(reader, r->cache_key)
                                  : NULL;
+                if (!line && s->shared_cache && r->cache_key[0])
+                    line = s->shared_cache->lookup(s->shared_cache->ctx, r->cache_key);
                 r->cached_line = line ? cached_for(r, line) : NULL;
                 free(line);
                 if (r->cached_line) {

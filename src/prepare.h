@@ -23,6 +23,14 @@
 #define MESSAGE_OVERHEAD_TOKENS 7
 /* A URL's image size is unknown before the provider fetches it: assume this square. */
 #define URL_ASSUMED_SIDE 1024
+/* A result cache kept elsewhere (redis_cache.h: shared by every process), keyed like the
+ * journal's (the request's cache_key). lookup returns the stored output line (malloc'd)
+ * or NULL, from any preparing thread; store keeps an ok answer, from the loop thread. */
+typedef struct shared_cache {
+    char *(*lookup)(void *ctx, const char *key);
+    void (*store)(void *ctx, const char *key, const char *line);
+    void *ctx;
+} shared_cache_t;
 
 typedef struct prepare_settings {
     const char *model;
@@ -43,6 +51,7 @@ typedef struct prepare_settings {
     const structured_t *structured;    /* --json / --schema (structured.h); NULL: none */
     const char *key_extra;             /* more that shapes the answer line (output format),
                                           for the cache key; NULL when none */
+    const shared_cache_t *shared_cache; /* looked up after the journal's; NULL: none */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;

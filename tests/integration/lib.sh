@@ -55,3 +55,34 @@ gen_images() {
 py() {
     python3 - "$@"
 }
+
+# start_redis [redis-server options...]: starts a throw-away redis-server on a free
+# loopback port (no persistence unless the options ask for it), in its own directory
+# under $TMP; sets REDIS_PORT, REDIS_URL and REDIS_PID. restart_redis starts it again
+# on the same port with the same options.
+start_redis() {
+    REDIS_OPTS=("$@")
+    REDIS_DIR="$TMP/redis"
+    mkdir -p "$REDIS_DIR"
+    REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    restart_redis
+}
+
+restart_redis() {
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" --save '' \
+        --appendonly no --daemonize no "${REDIS_OPTS[@]}" >>"$REDIS_DIR/log" 2>&1 &
+    REDIS_PID=$!
+    VB_PIDS+=("$REDIS_PID")
+    local i
+    for i in $(seq 1 100); do
+        redis-cli -p "$REDIS_PORT" ${REDIS_PASS:+--no-auth-warning -a "$REDIS_PASS"} ping \
+            2>/dev/null | grep -q PONG && return 0
+        kill -0 "$REDIS_PID" 2>/dev/null || { cat "$REDIS_DIR/log" >&2; fail "redis-server exited"; }
+        sleep 0.05
+    done
+    fail "redis-server did not answer"
+}
+
+# rcli ARGS...: redis-cli against the test's server.
+rcli() { redis-cli -p "$REDIS_PORT" ${REDIS_PASS:+--no-auth-warning -a "$REDIS_PASS"} "$@"; }
