@@ -53,6 +53,7 @@ void vb_options_init(vb_options_t *o)
     o->retry_max_s = 30;
     o->grace_s = 30;
     o->resize = "off";
+    o->stats_interval_s = 0.1;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -137,6 +138,10 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
     }
     if (!(o->grace_s >= 0)) {
         snprintf(err, errlen, "the grace period must be 0 seconds or more");
+        return -1;
+    }
+    if (o->on_stats && !(o->stats_interval_s >= 0.01 && o->stats_interval_s <= 3600)) {
+        snprintf(err, errlen, "the statistics interval must be from 0.01 to 3600 seconds");
         return -1;
     }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {

@@ -34,6 +34,7 @@ struct request {
     char *cached_line;                       /* the answer from the cache: nothing to send */
     int attempts;                            /* requests sent so far */
     uint64_t sent_ns;                        /* when the last attempt was sent */
+    const char *retry_kind;                  /* static: why the last attempt is retried */
 };
 
 /* Frees the request and everything it owns. NULL is a no-op. */

@@ -1,0 +1,118 @@
+/* cli_monitor.c - progress, metrics, summary and --stats-json for `visionbatch run`. */
+#include "cli_monitor.h"
+
+#include "summary.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_monitor_init(cli_monitor_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->mode = PROGRESS_AUTO;
+    m->interval_s = 10;
+    m->metrics_port = -1;
+}
+
+int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
+{
+    char *end;
+    errno = 0;
+    if (strcmp(name, "progress") == 0) {
+        if (progress_mode_parse(value, &m->mode) == 0)
+            return 0;
+        fprintf(stderr, "visionbatch run: --progress must be auto, bar, log, json or none, "
+                        "not '%s'\n",
+                value);
+        return -1;
+    }
+    if (strcmp(name, "progress-interval") == 0) {
+        double d = strtod(value, &end);
+        if (!errno && end != value && !*end && isfinite(d) && d >= 0.1 && d <= 86400) {
+            m->interval_s = d;
+            return 0;
+        }
+        fprintf(stderr, "visionbatch run: --progress-interval must be seconds from 0.1 to "
+                        "86400, not '%s'\n",
+                value);
+        return -1;
+    }
+    if (strcmp(name, "metrics-port") == 0) {
+        long v = strtol(value, &end, 10);
+        if (!errno && end != value && !*end && v >= 0 && v <= 65535) {
+            m->metrics_port = v;
+            return 0;
+        }
+        fprintf(stderr, "visionbatch run: --metrics-port must be a port from 0 (any free one) "
+                        "to 65535, not '%s'\n",
+                value);
+        return -1;
+    }
+    if (strcmp(name, "stats-json") == 0) {
+        m->stats_json = value;
+        return 0;
+    }
+    return -1;
+}
+
+/* The job's on_stats hook, on the engine's loop thread: one copy for the endpoint, one
+ * line (or none) for the display. */
+static void on_stats(const vb_stats_t *s, void *arg)
+{
+    cli_monitor_t *m = arg;
+    if (m->metrics)
+        metrics_publish(m->metrics, s);
+    if (m->progress)
+        progress_update(m->progress, s);
+}
+
+int cli_monitor_start(cli_monitor_t *m, vb_options_t *o)
+{
+    progress_mode_t mode = m->quiet ? PROGRESS_NONE : m->mode;
+    if (mode != PROGRESS_NONE && !(m->progress = progress_new(mode, STDERR_FILENO, m->interval_s))) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        return -1;
+    }
+    if (m->metrics_port >= 0) {
+        char err[256];
+        if (!(m->metrics = metrics_start((unsigned)m->metrics_port, err, sizeof err))) {
+            fprintf(stderr, "visionbatch: %s\n", err);
+            return -1;
+        }
+        if (!m->quiet || m->metrics_port == 0) /* a picked port must be told */
+            fprintf(stderr, "metrics on http://127.0.0.1:%u/metrics\n", metrics_port(m->metrics));
+    }
+    if (!m->progress && !m->metrics)
+        return 0;
+    bool fast = m->metrics || progress_mode(m->progress) == PROGRESS_BAR;
+    o->on_stats = on_stats;
+    o->stats_userdata = m;
+    o->stats_interval_s = fast ? 0.1 : m->interval_s;
+    return 0;
+}
+
+int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s)
+{
+    if (!m->quiet)
+        summary_print(stderr, s);
+    if (m->stats_json) {
+        char err[512];
+        if (summary_write_json(m->stats_json, s, err, sizeof err) != 0) {
+            fprintf(stderr, "visionbatch: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void cli_monitor_stop(cli_monitor_t *m)
+{
+    metrics_stop(m->metrics);
+    m->metrics = NULL;
+    progress_free(m->progress);
+    m->progress = NULL;
+}
