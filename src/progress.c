@@ -124,9 +124,12 @@ static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
         *at = *at + (size_t)n < len ? *at + (size_t)n : len - 1;
 }
 
-/* The figures of a line, without the bar: what both the bar and the log line say. */
-static void format_figures(char *buf, size_t len, const vb_stats_t *s, double rate)
+/* The figures of a line, without the bar: what both the bar and the log line say.
+ * compact: single spaces and shorter words, for narrow terminals. */
+static void format_figures(char *buf, size_t len, const vb_stats_t *s, double rate,
+                           bool compact)
 {
+    const char *gap = compact ? " " : "  ";
     size_t at = 0;
     buf[0] = '\0';
     if (s->total >= 0)
@@ -135,18 +138,20 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     else
         append(buf, len, &at, "%ld/?", s->done);
     char eta[32] = "--";
-    if (rate > 0 && s->total >= 0)
-        format_duration(eta, sizeof eta, (double)(s->total - s->done) / rate);
     if (s->final)
-        format_duration(eta, sizeof eta, 0);
+        snprintf(eta, sizeof eta, "0s");
+    else if (rate > 0 && s->total >= 0)
+        format_duration(eta, sizeof eta, (double)(s->total - s->done) / rate);
     if (rate >= 0)
-        append(buf, len, &at, "  %.1f img/s", rate);
+        append(buf, len, &at, "%s%.1f img/s", gap, rate);
     else
-        append(buf, len, &at, "  -- img/s");
-    append(buf, len, &at, "  ETA %s  in flight %ld  ok %ld  failed %ld  retrying %ld  429s %ld",
-           s->final ? "0s" : eta, s->in_flight, s->ok, s->failed, s->retrying, s->rate_limited);
+        append(buf, len, &at, "%s-- img/s", gap);
+    append(buf, len, &at, "%sETA %s%s%s %ld%sok %ld%s%s %ld%s%s %ld%s429s %ld", gap, eta, gap,
+           compact ? "sending" : "in flight", s->in_flight, gap, s->ok, gap,
+           compact ? "fail" : "failed", s->failed, gap, compact ? "retry" : "retrying",
+           s->retrying, gap, s->rate_limited);
     if (s->cost_usd >= 0)
-        append(buf, len, &at, "  $%.4f", s->cost_usd);
+        append(buf, len, &at, "%s$%.4f", gap, s->cost_usd);
     if (s->budget_usd > 0)
         append(buf, len, &at, " (left $%.4f)", s->budget_left_usd);
 }
@@ -154,13 +159,15 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
 void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width)
 {
     char figures[LINE_MAX];
-    format_figures(figures, sizeof figures, s, rate);
-    size_t flen = strlen(figures);
     size_t at = 0;
-    buf[0] = '\0';
     if (width < 10)
         width = 10;
-    int room = width - 1 - (int)flen - 3; /* "[" "]" " " */
+    /* the roomy form when it fits, else the compact one; the bar only with room to spare */
+    format_figures(figures, sizeof figures, s, rate, false);
+    if ((int)strlen(figures) > width - 1)
+        format_figures(figures, sizeof figures, s, rate, true);
+    int room = width - 1 - (int)strlen(figures) - 3; /* "[" "]" " " */
+    buf[0] = '\0';
     if (s->total > 0 && room >= 10) {
         int bar = room > 30 ? 30 : room;
         int full = (int)((double)bar * (double)s->done / (double)s->total + 1e-9);
@@ -208,7 +215,7 @@ static void draw_bar(progress_t *p, const vb_stats_t *s, double rate)
 static void draw_log(progress_t *p, const vb_stats_t *s, double rate)
 {
     char figures[LINE_MAX], out[LINE_MAX + 64];
-    format_figures(figures, sizeof figures, s, rate);
+    format_figures(figures, sizeof figures, s, rate, false);
     int n = snprintf(out, sizeof out, "progress: %s  elapsed %.0fs%s\n", figures, s->elapsed_s,
                      s->final ? "  (done)" : "");
     write_all(p->fd, out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
