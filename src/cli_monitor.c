@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void cli_monitor_init(cli_monitor_t *m)
@@ -49,6 +50,17 @@ int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
         }
         fprintf(stderr, "visionbatch run: --metrics-port must be a port from 0 (any free one) "
                         "to 65535, not '%s'\n",
+                value);
+        return -1;
+    }
+    if (strcmp(name, "metrics-linger") == 0) {
+        double d = strtod(value, &end);
+        if (!errno && end != value && !*end && isfinite(d) && d >= 0 && d <= 3600) {
+            m->metrics_linger_s = d;
+            return 0;
+        }
+        fprintf(stderr, "visionbatch run: --metrics-linger must be seconds from 0 to 3600, "
+                        "not '%s'\n",
                 value);
         return -1;
     }
@@ -111,6 +123,13 @@ int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s)
 
 void cli_monitor_stop(cli_monitor_t *m)
 {
+    if (m->metrics && m->metrics_linger_s > 0) {
+        struct timespec ts = {(time_t)m->metrics_linger_s,
+                              (long)((m->metrics_linger_s - (double)(time_t)m->metrics_linger_s) *
+                                     1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
     metrics_stop(m->metrics);
     m->metrics = NULL;
     progress_free(m->progress);

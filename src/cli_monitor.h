@@ -15,6 +15,7 @@ typedef struct cli_monitor {
     progress_mode_t mode;   /* --progress (auto) */
     double interval_s;      /* --progress-interval (10) */
     long metrics_port;      /* --metrics-port; -1 = no endpoint */
+    double metrics_linger_s;/* --metrics-linger: serve the final figures this long */
     const char *stats_json; /* --stats-json FILE, or NULL */
     bool quiet;             /* --quiet: errors only */
     progress_t *progress;
@@ -37,7 +38,8 @@ int cli_monitor_start(cli_monitor_t *m, vb_options_t *o);
  * after printing why the JSON could not be written. */
 int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s);
 
-/* Stops the endpoint and frees the display. */
+/* Serves the final figures for --metrics-linger seconds (so a scraper's last scrape sees
+ * the totals), then stops the endpoint and frees the display. */
 void cli_monitor_stop(cli_monitor_t *m);
 
 #endif

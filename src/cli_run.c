@@ -97,6 +97,8 @@ static void run_usage(FILE *out)
             "      --metrics-port PORT  serve Prometheus metrics on\n"
             "                        http://127.0.0.1:PORT/metrics while the job runs (0:\n"
             "                        any free port, printed on standard error)\n"
+            "      --metrics-linger SEC  keep serving the final figures SEC seconds after\n"
+            "                        the run, for the last scrape (default 0)\n"
             "  -q, --quiet           errors only: no progress, no summary\n"
             "\n"
             "Other:\n"
@@ -167,6 +169,7 @@ static const struct option run_options[] = {
     {"progress-interval", required_argument, 0, OPT_MONITOR},
     {"metrics-port", required_argument, 0, OPT_MONITOR},
     {"stats-json", required_argument, 0, OPT_MONITOR},
+    {"metrics-linger", required_argument, 0, OPT_MONITOR},
     {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
