@@ -23,4 +23,7 @@ int cli_export(int argc, char **argv);
 /* visionbatch estimate [options] INPUT... : images, tokens, cost and time, nothing sent */
 int cli_estimate(int argc, char **argv);
 
+/* visionbatch report [-o FILE] JOURNAL : a self-contained HTML report of a job */
+int cli_report(int argc, char **argv);
+
 #endif
