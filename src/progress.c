@@ -125,35 +125,55 @@ static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
 }
 
 /* The figures of a line, without the bar: what both the bar and the log line say.
- * compact: single spaces and shorter words, for narrow terminals. */
+ * compact: single spaces and shorter words, for narrow terminals; then, while the line is
+ * wider than width, whole fields are left out, the least telling first (a field is never
+ * cut in the middle: a cut number would be a wrong number). width <= 0: no limit. */
 static void format_figures(char *buf, size_t len, const vb_stats_t *s, double rate,
-                           bool compact)
+                           bool compact, int width)
 {
-    const char *gap = compact ? " " : "  ";
-    size_t at = 0;
-    buf[0] = '\0';
+    enum { FLD_COUNT, FLD_RATE, FLD_ETA, FLD_FLY, FLD_OK, FLD_FAIL, FLD_RETRY, FLD_429, FLD_COST, FLD_LEFT, FLD_N };
+    /* the order fields are given up in when room is short */
+    static const int drop_order[] = {FLD_LEFT, FLD_RETRY, FLD_FLY, FLD_429, FLD_OK,
+                                     FLD_COST, FLD_FAIL, FLD_ETA, FLD_RATE};
+    char f[FLD_N][64];
+    memset(f, 0, sizeof f);
     if (s->total >= 0)
-        append(buf, len, &at, "%ld/%ld %3.0f%%", s->done, s->total,
-               s->total ? 100.0 * (double)s->done / (double)s->total : 100.0);
+        snprintf(f[FLD_COUNT], sizeof f[FLD_COUNT], "%ld/%ld %3.0f%%", s->done, s->total,
+                 s->total ? 100.0 * (double)s->done / (double)s->total : 100.0);
     else
-        append(buf, len, &at, "%ld/?", s->done);
+        snprintf(f[FLD_COUNT], sizeof f[FLD_COUNT], "%ld/?", s->done);
+    if (rate >= 0)
+        snprintf(f[FLD_RATE], sizeof f[FLD_RATE], "%.1f img/s", rate);
+    else
+        snprintf(f[FLD_RATE], sizeof f[FLD_RATE], "-- img/s");
     char eta[32] = "--";
     if (s->final)
         snprintf(eta, sizeof eta, "0s");
     else if (rate > 0 && s->total >= 0)
         format_duration(eta, sizeof eta, (double)(s->total - s->done) / rate);
-    if (rate >= 0)
-        append(buf, len, &at, "%s%.1f img/s", gap, rate);
-    else
-        append(buf, len, &at, "%s-- img/s", gap);
-    append(buf, len, &at, "%sETA %s%s%s %ld%sok %ld%s%s %ld%s%s %ld%s429s %ld", gap, eta, gap,
-           compact ? "sending" : "in flight", s->in_flight, gap, s->ok, gap,
-           compact ? "fail" : "failed", s->failed, gap, compact ? "retry" : "retrying",
-           s->retrying, gap, s->rate_limited);
+    snprintf(f[FLD_ETA], sizeof f[FLD_ETA], "ETA %s", eta);
+    snprintf(f[FLD_FLY], sizeof f[FLD_FLY], "%s %ld", compact ? "sending" : "in flight",
+             s->in_flight);
+    snprintf(f[FLD_OK], sizeof f[FLD_OK], "ok %ld", s->ok);
+    snprintf(f[FLD_FAIL], sizeof f[FLD_FAIL], "%s %ld", compact ? "fail" : "failed", s->failed);
+    snprintf(f[FLD_RETRY], sizeof f[FLD_RETRY], "%s %ld", compact ? "retry" : "retrying",
+             s->retrying);
+    snprintf(f[FLD_429], sizeof f[FLD_429], "429s %ld", s->rate_limited);
     if (s->cost_usd >= 0)
-        append(buf, len, &at, "%s$%.4f", gap, s->cost_usd);
+        snprintf(f[FLD_COST], sizeof f[FLD_COST], "$%.4f", s->cost_usd);
     if (s->budget_usd > 0)
-        append(buf, len, &at, " (left $%.4f)", s->budget_left_usd);
+        snprintf(f[FLD_LEFT], sizeof f[FLD_LEFT], "(left $%.4f)", s->budget_left_usd);
+    const char *gap = compact ? " " : "  ";
+    for (size_t drop = 0;; drop++) {
+        size_t at = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < FLD_N; i++)
+            if (f[i][0])
+                append(buf, len, &at, "%s%s", at ? (i == FLD_LEFT ? " " : gap) : "", f[i]);
+        if (width <= 0 || (int)strlen(buf) <= width || drop == sizeof drop_order / sizeof *drop_order)
+            return;
+        f[drop_order[drop]][0] = '\0';
+    }
 }
 
 void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width)
@@ -163,9 +183,9 @@ void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rat
     if (width < 10)
         width = 10;
     /* the roomy form when it fits, else the compact one; the bar only with room to spare */
-    format_figures(figures, sizeof figures, s, rate, false);
+    format_figures(figures, sizeof figures, s, rate, false, 0);
     if ((int)strlen(figures) > width - 1)
-        format_figures(figures, sizeof figures, s, rate, true);
+        format_figures(figures, sizeof figures, s, rate, true, width - 1);
     int room = width - 1 - (int)strlen(figures) - 3; /* "[" "]" " " */
     buf[0] = '\0';
     if (s->total > 0 && room >= 10) {
@@ -178,7 +198,7 @@ void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rat
         append(buf, len, &at, "] ");
     }
     append(buf, len, &at, "%s", figures);
-    size_t cut = (size_t)width - 1; /* the last column would wrap on some terminals */
+    size_t cut = (size_t)width - 1; /* the count alone in a tiny terminal */
     if (cut < len && strlen(buf) > cut)
         buf[cut] = '\0';
 }
@@ -215,7 +235,7 @@ static void draw_bar(progress_t *p, const vb_stats_t *s, double rate)
 static void draw_log(progress_t *p, const vb_stats_t *s, double rate)
 {
     char figures[LINE_MAX], out[LINE_MAX + 64];
-    format_figures(figures, sizeof figures, s, rate, false);
+    format_figures(figures, sizeof figures, s, rate, false, 0);
     int n = snprintf(out, sizeof out, "progress: %s  elapsed %.0fs%s\n", figures, s->elapsed_s,
                      s->final ? "  (done)" : "");
     write_all(p->fd, out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
