@@ -19,10 +19,24 @@ void cli_monitor_init(cli_monitor_t *m)
     m->metrics_port = -1;
 }
 
-int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
+/* Parses value as a number from min to max into *out; prints why not and returns -1. */
+static int parse_number(const char *name, const char *value, double min, double max,
+                        const char *what, double *out)
 {
     char *end;
     errno = 0;
+    double d = strtod(value, &end);
+    if (!errno && end != value && !*end && isfinite(d) && d >= min && d <= max) {
+        *out = d;
+        return 0;
+    }
+    fprintf(stderr, "visionbatch run: --%s must be %s, not '%s'\n", name, what, value);
+    return -1;
+}
+
+int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
+{
+    double port;
     if (strcmp(name, "progress") == 0) {
         if (progress_mode_parse(value, &m->mode) == 0)
             return 0;
@@ -31,38 +45,22 @@ int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
                 value);
         return -1;
     }
-    if (strcmp(name, "progress-interval") == 0) {
-        double d = strtod(value, &end);
-        if (!errno && end != value && !*end && isfinite(d) && d >= 0.1 && d <= 86400) {
-            m->interval_s = d;
-            return 0;
-        }
-        fprintf(stderr, "visionbatch run: --progress-interval must be seconds from 0.1 to "
-                        "86400, not '%s'\n",
-                value);
-        return -1;
-    }
+    if (strcmp(name, "progress-interval") == 0)
+        return parse_number(name, value, 0.1, 86400, "seconds from 0.1 to 86400",
+                            &m->interval_s);
+    if (strcmp(name, "metrics-linger") == 0)
+        return parse_number(name, value, 0, 3600, "seconds from 0 to 3600",
+                            &m->metrics_linger_s);
     if (strcmp(name, "metrics-port") == 0) {
-        long v = strtol(value, &end, 10);
-        if (!errno && end != value && !*end && v >= 0 && v <= 65535) {
-            m->metrics_port = v;
-            return 0;
+        if (parse_number(name, value, 0, 65535, "a port from 0 (any free one) to 65535",
+                         &port) != 0)
+            return -1;
+        if (port != (double)(long)port) {
+            fprintf(stderr, "visionbatch run: --metrics-port must be a whole number\n");
+            return -1;
         }
-        fprintf(stderr, "visionbatch run: --metrics-port must be a port from 0 (any free one) "
-                        "to 65535, not '%s'\n",
-                value);
-        return -1;
-    }
-    if (strcmp(name, "metrics-linger") == 0) {
-        double d = strtod(value, &end);
-        if (!errno && end != value && !*end && isfinite(d) && d >= 0 && d <= 3600) {
-            m->metrics_linger_s = d;
-            return 0;
-        }
-        fprintf(stderr, "visionbatch run: --metrics-linger must be seconds from 0 to 3600, "
-                        "not '%s'\n",
-                value);
-        return -1;
+        m->metrics_port = (long)port;
+        return 0;
     }
     if (strcmp(name, "stats-json") == 0) {
         m->stats_json = value;
