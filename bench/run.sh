@@ -12,6 +12,7 @@ bench/limits.sh
 bench/journal.sh
 bench/estimate.sh
 bench/resize.sh
+bench/monitor.sh
 {
     echo "# Benchmarks"
     echo

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,14 @@ static void draw_json(progress_t *p, const vb_stats_t *s, double rate)
     json_decref(o);
 }
 
+/* Would a line-sized write(2) to fd go through without waiting? (POLLOUT on a pipe means
+ * PIPE_BUF bytes fit, more than a line.) The loop thread must never wait on stderr. */
+static bool writable_now(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
 void progress_update(progress_t *p, const vb_stats_t *s)
 {
     if (p->mode == PROGRESS_NONE || p->ended)
@@ -274,6 +283,8 @@ void progress_update(progress_t *p, const vb_stats_t *s)
         return;
     if (!s->final && p->drawn_at < 0 && p->mode != PROGRESS_BAR && s->elapsed_s < gap)
         return; /* the first log line after one interval, not at once */
+    if (!s->final && !writable_now(p->fd))
+        return; /* a stalled terminal or a full pipe: skip, the next draw is newer anyway */
     p->drawn_at = s->elapsed_s;
     if (s->final) {
         p->ended = true;
