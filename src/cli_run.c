@@ -196,6 +196,7 @@ typedef struct sink {
     const char *path; /* NULL or "-": standard output */
     output_t *out;
     int failed;
+    progress_t *bar_on_tty; /* the bar, when results go to the terminal it is drawn on */
 } sink_t;
 
 static int sink_open(sink_t *k)
@@ -225,6 +226,7 @@ static int sink_check(const sink_t *k)
 static void on_result(const vb_result_t *r, void *arg)
 {
     sink_t *k = arg;
+    progress_interrupt(k->bar_on_tty); /* the line goes above the bar, not into it */
     if (sink_open(k) == 0 && output_write_line(k->out, r->line) != 0)
         fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
 }
@@ -332,6 +334,8 @@ int cli_run(int argc, char **argv)
         }
     }
     sink.path = c->output_path;
+    if ((!sink.path || strcmp(sink.path, "-") == 0) && isatty(STDOUT_FILENO))
+        sink.bar_on_tty = mon.progress;
     if (sink_check(&sink) != 0)
         goto out;
 

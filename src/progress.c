@@ -273,6 +273,14 @@ static bool writable_now(int fd)
     return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
+void progress_interrupt(progress_t *p)
+{
+    if (!p || p->mode != PROGRESS_BAR || p->ended || p->drawn_at < 0)
+        return;
+    write_all(p->fd, "\r\x1b[K", 4);
+    p->drawn_at = -1; /* drawn again at the next update */
+}
+
 void progress_update(progress_t *p, const vb_stats_t *s)
 {
     if (p->mode == PROGRESS_NONE || p->ended)

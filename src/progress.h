@@ -35,6 +35,11 @@ progress_mode_t progress_mode(const progress_t *p);
  * bar with a newline). */
 void progress_update(progress_t *p, const vb_stats_t *s);
 
+/* Someone else is about to write to the terminal the bar is on (results going to the
+ * same terminal): clears the bar's line now and draws it again at the next update, so
+ * the bar stays below what was written. A no-op for other modes. */
+void progress_interrupt(progress_t *p);
+
 /* Formats the line the bar would show for s into buf (at most width columns, no control
  * characters), given the recent rate in images per second (< 0: not known yet). Exposed
  * for tests. */

@@ -60,6 +60,25 @@ grep -Eq '^\[#*-+\] [0-9]+/48 +[0-9]+%  .* img/s  ETA .*  in flight [0-9]+  ok [
 grep -A2 'img/s' "$TMP/final" | grep -q '^visionbatch summary$' ||
     fail "the summary does not follow the bar on its own line"
 
+# --- results to the same terminal: each line goes above the bar, never into it ----------
+cat >"$TMP/run2.sh" <<SH
+"$VB_BIN" run --base-url "$SIM_URL" -c 8 --no-journal "$TMP/in"
+echo \$? >"$TMP/tty2.rc"
+sleep 600
+SH
+tmux -L "$SOCK" -f /dev/null new-session -d -s both -x 400 -y 20 "bash $TMP/run2.sh"
+for i in $(seq 1 600); do
+    [ -s "$TMP/tty2.rc" ] && break
+    sleep 0.1
+done
+[ "$(cat "$TMP/tty2.rc" 2>/dev/null)" = 0 ] || fail "the run with results on the terminal failed"
+tmux -L "$SOCK" capture-pane -t both -p -J -S - >"$TMP/both"
+[ "$(grep -c '^{"id":' "$TMP/both")" -eq 48 ] || fail "not 48 whole result lines on the terminal"
+grep 'img/s' "$TMP/both" | grep -q '"id"' && fail "a result line was written into the bar"
+[ "$(grep -c 'img/s' "$TMP/both")" -eq 1 ] || fail "the bar was left behind more than once"
+grep -A2 '48/48 100%' "$TMP/both" | tail -n 1 | grep -q '^visionbatch summary$' ||
+    fail "the final bar is not the last line before the summary"
+
 # --- piped to a file: log lines, no control characters ---------------------------------
 "$VB_BIN" run --base-url "$SIM_URL" -c 3 --no-journal --progress-interval 0.5 \
     -o "$TMP/pipe.jsonl" "$TMP/in" 2>"$TMP/pipe.err" | cat
