@@ -670,8 +670,7 @@ static void dispatch(engine_t *e)
         if (r->attempts > 0) {
             e->sum->retries++;
             stats_count_kind(e->sum->retries_by_cause, &e->sum->retry_kinds, r->retry_kind);
-        }
-        else if (r->image_tokens_saved > 0)
+        } else if (r->image_tokens_saved > 0)
             e->sum->image_tokens_saved += (long)r->image_tokens_saved;
         e->sum->bytes_uploaded += (long long)r->body_len;
         r->attempts++;
@@ -849,10 +848,16 @@ static int replay_line(const char *line, journal_state_t state, void *arg)
     res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
     e->sum->replayed++;
     e->sum->images++;
-    if (state == JOURNAL_OK)
+    if (state == JOURNAL_OK) {
         e->sum->ok++;
-    else
+    } else { /* by the kind its line names */
         e->sum->failed++;
+        json_t *root = json_loads(line, 0, NULL);
+        stats_count_kind(e->sum->failed_by_kind, &e->sum->failed_kinds,
+                         json_string_value(json_object_get(json_object_get(root, "error"),
+                                                           "kind")));
+        json_decref(root);
+    }
     if (e->fn)
         e->fn(&res, e->userdata);
     return 0;
