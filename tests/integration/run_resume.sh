@@ -71,7 +71,12 @@ before=$(sim_stat requests)
 rm -f "$TMP/out.jsonl" "$TMP"/out.journal*
 "${cmd[@]}" --grace 5 2>"$TMP/int.err" &
 pid=$!
-sleep 0.3
+# a background job of a script starts with SIGINT ignored until visionbatch installs its
+# handler: wait for the first result (the handler is in place by then), not a fixed time
+for i in $(seq 1 600); do
+    [ -s "$TMP/out.jsonl" ] && break
+    sleep 0.01
+done
 kill -INT "$pid"
 status=0
 wait "$pid" || status=$?
