@@ -14,6 +14,7 @@ bench/estimate.sh
 bench/resize.sh
 bench/batch.sh
 bench/redis.sh
+bench/monitor.sh
 {
     echo "# Benchmarks"
     echo

@@ -27,6 +27,8 @@
 extern "C" {
 #endif
 
+struct vb_stats;
+
 /* What a job sends and how. Initialise with vb_options_init, then override fields. */
 typedef struct vb_options {
     const char *base_url;   /* API root ending in /v1, e.g. https://api.openai.com/v1 */
@@ -65,6 +67,12 @@ typedef struct vb_options {
     long json_retries;      /* re-asks of an answer that is not the JSON asked for (2) */
     const char *output_format; /* "jsonl" (default) or "openai-batch": OpenAI's Batch API
                                   output lines {id, custom_id, response, error} */
+    /* Live statistics: called on the running thread at most every stats_interval_s
+     * (default 0.1 s) while the job runs, and once more at the end (final = 1). NULL =
+     * none. The snapshot is valid only during the call. */
+    void (*on_stats)(const struct vb_stats *stats, void *userdata);
+    void *stats_userdata;
+    double stats_interval_s;
 } vb_options_t;
 
 typedef enum {
@@ -103,6 +111,64 @@ typedef struct vb_result {
 
 typedef void (*vb_result_fn)(const vb_result_t *result, void *userdata);
 
+/* Upper bounds (seconds) of the request-duration buckets of vb_stats_t, the Prometheus
+ * convention; the last bucket (+Inf) is implicit. */
+#define VB_LATENCY_BUCKETS 12
+#define VB_LATENCY_BOUNDS {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
+#define VB_STATUS_SLOTS 16 /* distinct HTTP statuses counted; more share slot 0 */
+#define VB_KIND_SLOTS 16   /* distinct error kinds counted; more share "other" */
+
+/* A count per HTTP status; status 0 is a request without an answer (timeout, network). */
+typedef struct vb_status_count {
+    long status;
+    long n;
+} vb_status_count_t;
+
+/* A count per error kind (failures by kind, retries by cause). */
+typedef struct vb_kind_count {
+    char kind[32];
+    long n;
+} vb_kind_count_t;
+
+/* A snapshot of a running job, for progress displays and metrics (see on_stats). */
+typedef struct vb_stats {
+    double elapsed_s;
+    long total;            /* items in the job; -1 while still being counted */
+    long done;             /* items with a result (replayed ones included) */
+    long ok, failed, skipped, cached, duplicates, replayed;
+    long in_flight;        /* requests on the wire */
+    long retrying;         /* items waiting for a retry */
+    long requests;         /* requests sent, retries included */
+    long retries;
+    long rate_limited;     /* 429 rate-limit answers */
+    long prompt_tokens, completion_tokens;
+    long long bytes_uploaded;
+    double cost_usd;       /* spent by this run; -1 when the model has no price */
+    double budget_usd;     /* the --budget; 0 = none */
+    double budget_left_usd;/* what the budget still allows (earlier runs of the job count) */
+    long concurrency;      /* the configured ceiling */
+    long window;           /* the adaptive concurrency window now */
+    double rpm_limit;      /* request rate paced to, per minute; 0 = none known */
+    double tpm_limit;      /* token rate paced to, per minute; 0 = none known */
+    int paused;            /* a run-wide pause after a 429 is on */
+    size_t status_slots;   /* entries used in by_status */
+    vb_status_count_t by_status[VB_STATUS_SLOTS];
+    unsigned long long latency_buckets[VB_LATENCY_BUCKETS]; /* cumulative: <= bound */
+    unsigned long long latency_count;
+    double latency_sum_s;
+    int final;             /* the last snapshot of the run */
+} vb_stats_t;
+
+/* Why a run went no faster: seconds the loop spent with each reason holding it back. */
+typedef enum {
+    VB_LIMIT_RATE = 0,    /* work was ready; the rate limiters or a 429 pause held it */
+    VB_LIMIT_CONCURRENCY, /* work was ready; every --concurrency slot was busy */
+    VB_LIMIT_WINDOW,      /* work was ready; the adaptive window (cut by overload) was full */
+    VB_LIMIT_PREPARE,     /* nothing was ready: images were still being read and encoded */
+    VB_LIMIT_LATENCY,     /* nothing left to send: waiting for the server's answers */
+    VB_LIMIT_COUNT
+} vb_limit_t;
+
 /* Totals of a finished run. */
 typedef struct vb_summary {
     long images;
@@ -131,6 +197,14 @@ typedef struct vb_summary {
     long batch_resent;      /* images sent again alone because of those */
     int stopped;            /* 1 when the run was stopped by a fatal error */
     char stop_reason[512];  /* why, one line */
+    double latency_p90_ms;
+    double latency_max_ms;
+    size_t failed_kinds;    /* entries used in failed_by_kind */
+    vb_kind_count_t failed_by_kind[VB_KIND_SLOTS];
+    size_t retry_kinds;     /* entries used in retries_by_cause */
+    vb_kind_count_t retries_by_cause[VB_KIND_SLOTS];
+    double limited_s[VB_LIMIT_COUNT]; /* seconds spent held back, per vb_limit_t */
+    vb_stats_t stats;       /* the final snapshot (requests by status, latency buckets) */
 } vb_summary_t;
 
 /* vb_job_run's result. */

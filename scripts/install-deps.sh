@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev libsqlite3-dev libinih-dev libssl-dev
   libhiredis-dev redis-server
   python3 python3-jsonschema time curl
+  tmux chromium python3-prometheus-client
 )
 
 missing=()

@@ -42,5 +42,7 @@ void cli_redis_hide_password(int argc, char **argv);
 
 /* visionbatch status|export --redis URL --job NAME (cli_redis.c) */
 int cli_redis_status(int argc, char **argv, bool export);
+/* visionbatch report [-o FILE] JOURNAL : a self-contained HTML report of a job */
+int cli_report(int argc, char **argv);
 
 #endif

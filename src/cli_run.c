@@ -1,9 +1,9 @@
 /* cli_run.c - `visionbatch run`: options, inputs, results file, summary, exit status. */
 #include "cli.h"
+#include "cli_monitor.h"
 #include "cli_settings.h"
 #include "config.h"
 #include "output.h"
-#include "summary.h"
 
 #include <visionbatch.h>
 
@@ -124,9 +124,22 @@ static void run_usage(FILE *out)
             "      --job NAME        the job's name (letters, digits, . _ -)\n"
             "      --visibility-timeout SEC  an item a worker has held this long without a\n"
             "                        result goes to another worker (default 60)\n"
+            "Progress, summary and metrics:\n"
+            "      --progress MODE   auto (default: bar on a terminal, else log), bar (one\n"
+            "                        line redrawn: done/total, %%, images/s, ETA, in flight,\n"
+            "                        ok/failed/retrying, 429s, cost, budget left), log (a\n"
+            "                        plain line every interval), json (one JSON object a\n"
+            "                        line every interval) or none; all on standard error\n"
+            "      --progress-interval SEC  between log/json lines (default 10)\n"
+            "      --stats-json FILE write the end-of-run summary as JSON\n"
+            "      --metrics-port PORT  serve Prometheus metrics on\n"
+            "                        http://127.0.0.1:PORT/metrics while the job runs (0:\n"
+            "                        any free port, printed on standard error)\n"
+            "      --metrics-linger SEC  keep serving the final figures SEC seconds after\n"
+            "                        the run, for the last scrape (default 0)\n"
+            "  -q, --quiet           errors only: no progress, no summary\n"
             "\n"
             "Other:\n"
-            "  -q, --quiet           no summary on standard error\n"
             "  -h, --help            this text\n"
             "      --version         print the version\n"
             "\n"
@@ -153,7 +166,7 @@ static void run_usage(FILE *out)
             "run: nothing new is sent, in-flight requests finish and are written.\n");
 }
 
-enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG };
+enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
 
 static const struct option run_options[] = {
     {"base-url", required_argument, 0, OPT_SETTING},
@@ -199,6 +212,11 @@ static const struct option run_options[] = {
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},
+    {"progress", required_argument, 0, OPT_MONITOR},
+    {"progress-interval", required_argument, 0, OPT_MONITOR},
+    {"metrics-port", required_argument, 0, OPT_MONITOR},
+    {"stats-json", required_argument, 0, OPT_MONITOR},
+    {"metrics-linger", required_argument, 0, OPT_MONITOR},
     {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -225,6 +243,7 @@ typedef struct sink {
     const char *path; /* NULL or "-": standard output */
     output_t *out;
     int failed;
+    progress_t *bar_on_tty; /* the bar, when results go to the terminal it is drawn on */
 } sink_t;
 
 static int sink_open(sink_t *k)
@@ -254,13 +273,14 @@ static int sink_check(const sink_t *k)
 static void on_result(const vb_result_t *r, void *arg)
 {
     sink_t *k = arg;
+    progress_interrupt(k->bar_on_tty); /* the line goes above the bar, not into it */
     if (sink_open(k) == 0 && output_write_line(k->out, r->line) != 0)
         fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
 }
 
 /* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
  * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
-static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
+static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
 {
     cli_flags_t flags;
     int rc = -1, opt, index = -1;
@@ -294,7 +314,11 @@ static int run_parse(int argc, char **argv, config_t *c, bool *quiet)
                             "--api-key-file FILE.\n");
             goto out;
         case 'q':
-            *quiet = true;
+            mon->quiet = true;
+            break;
+        case OPT_MONITOR:
+            if (cli_monitor_flag(mon, name, optarg) != 0)
+                goto out;
             break;
         case 'h':
             run_usage(stdout);
@@ -326,29 +350,32 @@ out:
 static int run_main(int argc, char **argv, bool worker)
 {
     char err[512];
-    bool quiet = false;
+    cli_monitor_t mon;
     int status = EXIT_USAGE;
     vb_job_t *job = NULL;
     sink_t sink = {0};
+    cli_monitor_init(&mon);
     config_t *c = config_new();
     if (!c) {
         fprintf(stderr, "visionbatch: out of memory\n");
         return EXIT_USAGE;
     }
-    int parsed = run_parse(argc, argv, c, &quiet);
+    int parsed = run_parse(argc, argv, c, &mon);
     cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
     if (parsed != 0) {
         status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
         goto out;
     }
     if (worker || c->redis_url) { /* a distributed job: cli_worker.c */
-        status = cli_redis_run(c, argc - optind, argv + optind, quiet, worker);
+        status = cli_redis_run(c, argc - optind, argv + optind, mon.quiet, worker);
         goto out;
     }
     if (optind >= argc) {
         fprintf(stderr, "visionbatch run: no INPUT given (see visionbatch run --help)\n");
         goto out;
     }
+    if (cli_monitor_start(&mon, &c->o) != 0)
+        goto out;
     if (!(job = vb_job_new(&c->o, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
         goto out;
@@ -360,6 +387,8 @@ static int run_main(int argc, char **argv, bool worker)
         }
     }
     sink.path = c->output_path;
+    if ((!sink.path || strcmp(sink.path, "-") == 0) && isatty(STDOUT_FILENO))
+        sink.bar_on_tty = mon.progress;
     if (sink_check(&sink) != 0)
         goto out;
 
@@ -376,8 +405,7 @@ static int run_main(int argc, char **argv, bool worker)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_job = NULL;
-    if (!quiet && rs != VB_RUN_CONFIG)
-        summary_print(stderr, &summary);
+    int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
     switch (rs) {
     case VB_RUN_ALL_OK:
         status = EXIT_ALL_OK;
@@ -405,6 +433,8 @@ static int run_main(int argc, char **argv, bool worker)
     }
     if (rs == VB_RUN_CONFIG)
         goto out;
+    if (monitored != 0 && status == EXIT_ALL_OK)
+        status = EXIT_SOME_FAILED;
     sink_open(&sink); /* an empty run still leaves an (empty) results file */
     if (sink.failed || output_close(sink.out, err, sizeof err) != 0) {
         if (!sink.failed)
@@ -413,12 +443,13 @@ static int run_main(int argc, char **argv, bool worker)
             status = EXIT_SOME_FAILED;
     }
     sink.out = NULL;
-    if (!quiet && c->output_path && strcmp(c->output_path, "-") != 0)
+    if (!mon.quiet && c->output_path && strcmp(c->output_path, "-") != 0)
         fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
                 c->o.journal ? c->o.journal : "");
 out:
     output_close(sink.out, err, sizeof err);
     vb_job_free(job);
+    cli_monitor_stop(&mon);
     config_free(c);
     return status;
 }

@@ -30,6 +30,7 @@
 #include "request.h"
 #include "retryq.h"
 #include "structured.h"
+#include "stats.h"
 #include "tokens.h"
 
 #include <curl/curl.h>
@@ -97,7 +98,14 @@ typedef struct engine {
     long waiting;     /* copies waiting for their first: they count against the gate */
     batch_t *batch;   /* --batch-size above 1: groups images into one request; else NULL */
     const shared_cache_t *cache; /* a shared result cache (Redis), or NULL */
+    vb_stats_t live;  /* answers by status, durations: filled in at each publish */
+    stats_limits_t limits; /* time charged to what held the run back */
+    vb_limit_t held;       /* what held dispatch back at its last return */
+    uint64_t started_ns, published_ns, sampled_ns;
 } engine_t;
+
+/* The journal gets one sample of the limits a second, for `visionbatch report`. */
+#define SAMPLE_NS 1000000000ull
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -290,6 +298,7 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
         e->sum->ok++;
     } else {
         e->sum->failed++;
+        stats_count_kind(e->sum->failed_by_kind, &e->sum->failed_kinds, res->error_kind);
     }
     if (res->prompt_tokens > 0) /* billed: an answer that was not the JSON asked for too */
         e->sum->prompt_tokens += res->prompt_tokens;
@@ -575,6 +584,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     histogram_add(e->latency, latency_ms);
+    stats_count_answer(&e->live, rc == CURLE_OK ? status : 0, latency_ms / 1000.0);
 
     openai_response_t resp;
     ratelimit_info_t info, *have_info = NULL;
@@ -638,6 +648,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         request_free(r);
         return;
     }
+    r->retry_kind = resp.error_kind;
     if (resp.action == OPENAI_RETRY && /* a batch is retried whole */
         schedule_retry(e, r, signal, have_info ? have_info->retry_after_s : -1, now)) {
         openai_response_clear(&resp);
@@ -710,8 +721,12 @@ static request_t *next_request(engine_t *e, uint64_t now)
     r = retryq_pop_due(e->retries, e->budget_out ? UINT64_MAX : now);
     if (r)
         return r;
-    if (gate_closed(e))
+    if (gate_closed(e)) {
+        e->held = VB_LIMIT_CONCURRENCY;
         return NULL;
+    }
+    e->held = retryq_count(e->retries) || queue_drained(e->ready) ? VB_LIMIT_LATENCY
+                                                                  : VB_LIMIT_PREPARE;
     return queue_try_pop(e->ready);
 }
 
@@ -831,8 +846,10 @@ static void dispatch(engine_t *e)
             if (!(r = e->next = join_group(e, r)))
                 continue;
         }
-        if (!e->free_list)
+        if (!e->free_list) {
+            e->held = VB_LIMIT_CONCURRENCY;
             return;
+        }
         if (e->budget.limit > 0 && r->reserved_usd == 0) {
             pricing_entry_t price;
             if (!price_of(e, r, &price)) { /* a batch line of a model without a price */
@@ -852,6 +869,7 @@ static void dispatch(engine_t *e)
             if (budget_reserve(&e->budget, worst) != 0) {
                 if (e->in_flight > 0) { /* what is in flight may cost less than held */
                     e->wake_ns = UINT64_MAX;
+                    e->held = VB_LIMIT_LATENCY;
                     return;
                 }
                 if (r->n_members) { /* the whole batch does not fit: maybe one image does */
@@ -871,6 +889,9 @@ static void dispatch(engine_t *e)
             budget_settle(&e->budget, r->reserved_usd, 0); /* held again when it goes */
             r->reserved_usd = 0;
             e->wake_ns = wake;
+            e->held = wake != UINT64_MAX                        ? VB_LIMIT_RATE
+                      : admit_window(e->admit) < e->o->concurrency ? VB_LIMIT_WINDOW
+                                                                   : VB_LIMIT_CONCURRENCY;
             return;
         }
         e->next = NULL;
@@ -893,11 +914,12 @@ static void dispatch(engine_t *e)
         t->overflow = false;
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, r->body);
-        if (r->resend)
+        if (r->resend) {
             r->resend = 0;
-        else if (r->attempts > 0)
+        } else if (r->attempts > 0) {
             e->sum->retries++;
-        else if (r->image_tokens_saved > 0)
+            stats_count_kind(e->sum->retries_by_cause, &e->sum->retry_kinds, r->retry_kind);
+        } else if (r->image_tokens_saved > 0)
             e->sum->image_tokens_saved += (long)r->image_tokens_saved;
         e->sum->bytes_uploaded += (long long)r->body_len;
         r->attempts++;
@@ -936,12 +958,68 @@ static int poll_timeout_ms(const engine_t *e)
     int cap = e->journal ? JOURNAL_BATCH_MS : 1000; /* commit groups on time */
     if (e->cancel)
         cap = cap < 100 ? cap : 100; /* notice a cancel soon */
+    if (e->o->on_stats) { /* the redraw timer: no other wake-up is added */
+        int every = (int)(e->o->stats_interval_s * 1000.0);
+        cap = cap < every ? cap : every > 10 ? every : 10;
+    }
     if (until == UINT64_MAX)
         return cap;
     if (until <= now)
         return 0;
     uint64_t ms = (until - now + 999999) / 1000000;
     return ms > (uint64_t)cap ? cap : (int)ms;
+}
+
+/* The engine's one statistics hook: at most every stats_interval_s (and at the end,
+ * final), fills the live snapshot from the counters and hands it to on_stats; once a
+ * second, writes a sample of the limits to the journal for the report. */
+static void engine_publish(engine_t *e, bool final)
+{
+    uint64_t now = clock_monotonic_ns();
+    vb_stats_t *s = &e->live;
+    bool sample = e->journal && (final || now - e->sampled_ns >= SAMPLE_NS);
+    bool publish = e->o->on_stats &&
+                   (final || now - e->published_ns >= (uint64_t)(e->o->stats_interval_s * 1e9));
+    if (!sample && !publish)
+        return;
+    const vb_summary_t *sum = e->sum;
+    s->elapsed_s = (double)(now - e->started_ns) / 1e9;
+    s->total = e->counter ? input_counter_total(e->counter) : -1;
+    s->done = sum->images;
+    s->ok = sum->ok;
+    s->failed = sum->failed;
+    s->skipped = sum->skipped;
+    s->cached = sum->cached;
+    s->duplicates = sum->duplicates;
+    s->replayed = sum->replayed;
+    s->in_flight = e->in_flight;
+    s->retrying = (long)retryq_count(e->retries);
+    s->requests = sum->requests;
+    s->retries = sum->retries;
+    s->rate_limited = sum->rate_limited;
+    s->prompt_tokens = sum->prompt_tokens;
+    s->completion_tokens = sum->completion_tokens;
+    s->bytes_uploaded = sum->bytes_uploaded;
+    s->cost_usd = sum->cost_usd;
+    s->budget_usd = e->budget.limit;
+    s->budget_left_usd = e->budget.limit > 0 ? e->budget.limit - e->budget.spent : 0;
+    if (s->budget_left_usd < 0)
+        s->budget_left_usd = 0;
+    s->concurrency = e->o->concurrency;
+    s->window = admit_window(e->admit);
+    s->rpm_limit = admit_rpm(e->admit);
+    s->tpm_limit = admit_tpm(e->admit);
+    s->paused = admit_paused_until(e->admit) > now;
+    s->final = final;
+    if (sample) {
+        e->sampled_ns = now;
+        journal_sample(e->journal, s->in_flight, s->window, s->concurrency, s->rpm_limit,
+                       s->tpm_limit, s->paused);
+    }
+    if (publish) {
+        e->published_ns = now;
+        e->o->on_stats(s, e->o->stats_userdata);
+    }
 }
 
 /* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
@@ -957,6 +1035,8 @@ static void engine_loop(engine_t *e)
         if (e->grace_deadline && clock_monotonic_ns() >= e->grace_deadline)
             return; /* what is still in flight stays "in flight" in the journal */
         dispatch(e);
+        stats_limits_enter(&e->limits, e->sum->limited_s, e->held, clock_monotonic_ns());
+        engine_publish(e, false);
         if (e->journal && !e->total_saved && input_counter_total(e->counter) >= 0) {
             char n[32];
             snprintf(n, sizeof n, "%ld", input_counter_total(e->counter));
@@ -1027,10 +1107,16 @@ static int replay_line(const char *line, journal_state_t state, void *arg)
     res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
     e->sum->replayed++;
     e->sum->images++;
-    if (state == JOURNAL_OK)
+    if (state == JOURNAL_OK) {
         e->sum->ok++;
-    else
+    } else { /* by the kind its line names */
         e->sum->failed++;
+        json_t *root = json_loads(line, 0, NULL);
+        stats_count_kind(e->sum->failed_by_kind, &e->sum->failed_kinds,
+                         json_string_value(json_object_get(json_object_get(root, "error"),
+                                                           "kind")));
+        json_decref(root);
+    }
     if (e->fn)
         e->fn(&res, e->userdata);
     return 0;
@@ -1130,6 +1216,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
     uint64_t t0 = clock_monotonic_ns();
 
     e.latency = latency;
+    e.started_ns = t0;
     e.rng = clock_monotonic_ns() | 1;
     admit_settings_t as = {.rpm = o->rpm,
                            .tpm = o->tpm,
@@ -1210,12 +1297,13 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
                              .use_cache = e.use_cache && !e.batch_output,
                              .key_extra = e.batch_output ? o->output_format : NULL,
                              .shared_cache = e.cache};
-    if (o->journal)
+    if (o->journal || o->on_stats) /* a total for the journal and for progress */
         e.counter = input_counter_start(in);
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
         goto out;
 
     engine_loop(&e);
+    stats_limits_enter(&e.limits, e.sum->limited_s, e.held, clock_monotonic_ns());
 
     input_stop(in); /* a source waiting for shared work stops waiting */
     queue_cancel(e.ready); /* unblocks threads still waiting to push after a stop */
@@ -1254,6 +1342,12 @@ out:
         e.sum->latency_p50_ms = histogram_quantile(latency, 0.50);
         e.sum->latency_p95_ms = histogram_quantile(latency, 0.95);
         e.sum->latency_p99_ms = histogram_quantile(latency, 0.99);
+        e.sum->latency_p90_ms = histogram_quantile(latency, 0.90);
+        e.sum->latency_max_ms = latency->max_ms;
+    }
+    if (e.admit && e.retries) { /* the last snapshot: the summary's, and the hook's final call */
+        engine_publish(&e, true);
+        e.sum->stats = e.live;
     }
     request_free(e.next);
     batch_free(e.batch);

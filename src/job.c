@@ -58,6 +58,7 @@ void vb_options_init(vb_options_t *o)
     o->resize = "off";
     o->json_retries = 2;
     o->output_format = "jsonl";
+    o->stats_interval_s = 0.1;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -166,6 +167,10 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
     }
     if (o->json_retries < 0 || o->json_retries > 100) {
         snprintf(err, errlen, "json retries must be between 0 and 100");
+        return -1;
+    }
+    if (o->on_stats && !(o->stats_interval_s >= 0.01 && o->stats_interval_s <= 3600)) {
+        snprintf(err, errlen, "the statistics interval must be from 0.01 to 3600 seconds");
         return -1;
     }
     if (o->prepare_threads < 0 || o->prepare_threads > 64) {

@@ -34,13 +34,19 @@ static const char schema[] =
     "  completion_tokens INTEGER, cost_usd REAL, error_kind TEXT, error_message TEXT,"
     "  PRIMARY KEY (item_id, n));"
     "CREATE TABLE IF NOT EXISTS cache ("
-    "  key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL);";
+    "  key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL);"
+    /* schema 2: the limits once a second, for the report (older journals lack it) */
+    "CREATE TABLE IF NOT EXISTS samples ("
+    "  t REAL NOT NULL, in_flight INTEGER, window INTEGER, concurrency INTEGER,"
+    "  rpm REAL, tpm REAL, paused INTEGER);"
+    "INSERT OR IGNORE INTO meta VALUES ('schema_version', '2');";
 
 enum {
     ST_SENT,
     ST_ATTEMPT,
     ST_DONE,
     ST_CACHE_PUT,
+    ST_SAMPLE,
     ST_COUNT
 };
 
@@ -59,6 +65,7 @@ static const char *const statements[ST_COUNT] = {
                 " ON CONFLICT(id) DO UPDATE SET state = ?4, attempts = ?5, cost_usd = ?6,"
                 " result = ?7, content_hash = IFNULL(?3, content_hash), updated_at = ?8",
     [ST_CACHE_PUT] = "INSERT OR REPLACE INTO cache VALUES (?1, ?2, ?3)",
+    [ST_SAMPLE] = "INSERT INTO samples VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 struct journal {
@@ -243,7 +250,8 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
         rc = -1;
     } else {
         rc = sqlite3_exec(j->db,
-                          "BEGIN; DELETE FROM items; DELETE FROM attempts; COMMIT;", NULL, NULL,
+                          "BEGIN; DELETE FROM items; DELETE FROM attempts; DELETE FROM samples;"
+                          " COMMIT;", NULL, NULL,
                           NULL) == SQLITE_OK &&
                      meta_set(j, "params", params_json) == 0
                  ? 0
@@ -356,6 +364,22 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
         return run(j, st);
     }
     return 0;
+}
+
+int journal_sample(journal_t *j, long in_flight, long window, long concurrency, double rpm,
+                   double tpm, int paused)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_SAMPLE];
+    sqlite3_bind_double(st, 1, wall_now());
+    sqlite3_bind_int64(st, 2, in_flight);
+    sqlite3_bind_int64(st, 3, window);
+    sqlite3_bind_int64(st, 4, concurrency);
+    sqlite3_bind_double(st, 5, rpm);
+    sqlite3_bind_double(st, 6, tpm);
+    sqlite3_bind_int(st, 7, paused);
+    return run(j, st);
 }
 
 int journal_tick(journal_t *j, int force)

@@ -66,6 +66,12 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
                       journal_state_t state, int attempts, double cost_usd, const char *line,
                       const char *cache_key);
 
+/* Records a sample of the limits now (wall-clock time), for `visionbatch report`:
+ * requests in flight, the adaptive window, the configured concurrency, the request and
+ * token rates paced to (0: none), and whether a 429 pause is on. */
+int journal_sample(journal_t *j, long in_flight, long window, long concurrency, double rpm,
+                   double tpm, int paused);
+
 /* Commits the open transaction if it is older than JOURNAL_BATCH_MS or holds
  * JOURNAL_BATCH_WRITES writes (force: commit now). Returns 0, or -1 on a write error. */
 int journal_tick(journal_t *j, int force);

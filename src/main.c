@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "  export    a job's results from its journal, as JSONL or CSV\n"
             "  estimate  images, tokens, cost and time of a job, without sending anything\n"
             "  worker    work on a distributed job in Redis (visionbatch run --help)\n"
+            "  report    a job's run as one self-contained HTML page, from its journal\n"
             "\n"
             "Options:\n"
             "  -h, --help     this text\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         status = cli_worker(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "estimate") == 0) {
         status = cli_estimate(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "report") == 0) {
+        status = cli_report(argc - 1, argv + 1);
     } else {
         fprintf(stderr, "visionbatch: unknown command '%s' (see visionbatch --help)\n", argv[1]);
         status = EXIT_USAGE;

@@ -49,6 +49,7 @@ struct request {
     int solo;                  /* goes alone: never (again) part of a batch */
     struct request *next_solo; /* batch.c's queue of images waiting to go alone */
     int resend;                /* goes alone next because its batch answer was unsplit */
+    const char *retry_kind;                  /* static: why the last attempt is retried */
 };
 
 /* Frees the request and everything it owns (a batch request: its members). NULL is a
