@@ -20,6 +20,7 @@ trap bench_cleanup EXIT
 start_sim() {
     local name=$1
     shift
+    rm -f "$OUT/$name.url" # a name used before must not yield the old server's URL
     "$SIM" --port 0 "$@" >"$OUT/$name.url" 2>"$OUT/$name.log" &
     BENCH_PIDS+=($!)
     local i

@@ -59,8 +59,8 @@ client_cmd() {
 }
 
 # run_client CLIENT URL C NAME N [VB_OPTIONS...]: one timed run. Sets WALL (s), CPU
-# (user+system s of the client process and its children, from /usr/bin/time), RSS (peak
-# KiB) and OK (requests answered 200 in the end, as the client counts them).
+# (user+system s of the client process and its children, from /usr/bin/time), SYS (the
+# system part), RSS (peak KiB) and OK (requests answered 200 in the end, as the client counts them).
 run_client() {
     local client=$1
     client_cmd "$@"
@@ -70,9 +70,10 @@ run_client() {
     /usr/bin/time -f '%U %S %M' -o "$OUT/client.time" "${CMD[@]}" >"$OUT/client.out" 2>"$OUT/client.err" || true
     t1=$(now_s)
     local u s
-    read -r u s RSS <"$OUT/client.time"
+    read -r u s RSS < <(tail -n 1 "$OUT/client.time") # after "Command exited with ..."
     WALL=$(python3 -c "print(round($t1 - $t0, 3))")
     CPU=$(python3 -c "print(round($u + $s, 3))")
+    SYS=$s
     case $client in
         visionbatch) OK=$(grep -c '"status":"ok"' "$OUT/vb.jsonl" || true) ;;
         curl) OK=$(grep -c '^200$' "$OUT/client.out" || true) ;;
