@@ -10,6 +10,7 @@
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 source bench/peers/lib.sh
+export CURL_ANSWER_FILES=1 # curl's --retry needs its answers in real files
 N=1000 C=50
 images "$OUT/images-2000" 2000
 make_bodies small images-2000 2000

@@ -42,7 +42,8 @@ make_inputs() {
 }
 
 # client_cmd CLIENT URL C NAME N [VB_OPTIONS...]: sets CMD to the command that sends the
-# N requests of NAME with CLIENT at concurrency C (for curl, writes its config first).
+# N requests of NAME with CLIENT at concurrency C (for curl, writes its config first;
+# CURL_ANSWER_FILES=1 writes curl's answers to files, which its retries need).
 client_cmd() {
     local client=$1 url=$2 c=$3 name=$4 n=$5
     shift 5
@@ -53,7 +54,13 @@ client_cmd() {
         node) CMD=(node "$PEERS_DIR/node/client.mjs" "$url" "$c" "$OUT/plan-$name-$n.txt") ;;
         aiohttp) CMD=("$PY_SYS" "$PEERS_DIR/aio_client.py" "$url" "$c" "$OUT/plan-$name-$n.txt") ;;
         curl)
-            python3 "$PEERS_DIR/curl_config.py" "$url" "$OUT/plan-$name-$n.txt" >"$OUT/curl-$name-$n.cfg"
+            local outdir=()
+            if [ -n "${CURL_ANSWER_FILES:-}" ]; then
+                rm -rf "$OUT/curl-answers"
+                mkdir -p "$OUT/curl-answers"
+                outdir=("$OUT/curl-answers")
+            fi
+            python3 "$PEERS_DIR/curl_config.py" "$url" "$OUT/plan-$name-$n.txt" "${outdir[@]}" >"$OUT/curl-$name-$n.cfg"
             CMD=(curl -s --parallel --parallel-max "$c" -K "$OUT/curl-$name-$n.cfg") ;;
     esac
 }
