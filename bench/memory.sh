@@ -27,5 +27,5 @@ for n in 1000 50000; do
     [ $n = 1000 ] && mib_1000=$mib
     flat=$(python3 -c "print('%+.1f%% vs 1,000' % (100 * ($mib / $mib_1000 - 1)))")
     echo "memory: $n images: median peak RSS $mib MiB, $(median "${rates[@]}") images/s ($RUNS runs)"
-    echo "| peak RSS, $n images, c=50, every item sent | $mib MiB ($flat) | target < 64 MiB at 50,000, flat vs 1,000 | \`BUILD=$BUILD RUNS=$RUNS bench/memory.sh\` |" >>"$OUT/table.md"
+    echo "| (c) peak RSS, $n images, c=50, every item sent | $mib MiB ($flat) | target < 64 MiB at 50,000, flat vs 1,000 | \`BUILD=$BUILD RUNS=$RUNS bench/memory.sh\` |" >>"$OUT/table.md"
 done
