@@ -13,6 +13,7 @@ gnuplot -e "out='bench/throughput.png'" bench/chart.gp
     echo "load average ${BENCH_LOAD_BEFORE:-?} before, $(cut -d ' ' -f 1-3 /proc/loadavg) after (other work on"
     echo "the machine shows here). Medians of ${RUNS:-3} runs. Each row names the command that"
     echo "reproduces it (\`BENCH_CLIENTS=\"visionbatch curl\"\` limits a peer bench to some clients)."
+    [ -n "${BENCH_PROVENANCE:-}" ] && echo "$BENCH_PROVENANCE"
     echo
     echo "Peers (bench/peers/), all fed the request bodies visionbatch itself sent, recorded by"
     echo "\`visionbatch-sim --record-requests\` (bench/identity.sh proves the bytes are the same):"
