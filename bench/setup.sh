@@ -26,6 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts nginx as a service on install; the bench runs its own on a free port.
 
+# openai 6 supports Node.js 20 or later; Debian 12's nodejs is 18, which has everything
+# the SDK uses (fetch, streams) but is past its end of life: say so, run anyway.
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$major" -ge 20 ] || echo "bench/setup.sh: Node.js $major is older than the SDK supports (20)" >&2
+
 node_dir=bench/peers/node
 if [ ! -f "$node_dir/node_modules/openai/package.json" ] ||
     [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
