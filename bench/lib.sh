@@ -20,6 +20,7 @@ trap bench_cleanup EXIT
 start_sim() {
     local name=$1
     shift
+    rm -f "$OUT/$name.url" # a name used before must not yield the old server's URL
     "$SIM" --port 0 "$@" >"$OUT/$name.url" 2>"$OUT/$name.log" &
     BENCH_PIDS+=($!)
     local i
@@ -49,13 +50,14 @@ median() {
 
 now_s() { date +%s.%N; }
 
-# cycle_manifest FILE N: a .txt manifest of N lines cycling over images-2000 (relative
-# to $OUT, where FILE is written).
+# cycle_manifest FILE N [DIR]: a .txt manifest of N lines cycling over the sorted files of
+# DIR (default images-2000; relative to $OUT, where FILE is written).
 cycle_manifest() {
     python3 -c "
 import os, sys
-files = sorted(os.listdir('$OUT/images-2000'))
+d = sys.argv[3]
+files = sorted(os.listdir(os.path.join('$OUT', d)))
 with open(sys.argv[1], 'w') as f:
     for i in range(int(sys.argv[2])):
-        f.write('images-2000/' + files[i % len(files)] + '\n')" "$1" "$2"
+        f.write(d + '/' + files[i % len(files)] + '\\n')" "$1" "$2" "${3:-images-2000}"
 }

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# run.sh BUILD - runs every benchmark and writes the table to BENCHMARKS.md.
+# run.sh BUILD - installs what the benches need (bench/setup.sh), runs every benchmark
+# and writes the table to BENCHMARKS.md and the chart to bench/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD=${1:-build}
 export RUNS=${RUNS:-3}
+bench/setup.sh
 mkdir -p bench/out
 : >bench/out/table.md
-bench/engine.sh
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
+t0=$(date +%s)
+# visionbatch against its peers (issue "Prove it"): (a) latency, (b) ceiling, (c) memory,
+# (d) rate limit, and the check that all of them send the same bytes
+bench/identity.sh
+bench/latency.sh
+bench/ceiling.sh
 bench/memory.sh
+bench/rpm.sh
+# visionbatch's own promises
+bench/engine.sh
 bench/limits.sh
 bench/journal.sh
 bench/estimate.sh
@@ -15,14 +26,5 @@ bench/resize.sh
 bench/batch.sh
 bench/redis.sh
 bench/monitor.sh
-{
-    echo "# Benchmarks"
-    echo
-    echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m);"
-    echo "medians of $RUNS runs. Each row names the command that reproduces it."
-    echo
-    echo "| scenario | result | reference | command |"
-    echo "|---|---|---|---|"
-    cat bench/out/table.md
-} >BENCHMARKS.md
-cat BENCHMARKS.md
+export BENCH_MINUTES=$((($(date +%s) - t0 + 59) / 60)) BENCH_LOAD_BEFORE=$load_before
+bench/report.sh

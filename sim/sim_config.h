@@ -22,6 +22,7 @@ typedef struct {
     size_t max_image_bytes;  /* decoded bytes per image */
     size_t max_body_bytes;   /* request body; larger gets 413 */
     const char *record_path; /* append each chat/completions body here, or NULL */
+    int header_check_only;   /* --no-decode: probe images, do not decode them fully */
 
     unsigned latency_p99_ms; /* > latency_ms: lognormal latency with this p99; 0: off */
 

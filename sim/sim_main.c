@@ -24,8 +24,9 @@ static const char usage_text[] =
     "    visionbatch-sim [--host ADDR] [--port N] [--key KEY] [--latency-ms N]\n"
     "                    [--jitter-ms N | --latency-p99-ms N] [--seed N]\n"
     "                    [--max-image-bytes N] [--max-body-bytes N]\n"
-    "                    [--record-requests FILE] [--rpm N] [--tpm N] [--burst-s S]\n"
-    "                    [--quota-after N] [--fail-rate P] [--timeout-rate P]\n"
+    "                    [--record-requests FILE] [--no-decode]\n"
+    "                    [--rpm N] [--tpm N] [--burst-s S] [--quota-after N]\n"
+    "                    [--fail-rate P] [--timeout-rate P]\n"
     "                    [--reset-rate P] [--hang-ms N] [--garble-rate P]\n"
     "                    [--bad-json-rate P]\n"
     "    visionbatch-sim --help | --version\n"
@@ -59,6 +60,9 @@ static const char usage_text[] =
     "    --max-image-bytes N    largest decoded image accepted (20971520)\n"
     "    --max-body-bytes N     largest request body; larger gets 413 (52428800)\n"
     "    --record-requests FILE append each chat/completions body to FILE, one per line\n"
+    "    --no-decode            check each image's format, header and end marker only,\n"
+    "                           without decoding it (benchmarks: the server's CPU\n"
+    "                           must not be what limits the client)\n"
     "\n"
     "  Rate limits and quota\n"
     "    --rpm N                allow N requests a minute, paced by GCRA; more get\n"
@@ -158,6 +162,7 @@ enum {
     OPT_HANG,
     OPT_GARBLE,
     OPT_BAD_JSON,
+    OPT_NO_DECODE,
     OPT_VERSION,
 };
 
@@ -182,6 +187,7 @@ static const struct option long_options[] = {
     {"hang-ms", required_argument, NULL, OPT_HANG},
     {"garble-rate", required_argument, NULL, OPT_GARBLE},
     {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
+    {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -335,6 +341,9 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_BAD_JSON:
             if (parse_real(name, optarg, 0, 1, 0, &cfg->bad_json_rate))
                 return 2;
+            break;
+        case OPT_NO_DECODE:
+            cfg->header_check_only = 1;
             break;
         case 'h':
             fputs(usage_text, stdout);

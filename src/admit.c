@@ -209,6 +209,14 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
     switch (signal) {
     case ADMIT_SIGNAL_OK:
         a->consecutive = 0;
+        if (info && a->window.slow_start && a->last_cut == 0 && !a->req.rl && !a->tok.rl &&
+            !(info->limit_requests >= LEARNED_MIN) && !(info->limit_tokens >= LEARNED_MIN)) {
+            /* The server answered and publishes no limit (a local or self-hosted one):
+             * probing would only cost round trips at a fraction of the concurrency.
+             * Open the window; a 429 or an overload still cuts it. */
+            a->window.limit = a->window.max;
+            a->window.slow_start = false;
+        }
         adaptive_on_success(&a->window, in_flight);
         pace_recover(&a->req);
         pace_recover(&a->tok);

@@ -6,6 +6,7 @@
 #include "image.h"
 
 #include "image_header.h"
+#include "jpeg_header.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -86,27 +87,42 @@ const char *image_status_kind(image_status_t status)
     return "invalid_image";
 }
 
+/* The libvips half of image_probe: format and header of any format libvips reads. */
+static image_status_t probe_with_vips(const unsigned char *data, size_t len, image_info_t *info,
+                                      image_format_t *format, char *name, size_t namelen,
+                                      char *err, size_t errlen)
+{
+    image_status_t st = image_header_identify(vips_foreign_find_load_buffer(data, len), format,
+                                              name, namelen, err, errlen);
+    if (st != IMAGE_OK)
+        return st;
+    VipsImage *im = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                               NULL);
+    st = image_header_read(im, *format, name, info, err, errlen);
+    if (im)
+        g_object_unref(im);
+    return st;
+}
+
 image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *info, char *err,
                            size_t errlen)
 {
-    char name[32];
+    char name[32] = "jpeg";
     memset(info, 0, sizeof *info);
     if (len == 0) {
         snprintf(err, errlen, "the file is empty (0 bytes)");
         return IMAGE_ERR_EMPTY;
     }
-    image_format_t format = IMAGE_UNKNOWN;
-    image_status_t st = image_header_identify(vips_foreign_find_load_buffer(data, len), &format,
-                                              name, sizeof name, err, errlen);
-    if (st != IMAGE_OK)
-        return st;
-    VipsImage *im = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
-                                               NULL);
-    st = image_header_read(im, format, name, info, err, errlen);
-    if (im)
-        g_object_unref(im);
-    if (st != IMAGE_OK)
-        return st;
+    image_format_t format = IMAGE_JPEG;
+    unsigned w, h;
+    if (jpeg_header_size(data, len, &w, &h)) { /* the common case, without libvips */
+        *info = (image_info_t){.format = IMAGE_JPEG, .width = w, .height = h, .pages = 1};
+    } else {
+        image_status_t st = probe_with_vips(data, len, info, &format, name, sizeof name, err,
+                                            errlen);
+        if (st != IMAGE_OK)
+            return st;
+    }
     size_t tail = len < IMAGE_HEADER_TAIL ? len : IMAGE_HEADER_TAIL;
     if (!image_header_is_complete(format, data, len, data + len - tail, tail, len)) {
         snprintf(err, errlen, "truncated %s: the file ends before its end marker", name);

@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static void usage(FILE *out)
 {
@@ -27,9 +30,22 @@ static void usage(FILE *out)
             "  --version      print the version\n");
 }
 
+/* Keeps freed memory for reuse instead of returning it to the kernel: every request
+ * allocates and frees a body of its image's size, and with glibc's defaults the heap was
+ * shrunk and grown again (page faults, TLB flushes) about once per request, some 8% of
+ * the CPU against an instant server. Peak memory is unchanged (bounded by concurrency). */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
+    tune_malloc();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

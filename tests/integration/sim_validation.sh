@@ -44,6 +44,10 @@ write("small_twice", json.dumps({"model": "gpt-4o", "messages": [{"role": "user"
     {"type": "image_url", "image_url": {"url": data_url("image/png", small)}}]}]}))
 write("mislabelled", body(data_url("image/png", base64.b64decode(jpeg_b64))))
 write("jpeg_ok", body(data_url("image/jpeg", base64.b64decode(jpeg_b64))))
+jpeg = base64.b64decode(jpeg_b64)
+dht = jpeg.index(b"\xff\xc4")  # a Huffman table with more codes than it can hold
+bad_huff = jpeg[: dht + 5] + b"\xff" + jpeg[dht + 6 :]
+write("jpeg_bad_huffman", body(data_url("image/jpeg", bad_huff)))  # size readable, pixels not
 write("garbage_b64", body("data:image/png;base64,!!!!not*base64??"))
 write("truncated", body(data_url("image/png", img[: len(img) // 2])))
 write("text_as_image", body(data_url("image/png", b"just some text, not an image\n")))
@@ -133,6 +137,7 @@ EOF
 
 # A real JPEG declared as JPEG is fine; an http(s) URL is billed at the base, unfetched.
 [ "$(post jpeg_ok)" = 200 ] || fail "jpeg: $(cat "$TMP/resp")"
+expect_error jpeg_bad_huffman 400 invalid_image
 [ "$(post http_url)" = 200 ] || fail "https URL: $(cat "$TMP/resp")"
 py "$TMP/resp" <<'EOF' || fail "https URL answer: $(cat "$TMP/resp")"
 import hashlib, json, sys
@@ -171,12 +176,12 @@ expect_error bad_max_tokens 400
 expect_error unknown_param 400 unknown_parameter
 expect_error bad_json 400
 
-# The counters: 6 answered, 15 refused.
+# The counters: 6 answered, 16 refused.
 py "$(curl -sf "${SIM_URL%/v1}/sim/stats")" <<'EOF' || fail "stats: $(curl -s "${SIM_URL%/v1}/sim/stats")"
 import json, sys
 s = json.loads(sys.argv[1])
-assert s["requests"] == 6 + 15, s
-assert s["responses"] == {"200": 6, "400": 15}, s
+assert s["requests"] == 6 + 16, s
+assert s["responses"] == {"200": 6, "400": 16}, s
 assert s["in_flight"] == 0 and s["max_in_flight"] >= 1, s
 # images: valid, valid_low (same PNG), small x2, jpeg, url, short_answer (small)
 assert s["images_billed"] == 7, s
@@ -187,7 +192,7 @@ EOF
 [ "$(sim_stat responses.200)" = 6 ] || fail "sim_stat responses.200"
 
 # Every body was recorded, one per line, exactly as sent.
-[ "$(wc -l <"$TMP/recorded.jsonl")" = 21 ] || fail "recorded $(wc -l <"$TMP/recorded.jsonl") lines, expected 21"
+[ "$(wc -l <"$TMP/recorded.jsonl")" = 22 ] || fail "recorded $(wc -l <"$TMP/recorded.jsonl") lines, expected 22"
 head -n 1 "$TMP/recorded.jsonl" | cmp -s - <(cat "$TMP/valid.json"; echo) || fail "recorded body differs"
 
 # /sim/reset zeroes the counters.
@@ -238,6 +243,11 @@ elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 [ "$elapsed_ms" -lt 1500 ] || fail "8 concurrent calls took ${elapsed_ms} ms: the latency is serialised"
 [ "$(sim_stat responses.200)" = 9 ] || fail "concurrent calls: $(sim_stat responses.200) answered"
 [ "$(sim_stat max_in_flight)" -ge 2 ] || fail "max_in_flight $(sim_stat max_in_flight) < 2"
+
+# --no-decode: the header and end marker are checked, the pixels are not.
+start_sim --no-decode
+[ "$(post jpeg_bad_huffman)" = 200 ] || fail "--no-decode: $(cat "$TMP/resp")"
+expect_error truncated 400 invalid_image
 
 # SIGTERM ends it cleanly.
 kill -TERM "$SIM_PID"

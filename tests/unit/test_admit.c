@@ -47,6 +47,30 @@ static void test_window_starts_small_and_grows(void **state)
     admit_free(a);
 }
 
+static void test_window_opens_when_server_publishes_no_limit(void **state)
+{
+    (void)state;
+    admit_settings_t s = settings(0, 0, 200);
+    admit_t *a = admit_new(&s);
+    uint64_t now = 10 * S;
+    ratelimit_info_t info = no_info();
+    assert_int_equal(admit_window(a), 16);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, now, 16, now);
+    assert_int_equal(admit_window(a), 200);
+    admit_on_response(a, ADMIT_SIGNAL_RATE_LIMITED, &info, now, 200, now + S);
+    assert_int_equal(admit_window(a), 140); /* a 429 still cuts it */
+    admit_free(a);
+
+    /* after a congestion event, a plain answer does not reopen it */
+    a = admit_new(&s);
+    admit_on_response(a, ADMIT_SIGNAL_OVERLOADED, &info, now, 16, now);
+    long cut = admit_window(a);
+    assert_true(cut < 16);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, now + S, 1, now + S);
+    assert_true(admit_window(a) <= cut + 1);
+    admit_free(a);
+}
+
 static void test_user_rpm_paces(void **state)
 {
     (void)state;
@@ -194,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window_starts_small_and_grows),
+        cmocka_unit_test(test_window_opens_when_server_publishes_no_limit),
         cmocka_unit_test(test_user_rpm_paces),
         cmocka_unit_test(test_learns_limit_from_headers),
         cmocka_unit_test(test_nothing_remaining_pauses_one_interval),

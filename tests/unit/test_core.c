@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "histogram.h"
 #include "image.h"
+#include "jpeg_header.h"
 #include "queue.h"
 #include "redact.h"
 
@@ -157,6 +158,45 @@ static void test_image_probe(void **state)
     assert_int_equal(image_format_from_mime("image/bmp", 9), IMAGE_UNKNOWN);
 }
 
+/* The JPEG fast path reads the same size libvips reads, baseline and progressive, and
+ * leaves what it does not know to libvips. */
+static void test_jpeg_header_fast_path(void **state)
+{
+    (void)state;
+    char err[256];
+    image_info_t info;
+    for (int progressive = 0; progressive < 2; progressive++) {
+        VipsImage *im = NULL;
+        void *buf = NULL;
+        size_t len;
+        assert_int_equal(vips_black(&im, 333, 77, "bands", progressive ? 1 : 3, NULL), 0);
+        assert_int_equal(vips_image_write_to_buffer(im, ".jpg", &buf, &len, "interlace",
+                                                    progressive, NULL),
+                         0);
+        g_object_unref(im);
+        unsigned w = 0, h = 0;
+        assert_true(jpeg_header_size(buf, len, &w, &h));
+        assert_int_equal(w, 333);
+        assert_int_equal(h, 77);
+        assert_int_equal(image_probe(buf, len, &info, err, sizeof err), IMAGE_OK);
+        assert_int_equal(info.width, 333);
+        /* cut inside the header: not the fast path's call; libvips refuses it */
+        assert_false(jpeg_header_size(buf, 40, &w, &h));
+        assert_int_equal(image_probe(buf, 40, &info, err, sizeof err), IMAGE_ERR_CORRUPT);
+        g_free(buf);
+    }
+    /* SOI, then a frame header of height 0: left to libvips, which finds it corrupt */
+    static const unsigned char zero_h[] = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00,
+                                           0x00, 0x00, 0x10, 0x01, 0x01, 0x11, 0x00, 0xFF,
+                                           0xD9};
+    unsigned w, h;
+    assert_false(jpeg_header_size(zero_h, sizeof zero_h, &w, &h));
+    assert_int_not_equal(image_probe(zero_h, sizeof zero_h, &info, err, sizeof err), IMAGE_OK);
+    /* a segment length running past the end */
+    static const unsigned char overrun[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x40, 0x00, 0x00, 0x00};
+    assert_false(jpeg_header_size(overrun, sizeof overrun, &w, &h));
+}
+
 static int vips_up(void **state)
 {
     (void)state;
@@ -173,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_queue_bounded_fifo),
         cmocka_unit_test(test_image_probe),
+        cmocka_unit_test(test_jpeg_header_fast_path),
     };
     return cmocka_run_group_tests(tests, vips_up, NULL);
 }
