@@ -57,6 +57,10 @@ typedef struct vb_options {
     int no_dedupe;          /* send byte-identical images with the same request each time */
     const char *resize;     /* "auto": downscale to what the provider keeps; "off" (default) */
     long max_side;          /* downscale images to fit within this square; 0 = no limit */
+    int convert;            /* send BMP/TIFF/HEIC/AVIF converted, animations' first frame */
+    int insecure;           /* do not verify the server's TLS certificate (loud; tests only) */
+    int allow_http;         /* allow plain http:// to a host that is not loopback */
+    double body_timeout_s;  /* a response body that has started must end within this */
 } vb_options_t;
 
 typedef enum {

@@ -35,6 +35,8 @@ typedef struct {
     double timeout_rate; /* never answered: held until the client leaves or hang_ms */
     double reset_rate;   /* the connection breaks half way through the body */
     unsigned hang_ms;
+    double bad_body_rate[7];  /* per sim_fault_t from SIM_FAULT_HTML on (--html-rate ...) */
+    const char *redirect_to; /* Location of SIM_FAULT_REDIRECT; NULL: the call's own URL */
 
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */

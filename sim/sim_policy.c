@@ -197,6 +197,9 @@ static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned lon
             reply->hang_ms = cfg->hang_ms;
         else if (fault == SIM_FAULT_HTTP && sim_faults_server_error(nth_error, reply) != 0)
             return -1;
+        else if (fault >= SIM_FAULT_HTML &&
+                 sim_faults_bad_body(fault, cfg->redirect_to, reply) != 0)
+            return -1;
     }
     if (limited)
         sim_limits_headers(p->limits, &lim, reply);

@@ -22,8 +22,11 @@
 #define NS_PER_MS         1000000ULL
 
 /* The slots of the faults counter, in the JSON's order. */
-enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_KINDS };
-static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset"};
+enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_BAD_BODY,
+       FAULT_KINDS = FAULT_BAD_BODY + SIM_BAD_BODY_KINDS };
+static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset",
+                                                     "html", "truncate", "no-usage", "error200",
+                                                     "huge-body", "drip", "redirect"};
 
 struct sim_stats {
     pthread_mutex_t lock;
@@ -154,6 +157,9 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
         break;
     case SIM_FAULT_NONE:
         break;
+    default: /* a bad body */
+        s->faults[FAULT_BAD_BODY + (reply->fault - SIM_FAULT_HTML)]++;
+        break;
     }
     if (reply->refusal == SIM_REFUSAL_RATE_LIMIT)
         s->rate_limited++;
@@ -162,7 +168,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
     int complete = reply->fault != SIM_FAULT_TIMEOUT && reply->fault != SIM_FAULT_RESET;
     if (complete && reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
         s->responses[reply->status - STATUS_MIN]++;
-    if (reply->status == 200 && reply->fault == SIM_FAULT_NONE) {
+    if (reply->status == 200 &&
+        (reply->fault == SIM_FAULT_NONE || reply->fault == SIM_FAULT_NO_USAGE)) {
         s->images_billed += b->n_images;
         s->prompt_tokens += b->prompt_tokens;
         s->completion_tokens += b->completion_tokens;

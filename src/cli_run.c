@@ -42,11 +42,21 @@ static void run_usage(FILE *out)
             "      --detail D        image detail: auto, low or high (default auto)\n"
             "  -c, --concurrency N   requests in flight (default 10)\n"
             "      --timeout SEC     per-request timeout in seconds (default 120)\n"
+            "      --body-timeout SEC  a response must end this long after its first byte\n"
+            "                        (default 30): a server dripping bytes is a timeout\n"
             "  -o, --output FILE     JSONL results (default: standard output)\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
             "      --api-key-file F  read the API key from a file (mode 600)\n"
             "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "      --convert         send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG and an\n"
+            "                        animated GIF/WebP as its first frame (default: error)\n"
+            "\n"
+            "Security:\n"
+            "      --insecure        do NOT verify the server's TLS certificate; a warning\n"
+            "                        is printed on every run\n"
+            "      --allow-http      allow plain http:// to a host that is not loopback\n"
+            "                        (refused by default: the key would travel in clear)\n"
             "\n"
             "Rate limits and retries:\n"
             "      --rpm N           requests per minute to pace to (default 0: learn the\n"
@@ -146,6 +156,10 @@ static const struct option run_options[] = {
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},
     {"no-dedupe", no_argument, 0, OPT_FLAG},
+    {"convert", no_argument, 0, OPT_FLAG},
+    {"body-timeout", required_argument, 0, OPT_SETTING},
+    {"insecure", no_argument, 0, OPT_FLAG},
+    {"allow-http", no_argument, 0, OPT_FLAG},
     {"resize", required_argument, 0, OPT_SETTING},
     {"max-side", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
@@ -295,6 +309,10 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "visionbatch run: no INPUT given (see visionbatch run --help)\n");
         goto out;
     }
+    if (c->o.insecure)
+        fprintf(stderr, "visionbatch: WARNING: --insecure: the server's TLS certificate is NOT "
+                        "verified; anyone on the network path can read the API key and the "
+                        "images\n");
     if (!(job = vb_job_new(&c->o, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
         goto out;

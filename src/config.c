@@ -94,6 +94,15 @@ static const setting_t settings[] = {
      "downscale images to fit within N x N pixels before sending, 0 = no limit"},
     {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
      "send byte-identical images with the same request every time"},
+    {"convert", NUM(SET_BOOL, convert), 0, 1,
+     "send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG, animated GIF/WebP as the first frame"},
+    {"body-timeout", NUM(SET_DOUBLE, body_timeout_s), 0, 86400,
+     "seconds a response may take from its first byte to its last: a server dripping "
+     "bytes is a timeout (30)"},
+    {"insecure", NUM(SET_BOOL, insecure), 0, 1,
+     "do NOT verify the server's TLS certificate (warned about on every run)"},
+    {"allow-http", NUM(SET_BOOL, allow_http), 0, 1,
+     "allow a plain http:// base URL to a host that is not loopback (the key goes in clear)"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
     {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
 };

@@ -82,6 +82,8 @@ const char *image_status_kind(image_status_t status)
         return "corrupt_image";
     case IMAGE_ERR_ANIMATED:
         return "animated_image";
+    case IMAGE_ERR_TOO_MANY_PIXELS:
+        return "too_many_pixels";
     }
     return "invalid_image";
 }
@@ -115,11 +117,11 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
     return IMAGE_OK;
 }
 
-int image_decode_check(const unsigned char *data, size_t len, char *err, size_t errlen)
+/* Decodes im (NULL: loading failed) to the last pixel; see image_decode_check. Takes
+ * im's reference. */
+static int decode_all(VipsImage *im, char *err, size_t errlen)
 {
     double avg;
-    VipsImage *im = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
-                                               "fail_on", VIPS_FAIL_ON_WARNING, NULL);
     if (!im || vips_avg(im, &avg, NULL)) {
         const char *why = vips_error_buffer();
         size_t n = strcspn(why, "\n");
@@ -131,4 +133,24 @@ int image_decode_check(const unsigned char *data, size_t len, char *err, size_t 
     }
     g_object_unref(im);
     return 0;
+}
+
+int image_decode_check(const unsigned char *data, size_t len, char *err, size_t errlen)
+{
+    return decode_all(vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                                 "fail_on", VIPS_FAIL_ON_WARNING, NULL),
+                      err, errlen);
+}
+
+int image_verify_decode(const unsigned char *data, size_t len, image_format_t format, char *err,
+                        size_t errlen)
+{
+    VipsImage *im = NULL;
+    if (format == IMAGE_JPEG) {
+        if (vips_jpegload_buffer((void *)data, len, &im, "shrink", 8, "access",
+                                 VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_WARNING, NULL))
+            im = NULL;
+        return decode_all(im, err, errlen);
+    }
+    return image_decode_check(data, len, err, errlen);
 }

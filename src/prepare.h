@@ -32,6 +32,7 @@ typedef struct prepare_settings {
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
     int resize_auto;                   /* downscale to what the provider would keep */
     long max_side;                     /* downscale to fit this square; 0 = no */
+    int convert;                       /* --convert: BMP/TIFF/HEIF/AVIF, animations */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;
