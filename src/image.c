@@ -141,16 +141,3 @@ int image_decode_check(const unsigned char *data, size_t len, char *err, size_t 
                                                  "fail_on", VIPS_FAIL_ON_WARNING, NULL),
                       err, errlen);
 }
-
-int image_verify_decode(const unsigned char *data, size_t len, image_format_t format, char *err,
-                        size_t errlen)
-{
-    VipsImage *im = NULL;
-    if (format == IMAGE_JPEG) {
-        if (vips_jpegload_buffer((void *)data, len, &im, "shrink", 8, "access",
-                                 VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_WARNING, NULL))
-            im = NULL;
-        return decode_all(im, err, errlen);
-    }
-    return image_decode_check(data, len, err, errlen);
-}

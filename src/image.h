@@ -58,17 +58,13 @@ void image_global_cleanup(void);
 image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *info, char *err,
                            size_t errlen);
 
-/* Decodes every pixel of data[0..len) and fails on any decoder error: what a strict
- * provider does before billing an image. Costly; the simulator uses it. Returns 0, or
- * -1 with a reason in err. Thread-safe. */
+/* Decodes every pixel of data[0..len) and fails on any decoder error or warning: what a
+ * strict provider does before billing an image. The simulator uses it, and so does
+ * prepare.c before sending: a scan with corrupt data is only found by decoding it whole
+ * (libjpeg's shrink-on-load skips what it would complain about). Costs one sequential
+ * decode (memory: a few lines of pixels). Returns 0, or -1 with a reason in err.
+ * Thread-safe. */
 int image_decode_check(const unsigned char *data, size_t len, char *err, size_t errlen);
-
-/* image_decode_check, made cheaper where the format allows: a JPEG is decoded at 1/8
- * scale, which still runs the entropy decoder over every byte, so corrupt scan data is
- * found as the provider's decoder would find it. For image_probe's caller, before an
- * image is sent. Returns 0, or -1 with a reason in err. Thread-safe. */
-int image_verify_decode(const unsigned char *data, size_t len, image_format_t format, char *err,
-                        size_t errlen);
 
 /* "image/jpeg", "image/png", "image/webp", "image/gif", or NULL for IMAGE_UNKNOWN. */
 const char *image_mime(image_format_t format);

@@ -277,7 +277,7 @@ static image_status_t check_image(request_t *r, const prepare_settings_t *s,
         st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
     if (st == IMAGE_ERR_ANIMATED && s->convert)
         st = IMAGE_OK; /* its first frame is sent */
-    if (st == IMAGE_OK && image_verify_decode(data, len, r->image.format, why, sizeof why) != 0)
+    if (st == IMAGE_OK && image_decode_check(data, len, why, sizeof why) != 0)
         st = IMAGE_ERR_CORRUPT;
     if (st != IMAGE_OK)
         request_fail(r, image_status_kind(st), "%s", why);
