@@ -476,6 +476,14 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
             resp.error_kind = "too_large";
             snprintf(resp.error_message, sizeof resp.error_message,
                      "response larger than %d bytes", RESPONSE_MAX_BYTES);
+        } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+            /* the server is not who the URL says: no later request can go either */
+            resp.action = OPENAI_STOP_RUN;
+            resp.error_kind = "tls";
+            snprintf(resp.error_message, sizeof resp.error_message,
+                     "TLS certificate verification failed (%s); fix the server's certificate "
+                     "or its CA, or (for a test server only) use --insecure",
+                     curl_easy_strerror(rc));
         } else {
             resp.error_kind =
                 rc == CURLE_OPERATION_TIMEDOUT || t->dripping ? "timeout" : "network";
