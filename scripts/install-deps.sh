@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libjansson-dev libvips-dev libmicrohttpd-dev
   libcmocka-dev libsqlite3-dev libinih-dev libssl-dev
   python3 python3-jsonschema time curl
+  libvips-tools openssl procps
 )
 
 missing=()
