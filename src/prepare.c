@@ -2,6 +2,7 @@
 #include "prepare.h"
 
 #include "convert.h"
+#include "file_kind.h"
 #include "output.h"
 #include "request.h"
 #include "resize.h"
@@ -81,38 +82,12 @@ static void request_fail(request_t *r, const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
-/* What a path that is not a regular file is, for messages. */
-static const char *file_type_name(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO (named pipe)";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
-
-/* Fails r for a path that cannot be opened (errno e), with a kind naming why:
- * not_found, dangling_link, link_loop, permission_denied (checked as the effective
- * user: root reads what it may), or unreadable. */
+/* Fails r for a path whose stat or open failed with errno e (file_kind.h). */
 static void fail_open(request_t *r, const char *path, int e)
 {
-    struct stat lst;
-    if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-        request_fail(r, "dangling_link", "dangling symbolic link: its target does not exist");
-    else if (e == ENOENT || e == ENOTDIR)
-        request_fail(r, "not_found", "cannot open: %s", strerror(e));
-    else if (e == ELOOP)
-        request_fail(r, "link_loop", "symbolic link loop: %s", strerror(e));
-    else if (e == EACCES || e == EPERM)
-        request_fail(r, "permission_denied", "cannot open: %s", strerror(e));
-    else
-        request_fail(r, "unreadable", "cannot open: %s", strerror(e));
+    char why[256];
+    const char *kind = file_kind_open_error(path, e, why, sizeof why);
+    request_fail(r, kind, "%s", why);
 }
 
 /* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
@@ -128,7 +103,7 @@ static long read_image_file(request_t *r, const char *path, size_t max, unsigned
         return -1;
     }
     if (!S_ISREG(pre.st_mode)) {
-        request_fail(r, "not_a_file", "%s, not an image file", file_type_name(pre.st_mode));
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(pre.st_mode));
         return -1;
     }
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -143,7 +118,7 @@ static long read_image_file(request_t *r, const char *path, size_t max, unsigned
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        request_fail(r, "not_a_file", "%s, not an image file", file_type_name(st.st_mode));
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(st.st_mode));
         goto out;
     }
     if ((size_t)st.st_size > max) {

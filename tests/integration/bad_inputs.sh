@@ -90,6 +90,16 @@ ngood=$(python3 -c 'import json,sys; e=json.load(open("expect.json")); print(20 
 [ "$(sim_stat responses.200)" -eq "$ngood" ] || fail "not every request was accepted"
 [ "$(sim_stat responses.400)" -eq 0 ] || fail "the simulator refused $(sim_stat responses.400) invalid images"
 echo "simulator: $(sim_stat requests) requests, 0 invalid images"
+# estimate reports the file-level kinds a run gives
+"$VB_BIN" estimate --json list.txt >"$TMP/estimate.json" 2>"$TMP/estimate.err" || true
+py "$TMP/estimate.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))["errors_by_kind"]
+for kind in ("not_found", "dangling_link", "link_loop", "not_a_file", "too_many_pixels",
+             "empty_file", "corrupt_image", "unsupported_format", "unsupported_url"):
+    assert k.get(kind), (kind, k)
+PY
+
 # --convert: BMP, TIFF, HEIC, AVIF and the animated GIF are sent converted (and only
 # those: JPEG XL, JPEG 2000 and SVG stay unsupported_format)
 python3 -c 'import json; print("\n".join(json.load(open("expect.json"))["convert"]))' >convert.txt
