@@ -159,7 +159,10 @@ static bool looks_like_image(const char *path, const char *name)
         if (has_suffix_ci(name, image_suffixes[i]))
             return true;
     unsigned char b[16];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st; /* only regular files are opened to be sniffed: no FIFO, no device */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     ssize_t n = read(fd, b, sizeof b);

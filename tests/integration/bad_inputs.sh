@@ -90,6 +90,16 @@ ngood=$(python3 -c 'import json,sys; e=json.load(open("expect.json")); print(20 
 [ "$(sim_stat responses.200)" -eq "$ngood" ] || fail "not every request was accepted"
 [ "$(sim_stat responses.400)" -eq 0 ] || fail "the simulator refused $(sim_stat responses.400) invalid images"
 echo "simulator: $(sim_stat requests) requests, 0 invalid images"
+# the journal kept one row per item: the first sku-1 is still ok, its duplicate failed
+"$VB_BIN" export "$TMP/out.journal" >"$TMP/export.jsonl"
+py "$TMP/export.jsonl" "$TMP/out.jsonl" <<'PY'
+import json, sys
+exp = {l["id"]: l for l in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
+out = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+assert len(exp) == len(out), (len(exp), len(out))
+assert exp["sku-1"]["status"] == "ok" and exp["items.jsonl:4"]["error"]["kind"] == "duplicate_id"
+PY
+
 # estimate reports the file-level kinds a run gives
 "$VB_BIN" estimate --json list.txt >"$TMP/estimate.json" 2>"$TMP/estimate.err" || true
 py "$TMP/estimate.json" <<'PY'
