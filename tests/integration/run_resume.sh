@@ -71,7 +71,12 @@ before=$(sim_stat requests)
 rm -f "$TMP/out.jsonl" "$TMP"/out.journal*
 "${cmd[@]}" --grace 5 2>"$TMP/int.err" &
 pid=$!
-sleep 0.3
+# a background job of a non-interactive shell starts with SIGINT ignored until
+# visionbatch installs its handler: wait for the first result line, not a fixed time
+for _ in $(seq 1 200); do
+    [ -s "$TMP/out.jsonl" ] && break
+    sleep 0.02
+done
 kill -INT "$pid"
 status=0
 wait "$pid" || status=$?
