@@ -26,7 +26,8 @@ static void run_usage(FILE *out)
             "prompt, and writes one JSON line per image (to --output or standard output),\n"
             "flushed as each completes. A summary goes to standard error at the end.\n"
             "\n"
-            "INPUT is an image file (JPEG, PNG, WebP, GIF; recognised by content), a\n"
+            "INPUT is an image file (JPEG, PNG, WebP, GIF, recognised by content; BMP,\n"
+            "TIFF, HEIC, AVIF with --convert), a\n"
             "directory (walked recursively in name order), a .txt manifest (one path or\n"
             "http(s) URL a line) or a .jsonl manifest (objects with \"image\", optional \"id\"\n"
             "and \"prompt\"; other fields are copied to the result's \"meta\"). Relative paths\n"
@@ -122,7 +123,12 @@ static void run_usage(FILE *out)
             "server marks x-should-retry: true; a retry waits without holding a\n"
             "concurrency slot. A 429 pauses the whole run and slows it down. Not retried:\n"
             "400, 404, 413, 422 (the item fails). 401, 403 and insufficient_quota stop the\n"
-            "run: nothing new is sent, in-flight requests finish and are written.\n");
+            "run: nothing new is sent, in-flight requests finish and are written.\n"
+            "\n"
+            "A bad input (empty, truncated, corrupt, not an image, unsupported format,\n"
+            "animated, too large, too many pixels, missing, unreadable, a FIFO or device,\n"
+            "a duplicate id, a broken manifest line, a non-http URL) gets one error line\n"
+            "whose error.kind names the problem; it is never sent (README: Bad input).\n");
 }
 
 enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG };

@@ -202,15 +202,16 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
     size_t encoded_len = 0;
     image_format_t format = r->image.format;
     bool must = r->image.format == IMAGE_UNKNOWN || r->image.pages > 1;
+    bool normalise = convert_needed(&r->image); /* includes must */
     bool smaller = (s->resize_auto || s->max_side > 0) &&
                    resize_target(s->model, s->detail, r->image.width, r->image.height,
                                  (unsigned)s->max_side, s->resize_auto, &tw, &th) == 1;
-    if (smaller || convert_needed(&r->image)) {
+    if (smaller || normalise) {
         char why[256];
         image_format_t out_format;
         if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th,
                              &encoded, &encoded_len, &out_format, why, sizeof why) == 0 &&
-            (must || !smaller || s->max_side > 0 || encoded_len < len)) {
+            (normalise || !smaller || s->max_side > 0 || encoded_len < len)) {
             format = out_format;
             if (smaller) {
                 double before = r->token_estimate;
