@@ -108,6 +108,7 @@ static const char usage_text[] =
     "                                distinct_images_billed, prompt_tokens,\n"
     "                                completion_tokens, image_tokens, rate_limited\n"
     "                                (429 rate_limit_exceeded), quota_rejected,\n"
+    "                                invalid_images (400s for an image),\n"
     "                                faults {500, 502, 503, timeout, reset, html,\n"
     "                                truncate, no-usage, error200, huge-body, drip,\n"
     "                                redirect},\n"

@@ -225,6 +225,8 @@ int sim_policy_decide(sim_policy_t *p, const sim_call_t *call, sim_reply_t *repl
     if (sim_request_parse(call->body ? call->body : "", call->body_len, p->cfg, &req, &err)) {
         if (sim_reply_from_error(reply, &err) != 0)
             return -1;
+        if (strncmp(err.code, "invalid_image", 13) == 0)
+            reply->refusal = SIM_REFUSAL_INVALID_IMAGE;
         return policy_refused(p, reply);
     }
 

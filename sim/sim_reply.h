@@ -49,6 +49,8 @@ typedef enum {
     SIM_REFUSAL_NONE = 0,
     SIM_REFUSAL_RATE_LIMIT, /* rate_limit_exceeded (over RPM/TPM, or larger than TPM) */
     SIM_REFUSAL_QUOTA,      /* insufficient_quota */
+    SIM_REFUSAL_INVALID_IMAGE, /* a 400 for an image: invalid_image, invalid_image_format,
+                                  invalid_image_url (a client should never send one) */
 } sim_refusal_t;
 
 typedef struct {

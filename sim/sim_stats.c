@@ -35,7 +35,7 @@ struct sim_stats {
     unsigned long long in_flight, max_in_flight;
     unsigned long long images_billed;
     unsigned long long prompt_tokens, completion_tokens, image_tokens;
-    unsigned long long rate_limited, quota_rejected;
+    unsigned long long rate_limited, quota_rejected, invalid_images;
     unsigned long long faults[FAULT_KINDS];
     uint64_t origin_ns;        /* when the counters were created */
     uint64_t first_request_ns; /* since origin_ns; valid when have_first */
@@ -165,6 +165,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
         s->rate_limited++;
     else if (reply->refusal == SIM_REFUSAL_QUOTA)
         s->quota_rejected++;
+    else if (reply->refusal == SIM_REFUSAL_INVALID_IMAGE)
+        s->invalid_images++;
     int complete = reply->fault != SIM_FAULT_TIMEOUT && reply->fault != SIM_FAULT_RESET;
     if (complete && reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
         s->responses[reply->status - STATUS_MIN]++;
@@ -198,7 +200,7 @@ void sim_stats_reset(sim_stats_t *s)
     memset(s->responses, 0, sizeof s->responses);
     s->max_in_flight = s->in_flight;
     s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
-    s->rate_limited = s->quota_rejected = 0;
+    s->rate_limited = s->quota_rejected = s->invalid_images = 0;
     memset(s->faults, 0, sizeof s->faults);
     s->have_first = s->have_last = 0;
     s->first_request_ns = s->last_response_ns = 0;
@@ -232,14 +234,15 @@ char *sim_stats_json(sim_stats_t *s)
     for (int k = 0; k < FAULT_KINDS; k++)
         json_object_set_new(faults, fault_names[k], json_integer((json_int_t)s->faults[k]));
     root = json_pack(
-        "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
+        "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
         (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
         "max_in_flight", (json_int_t)s->max_in_flight, "images_billed",
         (json_int_t)s->images_billed, "distinct_images_billed", (json_int_t)s->set_count,
         "prompt_tokens", (json_int_t)s->prompt_tokens, "completion_tokens",
         (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens,
         "rate_limited", (json_int_t)s->rate_limited, "quota_rejected",
-        (json_int_t)s->quota_rejected, "faults", faults, "first_request_ms",
+        (json_int_t)s->quota_rejected, "invalid_images", (json_int_t)s->invalid_images,
+        "faults", faults, "first_request_ms",
         (json_int_t)(s->have_first ? s->first_request_ns / NS_PER_MS : 0), "last_response_ms",
         (json_int_t)(s->have_last ? s->last_response_ns / NS_PER_MS : 0));
     pthread_mutex_unlock(&s->lock);

@@ -88,8 +88,9 @@ PY
 ngood=$(python3 -c 'import json,sys; e=json.load(open("expect.json")); print(20 + len(e["ok"]))')
 [ "$(sim_stat requests)" -eq "$ngood" ] || fail "simulator got $(sim_stat requests) requests, expected $ngood"
 [ "$(sim_stat responses.200)" -eq "$ngood" ] || fail "not every request was accepted"
-[ "$(sim_stat responses.400)" -eq 0 ] || fail "the simulator refused $(sim_stat responses.400) invalid images"
-echo "simulator: $(sim_stat requests) requests, 0 invalid images"
+[ "$(sim_stat responses.400)" -eq 0 ] || fail "the simulator refused $(sim_stat responses.400) requests"
+[ "$(sim_stat invalid_images)" -eq 0 ] || fail "the simulator received $(sim_stat invalid_images) invalid images"
+echo "simulator: $(sim_stat requests) requests, $(sim_stat invalid_images) invalid images"
 # the journal kept one row per item: the first sku-1 is still ok, its duplicate failed
 "$VB_BIN" export "$TMP/out.journal" >"$TMP/export.jsonl"
 py "$TMP/export.jsonl" "$TMP/out.jsonl" <<'PY'
@@ -131,5 +132,5 @@ mimes = sorted(r["messages"][0]["content"][1]["image_url"]["url"].split(";")[0][
 assert mimes == sorted(exp.values()), (mimes, exp)
 print(f"--convert: {len(exp)} converted ({', '.join(sorted(exp))})")
 PY
-[ "$(sim_stat responses.400)" -eq 0 ] || fail "--convert: the simulator refused an image"
+[ "$(sim_stat invalid_images)" -eq 0 ] || fail "--convert: the simulator received an invalid image"
 echo "bad_inputs: ok"

@@ -177,6 +177,8 @@ import json, sys
 s = json.loads(sys.argv[1])
 assert s["requests"] == 6 + 15, s
 assert s["responses"] == {"200": 6, "400": 15}, s
+# the six image refusals above (mislabelled ... ftp_url) are counted as invalid images
+assert s["invalid_images"] == 6, s
 assert s["in_flight"] == 0 and s["max_in_flight"] >= 1, s
 # images: valid, valid_low (same PNG), small x2, jpeg, url, short_answer (small)
 assert s["images_billed"] == 7, s
