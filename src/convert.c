@@ -18,8 +18,8 @@ static bool convertible(const char *name, const unsigned char *data, size_t len)
     return strcmp(name, "magick") == 0 && len >= 2 && data[0] == 'B' && data[1] == 'M';
 }
 
-image_status_t convert_probe(const unsigned char *data, size_t len, image_info_t *info,
-                             char *name, size_t namelen, char *err, size_t errlen)
+image_status_t convert_probe(const unsigned char *data, size_t len, image_info_t *info, char *name,
+                             size_t namelen, char *err, size_t errlen)
 {
     image_format_t format = IMAGE_UNKNOWN;
     memset(info, 0, sizeof *info);
@@ -36,8 +36,8 @@ image_status_t convert_probe(const unsigned char *data, size_t len, image_info_t
     }
     if (strcmp(name, "magick") == 0)
         snprintf(name, namelen, "bmp");
-    VipsImage *im = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
-                                               NULL);
+    VipsImage *im =
+        vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     st = image_header_read(im, IMAGE_UNKNOWN, name, info, err, errlen);
     if (im)
         g_object_unref(im);

@@ -23,8 +23,8 @@
  * filled with format IMAGE_UNKNOWN (its format's short name in name); otherwise the same
  * errors as image_probe (unsupported_format for the formats it does not convert,
  * too_many_pixels for a bomb). Thread-safe. */
-image_status_t convert_probe(const unsigned char *data, size_t len, image_info_t *info,
-                             char *name, size_t namelen, char *err, size_t errlen);
+image_status_t convert_probe(const unsigned char *data, size_t len, image_info_t *info, char *name,
+                             size_t namelen, char *err, size_t errlen);
 
 /* True when the image must be re-encoded before it is sent (see above). */
 bool convert_needed(const image_info_t *info);

@@ -14,10 +14,11 @@
 static void test_loopback_hosts(void **state)
 {
     (void)state;
-    const char *yes[] = {"localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "127.255.255.254",
-                         "::1", "[::1]"};
+    const char *yes[] = {"localhost",       "LOCALHOST", "127.0.0.1", "127.0.0.2",
+                         "127.255.255.254", "::1",       "[::1]"};
     const char *no[] = {"128.0.0.1", "10.0.0.1", "example.com", "localhost.example.com",
-                        "::2", "[::]", "0.0.0.0", "126.0.0.1", ""};
+                        "::2",       "[::]",     "0.0.0.0",     "126.0.0.1",
+                        ""};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         assert_true(url_policy_is_loopback(yes[i]));
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
@@ -39,8 +40,7 @@ static void test_http_only_to_loopback(void **state)
     assert_int_equal(url_policy_check("http://user:s3cret@10.1.2.3/v1", 0, err, sizeof err), -1);
     assert_null(strstr(err, "s3cret"));
     /* "localhost" as a user name does not make the host loopback */
-    assert_int_equal(url_policy_check("http://localhost@evil.example/v1", 0, err, sizeof err),
-                     -1);
+    assert_int_equal(url_policy_check("http://localhost@evil.example/v1", 0, err, sizeof err), -1);
     assert_int_equal(url_policy_check("ftp://127.0.0.1/v1", 1, err, sizeof err), -1);
     assert_int_equal(url_policy_check("https://", 0, err, sizeof err), -1);
 }
