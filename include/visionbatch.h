@@ -73,6 +73,10 @@ typedef struct vb_options {
     void (*on_stats)(const struct vb_stats *stats, void *userdata);
     void *stats_userdata;
     double stats_interval_s;
+    int convert;            /* send BMP/TIFF/HEIC/AVIF converted, animations' first frame */
+    int insecure;           /* do not verify the server's TLS certificate (loud; tests only) */
+    int allow_http;         /* allow plain http:// to a host that is not loopback */
+    double body_timeout_s;  /* a response body that has started must end within this */
 } vb_options_t;
 
 typedef enum {

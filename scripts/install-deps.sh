@@ -11,6 +11,7 @@ packages=(
   libhiredis-dev redis-server
   python3 python3-jsonschema time curl
   tmux chromium python3-prometheus-client
+  libvips-tools openssl procps
 )
 
 missing=()

@@ -1,6 +1,7 @@
 /* sim_faults.c - injected failures. */
 #include "sim_faults.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,10 @@ static const char bad_gateway_html[] =
 
 int sim_faults_enabled(const sim_config_t *cfg)
 {
-    return cfg->fail_rate > 0 || cfg->timeout_rate > 0 || cfg->reset_rate > 0;
+    double bad = 0;
+    for (int i = 0; i < SIM_BAD_BODY_KINDS; i++)
+        bad += cfg->bad_body_rate[i];
+    return cfg->fail_rate > 0 || cfg->timeout_rate > 0 || cfg->reset_rate > 0 || bad > 0;
 }
 
 sim_fault_t sim_faults_draw(const sim_config_t *cfg, double u)
@@ -25,6 +29,12 @@ sim_fault_t sim_faults_draw(const sim_config_t *cfg, double u)
     u -= cfg->reset_rate;
     if (u < cfg->fail_rate)
         return SIM_FAULT_HTTP;
+    u -= cfg->fail_rate;
+    for (int i = 0; i < SIM_BAD_BODY_KINDS; i++) {
+        if (u < cfg->bad_body_rate[i])
+            return (sim_fault_t)(SIM_FAULT_HTML + i);
+        u -= cfg->bad_body_rate[i];
+    }
     return SIM_FAULT_NONE;
 }
 
@@ -52,5 +62,67 @@ int sim_faults_server_error(unsigned long n, sim_reply_t *reply)
     default:
         return sim_reply_error(reply, 503, "server_error", NULL, NULL,
                                "The engine is currently overloaded, please try again later");
+    }
+}
+
+/* Replaces reply's body with a copy of text (content type ctype). */
+static int set_body(sim_reply_t *reply, const char *text, size_t len, const char *ctype)
+{
+    char *body = malloc(len + 1);
+    if (!body)
+        return -1;
+    memcpy(body, text, len);
+    body[len] = '\0';
+    free(reply->body);
+    reply->body = body;
+    reply->body_len = len;
+    reply->content_type = ctype;
+    return 0;
+}
+
+static const char portal_html[] =
+    "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n"
+    "<body><h1>We'll be right back</h1><p>The site is down for maintenance.</p></body></html>\n";
+
+int sim_faults_bad_body(sim_fault_t f, const char *redirect_to, sim_reply_t *reply)
+{
+    reply->fault = f;
+    if (f != SIM_FAULT_NO_USAGE) {
+        free(reply->billing.digests);
+        memset(&reply->billing, 0, sizeof reply->billing);
+    }
+    switch (f) {
+    case SIM_FAULT_HTML:
+        return set_body(reply, portal_html, sizeof portal_html - 1, "text/html");
+    case SIM_FAULT_TRUNCATED:
+        reply->body_len /= 2;
+        reply->body[reply->body_len] = '\0';
+        return 0;
+    case SIM_FAULT_NO_USAGE: {
+        json_t *root = json_loadb(reply->body, reply->body_len, 0, NULL);
+        char *text = NULL;
+        if (root) {
+            json_object_del(root, "usage");
+            text = json_dumps(root, JSON_COMPACT);
+            json_decref(root);
+        }
+        int rc = text ? set_body(reply, text, strlen(text), NULL) : -1;
+        free(text);
+        return rc;
+    }
+    case SIM_FAULT_ERROR200:
+        if (sim_reply_error(reply, 500, "server_error", NULL, NULL,
+                            "The server had an error processing your request.") != 0)
+            return -1;
+        reply->status = 200;
+        return 0;
+    case SIM_FAULT_REDIRECT:
+        reply->status = 307;
+        sim_reply_header(reply, "Location", "%s", redirect_to ? redirect_to : "/v1/chat/completions");
+        return set_body(reply, "", 0, "text/plain");
+    case SIM_FAULT_HUGE: /* the transport makes the body */
+    case SIM_FAULT_DRIP: /* the transport sends the body slowly */
+    default:
+        return 0;
     }
 }

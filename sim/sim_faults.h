@@ -21,4 +21,9 @@ sim_fault_t sim_faults_draw(const sim_config_t *cfg, double u);
  * when out of memory. */
 int sim_faults_server_error(unsigned long n, sim_reply_t *reply);
 
+/* Rewrites reply (a 200 answer) into the bad-body fault f (SIM_FAULT_HTML and later):
+ * see sim_fault_t. Drops the billing except for SIM_FAULT_NO_USAGE. redirect_to is
+ * --redirect-to (NULL: the chat URL itself). Returns 0, or -1 when out of memory. */
+int sim_faults_bad_body(sim_fault_t f, const char *redirect_to, sim_reply_t *reply);
+
 #endif

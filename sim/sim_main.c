@@ -14,6 +14,7 @@
 
 #include "image.h"
 #include "sim_config.h"
+#include "sim_reply.h"
 #include "sim_server.h"
 
 static const char usage_text[] =
@@ -27,8 +28,10 @@ static const char usage_text[] =
     "                    [--record-requests FILE] [--no-decode]\n"
     "                    [--rpm N] [--tpm N] [--burst-s S] [--quota-after N]\n"
     "                    [--fail-rate P] [--timeout-rate P]\n"
-    "                    [--reset-rate P] [--hang-ms N] [--garble-rate P]\n"
-    "                    [--bad-json-rate P]\n"
+    "                    [--reset-rate P] [--hang-ms N] [--html-rate P]\n"
+    "                    [--truncate-rate P] [--no-usage-rate P] [--error200-rate P]\n"
+    "                    [--huge-body-rate P] [--drip-rate P] [--redirect-rate P]\n"
+    "                    [--redirect-to URL] [--garble-rate P] [--bad-json-rate P]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -87,6 +90,14 @@ static const char usage_text[] =
     "                           connection (0)\n"
     "    --hang-ms N            the longest a call is held by --timeout-rate, after\n"
     "                           its latency (120000)\n"
+    "    --html-rate P          answer 200 with an HTML maintenance page (0)\n"
+    "    --truncate-rate P      answer 200 with the first half of the JSON (0)\n"
+    "    --no-usage-rate P      answer without \"usage\" (billed as usual) (0)\n"
+    "    --error200-rate P      answer 200 with an error object (0)\n"
+    "    --huge-body-rate P     answer 200 with a chunked body of 64 MiB of blanks (0)\n"
+    "    --drip-rate P          send the answer one byte every 100 ms (0)\n"
+    "    --redirect-rate P      answer 307 to --redirect-to URL, else to the chat\n"
+    "                           URL itself (a loop) (0)\n"
     "    --garble-rate P        spoil this fraction of the batch answers (several\n"
     "                           images, a JSON array asked for): in turn an entry\n"
     "                           left out, the JSON cut off, two entries swapped (0)\n"
@@ -117,7 +128,10 @@ static const char usage_text[] =
     "                                distinct_images_billed, prompt_tokens,\n"
     "                                completion_tokens, image_tokens, rate_limited\n"
     "                                (429 rate_limit_exceeded), quota_rejected,\n"
-    "                                faults {500, 502, 503, timeout, reset},\n"
+    "                                invalid_images (400s for an image),\n"
+    "                                faults {500, 502, 503, timeout, reset, html,\n"
+    "                                truncate, no-usage, error200, huge-body, drip,\n"
+    "                                redirect},\n"
     "                                first_request_ms, last_response_ms (monotonic\n"
     "                                ms since start of the first chat request and\n"
     "                                the last chat response; 0 while none),\n"
@@ -163,6 +177,9 @@ enum {
     OPT_GARBLE,
     OPT_BAD_JSON,
     OPT_NO_DECODE,
+    OPT_REDIRECT_TO,
+    OPT_BAD_BODY, /* OPT_BAD_BODY + i: the i-th of SIM_BAD_BODY_NAMES */
+    OPT_BAD_BODY_LAST = OPT_BAD_BODY + SIM_BAD_BODY_KINDS - 1,
     OPT_VERSION,
 };
 
@@ -188,6 +205,14 @@ static const struct option long_options[] = {
     {"garble-rate", required_argument, NULL, OPT_GARBLE},
     {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
+    {"redirect-to", required_argument, NULL, OPT_REDIRECT_TO},
+    {"html-rate", required_argument, NULL, OPT_BAD_BODY + 0},
+    {"truncate-rate", required_argument, NULL, OPT_BAD_BODY + 1},
+    {"no-usage-rate", required_argument, NULL, OPT_BAD_BODY + 2},
+    {"error200-rate", required_argument, NULL, OPT_BAD_BODY + 3},
+    {"huge-body-rate", required_argument, NULL, OPT_BAD_BODY + 4},
+    {"drip-rate", required_argument, NULL, OPT_BAD_BODY + 5},
+    {"redirect-rate", required_argument, NULL, OPT_BAD_BODY + 6},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -236,9 +261,11 @@ static int check_args(const sim_config_t *cfg)
                         "below it\n");
         return 2;
     }
-    if (cfg->fail_rate + cfg->timeout_rate + cfg->reset_rate > 1.0 + 1e-9) {
-        fprintf(stderr, "visionbatch-sim: --fail-rate, --timeout-rate and --reset-rate add up "
-                        "to more than 1\n");
+    double bad = 0;
+    for (int i = 0; i < SIM_BAD_BODY_KINDS; i++)
+        bad += cfg->bad_body_rate[i];
+    if (cfg->fail_rate + cfg->timeout_rate + cfg->reset_rate + bad > 1.0 + 1e-9) {
+        fprintf(stderr, "visionbatch-sim: the fault rates add up to more than 1\n");
         return 2;
     }
     return 0;
@@ -331,6 +358,19 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             break;
         case OPT_GARBLE:
             if (parse_real(name, optarg, 0, 1, 0, &cfg->garble_rate))
+                return 2;
+            break;
+        case OPT_REDIRECT_TO:
+            cfg->redirect_to = optarg;
+            break;
+        case OPT_BAD_BODY + 0:
+        case OPT_BAD_BODY + 1:
+        case OPT_BAD_BODY + 2:
+        case OPT_BAD_BODY + 3:
+        case OPT_BAD_BODY + 4:
+        case OPT_BAD_BODY + 5:
+        case OPT_BAD_BODY + 6:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->bad_body_rate[opt - OPT_BAD_BODY]))
                 return 2;
             break;
         case OPT_HANG:

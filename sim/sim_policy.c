@@ -216,6 +216,9 @@ static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned lon
             reply->hang_ms = cfg->hang_ms;
         else if (fault == SIM_FAULT_HTTP && sim_faults_server_error(nth_error, reply) != 0)
             return -1;
+        else if (fault >= SIM_FAULT_HTML &&
+                 sim_faults_bad_body(fault, cfg->redirect_to, reply) != 0)
+            return -1;
     }
     if (limited)
         sim_limits_headers(p->limits, &lim, reply);
@@ -241,6 +244,8 @@ int sim_policy_decide(sim_policy_t *p, const sim_call_t *call, sim_reply_t *repl
     if (sim_request_parse(call->body ? call->body : "", call->body_len, p->cfg, &req, &err)) {
         if (sim_reply_from_error(reply, &err) != 0)
             return -1;
+        if (strncmp(err.code, "invalid_image", 13) == 0)
+            reply->refusal = SIM_REFUSAL_INVALID_IMAGE;
         return policy_refused(p, reply);
     }
 

@@ -40,13 +40,28 @@ typedef enum {
     SIM_FAULT_HTTP,     /* send it as it is: an injected 500/502/503 */
     SIM_FAULT_TIMEOUT,  /* send nothing: hold the call for hang_ms, then close */
     SIM_FAULT_RESET,    /* send the headers and half the body, then break the connection */
+    /* bad bodies (sim_faults_bad_body), in the order of SIM_BAD_BODY_NAMES: */
+    SIM_FAULT_HTML,      /* 200 with an HTML page */
+    SIM_FAULT_TRUNCATED, /* 200 with the first half of the JSON (Content-Length matches) */
+    SIM_FAULT_NO_USAGE,  /* the answer without "usage" (billed as usual) */
+    SIM_FAULT_ERROR200,  /* 200 with an error object */
+    SIM_FAULT_HUGE,      /* 200 whose chunked body never ends (up to SIM_HUGE_BODY_BYTES) */
+    SIM_FAULT_DRIP,      /* the answer, one byte every SIM_DRIP_MS */
+    SIM_FAULT_REDIRECT,  /* 307 to --redirect-to, or to itself (a loop) */
 } sim_fault_t;
+
+#define SIM_BAD_BODY_KINDS 7
+#define SIM_BAD_BODY_NAMES {"html", "truncate", "no-usage", "error200", "huge-body", "drip", "redirect"}
+#define SIM_HUGE_BODY_BYTES ((size_t)64 * 1024 * 1024)
+#define SIM_DRIP_MS 100
 
 /* Why a call was refused with a 429, for the counters. */
 typedef enum {
     SIM_REFUSAL_NONE = 0,
     SIM_REFUSAL_RATE_LIMIT, /* rate_limit_exceeded (over RPM/TPM, or larger than TPM) */
     SIM_REFUSAL_QUOTA,      /* insufficient_quota */
+    SIM_REFUSAL_INVALID_IMAGE, /* a 400 for an image: invalid_image, invalid_image_format,
+                                  invalid_image_url (a client should never send one) */
 } sim_refusal_t;
 
 typedef struct {

@@ -292,6 +292,65 @@ static enum MHD_Result send_broken(struct MHD_Connection *conn, sim_reply_t *rep
     return ret;
 }
 
+/* A body sent slowly (SIM_FAULT_DRIP: one byte every SIM_DRIP_MS) or without end
+ * (SIM_FAULT_HUGE: filler up to SIM_HUGE_BODY_BYTES, chunked, no Content-Length). */
+typedef struct {
+    char *body; /* NULL for the huge filler */
+    size_t len;
+} slow_body_t;
+
+static ssize_t slow_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    slow_body_t *b = cls;
+    if (!b->body) {
+        if (pos >= SIM_HUGE_BODY_BYTES)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        size_t n = SIM_HUGE_BODY_BYTES - (size_t)pos < max ? SIM_HUGE_BODY_BYTES - (size_t)pos : max;
+        memset(buf, ' ', n);
+        return (ssize_t)n;
+    }
+    if (pos >= b->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    struct timespec pause = {0, SIM_DRIP_MS * 1000000L};
+    nanosleep(&pause, NULL); /* a thread per connection: only this call waits */
+    buf[0] = b->body[pos];
+    (void)max;
+    return 1;
+}
+
+static void slow_free(void *cls)
+{
+    slow_body_t *b = cls;
+    free(b->body);
+    free(b);
+}
+
+/* Sends reply's status and headers, then its body dripped or a huge filler, as
+ * reply->fault says. The body passes to libmicrohttpd. Returns MHD's verdict. */
+static enum MHD_Result send_slow(struct MHD_Connection *conn, sim_reply_t *reply)
+{
+    slow_body_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return MHD_NO;
+    uint64_t size = MHD_SIZE_UNKNOWN;
+    if (reply->fault == SIM_FAULT_DRIP) {
+        b->body = reply->body;
+        b->len = reply->body_len;
+        reply->body = NULL;
+        size = b->len;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(size, BROKEN_BLOCK_SIZE, slow_read, b, slow_free);
+    if (!resp) {
+        slow_free(b);
+        return MHD_NO;
+    }
+    add_headers(resp, reply);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* Sends a 4xx/5xx error built on the spot. */
 static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *allow,
                                   const char *message)
@@ -392,7 +451,10 @@ static enum MHD_Result answer_chat(sim_server_t *s, struct MHD_Connection *conn,
     if (!reply.body)
         reply.status = 500; /* send_reply's fallback body */
     enum MHD_Result ret =
-        reply.fault == SIM_FAULT_RESET ? send_broken(conn, &reply) : send_reply(conn, &reply);
+        reply.fault == SIM_FAULT_RESET ? send_broken(conn, &reply)
+        : reply.fault == SIM_FAULT_DRIP || reply.fault == SIM_FAULT_HUGE
+            ? send_slow(conn, &reply)
+            : send_reply(conn, &reply);
     sim_stats_call_end(s->stats, &reply);
     c->in_flight = 0;
     sim_reply_clear(&reply);

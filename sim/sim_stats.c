@@ -23,8 +23,11 @@
 #define NS_PER_MS         1000000ULL
 
 /* The slots of the faults counter, in the JSON's order. */
-enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_KINDS };
-static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset"};
+enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_BAD_BODY,
+       FAULT_KINDS = FAULT_BAD_BODY + SIM_BAD_BODY_KINDS };
+static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset",
+                                                     "html", "truncate", "no-usage", "error200",
+                                                     "huge-body", "drip", "redirect"};
 
 struct sim_stats {
     pthread_mutex_t lock;
@@ -33,7 +36,7 @@ struct sim_stats {
     unsigned long long in_flight, max_in_flight;
     unsigned long long images_billed;
     unsigned long long prompt_tokens, completion_tokens, image_tokens;
-    unsigned long long rate_limited, quota_rejected;
+    unsigned long long rate_limited, quota_rejected, invalid_images;
     unsigned long long faults[FAULT_KINDS];
     unsigned long long batch_answers;
     unsigned long long garbled[SIM_GARBLE_KINDS];
@@ -157,15 +160,21 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
         break;
     case SIM_FAULT_NONE:
         break;
+    default: /* a bad body */
+        s->faults[FAULT_BAD_BODY + (reply->fault - SIM_FAULT_HTML)]++;
+        break;
     }
     if (reply->refusal == SIM_REFUSAL_RATE_LIMIT)
         s->rate_limited++;
     else if (reply->refusal == SIM_REFUSAL_QUOTA)
         s->quota_rejected++;
+    else if (reply->refusal == SIM_REFUSAL_INVALID_IMAGE)
+        s->invalid_images++;
     int complete = reply->fault != SIM_FAULT_TIMEOUT && reply->fault != SIM_FAULT_RESET;
     if (complete && reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
         s->responses[reply->status - STATUS_MIN]++;
-    if (reply->status == 200 && reply->fault == SIM_FAULT_NONE) {
+    if (reply->status == 200 &&
+        (reply->fault == SIM_FAULT_NONE || reply->fault == SIM_FAULT_NO_USAGE)) {
         s->images_billed += b->n_images;
         s->prompt_tokens += b->prompt_tokens;
         s->completion_tokens += b->completion_tokens;
@@ -196,7 +205,7 @@ void sim_stats_reset(sim_stats_t *s)
     memset(s->responses, 0, sizeof s->responses);
     s->max_in_flight = s->in_flight;
     s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
-    s->rate_limited = s->quota_rejected = 0;
+    s->rate_limited = s->quota_rejected = s->invalid_images = 0;
     memset(s->faults, 0, sizeof s->faults);
     s->batch_answers = 0;
     memset(s->garbled, 0, sizeof s->garbled);
@@ -237,14 +246,15 @@ char *sim_stats_json(sim_stats_t *s)
         json_object_set_new(garbled, sim_batch_garble_name((sim_garble_t)k),
                             json_integer((json_int_t)s->garbled[k]));
     root = json_pack(
-        "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
+        "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
         (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
         "max_in_flight", (json_int_t)s->max_in_flight, "images_billed",
         (json_int_t)s->images_billed, "distinct_images_billed", (json_int_t)s->set_count,
         "prompt_tokens", (json_int_t)s->prompt_tokens, "completion_tokens",
         (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens,
         "rate_limited", (json_int_t)s->rate_limited, "quota_rejected",
-        (json_int_t)s->quota_rejected, "faults", faults, "first_request_ms",
+        (json_int_t)s->quota_rejected, "invalid_images", (json_int_t)s->invalid_images,
+        "faults", faults, "first_request_ms",
         (json_int_t)(s->have_first ? s->first_request_ns / NS_PER_MS : 0), "last_response_ms",
         (json_int_t)(s->have_last ? s->last_response_ns / NS_PER_MS : 0));
     if (root) {

@@ -26,15 +26,15 @@ static void run_usage(FILE *out)
             "prompt, and writes one JSON line per image (to --output or standard output),\n"
             "flushed as each completes. A summary goes to standard error at the end.\n"
             "\n"
-            "INPUT is an image file (JPEG, PNG, WebP, GIF; recognised by content), a\n"
-            "directory (walked recursively in name order), a .txt manifest (one path or\n"
-            "http(s) URL a line), a .jsonl manifest (objects with \"image\", optional \"id\"\n"
-            "and \"prompt\"; other fields are copied to the result's \"meta\") or a .csv\n"
-            "manifest (RFC 4180, a header row naming the same fields as columns). Relative\n"
-            "paths in a manifest are relative to the manifest's directory. A .jsonl line\n"
-            "{\"custom_id\",\"method\",\"url\",\"body\"} is an OpenAI Batch API request: its body\n"
-            "is sent as it is (local image paths in it inlined as data URLs, the model its\n"
-            "own) and custom_id is the item's id.\n"
+            "INPUT is an image file (JPEG, PNG, WebP, GIF, recognised by content; BMP,\n"
+            "TIFF, HEIC, AVIF with --convert), a directory (walked recursively in name\n"
+            "order), a .txt manifest (one path or http(s) URL a line), a .jsonl manifest\n"
+            "(objects with \"image\", optional \"id\" and \"prompt\"; other fields are copied\n"
+            "to the result's \"meta\") or a .csv manifest (RFC 4180, a header row naming the\n"
+            "same fields as columns). Relative paths in a manifest are relative to the\n"
+            "manifest's directory. A .jsonl line {\"custom_id\",\"method\",\"url\",\"body\"} is\n"
+            "an OpenAI Batch API request: its body is sent as it is (local image paths in it\n"
+            "inlined as data URLs, the model its own) and custom_id is the item's id.\n"
             "\n"
             "Options:\n"
             "  --base-url URL        API root (default $OPENAI_BASE_URL, else\n"
@@ -50,11 +50,21 @@ static void run_usage(FILE *out)
             "                        be split for sure is asked again one image at a time\n"
             "      --batch-max-bytes N  a batch body stays below N bytes (default 20000000)\n"
             "      --timeout SEC     per-request timeout in seconds (default 120)\n"
+            "      --body-timeout SEC  a response must end this long after its first byte\n"
+            "                        (default 30): a server dripping bytes is a timeout\n"
             "  -o, --output FILE     JSONL results (default: standard output)\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
             "      --api-key-file F  read the API key from a file (mode 600)\n"
             "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "      --convert         send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG and an\n"
+            "                        animated GIF/WebP as its first frame (default: error)\n"
+            "\n"
+            "Security:\n"
+            "      --insecure        do NOT verify the server's TLS certificate; a warning\n"
+            "                        is printed on every run\n"
+            "      --allow-http      allow plain http:// to a host that is not loopback\n"
+            "                        (refused by default: the key would travel in clear)\n"
             "\n"
             "Prompts and structured answers:\n"
             "  -p 'Describe this {category} product: {title}'  a prompt with {field}\n"
@@ -155,7 +165,8 @@ static void run_usage(FILE *out)
             "\n"
             "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
             "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
-            "(the server rejected the key, or the account has no quota); 130/143 stopped\n"
+            "(the server rejected the key, the account has no quota, the server redirects\n"
+            "(never followed), or its TLS certificate fails verification); 130/143 stopped\n"
             "by SIGINT/SIGTERM (run the same command again to resume); 4 the budget was\n"
             "used up and the items left were written as skipped.\n"
             "\n"
@@ -163,7 +174,12 @@ static void run_usage(FILE *out)
             "server marks x-should-retry: true; a retry waits without holding a\n"
             "concurrency slot. A 429 pauses the whole run and slows it down. Not retried:\n"
             "400, 404, 413, 422 (the item fails). 401, 403 and insufficient_quota stop the\n"
-            "run: nothing new is sent, in-flight requests finish and are written.\n");
+            "run: nothing new is sent, in-flight requests finish and are written.\n"
+            "\n"
+            "A bad input (empty, truncated, corrupt, not an image, unsupported format,\n"
+            "animated, too large, too many pixels, missing, unreadable, a FIFO or device,\n"
+            "a duplicate id, a broken manifest line, a non-http URL) gets one error line\n"
+            "whose error.kind names the problem; it is never sent (README: Bad input).\n");
 }
 
 enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
@@ -200,6 +216,10 @@ static const struct option run_options[] = {
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},
     {"no-dedupe", no_argument, 0, OPT_FLAG},
+    {"convert", no_argument, 0, OPT_FLAG},
+    {"body-timeout", required_argument, 0, OPT_SETTING},
+    {"insecure", no_argument, 0, OPT_FLAG},
+    {"allow-http", no_argument, 0, OPT_FLAG},
     {"resize", required_argument, 0, OPT_SETTING},
     {"max-side", required_argument, 0, OPT_SETTING},
     {"json", no_argument, 0, OPT_FLAG},
@@ -374,6 +394,10 @@ static int run_main(int argc, char **argv, bool worker)
         fprintf(stderr, "visionbatch run: no INPUT given (see visionbatch run --help)\n");
         goto out;
     }
+    if (c->o.insecure)
+        fprintf(stderr, "visionbatch: WARNING: --insecure: the server's TLS certificate is NOT "
+                        "verified; anyone on the network path can read the API key and the "
+                        "images\n");
     if (cli_monitor_start(&mon, &c->o) != 0)
         goto out;
     if (!(job = vb_job_new(&c->o, err, sizeof err))) {

@@ -55,6 +55,9 @@ typedef struct transfer {
     size_t len;
     size_t cap;
     bool overflow;
+    bool dripping;         /* aborted: the body took longer than body_timeout_s */
+    uint64_t first_byte_ns; /* when the body's first byte came; 0 before */
+    double body_timeout_s;
     uint64_t started_ns;
     struct transfer *next_free;
 } transfer_t;
@@ -111,6 +114,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     transfer_t *t = arg;
     size_t n = size * nmemb;
+    if (!t->first_byte_ns)
+        t->first_byte_ns = clock_monotonic_ns();
     if (t->len + n > RESPONSE_MAX_BYTES) {
         t->overflow = true;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -133,6 +138,22 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* libcurl's progress callback: aborts a response whose body has started but not ended
+ * within body_timeout_s (a server dripping bytes). CURLOPT_LOW_SPEED_* cannot do this:
+ * it also counts the silence while the model thinks, which may be minutes. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    transfer_t *t = arg;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (t->first_byte_ns &&
+        (double)(clock_monotonic_ns() - t->first_byte_ns) / 1e9 > t->body_timeout_s) {
+        t->dripping = true;
+        return 1; /* CURLE_ABORTED_BY_CALLBACK */
+    }
+    return 0;
+}
+
 static void wake_loop(void *arg)
 {
     curl_multi_wakeup(arg);
@@ -151,6 +172,12 @@ static int transfer_init(engine_t *e, transfer_t *t)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    t->body_timeout_s = e->o->body_timeout_s;
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+    /* a declared Content-Length over the cap is refused before any byte is read */
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RESPONSE_MAX_BYTES);
     curl_easy_setopt(c, CURLOPT_PRIVATE, t);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "visionbatch/" VB_VERSION);
@@ -158,9 +185,12 @@ static int transfer_init(engine_t *e, transfer_t *t)
     curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Redirects are never followed: a custom Authorization header would go along to
+     * whatever host the Location names (libcurl 7.88 keeps custom headers across hosts
+     * unless CURLOPT_UNRESTRICTED_AUTH logic applies). A 3xx stops the run (openai.c). */
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, e->o->insecure ? 0L : 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, e->o->insecure ? 0L : 2L);
     return 0;
 }
 
@@ -591,15 +621,29 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     if (rc != CURLE_OK) {
         memset(&resp, 0, sizeof resp);
         resp.action = OPENAI_RETRY;
-        if (t->overflow) {
+        if (t->overflow || rc == CURLE_FILESIZE_EXCEEDED) {
             resp.action = OPENAI_FAIL_ITEM;
             resp.error_kind = "too_large";
             snprintf(resp.error_message, sizeof resp.error_message,
                      "response larger than %d bytes", RESPONSE_MAX_BYTES);
-        } else {
-            resp.error_kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network";
-            snprintf(resp.error_message, sizeof resp.error_message, "%s",
+        } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+            /* the server is not who the URL says: no later request can go either */
+            resp.action = OPENAI_STOP_RUN;
+            resp.error_kind = "tls";
+            snprintf(resp.error_message, sizeof resp.error_message,
+                     "TLS certificate verification failed (%s); fix the server's certificate "
+                     "or its CA, or (for a test server only) use --insecure",
                      curl_easy_strerror(rc));
+        } else {
+            resp.error_kind =
+                rc == CURLE_OPERATION_TIMEDOUT || t->dripping ? "timeout" : "network";
+            if (t->dripping)
+                snprintf(resp.error_message, sizeof resp.error_message,
+                         "the response body did not end within %g s of its first byte",
+                         t->body_timeout_s);
+            else
+                snprintf(resp.error_message, sizeof resp.error_message, "%s",
+                         curl_easy_strerror(rc));
         }
     } else {
         openai_response_parse(status, t->buf ? t->buf : "", t->len,
@@ -627,6 +671,8 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     t->req = NULL;
     t->len = 0;
     t->overflow = false;
+    t->dripping = false;
+    t->first_byte_ns = 0;
     t->next_free = e->free_list;
     e->free_list = t;
 
@@ -1293,6 +1339,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
                              .skip_all = &e.skip_all,
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,
+                             .convert = o->convert,
                              .retry_failed = o->retry_failed,
                              .use_cache = e.use_cache && !e.batch_output,
                              .key_extra = e.batch_output ? o->output_format : NULL,

@@ -5,6 +5,8 @@
  * adds to its own totals, which are summed at the end. Memory is one item per thread. */
 #include "estimate.h"
 
+#include "file_kind.h"
+
 #include "image_header.h"
 
 #include <errno.h>
@@ -74,15 +76,18 @@ static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, 
     char why[300];
     image_info_t info;
     struct stat st;
-    int fd = open(item->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* what is not a regular file is refused unopened, as prepare.c does */
+    int fd = stat(item->path, &st) != 0 ? -1
+             : S_ISREG(st.st_mode)      ? open(item->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                                        : -2;
+    if (fd == -2) {
+        snprintf(why, sizeof why, "%s, not an image file", file_kind_type_name(st.st_mode));
+        item_error(w, item, "not_a_file", why);
+        return -1;
+    }
     if (fd < 0) {
-        int e = errno;
-        struct stat lst;
-        if (e == ENOENT && lstat(item->path, &lst) == 0 && S_ISLNK(lst.st_mode))
-            snprintf(why, sizeof why, "dangling symbolic link");
-        else
-            snprintf(why, sizeof why, "cannot open: %s", strerror(e));
-        item_error(w, item, "unreadable", why);
+        const char *kind = file_kind_open_error(item->path, errno, why, sizeof why);
+        item_error(w, item, kind, why);
         return -1;
     }
     int rc = -1;
@@ -90,7 +95,8 @@ static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, 
         snprintf(why, sizeof why, "cannot stat: %s", strerror(errno));
         item_error(w, item, "unreadable", why);
     } else if (!S_ISREG(st.st_mode)) {
-        item_error(w, item, "unreadable", "not a regular file");
+        snprintf(why, sizeof why, "%s, not an image file", file_kind_type_name(st.st_mode));
+        item_error(w, item, "not_a_file", why);
     } else if (w->sh->s->max_image_bytes && (size_t)st.st_size > w->sh->s->max_image_bytes) {
         snprintf(why, sizeof why, "file is %lld bytes, over the limit of %zu bytes",
                  (long long)st.st_size, w->sh->s->max_image_bytes);

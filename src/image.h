@@ -22,7 +22,17 @@ typedef struct {
     unsigned width;
     unsigned height;
     unsigned pages; /* frames of an animation; 1 for a still image */
+    int cmyk;        /* CMYK pixels (JPEG): sent converted to sRGB */
+    int deep;        /* more than 8 bits per sample (16-bit PNG): sent as 8-bit */
+    int orientation; /* EXIF orientation 1..8 (1: upright); others are sent rotated */
+    int alpha;       /* has an alpha channel */
 } image_info_t;
+
+/* Images whose header declares more pixels than this (or a side longer than
+ * IMAGE_MAX_SIDE) are refused before any pixel is decoded: a few KB of PNG can declare
+ * gigapixels (a decompression bomb). No provider keeps more than ~8000 x 8000 either. */
+#define IMAGE_MAX_PIXELS (100ULL * 1000 * 1000)
+#define IMAGE_MAX_SIDE   32767U
 
 /* Why an image was refused; the error kind written to the output record. */
 typedef enum {
@@ -32,6 +42,7 @@ typedef enum {
     IMAGE_ERR_UNSUPPORTED, /* an image, but a format the APIs do not take */
     IMAGE_ERR_CORRUPT,     /* header unreadable, truncated, or zero-sized */
     IMAGE_ERR_ANIMATED,    /* animated GIF/WebP */
+    IMAGE_ERR_TOO_MANY_PIXELS, /* declared dimensions over IMAGE_MAX_PIXELS / _SIDE */
 } image_status_t;
 
 /* Sets up libvips for probing: call once from main before any thread probes. Returns 0,
@@ -47,9 +58,12 @@ void image_global_cleanup(void);
 image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *info, char *err,
                            size_t errlen);
 
-/* Decodes every pixel of data[0..len) and fails on any decoder error: what a strict
- * provider does before billing an image. Costly; the simulator uses it. Returns 0, or
- * -1 with a reason in err. Thread-safe. */
+/* Decodes every pixel of data[0..len) and fails on any decoder error or warning: what a
+ * strict provider does before billing an image. The simulator uses it, and so does
+ * prepare.c before sending: a scan with corrupt data is only found by decoding it whole
+ * (libjpeg's shrink-on-load skips what it would complain about). Costs one sequential
+ * decode (memory: a few lines of pixels). Returns 0, or -1 with a reason in err.
+ * Thread-safe. */
 int image_decode_check(const unsigned char *data, size_t len, char *err, size_t errlen);
 
 /* "image/jpeg", "image/png", "image/webp", "image/gif", or NULL for IMAGE_UNKNOWN. */

@@ -119,8 +119,25 @@ image_status_t image_header_read(VipsImage *im, image_format_t format, const cha
         snprintf(err, errlen, "corrupt %s: zero width or height", name);
         return IMAGE_ERR_CORRUPT;
     }
+    if ((unsigned long long)info->width * info->height > IMAGE_MAX_PIXELS ||
+        info->width > IMAGE_MAX_SIDE || info->height > IMAGE_MAX_SIDE) {
+        snprintf(err, errlen,
+                 "%s declares %u x %u pixels, over the limit of %llu megapixels or %u per "
+                 "side (a decompression bomb is refused before decoding)",
+                 name, info->width, info->height, IMAGE_MAX_PIXELS / 1000000, IMAGE_MAX_SIDE);
+        return IMAGE_ERR_TOO_MANY_PIXELS;
+    }
+    info->cmyk = vips_image_get_interpretation(im) == VIPS_INTERPRETATION_CMYK ||
+                 (vips_image_get_bands(im) == 4 && format == IMAGE_JPEG);
+    info->deep = vips_image_get_format(im) != VIPS_FORMAT_UCHAR &&
+                 vips_image_get_format(im) != VIPS_FORMAT_CHAR;
+    info->alpha = vips_image_hasalpha(im);
+    info->orientation = vips_image_get_orientation(im);
+    if (info->orientation < 1 || info->orientation > 8)
+        info->orientation = 1;
     if (info->pages > 1) {
-        snprintf(err, errlen, "animated %s with %u frames (vision APIs take still images only)",
+        snprintf(err, errlen, "animated %s with %u frames (vision APIs take still images only; "
+                              "--convert sends the first frame)",
                  name, info->pages);
         return IMAGE_ERR_ANIMATED;
     }

@@ -3,6 +3,7 @@
 
 #include "batch_file.h"
 #include "csv.h"
+#include "idset.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +50,9 @@ struct input {
     json_t *csv_header; /* its column names, as a JSON array; NULL before the header */
     const input_source_t *source; /* items from elsewhere (input_new_source) */
     void *source_ctx;
+    idset_t *ids;         /* ids handed out so far (NULL: not checked, e.g. a count) */
+    bool check_ids;       /* refuse a second item with an id already used */
+    unsigned long served; /* items handed out */
 };
 
 static char *xstrdup(const char *s)
@@ -64,7 +68,10 @@ static bool has_suffix_ci(const char *s, const char *suffix)
 
 input_t *input_new(void)
 {
-    return calloc(1, sizeof(input_t));
+    input_t *in = calloc(1, sizeof(input_t));
+    if (in)
+        in->check_ids = true;
+    return in;
 }
 
 input_t *input_new_source(const input_source_t *src, void *ctx)
@@ -182,7 +189,10 @@ static bool looks_like_image(const char *path, const char *name)
         if (has_suffix_ci(name, image_suffixes[i]))
             return true;
     unsigned char b[16];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st; /* only regular files are opened to be sniffed: no FIFO, no device */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     ssize_t n = read(fd, b, sizeof b);
@@ -609,7 +619,7 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-int input_next(input_t *in, input_item_t *item)
+static int input_next_raw(input_t *in, input_item_t *item)
 {
     char err[256];
     memset(item, 0, sizeof *item);
@@ -658,9 +668,50 @@ int input_next(input_t *in, input_item_t *item)
     return 0;
 }
 
+/* A second item whose id an earlier item of the run already has becomes a duplicate_id
+ * error under an id of its own, so that it gets its own journal row and output line
+ * and the first keeps its result: the manifest position ("items.jsonl:7") when it
+ * comes from a manifest, else "ID#N" (N: its position in the run). Both are the same
+ * in every run of the job, so a resume finds the error already recorded. */
+static void refuse_duplicate(input_t *in, input_item_t *item)
+{
+    char id[600];
+    if (in->manifest) /* still open: the item is its current line */
+        snprintf(id, sizeof id, "%.256s:%ld", in->paths[in->current], in->line_no);
+    else
+        snprintf(id, sizeof id, "%.500s#%lu", item->id, in->served);
+    char msg[512];
+    snprintf(msg, sizeof msg, "id '%.300s' is already used by an earlier item of this run",
+             item->id);
+    char *new_id = strdup(id), *k = strdup("duplicate_id"), *m = strdup(msg);
+    free(item->id);
+    free(item->error_kind);
+    free(item->error_message);
+    item->id = new_id;
+    item->error_kind = k;
+    item->error_message = m;
+}
+
+int input_next(input_t *in, input_item_t *item)
+{
+    int got = input_next_raw(in, item);
+    if (!got)
+        return 0;
+    in->served++;
+    if (in->check_ids && item->id) {
+        if (!in->ids)
+            in->ids = idset_new();
+        if (in->ids && idset_add(in->ids, item->id, strlen(item->id)) == 0)
+            refuse_duplicate(in, item);
+    }
+    return 1;
+}
+
 input_t *input_copy(const input_t *in)
 {
     input_t *c = input_new();
+    if (c)
+        c->check_ids = false; /* a copy counts items; the original checks the ids */
     char err[256];
     for (size_t i = 0; c && i < in->count; i++) {
         if (input_add(c, in->paths[i], err, sizeof err) != 0) {
@@ -683,5 +734,6 @@ void input_free(input_t *in)
     free(in->frames);
     free(in->line);
     csv_record_free(&in->csv);
+    idset_free(in->ids);
     free(in);
 }

@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "image.h"
 #include "input.h"
+#include "url_policy.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -59,6 +60,7 @@ void vb_options_init(vb_options_t *o)
     o->json_retries = 2;
     o->output_format = "jsonl";
     o->stats_interval_s = 0.1;
+    o->body_timeout_s = 30;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -90,6 +92,8 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "base URL must start with http:// or https://");
         return -1;
     }
+    if (url_policy_check(o->base_url, o->allow_http, err, errlen) != 0)
+        return -1;
     if (!o->model || !o->model[0]) {
         snprintf(err, errlen, "a model is required");
         return -1;

@@ -1,6 +1,8 @@
 /* jpeg_header.c - a JPEG's frame size from its markers (see jpeg_header.h). */
 #include "jpeg_header.h"
 
+#include "image.h"
+
 static unsigned be16(const unsigned char *p)
 {
     return (unsigned)p[0] << 8 | p[1];
@@ -28,17 +30,21 @@ bool jpeg_header_size(const unsigned char *data, size_t len, unsigned *width, un
         size_t seg = be16(data + pos + 2);
         if (seg < 2 || seg > len - pos - 2)
             return false;
+        if (m == 0xE1) /* APP1 (EXIF: an orientation to honour): libvips reads it */
+            return false;
         if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
             /* a frame header: only the kinds libjpeg-turbo always decodes take this path */
             if (m > 0xC2 || seg < 8)
                 return false;
             const unsigned char *f = data + pos + 4;
             unsigned ncomp = f[5];
-            if (f[0] != 8 || ncomp < 1 || ncomp > 4 || seg != 8 + 3 * ncomp)
+            /* 4 components is CMYK (or YCCK), converted to sRGB: libvips reads it */
+            if (f[0] != 8 || (ncomp != 1 && ncomp != 3) || seg != 8 + 3 * ncomp)
                 return false;
             *height = be16(f + 1);
             *width = be16(f + 3);
-            return *width > 0 && *height > 0;
+            return *width > 0 && *height > 0 &&
+                   (unsigned long long)*width * *height <= IMAGE_MAX_PIXELS;
         }
         pos += 2 + seg;
     }

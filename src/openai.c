@@ -179,6 +179,13 @@ static void classify_status(long status, openai_response_t *r,
         set_error(r, OPENAI_FAIL_ITEM, "too_large", "HTTP 413: %s", detail);
     else if (status >= 400)
         set_error(r, OPENAI_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
+    else if (status >= 300 && status < 400)
+        /* never followed (the key must not go to another host), and every later request
+         * would be redirected the same way */
+        set_error(r, OPENAI_STOP_RUN, "redirect",
+                  "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
+                  "API key must not go to another host): set --base-url to the final address",
+                  status);
     else
         set_error(r, OPENAI_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
                   detail);

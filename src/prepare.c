@@ -2,6 +2,8 @@
 #include "prepare.h"
 
 #include "batch_file.h"
+#include "convert.h"
+#include "file_kind.h"
 #include "output.h"
 #include "prompt_fill.h"
 #include "request.h"
@@ -90,19 +92,32 @@ void request_fail(request_t *r, const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Opening with O_NONBLOCK keeps a FIFO from blocking the thread; it is then refused as
- * not a regular file. */
+/* Fails r for a path whose stat or open failed with errno e (file_kind.h). */
+static void fail_open(request_t *r, const char *path, int e)
+{
+    char why[256];
+    const char *kind = file_kind_open_error(path, e, why, sizeof why);
+    request_fail(r, kind, "%s", why);
+}
+
+/* Anything but a regular file (FIFO, device, directory, socket) is refused as not_a_file
+ * before it is opened, and again after (O_NONBLOCK: a FIFO swapped in meanwhile cannot
+ * block the thread). */
 long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
                             size_t *cap)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat pre;
+    if (stat(path, &pre) != 0) {
+        fail_open(r, path, errno);
+        return -1;
+    }
+    if (!S_ISREG(pre.st_mode)) {
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(pre.st_mode));
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        int e = errno;
-        struct stat lst;
-        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-            request_fail(r, "unreadable", "dangling symbolic link");
-        else
-            request_fail(r, "unreadable", "cannot open: %s", strerror(e));
+        fail_open(r, path, errno);
         return -1;
     }
     struct stat st;
@@ -112,7 +127,7 @@ long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        request_fail(r, "unreadable", "not a regular file");
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(st.st_mode));
         goto out;
     }
     if ((size_t)st.st_size > max) {
@@ -177,41 +192,77 @@ static double worst_input_tokens(const request_t *r, const prepare_settings_t *s
     return image_and_text + (double)strlen(prompt) + 16;
 }
 
-/* Builds the body from the image as it will be sent: downscaled first (resize.c) when
- * --resize auto or --max-side asks and it is smaller, else the file's own bytes. The
- * content hash and cache key stay those of the file. A downscale that fails sends the
- * original: it costs the same tokens. */
+/* Builds the body from the image as it will be sent: re-encoded (resize.c) when it is
+ * downscaled (--resize auto, --max-side) or convert.c says it must be (a converted
+ * format, CMYK, 16 bits, EXIF rotation), else the file's own bytes. The content hash and
+ * cache key stay those of the file. A failed downscale or normalisation sends the
+ * original (it is valid and costs the same tokens); a failed conversion fails the item,
+ * as does a result over the byte limit. */
 static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
-                       const openai_template_t *t, const unsigned char *data, size_t len)
+                       const openai_template_t *t, const unsigned char *data, size_t len,
+                       const char *format_name)
 {
     unsigned tw = r->image.width, th = r->image.height;
-    unsigned char *resized = NULL;
-    size_t resized_len = 0;
+    unsigned char *encoded = NULL;
+    size_t encoded_len = 0;
     image_format_t format = r->image.format;
-    if ((s->resize_auto || s->max_side > 0) &&
-        resize_target(s->model, s->detail, r->image.width, r->image.height,
-                      (unsigned)s->max_side, s->resize_auto, &tw, &th) == 1) {
+    bool must = r->image.format == IMAGE_UNKNOWN || r->image.pages > 1;
+    bool normalise = convert_needed(&r->image); /* includes must */
+    bool smaller = (s->resize_auto || s->max_side > 0) &&
+                   resize_target(s->model, s->detail, r->image.width, r->image.height,
+                                 (unsigned)s->max_side, s->resize_auto, &tw, &th) == 1;
+    if (smaller || normalise) {
         char why[256];
         image_format_t out_format;
-        if (resize_encode(data, len, r->image.format, tw, th, &resized, &resized_len,
-                          &out_format, why, sizeof why) == 0 &&
-            (s->max_side > 0 || resized_len < len)) {
+        if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th,
+                             &encoded, &encoded_len, &out_format, why, sizeof why) == 0 &&
+            (normalise || !smaller || s->max_side > 0 || encoded_len < len)) {
             format = out_format;
-            double before = r->token_estimate;
-            r->token_estimate = estimate_tokens(s, prompt, tw, th);
-            r->input_tokens_worst = worst_input_tokens(r, s, prompt);
-            r->image_tokens_saved = before - r->token_estimate;
+            if (smaller) {
+                double before = r->token_estimate;
+                r->token_estimate = estimate_tokens(s, prompt, tw, th);
+                r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+                r->image_tokens_saved = before - r->token_estimate;
+            }
         } else {
-            free(resized);
-            resized = NULL;
+            free(encoded);
+            encoded = NULL;
+            if (must) {
+                request_fail(r, "convert_failed", "cannot convert %s: %s", format_name, why);
+                return;
+            }
         }
     }
-    const unsigned char *bytes = resized ? resized : data;
-    size_t n = resized ? resized_len : len;
-    r->body = openai_body_data_url(t, image_mime(format), bytes, n, &r->body_len);
-    if (!r->body)
+    const unsigned char *bytes = encoded ? encoded : data;
+    size_t n = encoded ? encoded_len : len;
+    if (n > s->max_image_bytes)
+        request_fail(r, "too_large", "the image to send is %zu bytes, over the limit of %zu",
+                     n, s->max_image_bytes);
+    else if (!(r->body = openai_body_data_url(t, image_mime(format), bytes, n, &r->body_len)))
         request_fail(r, "internal", "out of memory encoding %zu bytes", n);
-    free(resized);
+    free(encoded);
+}
+
+/* Probes the file's bytes (image.c) and, with --convert, lets convert.c take formats
+ * and animations the APIs refuse; then decodes every pixel, as the provider would, so a
+ * corrupt image fails here instead of being sent and billed. Returns IMAGE_OK with
+ * r->image set and the format's name in name, or fails r. */
+static image_status_t check_image(request_t *r, const prepare_settings_t *s,
+                                  const unsigned char *data, size_t len, char *name,
+                                  size_t namelen)
+{
+    char why[256];
+    snprintf(name, namelen, "%s", "image");
+    image_status_t st = image_probe(data, len, &r->image, why, sizeof why);
+    if (st == IMAGE_ERR_UNSUPPORTED && s->convert)
+        st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
+    if (st == IMAGE_ERR_ANIMATED && s->convert)
+        st = IMAGE_OK; /* its first frame is sent */
+    if (st == IMAGE_OK && image_decode_check(data, len, why, sizeof why) != 0)
+        st = IMAGE_ERR_CORRUPT;
+    if (st != IMAGE_OK)
+        request_fail(r, image_status_kind(st), "%s", why);
+    return st;
 }
 
 /* The item's prompt template filled from its manifest fields, with its "id" and "image"
@@ -322,12 +373,10 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
 
     long len = prepare_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
     if (len >= 0) {
-        char why[256];
-        image_status_t st = image_probe(*scratch, (size_t)len, &r->image, why, sizeof why);
+        char format_name[32];
         r->image_bytes = (size_t)len;
-        if (st != IMAGE_OK) {
-            request_fail(r, image_status_kind(st), "%s", why);
-        } else {
+        if (check_image(r, s, *scratch, (size_t)len, format_name, sizeof format_name) ==
+            IMAGE_OK) {
             r->token_estimate = estimate_tokens(s, prompt, r->image.width, r->image.height);
             r->input_tokens_worst = worst_input_tokens(r, s, prompt);
             memcpy(r->content_hash, "sha256:", 7);
@@ -347,7 +396,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                     return r;
                 }
             }
-            send_image(r, s, prompt, t, *scratch, (size_t)len);
+            send_image(r, s, prompt, t, *scratch, (size_t)len, format_name);
         }
     }
     openai_template_clear(&own);

@@ -52,6 +52,7 @@ typedef struct prepare_settings {
     const char *key_extra;             /* more that shapes the answer line (output format),
                                           for the cache key; NULL when none */
     const shared_cache_t *shared_cache; /* looked up after the journal's; NULL: none */
+    int convert;                       /* --convert: BMP/TIFF/HEIF/AVIF, animations */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;

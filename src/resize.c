@@ -261,6 +261,14 @@ int resize_encode(const unsigned char *data, size_t len, image_format_t format, 
                   unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
                   char *err, size_t errlen)
 {
+    return resize_encode_to(data, len, output_format(format), w, h, out, out_len, out_format,
+                            err, errlen);
+}
+
+int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, unsigned w,
+                     unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
+                     char *err, size_t errlen)
+{
     VipsImage *im = NULL;
     void *buf = NULL;
     size_t n = 0;
@@ -268,8 +276,7 @@ int resize_encode(const unsigned char *data, size_t len, image_format_t format, 
 
     *out = NULL;
     *out_len = 0;
-    image_format_t fmt = output_format(format);
-    if (fmt == IMAGE_UNKNOWN) {
+    if (fmt == IMAGE_UNKNOWN || fmt == IMAGE_GIF) {
         snprintf(err, errlen, "cannot resize: unsupported image format");
         return -1;
     }

@@ -60,4 +60,11 @@ int resize_encode(const unsigned char *data, size_t len, image_format_t format, 
                   unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
                   char *err, size_t errlen);
 
+/* resize_encode writing fmt (JPEG, PNG or WebP) whatever the source format: any image
+ * libvips loads (TIFF, HEIF, BMP... the first page of a multi-page one), as convert.c
+ * needs. Same contract otherwise; w x h may be the image's own size (a re-encode). */
+int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, unsigned w,
+                     unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
+                     char *err, size_t errlen);
+
 #endif

@@ -101,7 +101,7 @@ r, urls = by_text[sha(tmp + "/photos/product-000001.jpg")]
 assert urls[0].startswith("data:image/jpeg;base64,")
 assert r["messages"][1]["content"][1]["image_url"]["detail"] == "low"
 assert out["img-missing"]["response"] is None
-assert out["img-missing"]["error"]["code"] == "unreadable", out["img-missing"]
+assert out["img-missing"]["error"]["code"] == "not_found", out["img-missing"]
 assert out["img-truncated"]["response"] is None
 assert out["img-truncated"]["error"]["code"] in ("corrupt_image", "truncated_image"), out["img-truncated"]
 assert out["emb"]["error"]["code"] == "bad_manifest_line" and "/v1/embeddings" in out["emb"]["error"]["message"]

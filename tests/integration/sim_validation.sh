@@ -182,6 +182,9 @@ import json, sys
 s = json.loads(sys.argv[1])
 assert s["requests"] == 6 + 16, s
 assert s["responses"] == {"200": 6, "400": 16}, s
+# the seven image refusals above (jpeg_bad_huffman, mislabelled ... ftp_url) are counted
+# as invalid images
+assert s["invalid_images"] == 7, s
 assert s["in_flight"] == 0 and s["max_in_flight"] >= 1, s
 # images: valid, valid_low (same PNG), small x2, jpeg, url, short_answer (small)
 assert s["images_billed"] == 7, s

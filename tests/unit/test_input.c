@@ -171,6 +171,60 @@ static void test_overlong_line_is_an_error_item(void **state)
     input_free(in);
 }
 
+static void test_duplicate_ids_get_their_own_id(void **state)
+{
+    (void)state;
+    const char *m = "{\"image\":\"a.jpg\",\"id\":\"sku-1\"}\n"
+                    "{\"image\":\"b.jpg\",\"id\":\"sku-2\"}\n"
+                    "{\"image\":\"c.jpg\",\"id\":\"sku-1\"}\n"
+                    "{\"image\":\"ftp://x/d.jpg\",\"id\":\"sku-2\"}\n";
+    write_file("d.jsonl", m, strlen(m));
+    write_file("x.jpg", "x", 1);
+    char jsonl[300], img[300];
+    snprintf(jsonl, sizeof jsonl, "%s/d.jsonl", dir);
+    snprintf(img, sizeof img, "%s/x.jpg", dir);
+    input_t *in = input_new();
+    char err[256];
+    assert_int_equal(input_add(in, jsonl, err, sizeof err), 0);
+    assert_int_equal(input_add(in, img, err, sizeof err), 0);
+    assert_int_equal(input_add(in, img, err, sizeof err), 0); /* the same file twice */
+    input_item_t it;
+    const char *ids[] = {"sku-1", "sku-2", NULL, NULL, NULL, NULL};
+    char want[320];
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(input_next(in, &it), 1);
+        if (ids[i]) {
+            assert_string_equal(it.id, ids[i]);
+            assert_null(it.error_kind);
+        } else if (i < 4) {
+            snprintf(want, sizeof want, "%s:%d", jsonl, i + 1);
+            assert_string_equal(it.id, want); /* its manifest line */
+            assert_string_equal(it.error_kind, "duplicate_id");
+            assert_non_null(strstr(it.error_message, i == 2 ? "'sku-1'" : "'sku-2'"));
+        } else if (i == 4) {
+            assert_string_equal(it.id, img);
+            assert_null(it.error_kind);
+        } else {
+            snprintf(want, sizeof want, "%s#6", img);
+            assert_string_equal(it.id, want); /* its position in the run */
+            assert_string_equal(it.error_kind, "duplicate_id");
+        }
+        input_item_clear(&it);
+    }
+    assert_int_equal(input_next(in, &it), 0);
+    /* a copy (for counting) does not check */
+    input_t *c = input_copy(in);
+    int n = 0;
+    while (input_next(c, &it)) {
+        assert_null(strstr(it.id, "#"));
+        input_item_clear(&it);
+        n++;
+    }
+    assert_int_equal(n, 6);
+    input_free(c);
+    input_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jsonl_manifest_fields_and_broken_lines, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_item, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_ids_get_their_own_id, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

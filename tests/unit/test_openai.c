@@ -148,6 +148,12 @@ static void test_garbage_responses(void **state)
     assert_int_equal(classify(502, "<html>Bad gateway</html>", NULL, &kind), OPENAI_RETRY);
     assert_string_equal(kind, "server_error");
     assert_int_equal(classify(400, "", NULL, &kind), OPENAI_FAIL_ITEM);
+    /* a redirect is never followed and would come for every request: the run stops */
+    long redirects[] = {301, 302, 303, 307, 308};
+    for (size_t i = 0; i < sizeof redirects / sizeof redirects[0]; i++) {
+        assert_int_equal(classify(redirects[i], "", "true", &kind), OPENAI_STOP_RUN);
+        assert_string_equal(kind, "redirect");
+    }
 }
 
 static void test_error_message_is_one_line(void **state)
