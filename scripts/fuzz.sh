@@ -11,7 +11,8 @@
 # New inputs go to build-fuzz/corpus/<target>/ (the repo's seeds stay as committed; copy
 # a finding there by hand to keep it). A crash, leak, UB or failed check stops that target
 # and is saved under build-fuzz/artifacts/<target>/; the script then exits 1.
-# Environment: BUILD (default build-fuzz), JOBS, FUZZ_FLAGS (extra libFuzzer flags).
+# Environment: BUILD (default build-fuzz), JOBS, FUZZ_FLAGS (extra libFuzzer flags, e.g.
+# -fork=2 to fuzz one target on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,9 +60,12 @@ for t in "${targets[@]}"; do
     continue
   fi
   secs=$(($(date +%s) - start))
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  # the final stats line; with FUZZ_FLAGS=-fork=N the parent's last "#N" line counts
+  # every worker's executions
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  [ -n "$execs" ] || execs=$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
   corpus=$(find "$work" -type f | wc -l)
   echo "fuzz_$t: ok, $execs executions in ${secs}s, corpus $corpus inputs" >&2
-  grep -E '^#[0-9]+.*DONE' "$log" >&2 || true
+  grep -aE '^#[0-9]+' "$log" | tail -n 1 >&2 || true
 done
 exit $failed

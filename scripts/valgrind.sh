@@ -4,15 +4,16 @@
 #
 #   scripts/valgrind.sh [BUILD]      (default build/; make valgrind builds it first)
 #
-# The batch: 50 product images (5 of them copies, for dedupe) plus a bad file of each of
-# a few kinds (empty, text named .jpg, truncated JPEG) and a .jsonl manifest with a broken
-# line and an ftp:// URL; with a journal; the server injects 500s, so retries run. The
+# The batch: 45 product images and 5 byte-identical copies (dedupe), 3 bad files (empty,
+# HTML named .jpg, truncated JPEG) and a .jsonl manifest (a copy with meta, a broken line,
+# an ftp:// URL); with a journal; the server injects 500s, so retries run. The
 # first run is interrupted by SIGINT once results arrive (the cancel path), the same
 # command resumes it, the folder then gains images (an incremental run), and status,
-# export and estimate read the results. Every process must leave no valgrind error and
+# export and estimate read the results. Then the unit tests and the fuzz targets' seed
+# corpora (fuzz/replay_main.c). Every process must leave no valgrind error and
 # no definite or indirect leak; valgrind's own failure exit code is 97, kept apart from
 # visionbatch's exit codes (1 = some items failed, which this batch expects).
-# Suppressions: scripts/valgrind.supp (documented third-party one-time allocations only).
+# Suppressions: scripts/valgrind.supp (documented third-party issues only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -105,7 +106,7 @@ for _ in $(seq 1 600); do
 done
 kill -INT "$pid" 2>/dev/null || true
 wait "$pid" || status=$?
-vg_check run1 "$status" 130 1 0
+vg_check run1 "$status" 130
 interrupted=$(wc -l <"$TMP/out.jsonl")
 # 2. the same command resumes and finishes (bad items fail: exit 1); nothing finished
 #    is sent again, copies are not sent at all, no bad image reaches the server
@@ -155,14 +156,16 @@ VB_PIDS=()
 vg_check sim "$status" 0
 echo "valgrind.sh: batch of $total items ($interrupted written before SIGINT), $checked runs of visionbatch and the simulator: clean" >&2
 
-# ---- unit tests --------------------------------------------------------------------
-for t in "$BUILD"/tests/test_*; do
+# ---- unit tests, and the fuzz targets over their seed corpora -----------------------
+for t in "$BUILD"/tests/test_* "$BUILD"/fuzz/replay_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   [[ " $SKIP_UNIT " == *" $name "* ]] && continue
+  args=()
+  [[ "$name" == replay_* ]] && args=("fuzz/corpus/${name#replay_}")
   status=0
-  VB_TEST_DATA=tests/data vg "$name" "$t" >"$TMP/$name.out" 2>&1 || status=$?
+  VB_TEST_DATA=tests/data vg "$name" "$t" "${args[@]}" >"$TMP/$name.out" 2>&1 || status=$?
   [ "$status" -eq 0 ] || cat "$TMP/$name.out" >&2
   vg_check "$name" "$status" 0
 done
-echo "valgrind.sh: ok: $checked programs under valgrind, no errors, no definite/indirect leaks" >&2
+echo "valgrind.sh: ok: $((checked + 1)) programs under valgrind, no errors, no definite/indirect leaks" >&2
