@@ -5,7 +5,7 @@ PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-sanitize demo install bench format clean
+.PHONY: all deps build test test-sanitize fuzz fuzz-ci valgrind demo install bench format clean
 
 all: build
 
@@ -23,6 +23,20 @@ test: build
 test-sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-sanitize CMAKE_FLAGS="-DVB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# libFuzzer targets (clang, ASan + UBSan) in build-fuzz/: FUZZ_TIME seconds per target, or
+# FUZZ_TIME=-runs=N. fuzz-ci is the bounded run CI does.
+FUZZ_TIME ?= 300
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_TIME)
+
+fuzz-ci:
+	@scripts/fuzz.sh 20
+
+# A real batch (bad files, journal, SIGINT + resume, dedupe, retries) against the
+# simulator, then every unit test, all under valgrind memcheck: any error fails.
+valgrind: build
+	@scripts/valgrind.sh $(BUILD)
+
 demo: build
 	@scripts/demo.sh $(BUILD)
 
@@ -36,4 +50,4 @@ format:
 	@clang-format -i src/*.[ch] sim/*.[ch] tools/*.c tests/unit/*.c include/*.h
 
 clean:
-	@rm -rf $(BUILD) build-sanitize
+	@rm -rf $(BUILD) build-sanitize build-fuzz

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages visionbatch builds, tests and benchmarks with.
+# Installs the Debian packages visionbatch builds, tests and benchmarks with (clang and
+# libclang-rt-14-dev, which holds libFuzzer, for make fuzz; valgrind for make valgrind).
 # Idempotent: does nothing when every package is already present.
 # Needs root (or sudo) on Debian/Ubuntu; prints what it would install otherwise.
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   python3 python3-jsonschema time curl
   tmux chromium python3-prometheus-client
   libvips-tools openssl procps
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

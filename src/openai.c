@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,16 +216,19 @@ static void body_excerpt(const char *body, size_t len, char *out, size_t outlen)
     out[j] = '\0';
 }
 
-/* A copy of a server's message with secret scrubbed, in a buffer large enough for the
- * masks. Returns a malloc'd string (NULL when msg is NULL or out of memory). */
-static char *scrubbed(const char *msg, const char *secret)
+/* A copy of a server's message (at most its first max bytes: a body is not
+ * NUL-terminated) with secret scrubbed, in a buffer large enough for the masks. Returns
+ * a malloc'd string (NULL when msg is NULL or out of memory). */
+static char *scrubbed(const char *msg, size_t max, const char *secret)
 {
     if (!msg)
         return NULL;
-    size_t cap = strlen(msg) * 3 + 16;
+    size_t n = strnlen(msg, max);
+    size_t cap = n * 3 + 16;
     char *copy = malloc(cap);
     if (copy) {
-        snprintf(copy, cap, "%s", msg);
+        memcpy(copy, msg, n);
+        copy[n] = '\0';
         redact_secret(copy, cap, secret);
     }
     return copy;
@@ -256,9 +260,13 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             out->total_tokens = usage_field(usage, "total_tokens");
         }
     } else if (error) {
-        char *msg = scrubbed(json_string_value(json_object_get(error, "message")), secret);
-        const char *code = json_string_value(json_object_get(error, "code"));
-        const char *type = json_string_value(json_object_get(error, "type"));
+        /* every server word that can reach the message is scrubbed, code and type too */
+        char *msg = scrubbed(json_string_value(json_object_get(error, "message")), SIZE_MAX,
+                             secret);
+        char *code =
+            scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
+        char *type =
+            scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
         char detail[400];
         snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
                  code ? " (" : "", code ? code : "", code ? ")" : "");
@@ -273,9 +281,11 @@ void openai_response_parse(long status, const char *body, size_t len, const char
         else
             classify_status(status, out, detail);
         free(msg);
+        free(code);
+        free(type);
     } else {
         char excerpt[128];
-        char *text = scrubbed(len ? body : "", secret);
+        char *text = scrubbed(len ? body : "", len, secret);
         body_excerpt(text ? text : "", text ? strlen(text) : 0, excerpt, sizeof excerpt);
         free(text);
         if (status == 200)
