@@ -74,6 +74,7 @@ typedef struct vb_options {
     void *stats_userdata;
     double stats_interval_s;
     int convert;            /* send BMP/TIFF/HEIC/AVIF converted, animations' first frame */
+    int no_decode_check;    /* check headers and end markers only, not every pixel */
     int insecure;           /* do not verify the server's TLS certificate (loud; tests only) */
     int allow_http;         /* allow plain http:// to a host that is not loopback */
     double body_timeout_s;  /* a response body that has started must end within this */

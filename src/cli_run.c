@@ -59,6 +59,9 @@ static void run_usage(FILE *out)
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
             "      --convert         send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG and an\n"
             "                        animated GIF/WebP as its first frame (default: error)\n"
+            "      --no-decode-check check headers and end markers only; by default every\n"
+            "                        image is fully decoded first so a corrupt one is never\n"
+            "                        sent (the check costs ~0.75 ms of CPU per image)\n"
             "\n"
             "Security:\n"
             "      --insecure        do NOT verify the server's TLS certificate; a warning\n"
@@ -217,6 +220,7 @@ static const struct option run_options[] = {
     {"no-cache", no_argument, 0, OPT_FLAG},
     {"no-dedupe", no_argument, 0, OPT_FLAG},
     {"convert", no_argument, 0, OPT_FLAG},
+    {"no-decode-check", no_argument, 0, OPT_FLAG},
     {"body-timeout", required_argument, 0, OPT_SETTING},
     {"insecure", no_argument, 0, OPT_FLAG},
     {"allow-http", no_argument, 0, OPT_FLAG},

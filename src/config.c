@@ -98,6 +98,8 @@ static const setting_t settings[] = {
      "downscale images to fit within N x N pixels before sending, 0 = no limit"},
     {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
      "send byte-identical images with the same request every time"},
+    {"no-decode-check", NUM(SET_BOOL, no_decode_check), 0, 1,
+     "trust the pixels: check headers and end markers only, not a full decode"},
     {"convert", NUM(SET_BOOL, convert), 0, 1,
      "send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG, animated GIF/WebP as the first frame"},
     {"body-timeout", NUM(SET_DOUBLE, body_timeout_s), 0, 86400,

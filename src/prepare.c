@@ -244,8 +244,8 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
 }
 
 /* Probes the file's bytes (image.c) and, with --convert, lets convert.c take formats
- * and animations the APIs refuse; then decodes every pixel, as the provider would, so a
- * corrupt image fails here instead of being sent and billed. Returns IMAGE_OK with
+ * and animations the APIs refuse; then (unless --no-decode-check) decodes every pixel,
+ * as the provider would, so a corrupt image fails here instead of being sent and billed. Returns IMAGE_OK with
  * r->image set and the format's name in name, or fails r. */
 static image_status_t check_image(request_t *r, const prepare_settings_t *s,
                                   const unsigned char *data, size_t len, char *name,
@@ -258,7 +258,7 @@ static image_status_t check_image(request_t *r, const prepare_settings_t *s,
         st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
     if (st == IMAGE_ERR_ANIMATED && s->convert)
         st = IMAGE_OK; /* its first frame is sent */
-    if (st == IMAGE_OK && image_decode_check(data, len, why, sizeof why) != 0)
+    if (st == IMAGE_OK && s->decode_check && image_decode_check(data, len, why, sizeof why) != 0)
         st = IMAGE_ERR_CORRUPT;
     if (st != IMAGE_OK)
         request_fail(r, image_status_kind(st), "%s", why);

@@ -53,6 +53,7 @@ typedef struct prepare_settings {
                                           for the cache key; NULL when none */
     const shared_cache_t *shared_cache; /* looked up after the journal's; NULL: none */
     int convert;                       /* --convert: BMP/TIFF/HEIF/AVIF, animations */
+    int decode_check;                  /* decode every pixel before sending (default) */
 } prepare_settings_t;
 
 typedef struct prepare prepare_t;

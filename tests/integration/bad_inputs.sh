@@ -133,4 +133,21 @@ assert mimes == sorted(exp.values()), (mimes, exp)
 print(f"--convert: {len(exp)} converted ({', '.join(sorted(exp))})")
 PY
 [ "$(sim_stat invalid_images)" -eq 0 ] || fail "--convert: the simulator received an invalid image"
+
+# --no-decode-check trusts the pixels: damage inside the compressed data (markers intact)
+# then reaches the server, which refuses it; a truncated file is still caught here
+printf 'files/scan-garbage.jpg\nfiles/trunc.jpg\n' >nodecode.txt
+status=0
+"$VB_BIN" run --base-url "$SIM_URL" --no-decode-check --no-journal -o "$TMP/nd.jsonl" \
+    nodecode.txt 2>/dev/null || status=$?
+[ "$status" -eq 1 ] || fail "--no-decode-check: exit $status, expected 1"
+py "$TMP/nd.jsonl" <<'PY'
+import json, sys
+lines = {l["id"]: l for l in map(json.loads, open(sys.argv[1]))}
+assert lines["files/trunc.jpg"]["error"]["kind"] == "corrupt_image", lines
+assert lines["files/trunc.jpg"]["attempts"] == 0, lines
+assert lines["files/scan-garbage.jpg"]["attempts"] == 1, lines  # sent, refused there
+assert lines["files/scan-garbage.jpg"]["error"]["kind"] == "invalid_request", lines
+PY
+[ "$(sim_stat invalid_images)" -eq 1 ] || fail "--no-decode-check: the damaged JPEG was not sent"
 echo "bad_inputs: ok"
