@@ -5,7 +5,9 @@
 # images-30k, --no-dedupe; the peers send the same bodies) at concurrency 10, 50 and
 # 200. Measured: images/s (wall clock) and the client's CPU seconds per 1,000 images
 # (user + system of the client process and its children, /usr/bin/time), medians of
-# RUNS runs. visionbatch runs without and with its journal (the default).
+# RUNS runs. visionbatch runs with its defaults (+journal: journal and the full decode
+# check of every image), without the journal, and +trusted (no journal, headers checked
+# but no decode: --no-decode-check).
 # Targets for visionbatch: >= 5,000 images/s, CPU per image <= 1/5 of the best peer's.
 # Writes rows to $OUT/table.md and throughput points to $OUT/chart-ceiling.dat.
 # Usage: BUILD=build RUNS=3 bench/ceiling.sh
@@ -19,15 +21,20 @@ make_inputs 30k images-30k $N
 start_nginx ceiling
 CONCS=(${CONCURRENCIES:-10 50 200})
 VARIANTS=("${CLIENTS[@]}")
-case " ${CLIENTS[*]} " in *" visionbatch "*) VARIANTS+=("visionbatch+journal") ;; esac
+case " ${CLIENTS[*]} " in
+    *" visionbatch "*) VARIANTS+=("visionbatch+journal" "visionbatch+trusted") ;;
+esac
 echo "# concurrency ${VARIANTS[*]} (images/s)" >"$OUT/chart-ceiling.dat"
 declare -A RATE CPUK SYSK
 for c in "${CONCS[@]}"; do
     point="$c"
     for v in "${VARIANTS[@]}"; do
-        client=${v%+journal}
-        opts=(--no-journal)
-        [ "$v" != "$client" ] && opts=()
+        client=${v%%+*}
+        case $v in
+            *+journal) opts=() ;;                                # the defaults
+            *+trusted) opts=(--no-journal --no-decode-check) ;; # headers checked, no decode
+            *) opts=(--no-journal) ;;
+        esac
         rates=() cpus=() syss=()
         for r in $(seq 1 "$RUNS"); do
             run_client "$client" "$NGINX_URL" "$c" 30k $N "${opts[@]}"
