@@ -154,6 +154,17 @@ static int adopt_params(config_t *c, const char *stored, char *err, size_t errle
     return rc;
 }
 
+/* Checks o as vb_job_new does for a local run (URL policy, ranges, combinations), so a
+ * distributed run refuses what a local one refuses. Returns 0, or -1 with err set. */
+static int options_valid(const vb_options_t *o, char *err, size_t errlen)
+{
+    vb_job_t *job = vb_job_new(o, err, errlen);
+    if (!job)
+        return -1;
+    vb_job_free(job);
+    return 0;
+}
+
 /* host:pid, the worker's consumer name in the group. */
 static void consumer_name(char *out, size_t outlen)
 {
@@ -252,12 +263,14 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
             return EXIT_USAGE;
         }
     }
-    if (redis_job_init(&w.job, c->job_name, err, sizeof err) != 0 ||
+    if ((!worker && options_valid(&c->o, err, sizeof err) != 0) ||
+        redis_job_init(&w.job, c->job_name, err, sizeof err) != 0 ||
         !(w.conn = redis_conn_open(c->redis_url, &cancel_flag, err, sizeof err)))
         goto fail;
     if (worker) {
         if (redis_job_bind(w.conn, &w.job, "", false, &stored, err, sizeof err) != 0 ||
-            adopt_params(c, stored, err, sizeof err) != 0)
+            adopt_params(c, stored, err, sizeof err) != 0 ||
+            options_valid(&c->o, err, sizeof err) != 0)
             goto fail;
     } else {
         if (!(params = shared_params(&c->o))) {

@@ -100,6 +100,7 @@ typedef struct engine {
     bool batch_output;       /* --output-format openai-batch */
     long waiting;     /* copies waiting for their first: they count against the gate */
     batch_t *batch;   /* --batch-size above 1: groups images into one request; else NULL */
+    uint64_t group_since_ns; /* when the group being formed took its first image */
     const shared_cache_t *cache; /* a shared result cache (Redis), or NULL */
     vb_stats_t live;  /* answers by status, durations: filled in at each publish */
     stats_limits_t limits; /* time charged to what held the run back */
@@ -320,6 +321,8 @@ static void record(engine_t *e, const request_t *r, vb_result_t *res)
     res->attempts = r->attempts;
     if (r->carried_usd > 0) /* its share of batch answers that could not be split */
         res->cost_usd = (res->cost_usd > 0 ? res->cost_usd : 0) + r->carried_usd;
+    if (r->earlier_cost_usd > 0) /* answers re-asked for not being the JSON asked for */
+        res->cost_usd = (res->cost_usd > 0 ? res->cost_usd : 0) + r->earlier_cost_usd;
     if (res->cost_usd > 0 && e->sum->cost_usd >= 0)
         e->sum->cost_usd += res->cost_usd;
     if (res->status == VB_STATUS_SKIPPED) {
@@ -540,11 +543,15 @@ static void journal_attempts(engine_t *e, const request_t *r, double latency_ms,
 static void complete_batch(engine_t *e, request_t *r, const openai_response_t *resp,
                            const batch_split_t *split, long status, double latency_ms)
 {
-    if (resp->action == OPENAI_OK && !split->ok) {
+    /* a refusal of the request (a 400, a body over a cap) may be one image's doing: each
+     * image then gets its own verdict alone */
+    bool refused = resp->action == OPENAI_FAIL_ITEM;
+    if ((resp->action == OPENAI_OK && !split->ok) || refused) {
         for (size_t i = 0; split->cost_usd && i < r->n_members; i++)
             if (split->cost_usd[i] > 0)
                 r->members[i]->carried_usd += split->cost_usd[i];
-        e->sum->batch_unsplit++;
+        if (!refused)
+            e->sum->batch_unsplit++;
         if (resp->prompt_tokens > 0) /* billed: the summary's tokens are what was billed */
             e->sum->prompt_tokens += resp->prompt_tokens;
         if (resp->completion_tokens > 0)
@@ -599,6 +606,7 @@ static bool reask_json(engine_t *e, request_t *r, const openai_response_t *resp,
     if (r->json_retries >= e->o->json_retries || e->stopping || retryq_push(e->retries, r, now))
         return false;
     r->json_retries++;
+    r->retry_kind = "invalid_json";
     r->earlier_cost_usd += cost > 0 ? cost : 0;
     r->earlier_prompt_tokens += resp->prompt_tokens > 0 ? resp->prompt_tokens : 0;
     r->earlier_completion_tokens += resp->completion_tokens > 0 ? resp->completion_tokens : 0;
@@ -609,6 +617,7 @@ static bool reask_json(engine_t *e, request_t *r, const openai_response_t *resp,
 static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 {
     request_t *r = t->req;
+    size_t body_len = t->len; /* t goes back to the free list below; its buffer stays */
     uint64_t now = clock_monotonic_ns();
     double latency_ms = (double)(now - t->started_ns) / 1e6;
     long status = 0;
@@ -721,7 +730,8 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     }
     vb_result_t res;
     result_of(&res, &resp, status, latency_ms, cost);
-    res.response_body = rc == CURLE_OK && t->buf ? t->buf : NULL;
+    /* t->buf keeps the handle's previous answer when this one had no body */
+    res.response_body = rc == CURLE_OK && t->buf && body_len ? t->buf : NULL;
     res.request_id = rc == CURLE_OK ? get_header(t->easy, "x-request-id") : NULL;
     char *data_text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     res.data_json = data_text;
@@ -731,7 +741,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
         res.completion_tokens = add_count(resp.completion_tokens, r->earlier_completion_tokens);
         res.total_tokens = add_count(resp.total_tokens, r->earlier_prompt_tokens +
                                                             r->earlier_completion_tokens);
-        res.cost_usd = cost >= 0 ? cost + r->earlier_cost_usd : cost;
+        res.cost_usd = cost; /* record() adds what the re-asked answers cost */
         if (bad_json) {
             res.status = VB_STATUS_ERROR;
             res.error_kind = "invalid_json";
@@ -776,13 +786,18 @@ static request_t *next_request(engine_t *e, uint64_t now)
     return queue_try_pop(e->ready);
 }
 
+/* The longest a group waits for more images once it has one: a source that trickles
+ * (a Redis queue shared with other workers, a slow disk) never holds images back long. */
+#define GROUP_MAX_WAIT_NS (250 * 1000000ULL)
+
 /* With nothing more to take now, whether the group being formed goes short of
  * --batch-size: the input is used up, the gate is closed (what closes it may wait for an
- * image in the group), or nothing is being sent anyway. */
-static bool group_goes_short(const engine_t *e)
+ * image in the group), nothing is being sent anyway, or it has waited long enough. */
+static bool group_goes_short(const engine_t *e, uint64_t now)
 {
     return batch_pending(e->batch) > 0 &&
-           (queue_drained(e->ready) || gate_closed(e) || e->budget_out || e->stopping);
+           (queue_drained(e->ready) || gate_closed(e) || e->budget_out || e->stopping ||
+            now - e->group_since_ns >= GROUP_MAX_WAIT_NS);
 }
 
 /* Offers r to the group being formed. Returns what dispatch sends next: a full (or
@@ -790,12 +805,16 @@ static bool group_goes_short(const engine_t *e)
 static request_t *join_group(engine_t *e, request_t *r)
 {
     batch_add_t a = batch_add(e->batch, r);
-    if (a == BATCH_ADDED)
+    if (a == BATCH_ADDED) {
+        if (batch_pending(e->batch) == 1)
+            e->group_since_ns = clock_monotonic_ns();
         return NULL;
+    }
     if (a == BATCH_FULL)
         return batch_take(e->batch);
     request_t *group = batch_take(e->batch); /* no room for r: r starts the next one */
     batch_add(e->batch, r); /* an empty group takes any image that can join */
+    e->group_since_ns = clock_monotonic_ns();
     return group;
 }
 
@@ -834,12 +853,16 @@ static void dispatch(engine_t *e)
     while (!e->stopping) {
         uint64_t now = clock_monotonic_ns();
         if (!e->next && !(e->next = next_request(e, now))) {
-            if (e->batch && group_goes_short(e) && (e->next = batch_take(e->batch)))
+            if (e->batch && group_goes_short(e, now) && (e->next = batch_take(e->batch)))
                 continue;
             if (e->batch && !batch_idle(e->batch) && batch_pending(e->batch) == 0)
                 continue; /* a group that could not be built went alone */
-            /* nothing to send now: the next retry falling due is worth waking for */
+            /* nothing to send now: the next retry falling due is worth waking for, and
+             * the moment a waiting group stops waiting */
             e->wake_ns = retryq_next_due(e->retries);
+            if (e->batch && batch_pending(e->batch) > 0 &&
+                e->group_since_ns + GROUP_MAX_WAIT_NS < e->wake_ns)
+                e->wake_ns = e->group_since_ns + GROUP_MAX_WAIT_NS;
             return;
         }
         request_t *r = e->next;

@@ -159,6 +159,11 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "batch-max-bytes must be at least 1024");
         return -1;
     }
+    if (o->batch_size > 1 && o->output_format && strcmp(o->output_format, "openai-batch") == 0) {
+        snprintf(err, errlen, "--batch-size above 1 cannot be combined with --output-format "
+                              "openai-batch: each output line is one request's own response");
+        return -1;
+    }
     if (o->batch_size > 1 && (o->json_object || o->schema)) {
         snprintf(err, errlen, "--batch-size above 1 cannot be combined with --json or --schema: "
                               "a batch is answered with one JSON array for all its images");

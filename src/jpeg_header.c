@@ -43,7 +43,8 @@ bool jpeg_header_size(const unsigned char *data, size_t len, unsigned *width, un
                 return false;
             *height = be16(f + 1);
             *width = be16(f + 3);
-            return *width > 0 && *height > 0 &&
+            return *width > 0 && *height > 0 && *width <= IMAGE_MAX_SIDE &&
+                   *height <= IMAGE_MAX_SIDE &&
                    (unsigned long long)*width * *height <= IMAGE_MAX_PIXELS;
         }
         pos += 2 + seg;

@@ -39,4 +39,17 @@ echo '{"type":"object"}' >"$TMP/s.json"
 rc=0
 "$VB_BIN" run "${common[@]}" --job "${JOB}f" --schema "$TMP/s.json" "$TMP/in" 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "--schema with --redis: exit $rc, expected 2"
+# a batch job whose last group is short still ends (a group waits at most 250 ms)
+ls "$TMP"/in/* | head -10 >"$TMP/ten.txt"
+before=$(sim_stat requests)
+timeout 60 "$VB_BIN" run "${common[@]}" --job "${JOB}g" --batch-size 4 --no-cache \
+    -o "$TMP/g.jsonl" "$TMP/ten.txt" || fail "--batch-size 4 job of 10 items did not end"
+[ "$(grep -c '"status":"ok"' "$TMP/g.jsonl")" -eq 10 ] || fail "batch job: not 10 ok results"
+sent=$(( $(sim_stat requests) - before ))
+[ "$sent" -lt 10 ] || fail "batch job: $sent requests for 10 images: nothing was grouped"
+# the URL policy holds for distributed runs too: no key over plain http to another host
+rc=0
+"$VB_BIN" run --redis "$REDIS_URL" --job "${JOB}h" --base-url http://192.0.2.1 -q \
+    "$TMP/ten.txt" 2>"$TMP/h.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "plain http to a remote host with --redis: exit $rc, expected 2"
 echo "redis_cache: ok"

@@ -162,4 +162,39 @@ rc=0
 [ "$rc" -eq 2 ] || fail "--batch-size 5 --json: exit $rc, expected 2"
 grep -q -- "--batch-size above 1 cannot be combined" "$TMP/json.err" || fail "no reason given"
 [ "$(sim_stat requests)" -eq "$before" ] || fail "--batch-size with --json sent requests"
+rc=0
+"$VB_BIN" run --base-url "$SIM_URL" --batch-size 5 --output-format openai-batch -q \
+    -o "$TMP/ob.jsonl" "$TMP/in" 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "--batch-size 5 --output-format openai-batch: exit $rc, expected 2"
+
+# a batch the server refuses (here: one image damaged inside its compressed data, sent
+# with --no-decode-check) breaks up: each image gets its own verdict alone
+mkdir -p "$TMP/one-bad"
+cp $(ls "$TMP"/in/*.jpg | head -4) "$TMP/one-bad/"
+python3 - "$(ls "$TMP"/in/*.jpg | sed -n 5p)" "$TMP/one-bad/zz-damaged.jpg" <<'PY'
+import random, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+i = 2
+while data[i + 1] != 0xDA:  # to the first byte after the start of scan
+    i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+s = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+rng = random.Random(7)
+for k in range(s + 20, min(len(data) - 4, s + 400)):
+    data[k] = rng.randrange(0, 0xFF)
+open(sys.argv[2], "wb").write(data)
+PY
+start_sim
+rc=0
+"$VB_BIN" run --base-url "$SIM_URL" --batch-size 5 --no-decode-check --no-journal -q \
+    -o "$TMP/onebad.jsonl" "$TMP/one-bad" || rc=$?
+[ "$rc" -eq 1 ] || fail "one damaged image in a batch: exit $rc, expected 1"
+py "$TMP/onebad.jsonl" <<'PY'
+import json, sys
+lines = {l["id"].rsplit("/", 1)[1]: l for l in map(json.loads, open(sys.argv[1]))}
+assert len(lines) == 5, lines.keys()
+bad = lines.pop("zz-damaged.jpg")
+assert bad["status"] == "error" and bad["error"]["kind"] == "invalid_request", bad
+assert all(l["status"] == "ok" for l in lines.values()), lines
+PY
+[ "$(sim_stat requests)" -eq 6 ] || fail "a refused batch: $(sim_stat requests) requests, expected 1 + 5"
 echo "run_batch: ok"
