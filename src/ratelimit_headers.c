@@ -92,11 +92,12 @@ static int parse_rfc3339_from_now(const char *s, time_t now, double *seconds)
     const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!p)
         return -1;
-    double frac = 0;
-    if (*p == '.') {
-        char *end;
-        frac = strtod(p, &end);
-        p = end;
+    double frac = 0, unit = 0.1;
+    if (*p == '.') { /* digits only: strtod would take an exponent ("1e3085") */
+        if (!isdigit((unsigned char)*++p))
+            return -1;
+        for (; isdigit((unsigned char)*p); p++, unit /= 10)
+            frac += (*p - '0') * unit;
     }
     long offset = 0;
     if (*p == 'Z' || *p == 'z') {
@@ -104,7 +105,8 @@ static int parse_rfc3339_from_now(const char *s, time_t now, double *seconds)
     } else if (*p == '+' || *p == '-') {
         int hh, mm;
         char sign = *p;
-        if (strlen(p) < 6 || !isdigit((unsigned char)p[1]) || p[3] != ':')
+        if (strlen(p) < 6 || !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+            p[3] != ':' || !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
             return -1;
         hh = (p[1] - '0') * 10 + (p[2] - '0');
         mm = (p[4] - '0') * 10 + (p[5] - '0');
