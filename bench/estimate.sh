@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=50000
 images "$OUT/images-2000" 2000
-cycle_manifest "$OUT/manifest-estimate-$N.txt" $N
+cycle_manifest "$OUT/manifest-estimate-$N.jsonl" $N
 walls=()
 for r in $(seq 1 "$RUNS"); do
     t0=$(now_s)
     "$VB" estimate --json -m gpt-4o --detail high --rpm 5000 --tpm 2000000 \
-        "$OUT/manifest-estimate-$N.txt" >"$OUT/estimate.json"
+        "$OUT/manifest-estimate-$N.jsonl" >"$OUT/estimate.json"
     t1=$(now_s)
     walls+=("$(python3 -c "print(round($t1 - $t0, 3))")")
     images=$(python3 -c "import json; print(json.load(open('$OUT/estimate.json'))['images'])")

@@ -50,14 +50,17 @@ median() {
 
 now_s() { date +%s.%N; }
 
-# cycle_manifest FILE N [DIR]: a .txt manifest of N lines cycling over the sorted files of
-# DIR (default images-2000; relative to $OUT, where FILE is written).
+# cycle_manifest FILE N [DIR]: a .jsonl manifest of N items cycling over the sorted files
+# of DIR (default images-2000; relative to $OUT, where FILE is written). Each item has an
+# id of its own ("item-000001"...): a path listed twice under one id is a duplicate_id
+# error, not a second request.
 cycle_manifest() {
     python3 -c "
-import os, sys
+import json, os, sys
 d = sys.argv[3]
 files = sorted(os.listdir(os.path.join('$OUT', d)))
 with open(sys.argv[1], 'w') as f:
     for i in range(int(sys.argv[2])):
-        f.write(d + '/' + files[i % len(files)] + '\\n')" "$1" "$2" "${3:-images-2000}"
+        f.write(json.dumps({'id': 'item-%06d' % i, 'image': d + '/' + files[i % len(files)]}) + '\\n')" \
+        "$1" "$2" "${3:-images-2000}"
 }

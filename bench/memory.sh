@@ -10,14 +10,14 @@ source bench/lib.sh
 images "$OUT/images-2000" 2000
 start_sim memory --no-decode
 for n in 1000 50000; do
-    cycle_manifest "$OUT/manifest-$n.txt" $n
+    cycle_manifest "$OUT/manifest-$n.jsonl" $n
     peaks=()
     rates=()
     for r in $(seq 1 "$RUNS"); do
         sim_reset
         rm -f "$OUT"/memory.journal*
         /usr/bin/time -f '%M %e' -o "$OUT/memory.time" \
-            "$VB" run --base-url "$SIM_URL" -c 50 -q --no-dedupe -o "$OUT/memory.jsonl" "$OUT/manifest-$n.txt"
+            "$VB" run --base-url "$SIM_URL" -c 50 -q --no-dedupe -o "$OUT/memory.jsonl" "$OUT/manifest-$n.jsonl"
         read -r kb secs <"$OUT/memory.time"
         [ "$(wc -l <"$OUT/memory.jsonl")" -eq "$n" ] || { echo "memory: lost lines" >&2; exit 1; }
         peaks+=("$kb")

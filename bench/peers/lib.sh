@@ -24,20 +24,20 @@ make_bodies() {
     local bodies="$OUT/bodies-$name"
     [ "$(find "$bodies" -name '*.json' 2>/dev/null | wc -l)" -eq "$k" ] && return 0
     rm -rf "$bodies" "$OUT/record-$name.jsonl"
-    cycle_manifest "$OUT/manifest-$name-$k.txt" "$k" "$dir"
+    cycle_manifest "$OUT/manifest-$name-$k.jsonl" "$k" "$dir"
     start_sim "record-$name" --record-requests "$OUT/record-$name.jsonl"
     "$VB" run --base-url "$SIM_URL" -c 1 --prepare-threads 1 -q --no-journal --no-dedupe \
-        -o "$OUT/record-$name.out" "$OUT/manifest-$name-$k.txt"
+        -o "$OUT/record-$name.out" "$OUT/manifest-$name-$k.jsonl"
     kill "${BENCH_PIDS[-1]}" 2>/dev/null || true
     wait "${BENCH_PIDS[-1]}" 2>/dev/null || true
     python3 "$PEERS_DIR/bodies.py" "$OUT/record-$name.jsonl" "$bodies" >/dev/null
 }
 
 # make_inputs NAME IMGDIR N: the manifest (visionbatch) and plan (peers) of N requests
-# cycling over IMGDIR: $OUT/manifest-NAME-N.txt and $OUT/plan-NAME-N.txt.
+# cycling over IMGDIR: $OUT/manifest-NAME-N.jsonl and $OUT/plan-NAME-N.txt.
 make_inputs() {
     local name=$1 dir=$2 n=$3
-    cycle_manifest "$OUT/manifest-$name-$n.txt" "$n" "$dir"
+    cycle_manifest "$OUT/manifest-$name-$n.jsonl" "$n" "$dir"
     python3 "$PEERS_DIR/bodies.py" --plan "$OUT/bodies-$name" "$n" >"$OUT/plan-$name-$n.txt"
 }
 
@@ -50,7 +50,7 @@ client_cmd() {
     case $client in
         visionbatch)
             CMD=("$VB" run --base-url "$url" -c "$c" -q --no-dedupe -o "$OUT/vb.jsonl" "$@"
-                 "$OUT/manifest-$name-$n.txt") ;;
+                 "$OUT/manifest-$name-$n.jsonl") ;;
         node) CMD=(node "$PEERS_DIR/node/client.mjs" "$url" "$c" "$OUT/plan-$name-$n.txt") ;;
         aiohttp) CMD=("$PY_SYS" "$PEERS_DIR/aio_client.py" "$url" "$c" "$OUT/plan-$name-$n.txt") ;;
         curl)
