@@ -3,9 +3,49 @@
 
 #include "image.h"
 
+#include <string.h>
+
 static unsigned be16(const unsigned char *p)
 {
     return (unsigned)p[0] << 8 | p[1];
+}
+
+/* A 16- or 32-bit value of a TIFF structure, in its byte order (big when be). */
+static unsigned tiff16(const unsigned char *p, bool be)
+{
+    return be ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+static unsigned long tiff32(const unsigned char *p, bool be)
+{
+    return be ? (unsigned long)tiff16(p, be) << 16 | tiff16(p + 2, be)
+              : (unsigned long)tiff16(p + 2, be) << 16 | tiff16(p, be);
+}
+
+/* Whether an APP1 payload (seg bytes after the length) leaves the image upright: not
+ * EXIF at all, or EXIF whose first IFD has no orientation tag (0x0112) or says 1. False
+ * for any other orientation and for EXIF that cannot be read to the end of that IFD. */
+static bool app1_upright(const unsigned char *p, size_t seg)
+{
+    if (seg < 6 || memcmp(p, "Exif\0\0", 6) != 0)
+        return true; /* XMP or another APP1: no orientation here */
+    const unsigned char *t = p + 6;
+    size_t n = seg - 6;
+    if (n < 8 || !((t[0] == 'I' && t[1] == 'I') || (t[0] == 'M' && t[1] == 'M')))
+        return false;
+    bool be = t[0] == 'M';
+    unsigned long ifd = tiff32(t + 4, be);
+    if (ifd > n - 2)
+        return false;
+    unsigned count = tiff16(t + ifd, be);
+    if ((n - ifd - 2) / 12 < count)
+        return false;
+    for (unsigned i = 0; i < count; i++) {
+        const unsigned char *e = t + ifd + 2 + 12 * (size_t)i;
+        if (tiff16(e, be) == 0x0112) /* SHORT: the value sits in the entry's first bytes */
+            return tiff16(e + 2, be) == 3 && tiff16(e + 8, be) == 1;
+    }
+    return true;
 }
 
 bool jpeg_header_size(const unsigned char *data, size_t len, unsigned *width, unsigned *height)
@@ -30,8 +70,8 @@ bool jpeg_header_size(const unsigned char *data, size_t len, unsigned *width, un
         size_t seg = be16(data + pos + 2);
         if (seg < 2 || seg > len - pos - 2)
             return false;
-        if (m == 0xE1) /* APP1 (EXIF: an orientation to honour): libvips reads it */
-            return false;
+        if (m == 0xE1 && !app1_upright(data + pos + 4, seg - 2))
+            return false; /* an EXIF orientation to honour (or unreadable): libvips reads it */
         if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
             /* a frame header: only the kinds libjpeg-turbo always decodes take this path */
             if (m > 0xC2 || seg < 8)

@@ -14,9 +14,9 @@
 
 /* True when data (len bytes) starts with a JPEG whose frame header (SOF0, SOF1 or SOF2,
  * 8-bit, 1 or 3 components, non-zero size within IMAGE_MAX_PIXELS) is reached through
- * well-formed segments with no APP1 (EXIF) among them; then *width and *height hold its
- * size, and the image is upright, not CMYK and 8-bit. False means: ask libvips (which
- * also reads an EXIF orientation, CMYK and the pixel limit's verdict). */
+ * well-formed segments, with no EXIF orientation other than 1 among them; then *width and
+ * *height hold its size, and the image is upright, not CMYK and 8-bit. False means: ask
+ * libvips (which also reads an EXIF orientation, CMYK and the pixel limit's verdict). */
 bool jpeg_header_size(const unsigned char *data, size_t len, unsigned *width, unsigned *height);
 
 #endif
