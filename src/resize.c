@@ -9,6 +9,7 @@
 #include "tokens.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,20 @@ static int encode(VipsImage *in, image_format_t fmt, void **buf, size_t *len)
     return rc;
 }
 
+/* Whether im (a header just read) must go through a colour transform to come out as
+ * 8-bit sRGB: it carries an ICC profile (a camera's Display P3 or Adobe RGB, a printer's
+ * CMYK), has more than 8 bits, or is neither RGB nor grey. The common catalog photo, 8-bit
+ * RGB without a profile, is sRGB already, as the APIs read it: an sRGB-to-sRGB transform
+ * would leave its pixels as they are and cost more than the resize itself (lcms builds
+ * the transform anew for each image). */
+static bool needs_colour_transform(VipsImage *im)
+{
+    VipsInterpretation kind = vips_image_guess_interpretation(im);
+    return vips_image_get_typeof(im, VIPS_META_ICC_NAME) != 0 ||
+           vips_image_get_format(im) != VIPS_FORMAT_UCHAR ||
+           (kind != VIPS_INTERPRETATION_sRGB && kind != VIPS_INTERPRETATION_B_W);
+}
+
 int resize_encode(const unsigned char *data, size_t len, image_format_t format, unsigned w,
                   unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
                   char *err, size_t errlen)
@@ -293,6 +308,7 @@ int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, 
     }
     unsigned iw = (unsigned)vips_image_get_width(im), ih = (unsigned)vips_image_get_height(im);
     int swap = vips_image_get_orientation_swap(im);
+    bool to_srgb = needs_colour_transform(im);
     g_object_unref(im);
     im = NULL;
     if (w > iw || h > ih) {
@@ -306,8 +322,11 @@ int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, 
      * libvips round the sides itself, and one pixel can change a tile count. Shrink-on-load
      * (JPEG, WebP) and a sequential pipeline keep memory to a few lines of pixels. */
     int ow = (int)(swap ? h : w), oh = (int)(swap ? w : h);
-    if (vips_thumbnail_buffer((void *)data, len, &im, ow, "height", oh, "size", VIPS_SIZE_FORCE,
-                              "export_profile", "srgb", NULL)) {
+    int failed = to_srgb ? vips_thumbnail_buffer((void *)data, len, &im, ow, "height", oh, "size",
+                                                 VIPS_SIZE_FORCE, "export_profile", "srgb", NULL)
+                         : vips_thumbnail_buffer((void *)data, len, &im, ow, "height", oh, "size",
+                                                 VIPS_SIZE_FORCE, NULL);
+    if (failed) {
         vips_fail(err, errlen, "cannot resize");
         goto out;
     }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,79 @@ static void test_encode_16bit_png(void **state)
     free(out);
 }
 
+/* A flat w x h 8-bit sRGB PNG of colour rgb, carrying the ICC profile named profile
+ * (libvips' built-in ones) unless NULL. Returns a g_malloc'd buffer. */
+static void *make_flat_png(int w, int h, const double rgb[3], const char *profile, size_t *len)
+{
+    VipsImage *black = NULL, *flat = NULL, *im = NULL;
+    void *buf = NULL;
+    assert_int_equal(vips_black(&black, w, h, "bands", 3, NULL), 0);
+    double zero[3] = {0, 0, 0};
+    assert_int_equal(vips_linear(black, &flat, zero, (double *)rgb, 3, "uchar", TRUE, NULL), 0);
+    assert_int_equal(vips_copy(flat, &im, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
+    if (profile) {
+        VipsBlob *icc = NULL;
+        assert_int_equal(vips_profile_load(profile, &icc, NULL), 0);
+        size_t n = 0;
+        const void *data = vips_area_get_data((VipsArea *)icc, &n, NULL, NULL, NULL);
+        vips_image_set_blob_copy(im, VIPS_META_ICC_NAME, data, n);
+        vips_area_unref((VipsArea *)icc);
+    }
+    assert_int_equal(vips_pngsave_buffer(im, &buf, len, NULL), 0);
+    g_object_unref(im);
+    g_object_unref(flat);
+    g_object_unref(black);
+    return buf;
+}
+
+/* The resized PNG's colour: each band's min and max over all pixels. */
+static void band_range(const unsigned char *png, size_t len, double lo[3], double hi[3])
+{
+    VipsImage *im = vips_image_new_from_buffer(png, len, "", NULL);
+    assert_non_null(im);
+    assert_int_equal(vips_image_get_bands(im), 3);
+    assert_int_equal(vips_image_get_typeof(im, VIPS_META_ICC_NAME), 0); /* stripped */
+    for (int b = 0; b < 3; b++) {
+        VipsImage *band = NULL;
+        assert_int_equal(vips_extract_band(im, &band, b, NULL), 0);
+        assert_int_equal(vips_min(band, &lo[b], NULL), 0);
+        assert_int_equal(vips_max(band, &hi[b], NULL), 0);
+        g_object_unref(band);
+    }
+    g_object_unref(im);
+}
+
+/* Colour: a photo with a wide-gamut profile (Display P3, as phones write) is turned into
+ * sRGB before its profile is stripped; a photo without one is sRGB already and keeps its
+ * values exactly (no transform is run for it). */
+static void test_encode_colour(void **state)
+{
+    (void)state;
+    const double rgb[3] = {200, 60, 40};
+    const char *profiles[] = {NULL, "p3"};
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0, out_len = 0;
+        void *in = make_flat_png(300, 200, rgb, profiles[i], &len);
+        unsigned char *out = NULL;
+        image_format_t fmt;
+        char err[256] = "";
+        if (resize_encode(in, len, IMAGE_PNG, 150, 100, &out, &out_len, &fmt, err, sizeof err))
+            fail_msg("%s", err);
+        double lo[3], hi[3], moved = 0;
+        band_range(out, out_len, lo, hi);
+        for (int b = 0; b < 3; b++) {
+            assert_true(lo[b] == hi[b]); /* still flat */
+            moved = fmax(moved, fabs(lo[b] - rgb[b]));
+        }
+        if (profiles[i] && moved < 5)
+            fail_msg("a P3 image was sent with its values unchanged: no transform to sRGB");
+        if (!profiles[i] && moved != 0)
+            fail_msg("an sRGB image without a profile changed colour by %.0f", moved);
+        free(out);
+        g_free(in);
+    }
+}
+
 /* Refusals: enlarging, garbage, an unsupported format, a zero size. */
 static void test_encode_errors(void **state)
 {
@@ -558,7 +632,7 @@ int main(void)
         cmocka_unit_test(test_encode_large_jpeg),  cmocka_unit_test(test_encode_memory),
         cmocka_unit_test(test_encode_exact_sizes), cmocka_unit_test(test_encode_orientation),
         cmocka_unit_test(test_encode_formats),     cmocka_unit_test(test_encode_16bit_png),
-        cmocka_unit_test(test_encode_errors),
+        cmocka_unit_test(test_encode_errors),      cmocka_unit_test(test_encode_colour),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
