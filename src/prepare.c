@@ -192,30 +192,44 @@ static double worst_input_tokens(const request_t *r, const prepare_settings_t *s
     return image_and_text + (double)strlen(prompt) + 16;
 }
 
-/* Builds the body from the image as it will be sent: re-encoded (resize.c) when it is
- * downscaled (--resize auto, --max-side) or convert.c says it must be (a converted
- * format, CMYK, 16 bits, EXIF rotation), else the file's own bytes. The content hash and
- * cache key stay those of the file. A failed downscale or normalisation sends the
- * original (it is valid and costs the same tokens); a failed conversion fails the item,
- * as does a result over the byte limit. */
+/* Whether the image is re-encoded before sending (resize.c): downscaled (--resize auto,
+ * --max-side) or normalised because convert.c says it must be (a converted format,
+ * CMYK, 16 bits, EXIF rotation). Sets *tw x *th to the size it is sent at. */
+static bool reencoded(const request_t *r, const prepare_settings_t *s, bool *smaller,
+                      unsigned *tw, unsigned *th)
+{
+    *tw = r->image.width;
+    *th = r->image.height;
+    *smaller = (s->resize_auto || s->max_side > 0) &&
+               resize_target(s->model, s->detail, r->image.width, r->image.height,
+                             (unsigned)s->max_side, s->resize_auto, tw, th) == 1;
+    return *smaller || convert_needed(&r->image);
+}
+
+/* Builds the body from the image as it will be sent: re-encoded when reencoded() says so,
+ * else the file's own bytes. The content hash and cache key stay those of the file. With
+ * the decode check on, the re-encode decodes strictly and is that check (check_image
+ * left it out): if it fails, image_decode_check tells a corrupt image (the item fails)
+ * from a resize libvips cannot do. A failed downscale or normalisation of a sound image
+ * sends the original (it is valid and costs the same tokens); a failed conversion fails
+ * the item, as does a result over the byte limit. */
 static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
                        const openai_template_t *t, const unsigned char *data, size_t len,
                        const char *format_name)
 {
-    unsigned tw = r->image.width, th = r->image.height;
+    unsigned tw, th;
+    bool smaller;
     unsigned char *encoded = NULL;
     size_t encoded_len = 0;
     image_format_t format = r->image.format;
     bool must = r->image.format == IMAGE_UNKNOWN || r->image.pages > 1;
     bool normalise = convert_needed(&r->image); /* includes must */
-    bool smaller = (s->resize_auto || s->max_side > 0) &&
-                   resize_target(s->model, s->detail, r->image.width, r->image.height,
-                                 (unsigned)s->max_side, s->resize_auto, &tw, &th) == 1;
-    if (smaller || normalise) {
+    if (reencoded(r, s, &smaller, &tw, &th)) {
         char why[256];
         image_format_t out_format;
         if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th,
-                             &encoded, &encoded_len, &out_format, why, sizeof why) == 0 &&
+                             s->decode_check, &encoded, &encoded_len, &out_format, why,
+                             sizeof why) == 0 &&
             (normalise || !smaller || s->max_side > 0 || encoded_len < len)) {
             format = out_format;
             if (smaller) {
@@ -227,6 +241,11 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
         } else {
             free(encoded);
             encoded = NULL;
+            char corrupt[256];
+            if (s->decode_check && image_decode_check(data, len, corrupt, sizeof corrupt) != 0) {
+                request_fail(r, image_status_kind(IMAGE_ERR_CORRUPT), "%s", corrupt);
+                return;
+            }
             if (must) {
                 request_fail(r, "convert_failed", "cannot convert %s: %s", format_name, why);
                 return;
@@ -245,8 +264,10 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
 
 /* Probes the file's bytes (image.c) and, with --convert, lets convert.c take formats
  * and animations the APIs refuse; then (unless --no-decode-check) decodes every pixel,
- * as the provider would, so a corrupt image fails here instead of being sent and billed. Returns IMAGE_OK with
- * r->image set and the format's name in name, or fails r. */
+ * as the provider would, so a corrupt image fails here instead of being sent and billed.
+ * An image that is re-encoded is decoded by the re-encode instead (send_image): decoding
+ * it twice would double the CPU it costs. Returns IMAGE_OK with r->image set and the
+ * format's name in name, or fails r. */
 static image_status_t check_image(request_t *r, const prepare_settings_t *s,
                                   const unsigned char *data, size_t len, char *name,
                                   size_t namelen)
@@ -258,7 +279,10 @@ static image_status_t check_image(request_t *r, const prepare_settings_t *s,
         st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
     if (st == IMAGE_ERR_ANIMATED && s->convert)
         st = IMAGE_OK; /* its first frame is sent */
-    if (st == IMAGE_OK && s->decode_check && image_decode_check(data, len, why, sizeof why) != 0)
+    unsigned tw, th;
+    bool smaller;
+    if (st == IMAGE_OK && s->decode_check && !reencoded(r, s, &smaller, &tw, &th) &&
+        image_decode_check(data, len, why, sizeof why) != 0)
         st = IMAGE_ERR_CORRUPT;
     if (st != IMAGE_OK)
         request_fail(r, image_status_kind(st), "%s", why);

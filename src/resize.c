@@ -276,13 +276,13 @@ int resize_encode(const unsigned char *data, size_t len, image_format_t format, 
                   unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
                   char *err, size_t errlen)
 {
-    return resize_encode_to(data, len, output_format(format), w, h, out, out_len, out_format,
+    return resize_encode_to(data, len, output_format(format), w, h, 0, out, out_len, out_format,
                             err, errlen);
 }
 
 int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, unsigned w,
-                     unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
-                     char *err, size_t errlen)
+                     unsigned h, int strict, unsigned char **out, size_t *out_len,
+                     image_format_t *out_format, char *err, size_t errlen)
 {
     VipsImage *im = NULL;
     void *buf = NULL;
@@ -322,10 +322,13 @@ int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, 
      * libvips round the sides itself, and one pixel can change a tile count. Shrink-on-load
      * (JPEG, WebP) and a sequential pipeline keep memory to a few lines of pixels. */
     int ow = (int)(swap ? h : w), oh = (int)(swap ? w : h);
+    /* the loader's options: thumbnail_buffer's own "fail_on" is not passed on (8.14) */
+    const char *load = strict ? "fail_on=warning" : "";
     int failed = to_srgb ? vips_thumbnail_buffer((void *)data, len, &im, ow, "height", oh, "size",
-                                                 VIPS_SIZE_FORCE, "export_profile", "srgb", NULL)
+                                                 VIPS_SIZE_FORCE, "option_string", load,
+                                                 "export_profile", "srgb", NULL)
                          : vips_thumbnail_buffer((void *)data, len, &im, ow, "height", oh, "size",
-                                                 VIPS_SIZE_FORCE, NULL);
+                                                 VIPS_SIZE_FORCE, "option_string", load, NULL);
     if (failed) {
         vips_fail(err, errlen, "cannot resize");
         goto out;

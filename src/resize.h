@@ -62,9 +62,12 @@ int resize_encode(const unsigned char *data, size_t len, image_format_t format, 
 
 /* resize_encode writing fmt (JPEG, PNG or WebP) whatever the source format: any image
  * libvips loads (TIFF, HEIF, BMP... the first page of a multi-page one), as convert.c
- * needs. Same contract otherwise; w x h may be the image's own size (a re-encode). */
+ * needs. Same contract otherwise; w x h may be the image's own size (a re-encode).
+ * strict (non-zero): any decoder warning fails the call, as in image_decode_check, so a
+ * successful call has decoded every compressed byte of the source and can stand in for
+ * that check (JPEG shrink-on-load still reads every coefficient). */
 int resize_encode_to(const unsigned char *data, size_t len, image_format_t fmt, unsigned w,
-                     unsigned h, unsigned char **out, size_t *out_len, image_format_t *out_format,
-                     char *err, size_t errlen);
+                     unsigned h, int strict, unsigned char **out, size_t *out_len,
+                     image_format_t *out_format, char *err, size_t errlen);
 
 #endif

@@ -56,6 +56,24 @@ py() {
     python3 - "$@"
 }
 
+# damage_jpeg_scan SRC DST: writes SRC's JPEG to DST with 380 random bytes inside its
+# compressed data, 20 bytes after the start of scan: the markers and the end stay intact,
+# so only a decode finds the damage.
+damage_jpeg_scan() {
+    python3 - "$1" "$2" <<'PY'
+import random, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+i = 2
+while data[i + 1] != 0xDA:  # to the first byte after the start of scan
+    i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+s = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+rng = random.Random(7)
+for k in range(s + 20, min(len(data) - 4, s + 400)):
+    data[k] = rng.randrange(0, 0xFF)
+open(sys.argv[2], "wb").write(data)
+PY
+}
+
 # start_redis [redis-server options...]: starts a throw-away redis-server on a free
 # loopback port (no persistence unless the options ask for it), in its own directory
 # under $TMP; sets REDIS_PORT, REDIS_URL and REDIS_PID. restart_redis starts it again

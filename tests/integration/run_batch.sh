@@ -171,18 +171,7 @@ rc=0
 # with --no-decode-check) breaks up: each image gets its own verdict alone
 mkdir -p "$TMP/one-bad"
 cp $(ls "$TMP"/in/*.jpg | head -4) "$TMP/one-bad/"
-python3 - "$(ls "$TMP"/in/*.jpg | sed -n 5p)" "$TMP/one-bad/zz-damaged.jpg" <<'PY'
-import random, struct, sys
-data = bytearray(open(sys.argv[1], "rb").read())
-i = 2
-while data[i + 1] != 0xDA:  # to the first byte after the start of scan
-    i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
-s = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
-rng = random.Random(7)
-for k in range(s + 20, min(len(data) - 4, s + 400)):
-    data[k] = rng.randrange(0, 0xFF)
-open(sys.argv[2], "wb").write(data)
-PY
+damage_jpeg_scan "$(ls "$TMP"/in/*.jpg | sed -n 5p)" "$TMP/one-bad/zz-damaged.jpg"
 start_sim
 rc=0
 "$VB_BIN" run --base-url "$SIM_URL" --batch-size 5 --no-decode-check --no-journal -q \

@@ -176,4 +176,40 @@ uploads "$TMP/png-auto.jsonl" image/png 1024 768 >/dev/null ||
     fail "png-auto: images sent are not all image/png 1024x768"
 same_hashes png-auto
 
+# --- a JPEG damaged inside its compressed data, among sound ones ----------------------------
+# With --resize the downscale decodes every compressed byte strictly and is the decode
+# check (the image is not decoded twice): the damaged file is one corrupt_image error,
+# never sent; the others go resized. --no-decode-check trusts it and sends it.
+IN="$TMP/in-damaged"
+mkdir -p "$IN"
+cp "$TMP"/in/*.jpg "$IN/" 2>/dev/null || cp "$TMP"/in/* "$IN/"
+damage_jpeg_scan "$(ls "$IN"/* | head -1)" "$IN/zz-damaged.jpg"
+sound=$(($(ls "$IN" | wc -l) - 1))
+for check in strict trusting; do
+    opts=()
+    [ "$check" = trusting ] && opts=(--no-decode-check)
+    start_sim --record-requests "$TMP/damaged-$check.jsonl"
+    status=0
+    "$VB_BIN" run --base-url "$SIM_URL" --no-journal -q -c 4 -m gpt-4o --resize auto \
+        "${opts[@]}" -o "$TMP/damaged-$check.out.jsonl" "$IN" 2>"$TMP/damaged-$check.err" ||
+        status=$?
+    read -r reqs _ <<<"$(uploads "$TMP/damaged-$check.jsonl")"
+    if [ "$check" = strict ]; then
+        [ "$status" -eq 1 ] || fail "damaged JPEG with --resize: exit $status, expected 1"
+        [ "$reqs" -eq "$sound" ] || fail "damaged JPEG with --resize: $reqs requests, expected $sound"
+        py "$TMP/damaged-$check.out.jsonl" <<'PY'
+import json, sys
+lines = {l["image"].rsplit("/", 1)[1]: l for l in map(json.loads, open(sys.argv[1]))}
+bad = lines.pop("zz-damaged.jpg")
+assert bad["status"] == "error" and bad["error"]["kind"] == "corrupt_image", bad
+assert bad["attempts"] == 0 and "does not decode" in bad["error"]["message"], bad
+assert all(l["status"] == "ok" for l in lines.values()), lines
+PY
+    else
+        [ "$status" -eq 0 ] || fail "damaged JPEG, --no-decode-check: exit $status"
+        [ "$reqs" -eq $((sound + 1)) ] || fail "--no-decode-check: $reqs requests, expected $((sound + 1))"
+    fi
+done
+echo "damaged JPEG with --resize auto: corrupt_image, $sound sound images sent"
+
 echo "run_resize: ok"
