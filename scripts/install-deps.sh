@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libcurl4-openssl-dev libjansson-dev libvips-dev libmicrohttpd-dev
+  libcurl4-openssl-dev libjansson-dev libvips-dev libjpeg62-turbo-dev libmicrohttpd-dev
   libcmocka-dev libsqlite3-dev libinih-dev libssl-dev
   libhiredis-dev redis-server
   python3 python3-jsonschema time curl

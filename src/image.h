@@ -61,9 +61,11 @@ image_status_t image_probe(const unsigned char *data, size_t len, image_info_t *
 /* Decodes every pixel of data[0..len) and fails on any decoder error or warning: what a
  * strict provider does before billing an image. The simulator uses it, and so does
  * prepare.c before sending: a scan with corrupt data is only found by decoding it whole
- * (libjpeg's shrink-on-load skips what it would complain about). Costs one sequential
- * decode (memory: a few lines of pixels). Returns 0, or -1 with a reason in err.
- * Thread-safe. */
+ * (libvips' shrink-on-load stops before what it would complain about). A JPEG goes to
+ * jpeg_check (every compressed byte decoded, pixels at 1/8 scale, a few harmless
+ * warnings tolerated); any other format is decoded by libvips with fail_on=warning.
+ * Costs one sequential decode (memory: a few lines of pixels). Returns 0, or -1 with a
+ * reason in err. Thread-safe. */
 int image_decode_check(const unsigned char *data, size_t len, char *err, size_t errlen);
 
 /* "image/jpeg", "image/png", "image/webp", "image/gif", or NULL for IMAGE_UNKNOWN. */

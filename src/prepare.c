@@ -206,11 +206,23 @@ static bool reencoded(const request_t *r, const prepare_settings_t *s, bool *sma
     return *smaller || convert_needed(&r->image);
 }
 
+/* Whether check_image runs the decode check: unless --no-decode-check, for a JPEG (its
+ * check is cheap) and for any image sent as it is. Another image that is re-encoded is
+ * decoded strictly by the re-encode instead (send_image): decoding it twice would double
+ * the CPU it costs. */
+static bool decode_check_now(const request_t *r, const prepare_settings_t *s)
+{
+    unsigned tw, th;
+    bool smaller;
+    return s->decode_check &&
+           (r->image.format == IMAGE_JPEG || !reencoded(r, s, &smaller, &tw, &th));
+}
+
 /* Builds the body from the image as it will be sent: re-encoded when reencoded() says so,
- * else the file's own bytes. The content hash and cache key stay those of the file. With
- * the decode check on, the re-encode decodes strictly and is that check (check_image
- * left it out): if it fails, image_decode_check tells a corrupt image (the item fails)
- * from a resize libvips cannot do. A failed downscale or normalisation of a sound image
+ * else the file's own bytes. The content hash and cache key stay those of the file. When
+ * check_image left the decode check to the re-encode, it decodes strictly: if it fails,
+ * image_decode_check tells a corrupt image (the item fails) from a resize libvips cannot
+ * do. A failed downscale or normalisation of a sound image
  * sends the original (it is valid and costs the same tokens); a failed conversion fails
  * the item, as does a result over the byte limit. */
 static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
@@ -227,9 +239,9 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
     if (reencoded(r, s, &smaller, &tw, &th)) {
         char why[256];
         image_format_t out_format;
-        if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th,
-                             s->decode_check, &encoded, &encoded_len, &out_format, why,
-                             sizeof why) == 0 &&
+        bool strict = s->decode_check && !decode_check_now(r, s); /* it is the check */
+        if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th, strict,
+                             &encoded, &encoded_len, &out_format, why, sizeof why) == 0 &&
             (normalise || !smaller || s->max_side > 0 || encoded_len < len)) {
             format = out_format;
             if (smaller) {
@@ -242,7 +254,7 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
             free(encoded);
             encoded = NULL;
             char corrupt[256];
-            if (s->decode_check && image_decode_check(data, len, corrupt, sizeof corrupt) != 0) {
+            if (strict && image_decode_check(data, len, corrupt, sizeof corrupt) != 0) {
                 request_fail(r, image_status_kind(IMAGE_ERR_CORRUPT), "%s", corrupt);
                 return;
             }
@@ -263,11 +275,9 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
 }
 
 /* Probes the file's bytes (image.c) and, with --convert, lets convert.c take formats
- * and animations the APIs refuse; then (unless --no-decode-check) decodes every pixel,
- * as the provider would, so a corrupt image fails here instead of being sent and billed.
- * An image that is re-encoded is decoded by the re-encode instead (send_image): decoding
- * it twice would double the CPU it costs. Returns IMAGE_OK with r->image set and the
- * format's name in name, or fails r. */
+ * and animations the APIs refuse; then (see decode_check_now) decodes every pixel, as
+ * the provider would, so a corrupt image fails here instead of being sent and billed.
+ * Returns IMAGE_OK with r->image set and the format's name in name, or fails r. */
 static image_status_t check_image(request_t *r, const prepare_settings_t *s,
                                   const unsigned char *data, size_t len, char *name,
                                   size_t namelen)
@@ -279,9 +289,7 @@ static image_status_t check_image(request_t *r, const prepare_settings_t *s,
         st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
     if (st == IMAGE_ERR_ANIMATED && s->convert)
         st = IMAGE_OK; /* its first frame is sent */
-    unsigned tw, th;
-    bool smaller;
-    if (st == IMAGE_OK && s->decode_check && !reencoded(r, s, &smaller, &tw, &th) &&
+    if (st == IMAGE_OK && decode_check_now(r, s) &&
         image_decode_check(data, len, why, sizeof why) != 0)
         st = IMAGE_ERR_CORRUPT;
     if (st != IMAGE_OK)
