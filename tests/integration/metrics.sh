@@ -12,6 +12,7 @@ gen_images "$TMP/in" $N --seed 9 --min-side 64 --max-side 300
 # about 8% of answers are 5xx (retried), so statuses other than 200 show up too
 start_sim --latency-ms 150 --fail-rate 0.08 --seed 3
 
+: >"$TMP/err.txt" # polled below before the background job's shell may have opened it
 "$VB_BIN" run --base-url "$SIM_URL" -c 4 --no-journal --progress none --retry-base 0.05 \
     --metrics-port 0 --metrics-linger 30 --stats-json "$TMP/stats.json" \
     -o "$TMP/out.jsonl" "$TMP/in" 2>"$TMP/err.txt" &
