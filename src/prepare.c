@@ -222,9 +222,9 @@ static bool decode_check_now(const request_t *r, const prepare_settings_t *s)
  * else the file's own bytes. The content hash and cache key stay those of the file. When
  * check_image left the decode check to the re-encode, it decodes strictly: if it fails,
  * image_decode_check tells a corrupt image (the item fails) from a resize libvips cannot
- * do. A failed downscale or normalisation of a sound image
- * sends the original (it is valid and costs the same tokens); a failed conversion fails
- * the item, as does a result over the byte limit. */
+ * do. A failed downscale or normalisation of a sound image sends the original (it is
+ * valid and costs the same tokens); a failed conversion fails the item, as does a result
+ * over the byte limit. */
 static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
                        const openai_template_t *t, const unsigned char *data, size_t len,
                        const char *format_name)
