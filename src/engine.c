@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,7 +184,10 @@ static int transfer_init(engine_t *e, transfer_t *t)
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "visionbatch/" VB_VERSION);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+    /* Over TLS a request waits for a connection that may multiplex it (HTTP/2). Plain
+     * http:// is HTTP/1.1 here (2TLS), where waiting only opens the connections one
+     * after another: the first wave of -c 200 requests came back ~45 ms late. */
+    curl_easy_setopt(c, CURLOPT_PIPEWAIT, strncasecmp(e->url, "https:", 6) == 0 ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     /* Redirects are never followed: a custom Authorization header would go along to
