@@ -20,32 +20,31 @@ static const char SETTLE_SCRIPT[] =
     "redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])\n"
     "return 1\n";
 
-int redis_budget_reserve(void *ctx, double limit, double amount)
+/* Runs script on the budget hash with two amounts as its ARGV; a Redis error is printed.
+ * Returns the reply (the caller frees it), or NULL when Redis could not be reached. */
+static redisReply *eval_amounts(redis_budget_ctx_t *b, const char *script, double x, double y)
 {
-    redis_budget_ctx_t *b = ctx;
-    char l[40], a[40];
-    snprintf(l, sizeof l, "%.12f", limit);
-    snprintf(a, sizeof a, "%.12f", amount);
-    const char *argv[3] = {b->key, l, a};
-    redisReply *r = redis_conn_eval(b->conn, RESERVE_SCRIPT, 1, 3, argv, NULL);
-    int held = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    char xs[40], ys[40];
+    snprintf(xs, sizeof xs, "%.12f", x);
+    snprintf(ys, sizeof ys, "%.12f", y);
+    const char *argv[3] = {b->key, xs, ys};
+    redisReply *r = redis_conn_eval(b->conn, script, 1, 3, argv, NULL);
     if (r && r->type == REDIS_REPLY_ERROR)
         fprintf(stderr, "visionbatch: Redis budget: %s\n", r->str);
+    return r;
+}
+
+int redis_budget_reserve(void *ctx, double limit, double amount)
+{
+    redisReply *r = eval_amounts(ctx, RESERVE_SCRIPT, limit, amount);
+    int held = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
     freeReplyObject(r);
     return held ? 0 : -1;
 }
 
 void redis_budget_settle(void *ctx, double reserved, double actual)
 {
-    redis_budget_ctx_t *b = ctx;
-    char r1[40], a[40];
-    snprintf(r1, sizeof r1, "%.12f", reserved);
-    snprintf(a, sizeof a, "%.12f", actual);
-    const char *argv[3] = {b->key, r1, a};
-    redisReply *r = redis_conn_eval(b->conn, SETTLE_SCRIPT, 1, 3, argv, NULL);
-    if (r && r->type == REDIS_REPLY_ERROR)
-        fprintf(stderr, "visionbatch: Redis budget: %s\n", r->str);
-    freeReplyObject(r);
+    freeReplyObject(eval_amounts(ctx, SETTLE_SCRIPT, reserved, actual));
 }
 
 int redis_budget_read(redis_conn_t *conn, const char *key, double *spent, double *reserved)

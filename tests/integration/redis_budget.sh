@@ -12,17 +12,9 @@ bill() { python3 -c "print(($(sim_stat prompt_tokens) * 0.15 + $(sim_stat comple
 budget=0.05
 
 common=(--redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 8)
-"$VB_BIN" run "${common[@]}" -m gpt-4o-mini --detail high --budget "$budget" "$TMP/in" \
-    2>"$TMP/w0.err" &
-W0=$!
-VB_PIDS+=("$W0")
-wait_job
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w1.err" &   # the budget comes from the job
-W1=$!
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w2.err" &
-W2=$!
-VB_PIDS+=("$W1" "$W2")
-for p in "$W0" "$W1" "$W2"; do
+publish_job "${common[@]}" -m gpt-4o-mini --detail high --budget "$budget"
+start_workers 2 "${common[@]}" # the budget comes from the job
+for p in "${WORKERS[@]}"; do
     s=0
     wait "$p" || s=$?
     [ "$s" -eq 0 ] || [ "$s" -eq 4 ] || { cat "$TMP"/w*.err; fail "a worker exited $s"; }

@@ -10,14 +10,9 @@ start_redis
 start_sim --latency-ms 2500
 
 common=(--redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 8 --visibility-timeout 1)
-"$VB_BIN" run "${common[@]}" "$TMP/in" 2>"$TMP/w0.err" &
-W0=$!
-VB_PIDS+=("$W0")
-wait_job
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w1.err" &
-W1=$!
-VB_PIDS+=("$W1")
-for p in "$W0" "$W1"; do wait "$p" || { cat "$TMP"/w*.err; fail "a worker failed"; }; done
+publish_job "${common[@]}"
+start_workers 1 "${common[@]}"
+wait_workers "a worker failed"
 check_one_result_each "$N"
 [ "$(sim_stat requests)" -eq "$N" ] \
     || fail "$(sim_stat requests) requests for $N images: a held item was taken over"

@@ -10,15 +10,9 @@ start_redis
 start_sim --rpm 6000 --latency-ms 200
 
 common=(--redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 16 --visibility-timeout 2)
-"$VB_BIN" run "${common[@]}" "$TMP/in" 2>"$TMP/w0.err" &
-W0=$!
-VB_PIDS+=("$W0")
-wait_job
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w1.err" &
-W1=$!
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w2.err" &
-W2=$!
-VB_PIDS+=("$W1" "$W2")
+publish_job "${common[@]}"
+start_workers 2 "${common[@]}"
+W2=${WORKERS[2]}
 # kill worker 2 once it holds items and has stored some results
 consumer=""
 for i in $(seq 1 200); do
@@ -36,7 +30,7 @@ wait "$W2" 2>/dev/null || true
 held=$(rcli xpending "vb:job:$JOB:items" workers - + 1000 "$consumer" | grep -c '^[0-9]*-[0-9]*$' || true)
 [ "$held" -gt 0 ] || fail "worker 2 held nothing when it was killed"
 echo "killed worker $consumer holding $held items"
-for p in "$W0" "$W1"; do wait "$p" || { cat "$TMP"/w*.err; fail "a surviving worker failed"; }; done
+wait_workers "a surviving worker failed" "${WORKERS[0]}" "${WORKERS[1]}"
 
 check_one_result_each "$N"
 taken=0

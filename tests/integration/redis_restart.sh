@@ -11,15 +11,8 @@ start_redis --appendonly yes --appendfsync always
 start_sim --rpm 6000 --latency-ms 20
 
 common=(--redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 16)
-"$VB_BIN" run "${common[@]}" "$TMP/in" 2>"$TMP/w0.err" &
-W0=$!
-VB_PIDS+=("$W0")
-wait_job
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w1.err" &
-W1=$!
-"$VB_BIN" worker "${common[@]}" 2>"$TMP/w2.err" &
-W2=$!
-VB_PIDS+=("$W1" "$W2")
+publish_job "${common[@]}"
+start_workers 2 "${common[@]}"
 for i in $(seq 1 400); do
     [ "$(rcli hlen "vb:job:$JOB:results")" -gt 150 ] && break
     sleep 0.02
@@ -32,7 +25,7 @@ requests_down=$(sim_stat requests)
 sleep 5
 requests_later=$(sim_stat requests)
 restart_redis
-for p in "$W0" "$W1" "$W2"; do wait "$p" || { cat "$TMP"/w*.err; fail "a worker failed"; }; done
+wait_workers "a worker failed"
 
 grep -q "lost Redis at 127.0.0.1:$REDIS_PORT" "$TMP/w1.err" || fail "no message when Redis went away"
 grep -q "Redis at 127.0.0.1:$REDIS_PORT/0 is back: resuming" "$TMP/w1.err" || fail "no message when Redis came back"

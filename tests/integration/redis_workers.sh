@@ -11,23 +11,15 @@ gen_images "$TMP/in" "$N" --size 64x64 --seed 11
 start_redis
 start_sim --rpm 6000 --latency-ms 20
 
-"$VB_BIN" run --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 20 -q \
-    "$TMP/in" 2>"$TMP/w0.err" &
-W0=$!
-VB_PIDS+=("$W0")
-wait_job
+publish_job --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 20 -q
 status=0
 "$VB_BIN" worker --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -m gpt-4o \
     2>"$TMP/bad.err" || status=$?
 [ "$status" -eq 2 ] && grep -q -- "--model differs from the job's" "$TMP/bad.err" \
     || { cat "$TMP/bad.err"; fail "a worker with another model was not refused"; }
-"$VB_BIN" worker --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 20 2>"$TMP/w1.err" &
-W1=$!
-"$VB_BIN" worker --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 20 2>"$TMP/w2.err" &
-W2=$!
-VB_PIDS+=("$W1" "$W2")
+start_workers 2 --redis "$REDIS_URL" --job "$JOB" --base-url "$SIM_URL" -c 20
 "$VB_BIN" status --redis "$REDIS_URL" --job "$JOB" --json >"$TMP/mid.json" || fail "status --redis"
-for p in "$W0" "$W1" "$W2"; do wait "$p" || { cat "$TMP"/w*.err; fail "a worker failed"; }; done
+wait_workers "a worker failed"
 
 check_one_result_each "$N"
 for w in w1 w2; do
