@@ -1184,11 +1184,11 @@ static int replay_line(const char *line, journal_state_t state, void *arg)
         e->sum->ok++;
     } else { /* by the kind its line names */
         e->sum->failed++;
-        json_t *root = json_loads(line, 0, NULL);
-        stats_count_kind(e->sum->failed_by_kind, &e->sum->failed_kinds,
-                         json_string_value(json_object_get(json_object_get(root, "error"),
-                                                           "kind")));
-        json_decref(root);
+        char *kind, *message;
+        output_line_error(line, &kind, &message);
+        stats_count_kind(e->sum->failed_by_kind, &e->sum->failed_kinds, kind);
+        free(kind);
+        free(message);
     }
     if (e->fn)
         e->fn(&res, e->userdata);

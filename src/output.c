@@ -203,3 +203,14 @@ int output_close(output_t *out, char *err, size_t errlen)
     free(out);
     return failed ? -1 : 0;
 }
+
+void output_line_error(const char *line, char **kind, char **message)
+{
+    json_t *root = line ? json_loads(line, 0, NULL) : NULL;
+    json_t *e = json_object_get(root, "error");
+    const char *k = json_string_value(json_object_get(e, "kind"));
+    const char *m = json_string_value(json_object_get(e, "message"));
+    *kind = k ? strdup(k) : NULL;
+    *message = m ? strdup(m) : NULL;
+    json_decref(root);
+}

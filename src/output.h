@@ -30,6 +30,10 @@ char *output_line_for(const char *line, const char *id, const char *image,
 
 /* Opens (truncating) path for results; NULL or "-" means standard output. Returns NULL
  * with a reason in err. */
+/* The "kind" and "message" of a results line's "error" object, each malloc'd (the caller
+ * frees them), or NULL when the line has none or is not JSON. */
+void output_line_error(const char *line, char **kind, char **message);
+
 output_t *output_open(const char *path, char *err, size_t errlen);
 
 /* The stream behind out (for writing a journal's lines straight into it). */

@@ -58,11 +58,6 @@ progress_t *progress_new(progress_mode_t mode, int fd, double interval_s)
     return p;
 }
 
-progress_mode_t progress_mode(const progress_t *p)
-{
-    return p->mode;
-}
-
 void progress_free(progress_t *p)
 {
     free(p);

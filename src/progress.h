@@ -28,9 +28,6 @@ int progress_mode_parse(const char *text, progress_mode_t *mode);
  * progress_free. */
 progress_t *progress_new(progress_mode_t mode, int fd, double interval_s);
 
-/* The mode in use (never AUTO). */
-progress_mode_t progress_mode(const progress_t *p);
-
 /* Takes a snapshot; draws when it is time to (always for the final one, which ends the
  * bar with a newline). */
 void progress_update(progress_t *p, const vb_stats_t *s);

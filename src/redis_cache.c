@@ -1,4 +1,6 @@
-/* redis_cache.c - GET and SET of answers, one connection under a lock. */
+/* redis_cache.c - GET and SET of answers. The preparing threads' GETs share one connection
+ * under a lock; the event loop's SETs have a connection of their own, so storing an answer
+ * never waits behind the lookups. */
 #include "redis_cache.h"
 
 #include <pthread.h>
@@ -9,7 +11,8 @@
 #define CACHE_TTL_S "2592000"
 
 struct redis_cache {
-    redis_conn_t *conn;
+    redis_conn_t *conn;  /* lookups, under lock */
+    redis_conn_t *store; /* stores: the event-loop thread only */
     pthread_mutex_t lock;
 };
 
@@ -22,11 +25,13 @@ redis_cache_t *redis_cache_new(const char *url, volatile sig_atomic_t *cancel, c
         return NULL;
     }
     pthread_mutex_init(&c->lock, NULL);
-    if (!(c->conn = redis_conn_open(url, cancel, err, errlen))) {
+    if (!(c->conn = redis_conn_open(url, cancel, err, errlen)) ||
+        !(c->store = redis_conn_open(url, cancel, err, errlen))) {
         redis_cache_free(c);
         return NULL;
     }
     redis_conn_set_quiet(c->conn);
+    redis_conn_set_quiet(c->store);
     return c;
 }
 
@@ -35,6 +40,7 @@ void redis_cache_free(redis_cache_t *c)
     if (!c)
         return;
     redis_conn_free(c->conn);
+    redis_conn_free(c->store);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -61,9 +67,7 @@ static void cache_store(void *ctx, const char *key, const char *line)
     char name[128];
     snprintf(name, sizeof name, "vb:cache:%s", key);
     const char *argv[5] = {"SET", name, line, "EX", CACHE_TTL_S};
-    pthread_mutex_lock(&c->lock);
-    freeReplyObject(redis_conn_command(c->conn, 5, argv, NULL));
-    pthread_mutex_unlock(&c->lock);
+    freeReplyObject(redis_conn_command(c->store, 5, argv, NULL));
 }
 
 void redis_cache_bind(redis_cache_t *cache, shared_cache_t *c)

@@ -2,6 +2,7 @@
 #include "report_data.h"
 
 #include "histogram.h"
+#include "output.h"
 #include "stats.h"
 
 #include <jansson.h>
@@ -28,18 +29,6 @@ static double query_double(sqlite3 *db, const char *sql, double fallback)
         v = sqlite3_column_double(st, 0);
     sqlite3_finalize(st);
     return v;
-}
-
-/* The error kind and message of an output line's "error" object (malloc'd, or NULL). */
-static void line_error(const char *line, char **kind, char **message)
-{
-    json_t *root = line ? json_loads(line, 0, NULL) : NULL;
-    json_t *e = json_object_get(root, "error");
-    const char *k = json_string_value(json_object_get(e, "kind"));
-    const char *m = json_string_value(json_object_get(e, "message"));
-    *kind = k ? strdup(k) : NULL;
-    *message = m ? strdup(m) : NULL;
-    json_decref(root);
 }
 
 /* The run's span, and the bins over it. */
@@ -104,7 +93,7 @@ static int report_items(report_t *r, sqlite3 *db)
         char *kind = dup_col(st, 6), *message = dup_col(st, 7);
         if (!kind) { /* failed before it was sent: the line says why */
             free(message);
-            line_error((const char *)sqlite3_column_text(st, 5), &kind, &message);
+            output_line_error((const char *)sqlite3_column_text(st, 5), &kind, &message);
         }
         stats_count_kind(r->failed_by_kind, &r->failed_kinds, kind);
         if (r->nfailed < REPORT_FAILED) {
