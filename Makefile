@@ -47,7 +47,7 @@ bench: build
 	@bench/run.sh $(BUILD)
 
 format:
-	@clang-format -i src/*.[ch] sim/*.[ch] tools/*.c tests/unit/*.c include/*.h
+	@clang-format -i src/*/*.[ch] sim/*.[ch] tools/*.c tests/unit/*/*.c include/*.h
 
 clean:
 	@rm -rf $(BUILD) build-sanitize build-fuzz

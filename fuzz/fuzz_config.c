@@ -9,7 +9,7 @@
  * named no prompt or key file, so the fuzzer cannot make it read arbitrary files. */
 #include "fuzz_util.h"
 
-#include "config.h"
+#include "cli/config.h"
 
 #include <math.h>
 

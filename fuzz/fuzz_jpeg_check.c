@@ -5,7 +5,7 @@
  * outside the input (ASan) nor holds memory for more than the pixel limit allows. */
 #include "fuzz_util.h"
 
-#include "jpeg_check.h"
+#include "media/jpeg_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

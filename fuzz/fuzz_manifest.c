@@ -8,8 +8,8 @@
  * be valid JSON that keeps the meta. */
 #include "fuzz_util.h"
 
-#include "input.h"
-#include "output.h"
+#include "input/input.h"
+#include "record/output.h"
 
 #include <jansson.h>
 

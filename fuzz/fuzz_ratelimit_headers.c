@@ -9,9 +9,9 @@
  * window of at least one and a retry delay that is finite and capped. */
 #include "fuzz_util.h"
 
-#include "admit.h"
-#include "backoff.h"
-#include "ratelimit_headers.h"
+#include "admit/admit.h"
+#include "admit/backoff.h"
+#include "admit/ratelimit_headers.h"
 
 #include <math.h>
 #include <strings.h>

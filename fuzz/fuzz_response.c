@@ -9,7 +9,7 @@
  * appears in the message, even when the server echoes it. */
 #include "fuzz_util.h"
 
-#include "openai.h"
+#include "provider/openai.h"
 
 static const long statuses[] = {200, 201, 204, 301, 400, 401, 403, 404, 408, 409,
                                 413, 422, 429, 500, 502, 503, 504, 529, 0,   -1};

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "image.h"
-#include "structured.h"
-#include "tokens.h"
+#include "media/image.h"
+#include "prepare/structured.h"
+#include "cost/tokens.h"
 
 /* Schemas nest at most this deep in an answer; deeper values are null. */
 #define MAX_DEPTH 10

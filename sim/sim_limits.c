@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "admit/ratelimit.h"
 
 #define NS_PER_MS  1000000ULL
 #define NS_PER_MIN 60e9

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "image.h"
+#include "media/image.h"
 #include "sim_config.h"
 #include "sim_reply.h"
 #include "sim_server.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
+#include "util/clock.h"
 #include "sim_answer.h"
 #include "sim_batch.h"
 #include "sim_faults.h"

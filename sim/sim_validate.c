@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
+#include "media/base64.h"
 #include "sim_json.h"
-#include "structured.h"
+#include "prepare/structured.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
  * else is refused the way OpenAI refuses it. */

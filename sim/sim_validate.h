@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 
-#include "hash.h"
-#include "image.h"
+#include "media/hash.h"
+#include "media/image.h"
 #include "sim_config.h"
 #include "sim_reply.h"
-#include "tokens.h"
+#include "cost/tokens.h"
 
 #define SIM_MAX_IMAGES_PER_REQUEST 500
 

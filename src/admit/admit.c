@@ -1,0 +1,279 @@
+/* admit.c - admission control: window, limiters, pause. */
+#include "admit/admit.h"
+
+#include "admit/adaptive.h"
+#include "admit/backoff.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define INITIAL_WINDOW 16    /* slow start begins here (or at the concurrency if lower) */
+#define LEARNED_MARGIN 0.98  /* share of a server-reported limit used */
+#define RATE_DECREASE 0.9    /* rate cut on a 429 event */
+#define RATE_FLOOR 0.1       /* never below this share of the target */
+#define RATE_RECOVERY 0.002  /* share of the target regained per success */
+#define NS 1e9
+
+/* A paced rate: the target (user's or learned) and the current, cut on 429s. */
+typedef struct pace {
+    ratelimit_t *rl;
+    double user;    /* the user's limit, 0 = none */
+    double target;  /* what to pace to when all is well */
+    double current; /* target, or less after a 429 */
+    double ceiling; /* the limit itself (user's or server's): more can never go */
+} pace_t;
+
+struct admit {
+    admit_settings_t s;
+    pace_t req;
+    pace_t tok;
+    adaptive_t window;
+    uint64_t paused_until;
+    uint64_t last_cut;  /* when the last congestion event cut the limits */
+    int consecutive;    /* 429 events since the last success */
+    const admit_shared_t *shared; /* pacing shared with other processes, or NULL */
+};
+
+/* The burst a limiter allows: the user's, else 100 ms of quota (at least 1). */
+static double pace_burst(const admit_t *a, double per_min, bool tokens)
+{
+    if (!tokens && a->s.burst > 0)
+        return a->s.burst;
+    double b = per_min / 600.0;
+    return b < 1 ? 1 : b;
+}
+
+/* Sets a pace's target from a limit (pacing to margin of it); creates its limiter the
+ * first time. */
+static void pace_set_target(admit_t *a, pace_t *p, double limit, double margin, bool tokens)
+{
+    if (!(limit > 0))
+        return;
+    if (p->user > 0 && limit > p->user)
+        limit = p->user, margin = 1;
+    p->ceiling = limit;
+    double per_min = limit * margin;
+    p->target = per_min;
+    if (p->current <= 0 || p->current > per_min)
+        p->current = per_min;
+    if (!p->rl)
+        p->rl = ratelimit_new(a->s.kind, p->current, pace_burst(a, per_min, tokens));
+    else
+        ratelimit_set_limit(p->rl, p->current);
+}
+
+admit_t *admit_new(const admit_settings_t *s)
+{
+    if (s->concurrency < 1)
+        return NULL;
+    admit_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->s = *s;
+    a->req.user = s->rpm;
+    a->tok.user = s->tpm;
+    pace_set_target(a, &a->req, s->rpm, 1, false);
+    pace_set_target(a, &a->tok, s->tpm, 1, true);
+    if ((s->rpm > 0 && !a->req.rl) || (s->tpm > 0 && !a->tok.rl)) {
+        admit_free(a);
+        return NULL;
+    }
+    double initial = s->concurrency < INITIAL_WINDOW ? (double)s->concurrency : INITIAL_WINDOW;
+    adaptive_init(&a->window, initial, 1, (double)s->concurrency, 0.7);
+    return a;
+}
+
+void admit_free(admit_t *a)
+{
+    if (!a)
+        return;
+    ratelimit_free(a->req.rl);
+    ratelimit_free(a->tok.rl);
+    free(a);
+}
+
+/* admit_try's pacing through the shared limiter: the same rates and bursts the local
+ * limiters would use, a token weight capped the same way. */
+static admit_verdict_t shared_try(admit_t *a, double tokens, uint64_t now, uint64_t *wake_ns)
+{
+    double rpm = admit_rpm(a), tpm = admit_tpm(a);
+    double weight = tpm > 0 && tokens > tpm ? tpm : tokens;
+    uint64_t wait = a->shared->take(a->shared->ctx, rpm, rpm > 0 ? pace_burst(a, rpm, false) : 0,
+                                    tpm, tpm > 0 ? pace_burst(a, tpm, true) : 0, weight);
+    if (wait) {
+        *wake_ns = now + wait;
+        return ADMIT_WAIT;
+    }
+    return ADMIT_GO;
+}
+
+void admit_set_shared(admit_t *a, const admit_shared_t *s)
+{
+    a->shared = s;
+}
+
+admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t now,
+                          uint64_t *wake_ns)
+{
+    if (a->tok.rl && tokens > a->tok.ceiling)
+        return ADMIT_NEVER;
+    if (now < a->paused_until) {
+        *wake_ns = a->paused_until;
+        return ADMIT_WAIT;
+    }
+    if (in_flight >= adaptive_window(&a->window)) {
+        *wake_ns = UINT64_MAX;
+        return ADMIT_WAIT;
+    }
+    if (a->shared)
+        return shared_try(a, tokens, now, wake_ns);
+    uint64_t wait = a->req.rl ? ratelimit_take(a->req.rl, 1, now) : 0;
+    if (wait) {
+        *wake_ns = now + wait;
+        return ADMIT_WAIT;
+    }
+    /* A request within the ceiling but above the rate paced to now (98% of a learned
+     * limit, or a rate cut after a 429) is charged as the whole current minute: it goes
+     * once the limiter is idle instead of never. */
+    double weight = tokens;
+    if (a->tok.rl && weight > ratelimit_limit(a->tok.rl))
+        weight = ratelimit_limit(a->tok.rl);
+    wait = a->tok.rl ? ratelimit_take(a->tok.rl, weight, now) : 0;
+    if (wait) {
+        if (a->req.rl)
+            ratelimit_refund(a->req.rl, 1, now);
+        *wake_ns = now + wait;
+        return ADMIT_WAIT;
+    }
+    return ADMIT_GO;
+}
+
+/* Moves a pace back towards its target after a success. */
+static void pace_recover(pace_t *p)
+{
+    if (!p->rl || p->current >= p->target)
+        return;
+    p->current += p->target * RATE_RECOVERY;
+    if (p->current > p->target)
+        p->current = p->target;
+    ratelimit_set_limit(p->rl, p->current);
+}
+
+static void pace_cut(pace_t *p)
+{
+    if (!p->rl)
+        return;
+    p->current *= RATE_DECREASE;
+    if (p->current < p->target * RATE_FLOOR)
+        p->current = p->target * RATE_FLOOR;
+    ratelimit_set_limit(p->rl, p->current);
+}
+
+/* Smallest limit taken from a server (per minute): anything less is not believed. */
+#define LEARNED_MIN 1.0
+
+/* Learns limits from the headers, and pauses when the server says nothing is left. What
+ * a server says is bounded: limits below LEARNED_MIN are ignored, a pause is at most
+ * pause_max_s. */
+static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
+{
+    bool req = info->limit_requests >= LEARNED_MIN, tok = info->limit_tokens >= LEARNED_MIN;
+    if (req)
+        pace_set_target(a, &a->req, info->limit_requests, LEARNED_MARGIN, false);
+    if (tok)
+        pace_set_target(a, &a->tok, info->limit_tokens, LEARNED_MARGIN, true);
+    if ((req || tok) && a->window.slow_start) {
+        /* The server publishes its limits and the limiters now pace to them: the window
+         * need not probe any more. */
+        a->window.limit = a->window.max;
+        a->window.slow_start = false;
+    }
+    if (info->remaining_requests >= 0 && info->remaining_requests < 1) {
+        /* nothing left now: wait one emission interval, or the reset if sooner */
+        double wait = req ? 60.0 / info->limit_requests : 1.0;
+        if (info->reset_requests_s >= 0 && info->reset_requests_s < wait)
+            wait = info->reset_requests_s;
+        if (wait > a->s.pause_max_s)
+            wait = a->s.pause_max_s;
+        uint64_t until = now + (uint64_t)(wait * NS);
+        if (until > a->paused_until)
+            a->paused_until = until;
+    }
+}
+
+void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t *info,
+                       uint64_t sent_ns, long in_flight, uint64_t now)
+{
+    if (info)
+        learn(a, info, now);
+    switch (signal) {
+    case ADMIT_SIGNAL_OK:
+        a->consecutive = 0;
+        if (info && a->window.slow_start && a->last_cut == 0 && !a->req.rl && !a->tok.rl &&
+            !(info->limit_requests >= LEARNED_MIN) && !(info->limit_tokens >= LEARNED_MIN)) {
+            /* The server answered and publishes no limit (a local or self-hosted one):
+             * probing would only cost round trips at a fraction of the concurrency.
+             * Open the window; a 429 or an overload still cuts it. */
+            a->window.limit = a->window.max;
+            a->window.slow_start = false;
+        }
+        adaptive_on_success(&a->window, in_flight);
+        pace_recover(&a->req);
+        pace_recover(&a->tok);
+        break;
+    case ADMIT_SIGNAL_RATE_LIMITED: {
+        double retry_after = info ? info->retry_after_s : -1;
+        bool new_event = sent_ns >= a->last_cut;
+        if (new_event) {
+            a->consecutive++;
+            a->last_cut = now;
+            adaptive_on_drop(&a->window);
+            pace_cut(&a->req);
+            pace_cut(&a->tok);
+        }
+        double pause = backoff_delay(a->consecutive, a->s.pause_base_s, a->s.pause_max_s, 0,
+                                     retry_after, a->s.pause_max_s);
+        if (pause > a->s.pause_max_s)
+            pause = a->s.pause_max_s;
+        if (retry_after >= 0 && retry_after < pause && a->consecutive <= 1)
+            pause = retry_after; /* the server said how long: trust it the first time */
+        uint64_t until = now + (uint64_t)(pause * NS);
+        if (until > a->paused_until)
+            a->paused_until = until;
+        break;
+    }
+    case ADMIT_SIGNAL_OVERLOADED:
+        if (sent_ns >= a->last_cut) {
+            a->last_cut = now;
+            adaptive_on_drop(&a->window);
+        }
+        break;
+    case ADMIT_SIGNAL_OTHER:
+        break;
+    }
+}
+
+uint64_t admit_paused_until(const admit_t *a)
+{
+    return a->paused_until;
+}
+
+long admit_window(const admit_t *a)
+{
+    return adaptive_window(&a->window);
+}
+
+double admit_rpm(const admit_t *a)
+{
+    return a->req.rl ? a->req.current : 0;
+}
+
+double admit_tpm(const admit_t *a)
+{
+    return a->tok.rl ? a->tok.current : 0;
+}
+
+double admit_tpm_limit(const admit_t *a)
+{
+    return a->tok.rl ? a->tok.ceiling : 0;
+}

@@ -1,0 +1,249 @@
+/* job.c - the public job object: validated options, inputs, and the run. */
+#include <visionbatch.h>
+
+#include "send/engine.h"
+#include "media/image.h"
+#include "input/input.h"
+#include "util/url_policy.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CONCURRENCY 10000
+
+struct vb_job {
+    vb_options_t o; /* string fields point into the owned copies below */
+    char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize, *pricing;
+    char *schema, *output_format;
+    volatile sig_atomic_t cancel;
+    input_t *input;
+};
+
+int vb_global_init(const char *argv0, char *err, size_t errlen)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        return -1;
+    }
+    return image_global_init(argv0, err, errlen);
+}
+
+void vb_global_cleanup(void)
+{
+    image_global_cleanup();
+    curl_global_cleanup();
+}
+
+void vb_options_init(vb_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->base_url = "https://api.openai.com/v1";
+    o->model = "gpt-4o-mini";
+    o->prompt = "Describe this product image for an online catalog.";
+    o->detail = "auto";
+    o->max_tokens = 300;
+    o->batch_size = 1;
+    o->batch_max_bytes = (size_t)20 * 1000 * 1000; /* Gemini's cap, the lowest (provider-facts §1) */
+    o->concurrency = 10;
+    o->timeout_s = 120;
+    o->max_image_bytes = 20u * 1024 * 1024;
+    o->limiter = "gcra";
+    o->retries = 6;
+    o->retry_base_s = 0.5;
+    o->retry_max_s = 30;
+    o->grace_s = 30;
+    o->resize = "off";
+    o->json_retries = 2;
+    o->output_format = "jsonl";
+    o->stats_interval_s = 0.1;
+    o->body_timeout_s = 30;
+}
+
+void vb_job_free(vb_job_t *job)
+{
+    if (!job)
+        return;
+    if (job->api_key)
+        explicit_bzero(job->api_key, strlen(job->api_key));
+    free(job->base_url);
+    free(job->api_key);
+    free(job->model);
+    free(job->prompt);
+    free(job->detail);
+    free(job->limiter);
+    free(job->journal);
+    free(job->resize);
+    free(job->pricing);
+    free(job->schema);
+    free(job->output_format);
+    input_free(job->input);
+    free(job);
+}
+
+/* Checks an options struct; writes the first problem into err. */
+static int options_check(const vb_options_t *o, char *err, size_t errlen)
+{
+    if (!o->base_url || (strncasecmp(o->base_url, "http://", 7) != 0 &&
+                         strncasecmp(o->base_url, "https://", 8) != 0)) {
+        snprintf(err, errlen, "base URL must start with http:// or https://");
+        return -1;
+    }
+    if (url_policy_check(o->base_url, o->allow_http, err, errlen) != 0)
+        return -1;
+    if (!o->model || !o->model[0]) {
+        snprintf(err, errlen, "a model is required");
+        return -1;
+    }
+    if (!o->prompt || !o->prompt[0]) {
+        snprintf(err, errlen, "a prompt is required");
+        return -1;
+    }
+    if (!o->detail || (strcmp(o->detail, "auto") && strcmp(o->detail, "low") &&
+                       strcmp(o->detail, "high"))) {
+        snprintf(err, errlen, "detail must be auto, low or high");
+        return -1;
+    }
+    if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY) {
+        snprintf(err, errlen, "concurrency must be between 1 and %d", MAX_CONCURRENCY);
+        return -1;
+    }
+    if (!(o->timeout_s > 0)) {
+        snprintf(err, errlen, "timeout must be more than 0 seconds");
+        return -1;
+    }
+    if (o->max_tokens < 0) {
+        snprintf(err, errlen, "max tokens must be 0 (not sent) or more");
+        return -1;
+    }
+    if (o->max_image_bytes == 0) {
+        snprintf(err, errlen, "the image size limit must be more than 0");
+        return -1;
+    }
+    if (!(o->rpm >= 0) || !(o->tpm >= 0) || !(o->burst >= 0)) {
+        snprintf(err, errlen, "rpm, tpm and burst must be 0 or more");
+        return -1;
+    }
+    if (!o->limiter || (strcmp(o->limiter, "gcra") && strcmp(o->limiter, "window"))) {
+        snprintf(err, errlen, "limiter must be gcra or window");
+        return -1;
+    }
+    if (o->retries < 0 || o->retries > 1000) {
+        snprintf(err, errlen, "retries must be between 0 and 1000");
+        return -1;
+    }
+    if (!(o->retry_base_s >= 0) || !(o->retry_max_s >= o->retry_base_s)) {
+        snprintf(err, errlen, "retry delays must satisfy 0 <= retry-base <= retry-max");
+        return -1;
+    }
+    if (!o->resize || (strcmp(o->resize, "auto") && strcmp(o->resize, "off"))) {
+        snprintf(err, errlen, "resize must be auto or off");
+        return -1;
+    }
+    if (o->max_side < 0 || o->max_side > 100000) {
+        snprintf(err, errlen, "max-side must be between 0 (none) and 100000");
+        return -1;
+    }
+    if (!(o->grace_s >= 0)) {
+        snprintf(err, errlen, "the grace period must be 0 seconds or more");
+        return -1;
+    }
+    if (o->batch_size < 1 || o->batch_size > 500) {
+        snprintf(err, errlen, "batch size must be between 1 and 500 images per request");
+        return -1;
+    }
+    if (o->batch_max_bytes < 1024) {
+        snprintf(err, errlen, "batch-max-bytes must be at least 1024");
+        return -1;
+    }
+    if (o->batch_size > 1 && o->output_format && strcmp(o->output_format, "openai-batch") == 0) {
+        snprintf(err, errlen, "--batch-size above 1 cannot be combined with --output-format "
+                              "openai-batch: each output line is one request's own response");
+        return -1;
+    }
+    if (o->batch_size > 1 && (o->json_object || o->schema)) {
+        snprintf(err, errlen, "--batch-size above 1 cannot be combined with --json or --schema: "
+                              "a batch is answered with one JSON array for all its images");
+        return -1;
+    }
+    if (!o->output_format ||
+        (strcmp(o->output_format, "jsonl") && strcmp(o->output_format, "openai-batch"))) {
+        snprintf(err, errlen, "output format must be jsonl or openai-batch");
+        return -1;
+    }
+    if (o->json_retries < 0 || o->json_retries > 100) {
+        snprintf(err, errlen, "json retries must be between 0 and 100");
+        return -1;
+    }
+    if (o->on_stats && !(o->stats_interval_s >= 0.01 && o->stats_interval_s <= 3600)) {
+        snprintf(err, errlen, "the statistics interval must be from 0.01 to 3600 seconds");
+        return -1;
+    }
+    if (o->prepare_threads < 0 || o->prepare_threads > 64) {
+        snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
+        return -1;
+    }
+    return 0;
+}
+
+vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
+{
+    if (options_check(o, err, errlen) != 0)
+        return NULL;
+    vb_job_t *job = calloc(1, sizeof *job);
+    if (!job)
+        goto oom;
+    job->o = *o;
+    job->base_url = strdup(o->base_url);
+    job->model = strdup(o->model);
+    job->prompt = strdup(o->prompt);
+    job->detail = strdup(o->detail);
+    job->limiter = strdup(o->limiter);
+    job->journal = o->journal ? strdup(o->journal) : NULL;
+    job->resize = strdup(o->resize);
+    job->pricing = o->pricing ? strdup(o->pricing) : NULL;
+    job->api_key = o->api_key ? strdup(o->api_key) : NULL;
+    job->schema = o->schema ? strdup(o->schema) : NULL;
+    job->output_format = strdup(o->output_format);
+    job->input = input_new();
+    if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
+        !job->input ||
+        (o->api_key && !job->api_key) || (o->journal && !job->journal) || !job->resize ||
+        (o->pricing && !job->pricing) || (o->schema && !job->schema) || !job->output_format)
+        goto oom;
+    job->o.base_url = job->base_url;
+    job->o.model = job->model;
+    job->o.prompt = job->prompt;
+    job->o.detail = job->detail;
+    job->o.limiter = job->limiter;
+    job->o.journal = job->journal;
+    job->o.resize = job->resize;
+    job->o.pricing = job->pricing;
+    job->o.api_key = job->api_key;
+    job->o.schema = job->schema;
+    job->o.output_format = job->output_format;
+    return job;
+oom:
+    vb_job_free(job);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen)
+{
+    return input_add(job->input, path, err, errlen);
+}
+
+vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata, vb_summary_t *summary,
+                           char *err, size_t errlen)
+{
+    return engine_run(&job->o, job->input, &job->cancel, fn, userdata, summary, err, errlen);
+}
+
+void vb_job_cancel(vb_job_t *job)
+{
+    job->cancel = 1;
+}

@@ -1,0 +1,405 @@
+/* cli_estimate.c - `visionbatch estimate`: images, tokens, cost and time of a job before
+ * it runs, from the image headers alone; nothing is sent. */
+#include "cli/cli.h"
+#include "cli/cli_settings.h"
+#include "cli/config.h"
+#include "cost/estimate.h"
+#include "cost/pricing.h"
+#include "cost/tokens.h"
+
+#include <visionbatch.h>
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Error items listed one by one on standard error; the rest are only counted. */
+#define ERRORS_LISTED 20
+
+static void estimate_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch estimate [options] INPUT...\n"
+            "\n"
+            "Counts what `visionbatch run` would send for the same inputs and options, and\n"
+            "what it would cost, without sending anything: images, image tokens (the\n"
+            "model's own formula, from each image's header), input tokens (images + prompt\n"
+            "+ 7 per request), the output-token bound (max-tokens per request), the cost\n"
+            "from the price table, and the time the job needs at --rpm/--tpm. Files a run\n"
+            "would refuse (unreadable, empty, corrupt, truncated, animated, too large) are\n"
+            "listed on standard error and counted as errors, not priced. A URL's image is\n"
+            "not fetched: it is counted as 1024x1024.\n"
+            "\n"
+            "INPUT is what `visionbatch run` takes: image files, directories, .txt and\n"
+            ".jsonl manifests.\n"
+            "\n"
+            "Options:\n"
+            "  -m, --model NAME      model (default gpt-4o-mini)\n"
+            "  -p, --prompt TEXT     prompt sent with each image\n"
+            "      --prompt-file F   read the prompt from a file\n"
+            "      --max-tokens N    completion limit per request, 0 = not sent: no upper\n"
+            "                        bound on the cost (default 300)\n"
+            "      --detail D        image detail: auto, low or high (default auto)\n"
+            "      --rpm N           requests per minute: estimate the time at this limit\n"
+            "      --tpm N           tokens per minute: estimate the time at this limit\n"
+            "      --max-image-bytes N  larger files are errors (default 20971520)\n"
+            "      --prepare-threads N  threads reading headers (default: automatic)\n"
+            "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
+            "      --pricing FILE    prices (USD per 1M tokens) laid over the built-in\n"
+            "                        table, in its format: {\"models\": {\"NAME\": {\"input\":\n"
+            "                        2.5, \"output\": 10}}}\n"
+            "      --json            print one JSON object instead of the text summary\n"
+            "  -q, --quiet           do not list the error items\n"
+            "  -h, --help            this text\n"
+            "\n"
+            "Settings resolve as: defaults < config file < environment < flags; each\n"
+            "option above but --json, -q and --config is also a config line (max-tokens =\n"
+            "300) and an environment variable (VISIONBATCH_MAX_TOKENS=300), as for run.\n"
+            "\n"
+            "Prices: the built-in table (installed as share/visionbatch/pricing.json) knows\n"
+            "list prices of a few models; a model it does not know is reported as \"cost\n"
+            "unknown\" (null in --json), never priced with a default.\n"
+            "\n"
+            "Exit status: 0 every item can be sent; 1 some items are errors; 2 usage or\n"
+            "configuration error.\n");
+}
+
+enum { OPT_SETTING = 256, OPT_CONFIG, OPT_JSON };
+
+static const struct option estimate_options[] = {
+    {"model", required_argument, 0, 'm'},
+    {"prompt", required_argument, 0, 'p'},
+    {"prompt-file", required_argument, 0, OPT_SETTING},
+    {"max-tokens", required_argument, 0, OPT_SETTING},
+    {"detail", required_argument, 0, OPT_SETTING},
+    {"rpm", required_argument, 0, OPT_SETTING},
+    {"tpm", required_argument, 0, OPT_SETTING},
+    {"max-image-bytes", required_argument, 0, OPT_SETTING},
+    {"prepare-threads", required_argument, 0, OPT_SETTING},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"pricing", required_argument, 0, OPT_SETTING},
+    {"json", no_argument, 0, OPT_JSON},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+typedef struct estimate_cli {
+    config_t *c;
+    bool json;
+    bool quiet;
+    long errors_seen; /* error items reported so far */
+} estimate_cli_t;
+
+/* Reads the flags and settings into x->c (which holds the defaults): config file <
+ * environment < flags. Returns -1 after printing a usage error, 1 after --help, 0 to go
+ * on (optind then indexes the first INPUT). */
+static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
+{
+    cli_flags_t flags;
+    int rc = -1, opt, index = -1;
+
+    if (cli_flags_init(&flags, argc) != 0) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        return -1;
+    }
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "m:p:qh", estimate_options, &index)) != -1) {
+        const char *name = index >= 0 ? estimate_options[index].name : NULL;
+        switch (opt) {
+        case 'm':
+        case 'p':
+            name = opt == 'm' ? "model" : "prompt";
+            /* fall through */
+        case OPT_SETTING:
+            cli_flags_add(&flags, name, optarg);
+            break;
+        case OPT_CONFIG:
+            flags.config_path = optarg;
+            break;
+        case OPT_JSON:
+            x->json = true;
+            break;
+        case 'q':
+            x->quiet = true;
+            break;
+        case 'h':
+            estimate_usage(stdout);
+            rc = 1;
+            goto out;
+        default:
+            if (optopt && optopt < OPT_SETTING)
+                fprintf(stderr, "visionbatch estimate: option -%c needs a value or is unknown\n",
+                        optopt);
+            else
+                fprintf(stderr, "visionbatch estimate: unknown option or missing value: %.*s\n",
+                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+            fprintf(stderr, "Try 'visionbatch estimate --help'.\n");
+            goto out;
+        }
+        index = -1;
+    }
+    rc = cli_flags_apply(&flags, x->c);
+out:
+    cli_flags_free(&flags);
+    return rc;
+}
+
+/* Lists the first ERRORS_LISTED error items on standard error (estimate_error_fn). */
+static void on_error(const char *label, const char *kind, const char *message, void *arg)
+{
+    estimate_cli_t *x = arg;
+    size_t n = strlen(label);
+    if (!x->quiet && x->errors_seen < ERRORS_LISTED) {
+        if (strncmp(message, label, n) == 0 && message[n] == ':') /* "FILE:LINE: ..." */
+            fprintf(stderr, "visionbatch estimate: %s: %s\n", kind, message);
+        else
+            fprintf(stderr, "visionbatch estimate: %s: %s: %s\n", label, kind, message);
+    }
+    x->errors_seen++;
+}
+
+/* Seconds as "2 h 05 min", "3 min 20 s" or "12.5 s" into buf. */
+static const char *duration_format(double s, char *buf, size_t len)
+{
+    if (s >= 3600)
+        snprintf(buf, len, "%.0f h %02.0f min", floor(s / 3600), floor(fmod(s, 3600) / 60));
+    else if (s >= 60)
+        snprintf(buf, len, "%.0f min %02.0f s", floor(s / 60), floor(fmod(s, 60)));
+    else
+        snprintf(buf, len, "%.1f s", s);
+    return buf;
+}
+
+/* What the numbers rest on that the user may not expect, as sentences. */
+static json_t *assumptions_build(const estimate_t *e, const char *model)
+{
+    json_t *a = json_array();
+    char buf[300];
+    if (!a)
+        return NULL;
+    if (!e->model_known) {
+        snprintf(buf, sizeof buf,
+                 "image tokens: no formula is known for model '%.100s'; gpt-4o's was used", model);
+        json_array_append_new(a, json_string(buf));
+    }
+    if (e->urls > 0) {
+        snprintf(buf, sizeof buf, "image URLs are not fetched: %ld counted as %dx%d each", e->urls,
+                 ESTIMATE_URL_SIDE, ESTIMATE_URL_SIDE);
+        json_array_append_new(a, json_string(buf));
+    }
+    if (e->output_unbounded)
+        json_array_append_new(a, json_string("max-tokens is 0: no completion limit is sent, so "
+                                             "the output and the highest cost have no bound"));
+    json_array_append_new(a, json_string("prompt tokens: about 4 bytes of text a token"));
+    return a;
+}
+
+/* A number of USD, a rate or seconds for the JSON: null when negative (unknown). */
+static json_t *json_or_null(double v, double scale)
+{
+    return v >= 0 ? json_real(round(v * scale) / scale) : json_null();
+}
+
+/* Prints the estimate as one JSON object. Returns 0, or -1 when out of memory. */
+static int print_json(const estimate_cli_t *x, const estimate_t *e, const pricing_entry_t *price,
+                      double low, double high, double seconds)
+{
+    const vb_options_t *o = &x->c->o;
+    json_t *root = json_object(), *kinds = json_object(), *p = json_null();
+    for (size_t i = 0; kinds && i < e->n_kinds; i++)
+        json_object_set_new(kinds, e->kinds[i].kind, json_integer(e->kinds[i].count));
+    if (price)
+        p = json_pack("{s:s,s:f,s:f}", "model", price->model, "input", price->input, "output",
+                      price->output);
+    if (!root || !kinds || !p) {
+        json_decref(root);
+        json_decref(kinds);
+        json_decref(p);
+        return -1;
+    }
+    json_object_set_new(root, "model", json_string(o->model));
+    json_object_set_new(root, "detail", json_string(o->detail));
+    json_object_set_new(root, "max_tokens", json_integer(o->max_tokens));
+    json_object_set_new(root, "images", json_integer(e->images));
+    json_object_set_new(root, "urls", json_integer(e->urls));
+    json_object_set_new(root, "errors", json_integer(e->errors));
+    json_object_set_new(root, "errors_by_kind", kinds);
+    json_object_set_new(root, "image_tokens", json_integer((json_int_t)e->image_tokens));
+    json_object_set_new(root, "text_tokens", json_integer((json_int_t)e->text_tokens));
+    json_object_set_new(root, "input_tokens", json_integer((json_int_t)e->input_tokens));
+    json_object_set_new(root, "output_tokens_max",
+                        e->output_unbounded ? json_null()
+                                            : json_integer((json_int_t)e->output_tokens_max));
+    json_object_set_new(root, "price", p);
+    json_object_set_new(root, "cost_usd_low", json_or_null(low, 1e6));
+    json_object_set_new(root, "cost_usd_high", json_or_null(high, 1e6));
+    json_object_set_new(root, "rpm", o->rpm > 0 ? json_real(o->rpm) : json_null());
+    json_object_set_new(root, "tpm", o->tpm > 0 ? json_real(o->tpm) : json_null());
+    json_object_set_new(root, "seconds_at_limits", json_or_null(seconds, 1e3));
+    json_object_set_new(root, "token_rules_known", json_boolean(e->model_known));
+    json_object_set_new(root, "assumptions", assumptions_build(e, o->model));
+    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(root);
+    if (!text)
+        return -1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* A cost in USD as "$12.35", or "$0.0312" below a dollar so small jobs do not all
+ * read $0.00. */
+static const char *usd_format(double usd, char *buf, size_t len)
+{
+    snprintf(buf, len, usd >= 1 ? "$%.2f" : "$%.4f", usd);
+    return buf;
+}
+
+/* A price per 1M tokens as "$2.50" or "$0.075": cents, or as many digits as it has. */
+static const char *price_format(double usd, char *buf, size_t len)
+{
+    if (fabs(usd * 100 - round(usd * 100)) < 1e-9)
+        snprintf(buf, len, "$%.2f", usd);
+    else
+        snprintf(buf, len, "$%g", usd);
+    return buf;
+}
+
+/* Prints the estimate as a few aligned lines for a person. */
+static void print_text(const estimate_cli_t *x, const estimate_t *e, const pricing_entry_t *price,
+                       double low, double high, double seconds)
+{
+    const vb_options_t *o = &x->c->o;
+    char dur[64];
+    printf("estimate for %s, detail %s, max-tokens %ld (nothing was sent)\n", o->model, o->detail,
+           o->max_tokens);
+    printf("  images          %ld", e->images);
+    if (e->urls)
+        printf(" (%ld URL%s, counted as %dx%d)", e->urls, e->urls == 1 ? "" : "s",
+               ESTIMATE_URL_SIDE, ESTIMATE_URL_SIDE);
+    printf("\n  errors          %ld", e->errors);
+    for (size_t i = 0; i < e->n_kinds; i++)
+        printf("%s%s %ld", i ? ", " : " (not priced: ", e->kinds[i].kind, e->kinds[i].count);
+    printf("%s\n", e->n_kinds ? ")" : "");
+    printf("  image tokens    %llu%s\n", e->image_tokens,
+           e->model_known ? "" : " (no formula known for this model: gpt-4o's assumed)");
+    printf("  input tokens    %llu (images + prompt + %d per request)\n", e->input_tokens,
+           ESTIMATE_MESSAGE_OVERHEAD_TOKENS);
+    if (e->output_unbounded)
+        printf("  output tokens   no bound (max-tokens 0)\n");
+    else
+        printf("  output tokens   at most %llu (%ld per request)\n", e->output_tokens_max,
+               o->max_tokens);
+    char pin[32], pout[32], clow[32], chigh[32];
+    if (price) {
+        price_format(price->input, pin, sizeof pin);
+        price_format(price->output, pout, sizeof pout);
+    }
+    if (!price)
+        printf("  cost            unknown (no price for '%s'; add it with --pricing FILE)\n",
+               o->model);
+    else if (high < 0)
+        printf("  cost            at least %s, no upper bound (%s: %s in, %s out per 1M "
+               "tokens)\n",
+               usd_format(low, clow, sizeof clow), price->model, pin, pout);
+    else
+        printf("  cost            %s to %s (%s: %s in, %s out per 1M tokens)\n",
+               usd_format(low, clow, sizeof clow), usd_format(high, chigh, sizeof chigh),
+               price->model, pin, pout);
+    if (seconds < 0)
+        printf("  time at limits  unknown (give --rpm and/or --tpm)\n");
+    else
+        printf("  time at limits  %s (rpm %g, tpm %g; 0 = not limited)\n",
+               duration_format(seconds, dur, sizeof dur), o->rpm, o->tpm);
+}
+
+int cli_estimate(int argc, char **argv)
+{
+    char err[512];
+    estimate_cli_t x = {0};
+    input_t *in = NULL;
+    pricing_t *prices = NULL;
+    int status = EXIT_USAGE;
+
+    if (!(x.c = config_new())) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        return EXIT_USAGE;
+    }
+    int parsed = estimate_parse(argc, argv, &x);
+    if (parsed != 0) {
+        status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+        goto out;
+    }
+    const vb_options_t *o = &x.c->o;
+    estimate_settings_t s = {.model = o->model,
+                             .prompt = o->prompt,
+                             .max_tokens = o->max_tokens,
+                             .max_image_bytes = o->max_image_bytes,
+                             .threads = (int)o->prepare_threads};
+    if (tokens_detail_parse(o->detail, &s.detail) != 0) {
+        fprintf(stderr, "visionbatch: detail must be auto, low or high, not '%s'\n", o->detail);
+        goto out;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "visionbatch estimate: no INPUT given (see visionbatch estimate --help)\n");
+        goto out;
+    }
+    prices = o->pricing ? pricing_load_file(o->pricing, err, sizeof err)
+                        : pricing_load(NULL, err, sizeof err);
+    if (!prices) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        goto out;
+    }
+    if (!(in = input_new())) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (input_add(in, argv[i], err, sizeof err) != 0) {
+            fprintf(stderr, "visionbatch: input %s\n", err);
+            goto out;
+        }
+    }
+
+    estimate_t e;
+    if (estimate_run(in, &s, on_error, &x, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_STOPPED;
+        goto out;
+    }
+    if (!x.quiet && x.errors_seen > ERRORS_LISTED)
+        fprintf(stderr, "visionbatch estimate: ... and %ld more errors\n",
+                x.errors_seen - ERRORS_LISTED);
+    pricing_entry_t entry;
+    const pricing_entry_t *price = pricing_lookup(prices, o->model, &entry) == 0 ? &entry : NULL;
+    double low = -1.0, high = -1.0;
+    if (price)
+        estimate_cost(&e, price, &low, &high);
+    double seconds = estimate_seconds_at_limits(&e, o->rpm, o->tpm);
+    if (x.json) {
+        if (print_json(&x, &e, price, low, high, seconds) != 0) {
+            fprintf(stderr, "visionbatch: out of memory\n");
+            status = EXIT_STOPPED;
+            goto out;
+        }
+    } else {
+        print_text(&x, &e, price, low, high, seconds);
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "visionbatch: cannot write the estimate\n");
+        status = EXIT_SOME_FAILED;
+        goto out;
+    }
+    status = e.errors ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+out:
+    input_free(in);
+    pricing_free(prices);
+    config_free(x.c);
+    return status;
+}

@@ -1,0 +1,247 @@
+/* cli_journal.c - `visionbatch status` and `visionbatch export`: reading a job's journal
+ * while it runs or after. */
+#include "cli/cli.h"
+#include "record/journal.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void status_usage(FILE *out)
+{
+    fprintf(out, "Usage: visionbatch status [--json] JOURNAL\n"
+                 "       visionbatch status --redis URL --job NAME [--json]\n"
+                 "\n"
+                 "Shows a job's progress from its journal (while it runs or after): items by\n"
+                 "state, the rate over the last minute, and the time left when the job's total\n"
+                 "is known. --json prints one JSON object. With --redis: a distributed job's\n"
+                 "items, results by status, items held by workers, and the shared spend.\n");
+}
+
+static void export_usage(FILE *out)
+{
+    fprintf(out, "Usage: visionbatch export [--format jsonl|csv] [-o FILE] JOURNAL\n"
+                 "       visionbatch export --redis URL --job NAME [-o FILE]\n"
+                 "\n"
+                 "Writes the result of every finished item of a job, in input order: the same\n"
+                 "JSONL lines `run` writes, or CSV with one column per field (header row first).\n"
+                 "Default: JSONL to standard output. With --redis: a distributed job's stored\n"
+                 "results as JSONL, in the order its items were published.\n");
+}
+
+/* Parses [--json|--format F] [-o FILE] JOURNAL for both commands. Returns 0, 1 after
+ * --help, or -1 after a usage error. */
+static int parse(int argc, char **argv, bool export, int *json, const char **format,
+                 const char **output, const char **journal)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            (export ? export_usage : status_usage)(stdout);
+            return 1;
+        } else if (opt == 'j' && !export) {
+            *json = 1;
+        } else if (opt == 'f' && export) {
+            *format = optarg;
+        } else if (opt == 'o' && export) {
+            *output = optarg;
+        } else {
+            (export ? export_usage : status_usage)(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        (export ? export_usage : status_usage)(stderr);
+        return -1;
+    }
+    *journal = argv[optind];
+    return 0;
+}
+
+int cli_status(int argc, char **argv)
+{
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, false);
+    int json = 0;
+    const char *format = NULL, *output = NULL, *path = NULL;
+    int p = parse(argc, argv, false, &json, &format, &output, &path);
+    if (p)
+        return p > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+    char err[512];
+    journal_t *j = journal_open_existing(path, err, sizeof err);
+    if (!j) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        return EXIT_USAGE;
+    }
+    long counts[6];
+    double cost;
+    if (journal_counts(j, counts, &cost) != 0) {
+        fprintf(stderr, "visionbatch: %s: %s\n", path, journal_errmsg(j));
+        journal_close(j);
+        return EXIT_USAGE;
+    }
+    char *total_text = journal_meta_get(j, "input_items");
+    char *params = journal_meta_get(j, "params");
+    long total = total_text ? strtol(total_text, NULL, 10) : -1;
+    long done = counts[JOURNAL_OK] + counts[JOURNAL_FAILED];
+    long recent = journal_recent_attempts(j, 60);
+    double rate = recent > 0 ? recent / 60.0 : 0;
+    double eta = total >= 0 && rate > 0 ? (double)(total - done) / rate : -1;
+    if (total >= 0 && done >= total)
+        eta = 0;
+
+    if (json) {
+        json_t *o = json_pack(
+            "{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:o, s:o}", "journal", path,
+            "items_total", total >= 0 ? json_integer(total) : json_null(), "counts", "pending",
+            (json_int_t)counts[JOURNAL_PENDING], "in_flight",
+            (json_int_t)counts[JOURNAL_IN_FLIGHT], "ok", (json_int_t)counts[JOURNAL_OK],
+            "failed", (json_int_t)counts[JOURNAL_FAILED], "skipped",
+            (json_int_t)counts[JOURNAL_SKIPPED], "cost_usd", cost, "rate_per_s", rate, "eta_s",
+            eta >= 0 ? json_real(eta) : json_null(), "params",
+            params ? json_loads(params, 0, NULL) : json_null());
+        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+        puts(text ? text : "{}");
+        free(text);
+        json_decref(o);
+    } else {
+        printf("journal    %s\n", path);
+        printf("job        %s\n", params ? params : "(none yet)");
+        if (total >= 0)
+            printf("items      %ld of %ld done (%.1f%%)\n", done, total,
+                   total ? 100.0 * (double)done / (double)total : 100.0);
+        else
+            printf("items      %ld done (total not counted yet)\n", done);
+        printf("states     ok %ld, failed %ld, in flight %ld, pending %ld, skipped %ld\n",
+               counts[JOURNAL_OK], counts[JOURNAL_FAILED], counts[JOURNAL_IN_FLIGHT],
+               counts[JOURNAL_PENDING], counts[JOURNAL_SKIPPED]);
+        printf("cost       $%.4f\n", cost);
+        printf("rate       %.1f requests/s over the last minute\n", rate);
+        if (eta >= 0)
+            printf("eta        %ldh%02ldm%02lds\n", (long)eta / 3600, (long)eta / 60 % 60,
+                   (long)eta % 60);
+        else
+            printf("eta        unknown\n");
+    }
+    free(total_text);
+    free(params);
+    journal_close(j);
+    return EXIT_ALL_OK;
+}
+
+/* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
+static void csv_field(FILE *out, const char *s, bool last)
+{
+    if (!s)
+        s = "";
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', out);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', out);
+            fputc(*p, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(s, out);
+    }
+    fputs(last ? "\r\n" : ",", out);
+}
+
+static const char *const csv_columns[] = {
+    "id",           "image",        "status",        "response",      "model",
+    "prompt_tokens", "completion_tokens", "total_tokens", "latency_ms", "attempts",
+    "error_kind",   "error_message", "content_hash", "cached",        "meta"};
+
+/* The text of a JSON value for a CSV cell: strings as they are, null as empty, other
+ * values as compact JSON. Returns a malloc'd string. */
+static char *cell(json_t *v)
+{
+    if (!v || json_is_null(v))
+        return strdup("");
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+}
+
+static int write_csv_row(const char *line, journal_state_t state, void *ctx)
+{
+    (void)state;
+    FILE *out = ctx;
+    json_t *o = json_loads(line, 0, NULL);
+    if (!o)
+        return 0;
+    json_t *usage = json_object_get(o, "usage"), *error = json_object_get(o, "error");
+    size_t n = sizeof csv_columns / sizeof csv_columns[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *c = csv_columns[i];
+        json_t *v;
+        if (strstr(c, "tokens"))
+            v = json_object_get(usage, c);
+        else if (strcmp(c, "error_kind") == 0)
+            v = json_object_get(error, "kind");
+        else if (strcmp(c, "error_message") == 0)
+            v = json_object_get(error, "message");
+        else
+            v = json_object_get(o, c);
+        char *text = cell(v);
+        csv_field(out, text, i + 1 == n);
+        free(text);
+    }
+    json_decref(o);
+    return ferror(out) ? -1 : 0;
+}
+
+int cli_export(int argc, char **argv)
+{
+    if (cli_redis_wanted(argc, argv))
+        return cli_redis_status(argc, argv, true);
+    int json = 0;
+    const char *format = "jsonl", *output = NULL, *path = NULL;
+    int p = parse(argc, argv, true, &json, &format, &output, &path);
+    if (p)
+        return p > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+    if (strcmp(format, "jsonl") != 0 && strcmp(format, "csv") != 0) {
+        fprintf(stderr, "visionbatch export: --format must be jsonl or csv\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    journal_t *j = journal_open_existing(path, err, sizeof err);
+    if (!j) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        return EXIT_USAGE;
+    }
+    FILE *out = output && strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "visionbatch: cannot write %s\n", output);
+        journal_close(j);
+        return EXIT_USAGE;
+    }
+    long n;
+    if (strcmp(format, "csv") == 0) {
+        size_t cols = sizeof csv_columns / sizeof csv_columns[0];
+        for (size_t i = 0; i < cols; i++)
+            csv_field(out, csv_columns[i], i + 1 == cols);
+        n = journal_foreach_result(j, 0, write_csv_row, out);
+    } else {
+        n = journal_export(j, out, 0);
+    }
+    int bad = n < 0 || fflush(out) != 0 || (out != stdout && fclose(out) != 0);
+    journal_close(j);
+    if (bad) {
+        fprintf(stderr, "visionbatch: export failed\n");
+        return EXIT_SOME_FAILED;
+    }
+    fprintf(stderr, "exported %ld results\n", n);
+    return EXIT_ALL_OK;
+}

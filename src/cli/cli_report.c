@@ -1,0 +1,94 @@
+/* cli_report.c - `visionbatch report JOURNAL -o report.html`. */
+#include "cli/cli.h"
+#include "report/report_data.h"
+#include "report/report_html.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void report_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch report [-o FILE] JOURNAL\n"
+            "\n"
+            "Writes one self-contained HTML page about a job from its journal: a summary\n"
+            "table, charts over the run's time (throughput, latency percentiles, errors and\n"
+            "429s, concurrency and the adaptive window, request rate and the rate limit,\n"
+            "cumulative cost), the slowest requests and the failed items. It needs no\n"
+            "network: styles, data and the script drawing the charts are inline.\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output FILE  write the page here (default: standard output)\n"
+            "  -h, --help         this text\n");
+}
+
+/* Writes the page to path (through path.tmp, renamed when complete), or to stdout. */
+static int write_report(const report_t *r, const char *journal, const char *path)
+{
+    char tmp[4096];
+    FILE *out = stdout;
+    if (path && strcmp(path, "-") != 0) {
+        if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+            fprintf(stderr, "visionbatch report: output path too long\n");
+            return -1;
+        }
+        if (!(out = fopen(tmp, "w"))) {
+            fprintf(stderr, "visionbatch report: cannot write %s: %s\n", tmp, strerror(errno));
+            return -1;
+        }
+    }
+    int rc = report_write_html(out, r, journal);
+    if (out == stdout)
+        return rc || fflush(stdout) ? -1 : 0;
+    if (fclose(out) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf(stderr, "visionbatch report: cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    return rc;
+}
+
+int cli_report(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *output = NULL;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            report_usage(stdout);
+            return EXIT_ALL_OK;
+        default:
+            fprintf(stderr, "visionbatch report: unknown option or missing value (see "
+                            "visionbatch report --help)\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "visionbatch report: give one JOURNAL (see visionbatch report --help)\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    report_t *r = report_load(argv[optind], err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "visionbatch report: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int rc = write_report(r, argv[optind], output);
+    report_free(r);
+    return rc == 0 ? EXIT_ALL_OK : EXIT_SOME_FAILED;
+}

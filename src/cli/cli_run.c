@@ -1,0 +1,493 @@
+/* cli_run.c - `visionbatch run`: options, inputs, results file, summary, exit status. */
+#include "cli/cli.h"
+#include "cli/cli_monitor.h"
+#include "cli/cli_settings.h"
+#include "cli/config.h"
+#include "record/output.h"
+
+#include <visionbatch.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch run [options] INPUT...\n"
+            "\n"
+            "Sends every image of the inputs to POST {base-url}/chat/completions with the\n"
+            "prompt, and writes one JSON line per image (to --output or standard output),\n"
+            "flushed as each completes. A summary goes to standard error at the end.\n"
+            "\n"
+            "INPUT is an image file (JPEG, PNG, WebP, GIF, recognised by content; BMP,\n"
+            "TIFF, HEIC, AVIF with --convert), a directory (walked recursively in name\n"
+            "order), a .txt manifest (one path or http(s) URL a line), a .jsonl manifest\n"
+            "(objects with \"image\", optional \"id\" and \"prompt\"; other fields are copied\n"
+            "to the result's \"meta\") or a .csv manifest (RFC 4180, a header row naming the\n"
+            "same fields as columns). Relative paths in a manifest are relative to the\n"
+            "manifest's directory. A .jsonl line {\"custom_id\",\"method\",\"url\",\"body\"} is\n"
+            "an OpenAI Batch API request: its body is sent as it is (local image paths in it\n"
+            "inlined as data URLs, the model its own) and custom_id is the item's id.\n"
+            "\n"
+            "Options:\n"
+            "  --base-url URL        API root (default $OPENAI_BASE_URL, else\n"
+            "                        https://api.openai.com/v1)\n"
+            "  -m, --model NAME      model (default gpt-4o-mini)\n"
+            "  -p, --prompt TEXT     prompt sent with each image\n"
+            "      --prompt-file F   read the prompt from a file\n"
+            "      --max-tokens N    completion limit per request, 0 = not sent (default 300)\n"
+            "      --detail D        image detail: auto, low or high (default auto)\n"
+            "  -c, --concurrency N   requests in flight (default 10)\n"
+            "      --batch-size N    up to N images per request (default 1), answered as one\n"
+            "                        JSON array split back per image; an answer that cannot\n"
+            "                        be split for sure is asked again one image at a time\n"
+            "      --batch-max-bytes N  a batch body stays below N bytes (default 20000000)\n"
+            "      --timeout SEC     per-request timeout in seconds (default 120)\n"
+            "      --body-timeout SEC  a response must end this long after its first byte\n"
+            "                        (default 30): a server dripping bytes is a timeout\n"
+            "  -o, --output FILE     JSONL results (default: standard output)\n"
+            "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
+            "      --api-key-file F  read the API key from a file (mode 600)\n"
+            "      --max-image-bytes N  refuse larger image files (default 20971520)\n"
+            "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
+            "      --convert         send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG and an\n"
+            "                        animated GIF/WebP as its first frame (default: error)\n"
+            "      --no-decode-check check headers and end markers only; by default every\n"
+            "                        image is fully decoded first so a corrupt one is never\n"
+            "                        sent (the check costs ~0.75 ms of CPU per image)\n"
+            "\n"
+            "Security:\n"
+            "      --insecure        do NOT verify the server's TLS certificate; a warning\n"
+            "                        is printed on every run\n"
+            "      --allow-http      allow plain http:// to a host that is not loopback\n"
+            "                        (refused by default: the key would travel in clear)\n"
+            "\n"
+            "Prompts and structured answers:\n"
+            "  -p 'Describe this {category} product: {title}'  a prompt with {field}\n"
+            "                        placeholders is filled per item from its manifest fields\n"
+            "                        (.jsonl fields, .csv columns; also {id} and {image});\n"
+            "                        {{ and }} are literal braces; an item without the field\n"
+            "                        fails with error kind \"template\"\n"
+            "      --json            ask for a JSON object (response_format json_object); the\n"
+            "                        parsed answer is the result's \"data\"\n"
+            "      --schema FILE     ask for answers following the JSON Schema in FILE\n"
+            "                        (json_schema, strict, named after the file); a schema\n"
+            "                        strict mode refuses is a usage error\n"
+            "      --json-retries N  an answer that is not JSON, lacks a required key or has\n"
+            "                        the wrong type is asked again up to N times (default 2),\n"
+            "                        then fails as \"invalid_json\" with the raw text; every\n"
+            "                        answer's cost counts\n"
+            "      --output-format F jsonl (default) or openai-batch: lines as OpenAI's Batch\n"
+            "                        API writes them, {id, custom_id, response: {status_code,\n"
+            "                        request_id, body}, error}\n"
+            "\n"
+            "Rate limits and retries:\n"
+            "      --rpm N           requests per minute to pace to (default 0: learn the\n"
+            "                        server's limit from its x-ratelimit-* headers and 429s)\n"
+            "      --tpm N           tokens per minute to pace to (default 0: learn it); a\n"
+            "                        request's tokens are estimated as the provider counts\n"
+            "                        them: image tokens + prompt + max-tokens\n"
+            "      --burst N         requests allowed back to back (default: 100 ms of quota)\n"
+            "      --limiter KIND    gcra (smooth pacing, default) or window (60 s window)\n"
+            "      --retries N       retries per image after the first try (default 6)\n"
+            "      --retry-base SEC  first retry delay, doubled per retry (default 0.5)\n"
+            "      --retry-max SEC   longest retry delay (default 30); a server's\n"
+            "                        retry-after wins when longer\n"
+            "\n"
+            "Cost:\n"
+            "      --budget USD      hard limit: a request goes only if its worst-case cost\n"
+            "                        still fits; when nothing fits, the rest is skipped\n"
+            "      --cost-warn USD   warn once when the spend passes this\n"
+            "      --pricing FILE    JSON prices over the built-in ones (per 1M tokens)\n"
+            "      --no-dedupe       send byte-identical images (same request) every time;\n"
+            "                        by default a copy gets the first's answer at no cost\n"
+            "      --resize auto|off auto: downscale each image to the largest size the\n"
+            "                        provider would keep for the model and detail (same\n"
+            "                        answer and tokens, a smaller upload); default off\n"
+            "      --max-side N      downscale to fit within N x N (fewer tokens, as the\n"
+            "                        model's formula says)\n"
+            "\n"
+            "Journal and resume:\n"
+            "      --journal FILE    SQLite journal of the job (default: the output's name\n"
+            "                        with .journal, e.g. results.journal; none for stdout)\n"
+            "      --no-journal      keep no journal\n"
+            "      --new-job         the journal holds a job with other parameters: start a\n"
+            "                        new job in it (its result cache is kept)\n"
+            "      --retry-failed    resuming: send items that failed before again\n"
+            "      --no-cache        send every image, even when the result cache (in the\n"
+            "                        journal) already holds its answer\n"
+            "      --grace SEC       after Ctrl-C/SIGTERM, how long in-flight requests may\n"
+            "                        finish (default 30); a second signal exits at once\n"
+            "\n"
+            "Distributed (several processes or machines on one job; see README):\n"
+            "      --redis URL       redis://[user:password@]host:port[/db] (password also\n"
+            "                        from $VISIONBATCH_REDIS_PASSWORD): publish the inputs\n"
+            "                        to the job's queue in Redis once, then work on it;\n"
+            "                        `visionbatch worker --redis URL --job NAME` joins from\n"
+            "                        any machine. Rate limits and the budget are shared;\n"
+            "                        results are stored in Redis (status/export --redis)\n"
+            "                        and -o FILE also gets this process's own\n"
+            "      --job NAME        the job's name (letters, digits, . _ -)\n"
+            "      --visibility-timeout SEC  an item a worker has held this long without a\n"
+            "                        result goes to another worker (default 60)\n"
+            "Progress, summary and metrics:\n"
+            "      --progress MODE   auto (default: bar on a terminal, else log), bar (one\n"
+            "                        line redrawn: done/total, %%, images/s, ETA, in flight,\n"
+            "                        ok/failed/retrying, 429s, cost, budget left), log (a\n"
+            "                        plain line every interval), json (one JSON object a\n"
+            "                        line every interval) or none; all on standard error\n"
+            "      --progress-interval SEC  between log/json lines (default 10)\n"
+            "      --stats-json FILE write the end-of-run summary as JSON\n"
+            "      --metrics-port PORT  serve Prometheus metrics on\n"
+            "                        http://127.0.0.1:PORT/metrics while the job runs (0:\n"
+            "                        any free port, printed on standard error)\n"
+            "      --metrics-linger SEC  keep serving the final figures SEC seconds after\n"
+            "                        the run, for the last scrape (default 0)\n"
+            "  -q, --quiet           errors only: no progress, no summary\n"
+            "\n"
+            "Other:\n"
+            "  -h, --help            this text\n"
+            "      --version         print the version\n"
+            "\n"
+            "API key: $OPENAI_API_KEY or $VISIONBATCH_API_KEY, or --api-key-file. It is never\n"
+            "taken from a command-line value, which other users could read with ps.\n"
+            "\n"
+            "Settings resolve as: defaults < config file < environment < flags. Every\n"
+            "setting below can be written as a flag (--max-tokens 300), as a line of the\n"
+            "config file (max-tokens = 300, optionally under [visionbatch]) and as an\n"
+            "environment variable (VISIONBATCH_MAX_TOKENS=300):\n");
+    config_print_settings(out);
+    fprintf(out,
+            "\n"
+            "Exit status: 0 every image succeeded; 1 the run finished and some images\n"
+            "failed; 2 usage or configuration error; 3 the run was stopped by a fatal error\n"
+            "(the server rejected the key, the account has no quota, the server redirects\n"
+            "(never followed), or its TLS certificate fails verification); 130/143 stopped\n"
+            "by SIGINT/SIGTERM (run the same command again to resume); 4 the budget was\n"
+            "used up and the items left were written as skipped.\n"
+            "\n"
+            "Retried: 408, 409, 429, 5xx, timeouts, connection errors, and whatever the\n"
+            "server marks x-should-retry: true; a retry waits without holding a\n"
+            "concurrency slot. A 429 pauses the whole run and slows it down. Not retried:\n"
+            "400, 404, 413, 422 (the item fails). 401, 403 and insufficient_quota stop the\n"
+            "run: nothing new is sent, in-flight requests finish and are written.\n"
+            "\n"
+            "A bad input (empty, truncated, corrupt, not an image, unsupported format,\n"
+            "animated, too large, too many pixels, missing, unreadable, a FIFO or device,\n"
+            "a duplicate id, a broken manifest line, a non-http URL) gets one error line\n"
+            "whose error.kind names the problem; it is never sent (README: Bad input).\n");
+}
+
+enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
+
+static const struct option run_options[] = {
+    {"base-url", required_argument, 0, OPT_SETTING},
+    {"model", required_argument, 0, 'm'},
+    {"prompt", required_argument, 0, 'p'},
+    {"prompt-file", required_argument, 0, OPT_SETTING},
+    {"max-tokens", required_argument, 0, OPT_SETTING},
+    {"detail", required_argument, 0, OPT_SETTING},
+    {"concurrency", required_argument, 0, 'c'},
+    {"batch-size", required_argument, 0, OPT_SETTING},
+    {"batch-max-bytes", required_argument, 0, OPT_SETTING},
+    {"timeout", required_argument, 0, OPT_SETTING},
+    {"output", required_argument, 0, 'o'},
+    {"api-key-file", required_argument, 0, OPT_SETTING},
+    {"max-image-bytes", required_argument, 0, OPT_SETTING},
+    {"prepare-threads", required_argument, 0, OPT_SETTING},
+    {"rpm", required_argument, 0, OPT_SETTING},
+    {"tpm", required_argument, 0, OPT_SETTING},
+    {"burst", required_argument, 0, OPT_SETTING},
+    {"limiter", required_argument, 0, OPT_SETTING},
+    {"retries", required_argument, 0, OPT_SETTING},
+    {"retry-base", required_argument, 0, OPT_SETTING},
+    {"retry-max", required_argument, 0, OPT_SETTING},
+    {"journal", required_argument, 0, OPT_SETTING},
+    {"budget", required_argument, 0, OPT_SETTING},
+    {"cost-warn", required_argument, 0, OPT_SETTING},
+    {"pricing", required_argument, 0, OPT_SETTING},
+    {"grace", required_argument, 0, OPT_SETTING},
+    {"no-journal", no_argument, 0, OPT_FLAG},
+    {"new-job", no_argument, 0, OPT_FLAG},
+    {"retry-failed", no_argument, 0, OPT_FLAG},
+    {"no-cache", no_argument, 0, OPT_FLAG},
+    {"no-dedupe", no_argument, 0, OPT_FLAG},
+    {"convert", no_argument, 0, OPT_FLAG},
+    {"no-decode-check", no_argument, 0, OPT_FLAG},
+    {"body-timeout", required_argument, 0, OPT_SETTING},
+    {"insecure", no_argument, 0, OPT_FLAG},
+    {"allow-http", no_argument, 0, OPT_FLAG},
+    {"resize", required_argument, 0, OPT_SETTING},
+    {"max-side", required_argument, 0, OPT_SETTING},
+    {"json", no_argument, 0, OPT_FLAG},
+    {"schema", required_argument, 0, OPT_SETTING},
+    {"json-retries", required_argument, 0, OPT_SETTING},
+    {"output-format", required_argument, 0, OPT_SETTING},
+    {"redis", required_argument, 0, OPT_SETTING},
+    {"job", required_argument, 0, OPT_SETTING},
+    {"visibility-timeout", required_argument, 0, OPT_SETTING},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"api-key", required_argument, 0, OPT_API_KEY},
+    {"quiet", no_argument, 0, 'q'},
+    {"progress", required_argument, 0, OPT_MONITOR},
+    {"progress-interval", required_argument, 0, OPT_MONITOR},
+    {"metrics-port", required_argument, 0, OPT_MONITOR},
+    {"stats-json", required_argument, 0, OPT_MONITOR},
+    {"metrics-linger", required_argument, 0, OPT_MONITOR},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, OPT_VERSION},
+    {0, 0, 0, 0},
+};
+
+/* The running job, for the signal handler; and the first signal received. */
+static vb_job_t *volatile running_job;
+static volatile sig_atomic_t first_signal;
+
+/* First SIGINT/SIGTERM: stop sending, let in-flight requests finish, flush, exit
+ * 130/143. Second: exit at once (the journal's last committed state is consistent). */
+static void on_stop_signal(int sig)
+{
+    if (first_signal)
+        _exit(128 + sig);
+    first_signal = sig;
+    if (running_job)
+        vb_job_cancel(running_job);
+}
+
+/* The results file, opened (and truncated) at the first result: a run refused before
+ * any result (a journal of another job, say) leaves an existing file as it was. */
+typedef struct sink {
+    const char *path; /* NULL or "-": standard output */
+    output_t *out;
+    int failed;
+    progress_t *bar_on_tty; /* the bar, when results go to the terminal it is drawn on */
+} sink_t;
+
+static int sink_open(sink_t *k)
+{
+    char err[512];
+    if (!k->out && !k->failed && !(k->out = output_open(k->path, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        k->failed = 1;
+    }
+    return k->out ? 0 : -1;
+}
+
+/* Checks now that the results file can be written, without truncating it. */
+static int sink_check(const sink_t *k)
+{
+    if (!k->path || strcmp(k->path, "-") == 0)
+        return 0;
+    int fd = open(k->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "visionbatch: cannot write %s: %s\n", k->path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static void on_result(const vb_result_t *r, void *arg)
+{
+    sink_t *k = arg;
+    progress_interrupt(k->bar_on_tty); /* the line goes above the bar, not into it */
+    if (sink_open(k) == 0 && output_write_line(k->out, r->line) != 0)
+        fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
+}
+
+/* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
+ * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
+static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
+{
+    cli_flags_t flags;
+    int rc = -1, opt, index = -1;
+
+    if (cli_flags_init(&flags, argc) != 0)
+        return -1;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "m:p:c:o:qh", run_options, &index)) != -1) {
+        const char *name = index >= 0 ? run_options[index].name : NULL;
+        switch (opt) {
+        case 'm':
+        case 'p':
+        case 'c':
+        case 'o':
+            name = opt == 'm' ? "model" : opt == 'p' ? "prompt" : opt == 'c' ? "concurrency"
+                                                                            : "output";
+            /* fall through */
+        case OPT_SETTING:
+            cli_flags_add(&flags, name, optarg);
+            break;
+        case OPT_FLAG:
+            cli_flags_add(&flags, name, "1");
+            break;
+        case OPT_CONFIG:
+            flags.config_path = optarg;
+            break;
+        case OPT_API_KEY:
+            fprintf(stderr, "visionbatch: --api-key is not accepted: a key on the command line "
+                            "is visible to every user through ps. Set OPENAI_API_KEY or use "
+                            "--api-key-file FILE.\n");
+            goto out;
+        case 'q':
+            mon->quiet = true;
+            break;
+        case OPT_MONITOR:
+            if (cli_monitor_flag(mon, name, optarg) != 0)
+                goto out;
+            break;
+        case 'h':
+            run_usage(stdout);
+            rc = 1;
+            goto out;
+        case OPT_VERSION:
+            printf("visionbatch %s\n", VB_VERSION);
+            rc = 1;
+            goto out;
+        default:
+            if (optopt)
+                fprintf(stderr, "visionbatch run: option -%c needs a value or is unknown\n",
+                        optopt);
+            else /* only the option's name: its value could be a secret */
+                fprintf(stderr, "visionbatch run: unknown option or missing value: %.*s\n",
+                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+            fprintf(stderr, "Try 'visionbatch run --help'.\n");
+            goto out;
+        }
+        index = -1;
+    }
+    rc = cli_flags_apply(&flags, c);
+out:
+    cli_flags_free(&flags);
+    return rc;
+}
+
+/* run, or worker (no INPUT, the job from Redis). */
+static int run_main(int argc, char **argv, bool worker)
+{
+    char err[512];
+    cli_monitor_t mon;
+    int status = EXIT_USAGE;
+    vb_job_t *job = NULL;
+    sink_t sink = {0};
+    cli_monitor_init(&mon);
+    config_t *c = config_new();
+    if (!c) {
+        fprintf(stderr, "visionbatch: out of memory\n");
+        return EXIT_USAGE;
+    }
+    int parsed = run_parse(argc, argv, c, &mon);
+    cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
+    if (parsed != 0) {
+        status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (worker || c->redis_url) { /* a distributed job: cli_redis_run.c */
+        status = cli_redis_run(c, argc - optind, argv + optind, mon.quiet, worker);
+        goto out;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "visionbatch run: no INPUT given (see visionbatch run --help)\n");
+        goto out;
+    }
+    if (c->o.insecure)
+        fprintf(stderr, "visionbatch: WARNING: --insecure: the server's TLS certificate is NOT "
+                        "verified; anyone on the network path can read the API key and the "
+                        "images\n");
+    if (cli_monitor_start(&mon, &c->o) != 0)
+        goto out;
+    if (!(job = vb_job_new(&c->o, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (vb_job_add_input(job, argv[i], err, sizeof err) != 0) {
+            fprintf(stderr, "visionbatch: input %s\n", err);
+            goto out;
+        }
+    }
+    sink.path = c->output_path;
+    if ((!sink.path || strcmp(sink.path, "-") == 0) && isatty(STDOUT_FILENO))
+        sink.bar_on_tty = mon.progress;
+    if (sink_check(&sink) != 0)
+        goto out;
+
+    vb_summary_t summary;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART; /* a write to a slow pipe is not cut short by Ctrl-C */
+    sigemptyset(&sa.sa_mask);
+    running_job = job;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    vb_run_status_t rs = vb_job_run(job, on_result, &sink, &summary, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    running_job = NULL;
+    int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
+    switch (rs) {
+    case VB_RUN_ALL_OK:
+        status = EXIT_ALL_OK;
+        break;
+    case VB_RUN_SOME_FAILED:
+        status = EXIT_SOME_FAILED;
+        break;
+    case VB_RUN_CONFIG:
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_USAGE;
+        break;
+    case VB_RUN_STOPPED:
+        fprintf(stderr, "visionbatch: run stopped: %s\n", err);
+        status = EXIT_STOPPED;
+        break;
+    case VB_RUN_BUDGET:
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_BUDGET;
+        break;
+    case VB_RUN_CANCELLED:
+        fprintf(stderr, "visionbatch: %s; run the same command again to resume%s\n", err,
+                c->o.journal ? "" : " (no journal: it will start over)");
+        status = 128 + (first_signal ? first_signal : SIGINT);
+        break;
+    }
+    if (rs == VB_RUN_CONFIG)
+        goto out;
+    if (monitored != 0 && status == EXIT_ALL_OK)
+        status = EXIT_SOME_FAILED;
+    sink_open(&sink); /* an empty run still leaves an (empty) results file */
+    if (sink.failed || output_close(sink.out, err, sizeof err) != 0) {
+        if (!sink.failed)
+            fprintf(stderr, "visionbatch: %s\n", err);
+        if (status == EXIT_ALL_OK)
+            status = EXIT_SOME_FAILED;
+    }
+    sink.out = NULL;
+    if (!mon.quiet && c->output_path && strcmp(c->output_path, "-") != 0)
+        fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
+                c->o.journal ? c->o.journal : "");
+out:
+    output_close(sink.out, err, sizeof err);
+    vb_job_free(job);
+    cli_monitor_stop(&mon);
+    config_free(c);
+    return status;
+}
+
+int cli_run(int argc, char **argv)
+{
+    return run_main(argc, argv, false);
+}
+
+int cli_worker(int argc, char **argv)
+{
+    return run_main(argc, argv, true);
+}

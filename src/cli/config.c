@@ -1,0 +1,433 @@
+/* config.c - one table of settings, applied from an INI file, the environment or flags. */
+#include "cli/config.h"
+
+#include "util/small_file.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* SET_DOUBLE must be above its minimum; SET_DOUBLE0 may equal it. */
+typedef enum {
+    SET_TEXT,
+    SET_PATH,
+    SET_LONG,
+    SET_DOUBLE,
+    SET_DOUBLE0,
+    SET_SIZE,
+    SET_BOOL, /* an int in vb_options_t: 1/true/yes/on or 0/false/no/off */
+    SET_BOOL_CONFIG, /* the same, an int in config_t */
+} setting_kind_t;
+
+/* Where a setting lands: a string slot of config_t, or a number field of vb_options_t. */
+typedef struct setting {
+    const char *name;
+    setting_kind_t kind;
+    size_t offset; /* into config_t for TEXT/PATH, into vb_options_t for numbers */
+    long min, max;
+    const char *help;
+} setting_t;
+
+#define TEXT(field) SET_TEXT, offsetof(config_t, field)
+#define PATH(field) SET_PATH, offsetof(config_t, field)
+#define NUM(kind, field) kind, offsetof(vb_options_t, field)
+
+/* The owned copies behind o's string fields live in config_t.owned[]. */
+enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER, OWN_RESIZE, OWN_OUTPUT_FORMAT };
+
+static const setting_t settings[] = {
+    {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
+     "API root, e.g. https://api.openai.com/v1 (env OPENAI_BASE_URL too)"},
+    {"model", TEXT(owned[OWN_MODEL]), 0, 0, "model name (default gpt-4o-mini)"},
+    {"prompt", TEXT(owned[OWN_PROMPT]), 0, 0, "text sent with every image"},
+    {"prompt-file", PATH(prompt_file), 0, 0, "read the prompt from this file"},
+    {"detail", TEXT(owned[OWN_DETAIL]), 0, 0, "image detail: auto, low or high (default auto)"},
+    {"max-tokens", NUM(SET_LONG, max_tokens), 0, 1000000,
+     "completion token limit per request, 0 = not sent (default 300)"},
+    {"concurrency", NUM(SET_LONG, concurrency), 1, 10000, "requests in flight (default 10)"},
+    {"batch-size", NUM(SET_LONG, batch_size), 1, 500,
+     "images per request, answered as one JSON array (default 1)"},
+    {"batch-max-bytes", NUM(SET_SIZE, batch_max_bytes), 1024, LONG_MAX,
+     "a multi-image request body stays below this (default 20000000)"},
+    {"timeout", NUM(SET_DOUBLE, timeout_s), 0, 86400, "seconds per request (default 120)"},
+    {"max-image-bytes", NUM(SET_SIZE, max_image_bytes), 1, LONG_MAX,
+     "refuse larger image files (default 20971520)"},
+    {"prepare-threads", NUM(SET_LONG, prepare_threads), 0, 64,
+     "threads reading and encoding images, 0 = automatic"},
+    {"rpm", NUM(SET_DOUBLE0, rpm), 0, 100000000,
+     "requests per minute to pace to, 0 = learn the limit from the server"},
+    {"tpm", NUM(SET_DOUBLE0, tpm), 0, 1000000000,
+     "tokens per minute to pace to, 0 = learn the limit from the server"},
+    {"burst", NUM(SET_DOUBLE0, burst), 0, 1000000,
+     "requests allowed back to back, 0 = automatic (100 ms of quota)"},
+    {"limiter", TEXT(owned[OWN_LIMITER]), 0, 0,
+     "gcra (smooth pacing, default) or window (60 s sliding window)"},
+    {"retries", NUM(SET_LONG, retries), 0, 1000, "retries per image after the first try (6)"},
+    {"retry-base", NUM(SET_DOUBLE0, retry_base_s), 0, 3600,
+     "seconds before the first retry, doubling per retry (0.5)"},
+    {"retry-max", NUM(SET_DOUBLE0, retry_max_s), 0, 3600,
+     "longest wait between retries in seconds (30)"},
+    {"journal", PATH(journal_path), 0, 0,
+     "SQLite journal making the job resumable (default: OUTPUT.journal)"},
+    {"no-journal", SET_BOOL_CONFIG, offsetof(config_t, no_journal), 0, 1,
+     "keep no journal (a stopped run then starts over)"},
+    {"new-job", NUM(SET_BOOL, new_job), 0, 1,
+     "the journal holds another job: forget its items and start this one"},
+    {"retry-failed", NUM(SET_BOOL, retry_failed), 0, 1,
+     "resuming: send the items that failed before again"},
+    {"no-cache", NUM(SET_BOOL, no_cache), 0, 1,
+     "send every image even when the result cache has its answer"},
+    {"grace", NUM(SET_DOUBLE0, grace_s), 0, 86400,
+     "seconds in-flight requests may finish after Ctrl-C / SIGTERM (30)"},
+    {"budget", NUM(SET_DOUBLE0, budget_usd), 0, 1000000000,
+     "hard limit in USD: stop sending before the spend could pass it"},
+    {"cost-warn", NUM(SET_DOUBLE0, cost_warn_usd), 0, 1000000000,
+     "warn once when the spend passes this many USD"},
+    {"pricing", PATH(pricing_path), 0, 0, "JSON price file over the built-in prices"},
+    {"resize", TEXT(owned[OWN_RESIZE]), 0, 0,
+     "auto: downscale to the size the provider would keep (same tokens, fewer bytes); off"},
+    {"max-side", NUM(SET_LONG, max_side), 0, 100000,
+     "downscale images to fit within N x N pixels before sending, 0 = no limit"},
+    {"no-dedupe", NUM(SET_BOOL, no_dedupe), 0, 1,
+     "send byte-identical images with the same request every time"},
+    {"no-decode-check", NUM(SET_BOOL, no_decode_check), 0, 1,
+     "trust the pixels: check headers and end markers only, not a full decode"},
+    {"convert", NUM(SET_BOOL, convert), 0, 1,
+     "send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG, animated GIF/WebP as the first frame"},
+    {"body-timeout", NUM(SET_DOUBLE, body_timeout_s), 0, 86400,
+     "seconds a response may take from its first byte to its last: a server dripping "
+     "bytes is a timeout (30)"},
+    {"insecure", NUM(SET_BOOL, insecure), 0, 1,
+     "do NOT verify the server's TLS certificate (warned about on every run)"},
+    {"allow-http", NUM(SET_BOOL, allow_http), 0, 1,
+     "allow a plain http:// base URL to a host that is not loopback (the key goes in clear)"},
+    {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
+    {"json", NUM(SET_BOOL, json_object), 0, 1,
+     "ask for a JSON object answer (response_format json_object); parsed into \"data\""},
+    {"schema", PATH(schema_path), 0, 0,
+     "JSON Schema file the answers must follow (response_format json_schema, strict)"},
+    {"json-retries", NUM(SET_LONG, json_retries), 0, 100,
+     "re-ask this often when an answer is not the JSON asked for (2)"},
+    {"output-format", TEXT(owned[OWN_OUTPUT_FORMAT]), 0, 0,
+     "jsonl (default) or openai-batch (OpenAI Batch API output lines)"},
+    {"api-key-file", PATH(api_key_file), 0, 0, "read the API key from this file"},
+    {"redis", TEXT(redis_url), 0, 0,
+     "redis://[user:password@]host:port[/db]: share the job with workers on other machines"},
+    {"job", TEXT(job_name), 0, 0, "the name of a distributed job (with --redis)"},
+    {"visibility-timeout", TEXT(visibility), 0, 0,
+     "seconds before a dead worker's items go to another worker (with --redis; 60)"},
+};
+
+static const setting_t *setting_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* Re-points o's string fields at the owned copies after one changed. */
+static void config_sync(config_t *c)
+{
+    c->o.base_url = c->owned[OWN_BASE_URL];
+    c->o.model = c->owned[OWN_MODEL];
+    c->o.prompt = c->owned[OWN_PROMPT];
+    c->o.detail = c->owned[OWN_DETAIL];
+    c->o.limiter = c->owned[OWN_LIMITER];
+    c->o.resize = c->owned[OWN_RESIZE];
+    c->o.output_format = c->owned[OWN_OUTPUT_FORMAT];
+}
+
+config_t *config_new(void)
+{
+    config_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    vb_options_init(&c->o);
+    c->owned[OWN_BASE_URL] = strdup(c->o.base_url);
+    c->owned[OWN_MODEL] = strdup(c->o.model);
+    c->owned[OWN_PROMPT] = strdup(c->o.prompt);
+    c->owned[OWN_DETAIL] = strdup(c->o.detail);
+    c->owned[OWN_LIMITER] = strdup(c->o.limiter);
+    c->owned[OWN_RESIZE] = strdup(c->o.resize);
+    c->owned[OWN_OUTPUT_FORMAT] = strdup(c->o.output_format);
+    for (int i = OWN_BASE_URL; i <= OWN_OUTPUT_FORMAT; i++) {
+        if (!c->owned[i]) {
+            config_free(c);
+            return NULL;
+        }
+    }
+    config_sync(c);
+    return c;
+}
+
+static int parse_number(const setting_t *s, const char *value, const char *origin,
+                        vb_options_t *o, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    if (s->kind == SET_DOUBLE || s->kind == SET_DOUBLE0) {
+        double d = strtod(value, &end);
+        bool low = s->kind == SET_DOUBLE ? d <= s->min : d < s->min;
+        if (errno || end == value || *end || !isfinite(d) || low || d > s->max) {
+            snprintf(err, errlen, "%s: %s must be a number %s %ld and at most %ld, not '%s'",
+                     origin, s->name, s->kind == SET_DOUBLE ? "above" : "from", s->min, s->max,
+                     value);
+            return -1;
+        }
+        *(double *)((char *)o + s->offset) = d;
+        return 0;
+    }
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < s->min || v > s->max) {
+        snprintf(err, errlen, "%s: %s must be a whole number from %ld to %ld, not '%s'", origin,
+                 s->name, s->min, s->max, value);
+        return -1;
+    }
+    if (s->kind == SET_SIZE)
+        *(size_t *)((char *)o + s->offset) = (size_t)v;
+    else
+        *(long *)((char *)o + s->offset) = (long)v;
+    return 0;
+}
+
+int config_set(config_t *c, const char *name, const char *value, const char *origin, char *err,
+               size_t errlen)
+{
+    const setting_t *s = setting_find(name);
+    if (!s) {
+        snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
+        return -1;
+    }
+    if (s->kind == SET_BOOL || s->kind == SET_BOOL_CONFIG) {
+        int v;
+        if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
+            !strcasecmp(value, "on"))
+            v = 1;
+        else if (!strcmp(value, "0") || !strcasecmp(value, "false") || !strcasecmp(value, "no") ||
+                 !strcasecmp(value, "off"))
+            v = 0;
+        else {
+            snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin, name, value);
+            return -1;
+        }
+        *(int *)((s->kind == SET_BOOL ? (char *)&c->o : (char *)c) + s->offset) = v;
+        return 0;
+    }
+    if (s->kind != SET_TEXT && s->kind != SET_PATH)
+        return parse_number(s, value, origin, &c->o, err, errlen);
+    if (s->kind == SET_TEXT && value[0] == '\0') {
+        snprintf(err, errlen, "%s: %s must not be empty", origin, name);
+        return -1;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char **slot = (char **)((char *)c + s->offset);
+    free(*slot);
+    *slot = copy;
+    /* A prompt and a prompt file replace each other; so do the two key sources. */
+    if (strcmp(name, "prompt") == 0) {
+        free(c->prompt_file);
+        c->prompt_file = NULL;
+    } else if (strcmp(name, "api-key-file") == 0 && c->api_key) {
+        explicit_bzero(c->api_key, strlen(c->api_key));
+        free(c->api_key);
+        c->api_key = NULL;
+    }
+    config_sync(c);
+    return 0;
+}
+
+typedef struct ini_ctx {
+    config_t *c;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int failed;
+} ini_ctx_t;
+
+static int ini_on_value(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx_t *x = user;
+    if (x->failed)
+        return 0;
+    if (section[0] && strcmp(section, "visionbatch") != 0) {
+        snprintf(x->err, x->errlen, "%s: unknown section [%s] (use [visionbatch] or none)",
+                 x->path, section);
+        x->failed = 1;
+        return 0;
+    }
+    char origin[300];
+    snprintf(origin, sizeof origin, "%.280s", x->path);
+    if (config_set(x->c, name, value, origin, x->err, x->errlen) != 0) {
+        x->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ini_ctx_t x = {c, path, err, errlen, 0};
+    int line = ini_parse_file(f, ini_on_value, &x);
+    fclose(f);
+    if (x.failed)
+        return -1;
+    if (line != 0) {
+        snprintf(err, errlen, "config file %s:%d: not a 'name = value' line", path, line);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load_env(config_t *c, char *err, size_t errlen)
+{
+    const char *v = getenv("OPENAI_BASE_URL");
+    if (v && *v && config_set(c, "base-url", v, "OPENAI_BASE_URL", err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        char var[64] = "VISIONBATCH_";
+        size_t n = strlen(var);
+        for (const char *p = settings[i].name; *p && n + 1 < sizeof var; p++)
+            var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        v = getenv(var);
+        if (v && *v && config_set(c, settings[i].name, v, var, err, errlen) != 0)
+            return -1;
+    }
+    v = getenv("VISIONBATCH_API_KEY");
+    if (!v || !*v)
+        v = getenv("OPENAI_API_KEY");
+    if (v && *v) {
+        free(c->api_key_file);
+        c->api_key_file = NULL;
+        free(c->api_key);
+        if (!(c->api_key = strdup(v))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads a small text file whole (at most max bytes); what names it in errors. Returns a
+ * malloc'd string, or NULL with a reason in err. */
+static char *read_small_file(const char *path, size_t max, const char *what, char *err,
+                             size_t errlen)
+{
+    char why[256];
+    char *text = small_file_read(path, max, NULL, why, sizeof why);
+    if (!text)
+        snprintf(err, errlen, "%s %s: %s", what, path, why);
+    return text;
+}
+
+int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
+{
+    if (c->prompt_file) {
+        char *p = read_small_file(c->prompt_file, 256 * 1024, "prompt file", err, errlen);
+        if (!p)
+            return -1;
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+            p[--n] = '\0';
+        if (n == 0) {
+            snprintf(err, errlen, "prompt file %s is empty", c->prompt_file);
+            free(p);
+            return -1;
+        }
+        free(c->owned[OWN_PROMPT]);
+        c->owned[OWN_PROMPT] = p;
+    }
+    if (c->api_key_file) {
+        struct stat st;
+        if (stat(c->api_key_file, &st) == 0 && (st.st_mode & 077) && warn)
+            fprintf(warn, "visionbatch: warning: API key file %s is readable by other users "
+                          "(chmod 600 it)\n", c->api_key_file);
+        char *k = read_small_file(c->api_key_file, 4096, "API key file", err, errlen);
+        if (!k)
+            return -1;
+        /* the key is the first line, without surrounding blanks */
+        char *s = k;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t n = strcspn(s, "\r\n");
+        while (n > 0 && isspace((unsigned char)s[n - 1]))
+            n--;
+        if (c->api_key) {
+            explicit_bzero(c->api_key, strlen(c->api_key));
+            free(c->api_key);
+        }
+        c->api_key = n ? strndup(s, n) : NULL;
+        explicit_bzero(k, strlen(k));
+        free(k);
+        if (!c->api_key) {
+            snprintf(err, errlen, "API key file %s holds no key", c->api_key_file);
+            return -1;
+        }
+    }
+    config_sync(c);
+    c->o.api_key = c->api_key;
+    if (!c->journal_path && c->output_path && strcmp(c->output_path, "-") != 0) {
+        /* beside the output: results.jsonl -> results.journal */
+        const char *out = c->output_path;
+        size_t n = strlen(out);
+        if (n > 6 && strcmp(out + n - 6, ".jsonl") == 0)
+            n -= 6;
+        if (!(c->journal_path = malloc(n + sizeof ".journal"))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(c->journal_path, n + sizeof ".journal", "%.*s.journal", (int)n, out);
+    }
+    c->o.journal = c->no_journal ? NULL : c->journal_path;
+    c->o.pricing = c->pricing_path;
+    c->o.schema = c->schema_path;
+    return 0;
+}
+
+void config_print_settings(FILE *out)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        fprintf(out, "  %-16s %s\n", settings[i].name, settings[i].help);
+}
+
+void config_free(config_t *c)
+{
+    if (!c)
+        return;
+    if (c->api_key) {
+        explicit_bzero(c->api_key, strlen(c->api_key));
+        free(c->api_key);
+    }
+    for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
+        free(c->owned[i]);
+    free(c->output_path);
+    free(c->journal_path);
+    free(c->pricing_path);
+    free(c->schema_path);
+    free(c->prompt_file);
+    free(c->api_key_file);
+    if (c->redis_url)
+        explicit_bzero(c->redis_url, strlen(c->redis_url));
+    free(c->redis_url);
+    free(c->job_name);
+    free(c->visibility);
+    free(c);
+}

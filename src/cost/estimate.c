@@ -1,0 +1,240 @@
+/* estimate.c - a job's requests, tokens and errors, counted from image headers.
+ *
+ * Items come from the input list one at a time under a lock (input_next is not
+ * thread-safe); each thread then opens its item's file, reads the header and tail, and
+ * adds to its own totals, which are summed at the end. Memory is one item per thread. */
+#include "cost/estimate.h"
+
+#include "input/file_kind.h"
+
+#include "media/image_header.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define THREADS_MAX 16
+
+typedef struct worker worker_t;
+
+typedef struct shared {
+    input_t *in;
+    const estimate_settings_t *s;
+    tokens_model_t rule;
+    estimate_error_fn on_error;
+    void *arg;
+    pthread_mutex_t lock; /* guards in and on_error */
+} shared_t;
+
+struct worker {
+    pthread_t thread;
+    shared_t *sh;
+    estimate_t sum;
+};
+
+/* Adds count errors of kind to e's per-kind table ("other" once it is full). */
+static void kinds_add(estimate_t *e, const char *kind, long count)
+{
+    size_t i = 0;
+    while (i < e->n_kinds && strcmp(e->kinds[i].kind, kind) != 0)
+        i++;
+    if (i == e->n_kinds) {
+        if (e->n_kinds == ESTIMATE_KINDS_MAX) {
+            i = ESTIMATE_KINDS_MAX - 1;
+            snprintf(e->kinds[i].kind, sizeof e->kinds[i].kind, "other");
+        } else {
+            snprintf(e->kinds[i].kind, sizeof e->kinds[i].kind, "%s", kind);
+            e->kinds[i].count = 0;
+            e->n_kinds++;
+        }
+    }
+    e->kinds[i].count += count;
+}
+
+/* Counts an error item and reports it. */
+static void item_error(worker_t *w, const input_item_t *item, const char *kind, const char *message)
+{
+    shared_t *sh = w->sh;
+    w->sum.errors++;
+    kinds_add(&w->sum, kind, 1);
+    if (!sh->on_error)
+        return;
+    pthread_mutex_lock(&sh->lock);
+    sh->on_error(item->source ? item->source : item->id ? item->id : "?", kind, message, sh->arg);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Width and height of the local image at path, read from its header. Returns 0, or -1
+ * after reporting the item as an error (with the kinds a run would give it). */
+static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, unsigned *height)
+{
+    char why[300];
+    image_info_t info;
+    struct stat st;
+    /* what is not a regular file is refused unopened, as prepare.c does */
+    int fd = stat(item->path, &st) != 0 ? -1
+             : S_ISREG(st.st_mode)      ? open(item->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                                        : -2;
+    if (fd == -2) {
+        snprintf(why, sizeof why, "%s, not an image file", file_kind_type_name(st.st_mode));
+        item_error(w, item, "not_a_file", why);
+        return -1;
+    }
+    if (fd < 0) {
+        const char *kind = file_kind_open_error(item->path, errno, why, sizeof why);
+        item_error(w, item, kind, why);
+        return -1;
+    }
+    int rc = -1;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, sizeof why, "cannot stat: %s", strerror(errno));
+        item_error(w, item, "unreadable", why);
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(why, sizeof why, "%s, not an image file", file_kind_type_name(st.st_mode));
+        item_error(w, item, "not_a_file", why);
+    } else if (w->sh->s->max_image_bytes && (size_t)st.st_size > w->sh->s->max_image_bytes) {
+        snprintf(why, sizeof why, "file is %lld bytes, over the limit of %zu bytes",
+                 (long long)st.st_size, w->sh->s->max_image_bytes);
+        item_error(w, item, "too_large", why);
+    } else {
+        image_status_t status =
+            image_header_probe_fd(fd, (unsigned long long)st.st_size, &info, why, sizeof why);
+        if (status != IMAGE_OK) {
+            item_error(w, item, image_status_kind(status), why);
+        } else {
+            *width = info.width;
+            *height = info.height;
+            rc = 0;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Adds one item to the worker's totals. */
+static void item_estimate(worker_t *w, const input_item_t *item)
+{
+    const estimate_settings_t *s = w->sh->s;
+    unsigned width = ESTIMATE_URL_SIDE, height = ESTIMATE_URL_SIDE;
+    if (item->error_kind) {
+        item_error(w, item, item->error_kind, item->error_message ? item->error_message : "");
+        return;
+    }
+    if (item->batch_body) { /* its body is its own: not estimated (yet) */
+        item_error(w, item, "unsupported", "OpenAI batch request lines are not estimated");
+        return;
+    }
+    if (item->is_url)
+        w->sum.urls++;
+    else if (item_measure(w, item, &width, &height) != 0)
+        return;
+    const char *prompt = item->prompt ? item->prompt : s->prompt ? s->prompt : "";
+    unsigned long image = tokens_image(&w->sh->rule, width, height, s->detail);
+    unsigned long text =
+        tokens_text_estimate(prompt, strlen(prompt)) + ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
+    w->sum.images++;
+    w->sum.image_tokens += image;
+    w->sum.text_tokens += text;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    shared_t *sh = w->sh;
+    for (;;) {
+        input_item_t item;
+        memset(&item, 0, sizeof item);
+        pthread_mutex_lock(&sh->lock);
+        int more = input_next(sh->in, &item);
+        pthread_mutex_unlock(&sh->lock);
+        if (!more)
+            break;
+        item_estimate(w, &item);
+        input_item_clear(&item);
+    }
+    return NULL;
+}
+
+/* Threads to use: the setting, else one per CPU, at least 2 (header reads wait on the
+ * disk as much as on the CPU) and at most 4. */
+static int threads_pick(int want)
+{
+    if (want > 0)
+        return want > THREADS_MAX ? THREADS_MAX : want;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 2 ? 2 : cpus > 4 ? 4 : (int)cpus;
+}
+
+int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on_error, void *arg,
+                 estimate_t *out, char *err, size_t errlen)
+{
+    shared_t sh = {.in = in, .s = s, .on_error = on_error, .arg = arg};
+    worker_t workers[THREADS_MAX];
+    int n = threads_pick(s->threads), started = 0, rc = 0;
+
+    memset(out, 0, sizeof *out);
+    memset(workers, 0, sizeof workers);
+    out->model_known = tokens_model_lookup(s->model, &sh.rule) == 0;
+    if (!out->model_known)
+        tokens_model_lookup("gpt-4o", &sh.rule);
+    if (pthread_mutex_init(&sh.lock, NULL) != 0) {
+        snprintf(err, errlen, "cannot create a lock");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        workers[i].sh = &sh;
+        int e = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+        if (e != 0) {
+            if (started == 0) {
+                snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
+                rc = -1;
+            }
+            break; /* the threads that started do the work */
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        const estimate_t *t = &workers[i].sum;
+        out->images += t->images;
+        out->urls += t->urls;
+        out->errors += t->errors;
+        out->image_tokens += t->image_tokens;
+        out->text_tokens += t->text_tokens;
+        for (size_t k = 0; k < t->n_kinds; k++)
+            kinds_add(out, t->kinds[k].kind, t->kinds[k].count);
+    }
+    pthread_mutex_destroy(&sh.lock);
+    out->input_tokens = out->image_tokens + out->text_tokens;
+    if (s->max_tokens > 0)
+        out->output_tokens_max =
+            (unsigned long long)out->images * (unsigned long long)s->max_tokens;
+    else
+        out->output_unbounded = out->images > 0;
+    return rc;
+}
+
+void estimate_cost(const estimate_t *e, const pricing_entry_t *price, double *low, double *high)
+{
+    long in = (long)e->input_tokens;
+    *low = pricing_cost(price, in, 0, 0);
+    *high = e->output_unbounded ? -1.0 : pricing_cost(price, in, (long)e->output_tokens_max, 0);
+}
+
+double estimate_seconds_at_limits(const estimate_t *e, double rpm, double tpm)
+{
+    double minutes = -1.0;
+    if (rpm > 0)
+        minutes = (double)e->images / rpm;
+    if (tpm > 0) {
+        double m = (double)(e->input_tokens + e->output_tokens_max) / tpm;
+        if (m > minutes)
+            minutes = m;
+    }
+    return minutes < 0 ? -1.0 : minutes * 60.0;
+}

@@ -1,0 +1,80 @@
+/* estimate.h - what a job would cost before anything is sent.
+ *
+ * Goes through a job's inputs the way a run would (input.h), reads each local image's
+ * header only (image_header.h: no pixel decoded, no file read whole), and adds up the
+ * tokens a provider would count: the model's image-token formula (tokens.h), the
+ * prompt, and the per-message overhead. Items a run would refuse before sending (broken
+ * manifest lines, unreadable, empty, corrupt, truncated, animated or too large files)
+ * are counted as errors and not priced. No network: a URL's image is not fetched, so its
+ * size is assumed (ESTIMATE_URL_SIDE square, as the run's token budgeting assumes).
+ *
+ * Prices come from pricing.h; this module only counts tokens and time. */
+#ifndef VB_ESTIMATE_H
+#define VB_ESTIMATE_H
+
+#include "input/input.h"
+#include "cost/pricing.h"
+#include "cost/tokens.h"
+
+#include <stddef.h>
+
+/* Tokens a provider adds per message to the prompt tokens: what prepare.c budgets
+ * (MESSAGE_OVERHEAD_TOKENS) and the simulator bills (SIM_TOKENS_PER_MESSAGE). */
+#define ESTIMATE_MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image is assumed to be this square (prepare.c's URL_ASSUMED_SIDE). */
+#define ESTIMATE_URL_SIDE 1024
+/* Distinct error kinds counted one by one; more are counted under "other". */
+#define ESTIMATE_KINDS_MAX 16
+
+typedef struct estimate_settings {
+    const char *model;  /* the model whose image-token rules apply */
+    const char *prompt; /* the job's prompt; an item's own prompt wins */
+    detail_t detail;
+    long max_tokens;        /* completion limit per request; 0 = none sent (no bound) */
+    size_t max_image_bytes; /* larger files are errors (too_large); 0 = no limit */
+    int threads;            /* threads reading headers; 0 = automatic (CPUs, 2 to 4) */
+} estimate_settings_t;
+
+typedef struct estimate_kind_count {
+    char kind[32]; /* "corrupt_image", "unreadable", ... */
+    long count;
+} estimate_kind_count_t;
+
+typedef struct estimate {
+    long images; /* requests a run would send: good local images + URLs */
+    long urls;   /* of which URLs (size assumed) */
+    long errors; /* items a run would fail before sending; not priced */
+    unsigned long long image_tokens;
+    unsigned long long text_tokens;       /* prompt text + per-message overhead, all requests */
+    unsigned long long input_tokens;      /* image_tokens + text_tokens */
+    unsigned long long output_tokens_max; /* images * max_tokens */
+    int output_unbounded;                 /* max_tokens 0: no completion limit is sent */
+    int model_known;                      /* 0: unknown model, gpt-4o's image rules were assumed */
+    estimate_kind_count_t kinds[ESTIMATE_KINDS_MAX]; /* errors by kind, first seen first */
+    size_t n_kinds;
+} estimate_t;
+
+/* Called once per error item, never concurrently: label is the item's path or URL as
+ * given (or FILE:LINE for a broken manifest line), kind its error kind, message a
+ * one-line reason. The strings live only for the call. */
+typedef void (*estimate_error_fn)(const char *label, const char *kind, const char *message,
+                                  void *arg);
+
+/* Reads every item of in (from where it stands) and fills *out. Header reads run on
+ * s->threads threads; on_error (may be NULL) is called for each error item. Needs
+ * image_global_init. Returns 0, or -1 with a reason in err (threads could not start;
+ * *out then holds nothing useful). */
+int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on_error, void *arg,
+                 estimate_t *out, char *err, size_t errlen);
+
+/* The cost of e at the prices of price in USD: *low with no completion tokens, *high
+ * with max_tokens of completion for every request, or -1.0 when there is no bound
+ * (e->output_unbounded). At standard prices (not the Batch API's). */
+void estimate_cost(const estimate_t *e, const pricing_entry_t *price, double *low, double *high);
+
+/* Seconds the job needs at most rpm requests and tpm tokens per minute (a provider
+ * counts input + max_tokens against TPM): max(images / rpm, tokens / tpm) minutes, a
+ * limit of 0 left out. -1.0 when both are 0. */
+double estimate_seconds_at_limits(const estimate_t *e, double rpm, double tpm);
+
+#endif

@@ -1,0 +1,221 @@
+/* tokens.c - per-family image-token formulas (docs/provider-facts.md §2).
+ *
+ * Scaled sizes are whole pixels rounded down, as a resize to integer dimensions does
+ * (OpenAI's published examples truncate), computed in integer arithmetic where the
+ * formula allows so that no floating-point error moves a size across a tile boundary. */
+#include "cost/tokens.h"
+
+#include "cost/model_name.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+/* Anthropic's area cap. The facts give "about 1.15 megapixels" but also list 784x1568
+ * (1,229,312 px) among the largest sizes that are not scaled; the cap is the largest listed
+ * area so all five listed sizes stay unscaled, which errs on the side of over-estimating. */
+#define ANTHROPIC_MAX_EDGE   1568ULL
+#define ANTHROPIC_MAX_PIXELS (784ULL * 1568ULL)
+#define ANTHROPIC_PX_PER_TOK 750ULL
+
+#define TILE_FIT_EDGE    2048ULL
+#define TILE_SHORT_EDGE  768ULL
+#define TILE_EDGE        512ULL
+#define PATCH_EDGE       32.0
+#define PATCH_MAX        1536.0
+#define GEMINI_SMALL     384U
+#define GEMINI_TILE_EDGE 768ULL
+
+/* Slack for ceil() of values that are whole numbers mathematically but carry
+ * floating-point error (e.g. 1800 * r / 32 == 33 exactly in the patch example). */
+#define CEIL_EPS 1e-9
+
+struct model_rule {
+    const char *prefix;
+    tokens_model_t rule;
+};
+
+/* docs/provider-facts.md §2; order does not matter, the longest matching prefix wins. */
+static const struct model_rule model_rules[] = {
+    {"gpt-4o", {TOKENS_FAMILY_OPENAI_TILE, 85, 170, 0.0}},
+    {"gpt-4o-mini", {TOKENS_FAMILY_OPENAI_TILE, 2833, 5667, 0.0}},
+    {"gpt-4.1", {TOKENS_FAMILY_OPENAI_TILE, 85, 170, 0.0}},
+    {"gpt-4.1-mini", {TOKENS_FAMILY_OPENAI_PATCH, 0, 0, 1.62}},
+    {"gpt-4.1-nano", {TOKENS_FAMILY_OPENAI_PATCH, 0, 0, 2.46}},
+    {"gpt-4.5", {TOKENS_FAMILY_OPENAI_TILE, 85, 170, 0.0}},
+    {"o1", {TOKENS_FAMILY_OPENAI_TILE, 75, 150, 0.0}},
+    {"o1-pro", {TOKENS_FAMILY_OPENAI_TILE, 75, 150, 0.0}},
+    {"o3", {TOKENS_FAMILY_OPENAI_TILE, 75, 150, 0.0}},
+    {"o4-mini", {TOKENS_FAMILY_OPENAI_PATCH, 0, 0, 1.72}},
+    {"computer-use-preview", {TOKENS_FAMILY_OPENAI_TILE, 65, 129, 0.0}},
+    {"claude", {TOKENS_FAMILY_ANTHROPIC, 0, 0, 0.0}},
+    {"gemini", {TOKENS_FAMILY_GEMINI, 258, 258, 0.0}},
+};
+
+int tokens_detail_parse(const char *s, detail_t *out)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "auto") == 0)
+        *out = DETAIL_AUTO;
+    else if (strcmp(s, "low") == 0)
+        *out = DETAIL_LOW;
+    else if (strcmp(s, "high") == 0)
+        *out = DETAIL_HIGH;
+    else
+        return -1;
+    return 0;
+}
+
+const char *tokens_detail_name(detail_t d)
+{
+    switch (d) {
+    case DETAIL_AUTO:
+        return "auto";
+    case DETAIL_LOW:
+        return "low";
+    case DETAIL_HIGH:
+        return "high";
+    }
+    return "?";
+}
+
+int tokens_model_lookup(const char *model, tokens_model_t *out)
+{
+    if (!model)
+        return -1;
+    const char *name = model_name_strip_vendor(model);
+    const struct model_rule *best = NULL;
+    size_t best_len = 0;
+
+    for (size_t i = 0; i < sizeof model_rules / sizeof model_rules[0]; i++) {
+        size_t n = model_name_prefix_len(name, model_rules[i].prefix);
+        if (n > best_len) {
+            best = &model_rules[i];
+            best_len = n;
+        }
+    }
+    if (!best)
+        return -1;
+    *out = best->rule;
+    return 0;
+}
+
+static unsigned long long ceil_div(unsigned long long a, unsigned long long b)
+{
+    return (a + b - 1) / b;
+}
+
+static double ceil_eps(double x)
+{
+    return ceil(x - CEIL_EPS);
+}
+
+/* OpenAI tiles: fit in 2048x2048, then shrink the short side to 768 when it is longer. */
+static unsigned long tiles_openai(const tokens_model_t *m, unsigned long long w,
+                                  unsigned long long h, detail_t detail)
+{
+    if (detail == DETAIL_LOW)
+        return m->base;
+    if (w > TILE_FIT_EDGE || h > TILE_FIT_EDGE) {
+        if (w >= h) {
+            h = h * TILE_FIT_EDGE / w;
+            w = TILE_FIT_EDGE;
+        } else {
+            w = w * TILE_FIT_EDGE / h;
+            h = TILE_FIT_EDGE;
+        }
+    }
+    if (w <= h && w > TILE_SHORT_EDGE) {
+        h = h * TILE_SHORT_EDGE / w;
+        w = TILE_SHORT_EDGE;
+    } else if (h < w && h > TILE_SHORT_EDGE) {
+        w = w * TILE_SHORT_EDGE / h;
+        h = TILE_SHORT_EDGE;
+    }
+    if (w == 0)
+        w = 1;
+    if (h == 0)
+        h = 1;
+    unsigned long long tiles = ceil_div(w, TILE_EDGE) * ceil_div(h, TILE_EDGE);
+    return (unsigned long)(m->base + m->per_tile * tiles);
+}
+
+/* OpenAI 32 px patches, capped at 1536 by shrinking the image (formula quoted verbatim
+ * from the facts file). */
+static double patches_openai(unsigned long long w, unsigned long long h)
+{
+    double raw = (double)ceil_div(w, 32) * (double)ceil_div(h, 32);
+    if (raw <= PATCH_MAX)
+        return raw;
+    double W = (double)w, H = (double)h;
+    double r = sqrt(PATCH_EDGE * PATCH_EDGE * PATCH_MAX / (W * H));
+    double fw = W * r / PATCH_EDGE, fh = H * r / PATCH_EDGE;
+    double sw = floor(fw) / fw, sh = floor(fh) / fh;
+    r *= sw < sh ? sw : sh;
+    double patches = ceil_eps(r * W / PATCH_EDGE) * ceil_eps(r * H / PATCH_EDGE);
+    return patches > PATCH_MAX ? PATCH_MAX : patches;
+}
+
+/* Anthropic: shrink so the long edge is <= 1568 (exact, in integers), then so the area
+ * is within the cap. */
+static unsigned long tokens_anthropic(unsigned long long w, unsigned long long h)
+{
+    if (w >= h && w > ANTHROPIC_MAX_EDGE) {
+        h = h * ANTHROPIC_MAX_EDGE / w;
+        w = ANTHROPIC_MAX_EDGE;
+    } else if (h > w && h > ANTHROPIC_MAX_EDGE) {
+        w = w * ANTHROPIC_MAX_EDGE / h;
+        h = ANTHROPIC_MAX_EDGE;
+    }
+    if (w * h > ANTHROPIC_MAX_PIXELS) {
+        double s = sqrt((double)ANTHROPIC_MAX_PIXELS / ((double)w * (double)h));
+        w = (unsigned long long)floor((double)w * s);
+        h = (unsigned long long)floor((double)h * s);
+    }
+    if (w == 0)
+        w = 1;
+    if (h == 0)
+        h = 1;
+    return (unsigned long)ceil_div(w * h, ANTHROPIC_PX_PER_TOK);
+}
+
+unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
+                           detail_t detail)
+{
+    unsigned long long w = width, h = height;
+    if (!m || w == 0 || h == 0)
+        return 0;
+    switch (m->family) {
+    case TOKENS_FAMILY_OPENAI_TILE:
+        return tiles_openai(m, w, h, detail);
+    case TOKENS_FAMILY_OPENAI_PATCH:
+        return (unsigned long)ceil_eps(patches_openai(w, h) * m->patch_multiplier);
+    case TOKENS_FAMILY_ANTHROPIC:
+        return tokens_anthropic(w, h);
+    case TOKENS_FAMILY_GEMINI:
+        if (width <= GEMINI_SMALL && height <= GEMINI_SMALL)
+            return m->base;
+        return (unsigned long)(ceil_div(w, GEMINI_TILE_EDGE) * ceil_div(h, GEMINI_TILE_EDGE) *
+                               m->per_tile);
+    case TOKENS_FAMILY_UNKNOWN:
+        break;
+    }
+    return 0;
+}
+
+int tokens_image_for_model(const char *model, unsigned width, unsigned height, detail_t detail,
+                           unsigned long *out)
+{
+    tokens_model_t m;
+    if (tokens_model_lookup(model, &m) != 0)
+        return -1;
+    *out = tokens_image(&m, width, height, detail);
+    return 0;
+}
+
+unsigned long tokens_text_estimate(const char *text, size_t len)
+{
+    (void)text;
+    return (unsigned long)(len / 4 + (len % 4 != 0));
+}

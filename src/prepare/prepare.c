@@ -1,0 +1,579 @@
+/* prepare.c - the preparing threads: read, validate, hash and encode each image. */
+#include "prepare/prepare.h"
+
+#include "provider/openai_batch_lines.h"
+#include "media/convert.h"
+#include "input/file_kind.h"
+#include "record/output.h"
+#include "prepare/prompt_fill.h"
+#include "prepare/request.h"
+#include "media/resize.h"
+#include "cost/tokens.h"
+
+#include <jansson.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* One preparing thread: its pool, and its own journal connection (or NULL). */
+typedef struct worker {
+    struct prepare *pool;
+    journal_reader_t *reader;
+    pthread_t thread;
+} worker_t;
+
+struct prepare {
+    input_t *input;
+    pthread_mutex_t input_lock;
+    queue_t *ready;
+    const prepare_settings_t *settings;
+    worker_t *workers;
+    int nworkers; /* allocated */
+    int nthreads; /* started */
+};
+
+void request_free(request_t *r)
+{
+    if (!r)
+        return;
+    input_item_clear(&r->item);
+    free(r->body);
+    free(r->cached_line);
+    for (size_t i = 0; i < r->n_members; i++)
+        request_free(r->members[i]);
+    free(r->members);
+    free(r->model);
+    free(r);
+}
+
+/* The result-cache key: the image's content with everything else that shapes the
+ * answer (provider-facts: same pixels + same request = same answer). */
+static void cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
+                      char out[HASH_HEX_LEN + 1])
+{
+    json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "image", hash, "model", s->model,
+                          "prompt", prompt, "detail", s->detail, "max_tokens",
+                          (json_int_t)s->max_tokens, "max_side", (json_int_t)s->max_side);
+    /* only when set, so the keys of answers cached before these options stay valid */
+    if (k && s->structured && s->structured->response_format)
+        json_object_set_new(k, "response_format",
+                            json_string(s->structured->response_format));
+    if (k && s->key_extra)
+        json_object_set_new(k, "extra", json_string(s->key_extra));
+    char *text = k ? json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(k);
+    if (text)
+        hash_sha256_hex(text, strlen(text), out);
+    else
+        out[0] = '\0';
+    free(text);
+}
+
+/* A cached output line rewritten as this item's ("cached": true), or NULL. */
+static char *cached_for(const request_t *r, const char *line)
+{
+    return output_line_for(line, r->item.id, r->item.source, r->item.meta_json, 1, NULL, 1);
+}
+
+void request_fail(request_t *r, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    r->error_kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
+    va_end(ap);
+}
+
+/* Fails r for a path whose stat or open failed with errno e (file_kind.h). */
+static void fail_open(request_t *r, const char *path, int e)
+{
+    char why[256];
+    const char *kind = file_kind_open_error(path, e, why, sizeof why);
+    request_fail(r, kind, "%s", why);
+}
+
+/* Anything but a regular file (FIFO, device, directory, socket) is refused as not_a_file
+ * before it is opened, and again after (O_NONBLOCK: a FIFO swapped in meanwhile cannot
+ * block the thread). */
+long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+                            size_t *cap)
+{
+    struct stat pre;
+    if (stat(path, &pre) != 0) {
+        fail_open(r, path, errno);
+        return -1;
+    }
+    if (!S_ISREG(pre.st_mode)) {
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(pre.st_mode));
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        fail_open(r, path, errno);
+        return -1;
+    }
+    struct stat st;
+    long result = -1;
+    if (fstat(fd, &st) != 0) {
+        request_fail(r, "unreadable", "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(st.st_mode));
+        goto out;
+    }
+    if ((size_t)st.st_size > max) {
+        request_fail(r, "too_large", "file is %lld bytes, over the limit of %zu bytes",
+                     (long long)st.st_size, max);
+        goto out;
+    }
+    size_t want = (size_t)st.st_size;
+    if (want + 1 > *cap) {
+        unsigned char *p = realloc(*buf, want + 1);
+        if (!p) {
+            request_fail(r, "internal", "out of memory reading %zu bytes", want);
+            goto out;
+        }
+        *buf = p;
+        *cap = want + 1;
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = read(fd, *buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            request_fail(r, "unreadable", "read error: %s", strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break; /* shrank while reading: use what is there */
+        got += (size_t)n;
+    }
+    result = (long)got;
+out:
+    close(fd);
+    return result;
+}
+
+
+/* Tokens a provider counts against TPM for the request: image tokens by the model's own
+ * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and
+ * the completion limit (provider-facts.md §4). */
+static double estimate_tokens(const prepare_settings_t *s, const char *prompt, unsigned width,
+                              unsigned height)
+{
+    detail_t detail = DETAIL_AUTO;
+    tokens_detail_parse(s->detail, &detail);
+    unsigned long image = 0;
+    if (tokens_image_for_model(s->model, width, height, detail, &image) != 0)
+        tokens_image_for_model("gpt-4o", width, height, detail, &image);
+    return (double)image + (double)tokens_text_estimate(prompt, strlen(prompt)) +
+           MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
+}
+
+/* The most prompt tokens the request can be billed, for the budget: the image by its
+ * formula, and no more than one token per byte of text, plus a margin for the message
+ * wrapping. */
+static double worst_input_tokens(const request_t *r, const prepare_settings_t *s,
+                                 const char *prompt)
+{
+    double image_and_text = r->token_estimate -
+                            (double)tokens_text_estimate(prompt, strlen(prompt)) -
+                            (double)(s->max_tokens > 0 ? s->max_tokens : 0);
+    return image_and_text + (double)strlen(prompt) + 16;
+}
+
+/* Whether the image is re-encoded before sending (resize.c): downscaled (--resize auto,
+ * --max-side) or normalised because convert.c says it must be (a converted format,
+ * CMYK, 16 bits, EXIF rotation). Sets *tw x *th to the size it is sent at. */
+static bool reencoded(const request_t *r, const prepare_settings_t *s, bool *smaller,
+                      unsigned *tw, unsigned *th)
+{
+    *tw = r->image.width;
+    *th = r->image.height;
+    *smaller = (s->resize_auto || s->max_side > 0) &&
+               resize_target(s->model, s->detail, r->image.width, r->image.height,
+                             (unsigned)s->max_side, s->resize_auto, tw, th) == 1;
+    return *smaller || convert_needed(&r->image);
+}
+
+/* Whether check_image runs the decode check: unless --no-decode-check, for a JPEG (its
+ * check is cheap) and for any image sent as it is. Another image that is re-encoded is
+ * decoded strictly by the re-encode instead (send_image): decoding it twice would double
+ * the CPU it costs. */
+static bool decode_check_now(const request_t *r, const prepare_settings_t *s)
+{
+    unsigned tw, th;
+    bool smaller;
+    return s->decode_check &&
+           (r->image.format == IMAGE_JPEG || !reencoded(r, s, &smaller, &tw, &th));
+}
+
+/* Builds the body from the image as it will be sent: re-encoded when reencoded() says so,
+ * else the file's own bytes. The content hash and cache key stay those of the file. When
+ * check_image left the decode check to the re-encode, it decodes strictly: if it fails,
+ * image_decode_check tells a corrupt image (the item fails) from a resize libvips cannot
+ * do. A failed downscale or normalisation of a sound image sends the original (it is
+ * valid and costs the same tokens); a failed conversion fails the item, as does a result
+ * over the byte limit. */
+static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
+                       const openai_template_t *t, const unsigned char *data, size_t len,
+                       const char *format_name)
+{
+    unsigned tw, th;
+    bool smaller;
+    unsigned char *encoded = NULL;
+    size_t encoded_len = 0;
+    image_format_t format = r->image.format;
+    bool must = r->image.format == IMAGE_UNKNOWN || r->image.pages > 1;
+    bool normalise = convert_needed(&r->image); /* includes must */
+    if (reencoded(r, s, &smaller, &tw, &th)) {
+        char why[256];
+        image_format_t out_format;
+        bool strict = s->decode_check && !decode_check_now(r, s); /* it is the check */
+        if (resize_encode_to(data, len, convert_target(&r->image, format_name), tw, th, strict,
+                             &encoded, &encoded_len, &out_format, why, sizeof why) == 0 &&
+            (normalise || !smaller || s->max_side > 0 || encoded_len < len)) {
+            format = out_format;
+            if (smaller) {
+                double before = r->token_estimate;
+                r->token_estimate = estimate_tokens(s, prompt, tw, th);
+                r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+                r->image_tokens_saved = before - r->token_estimate;
+            }
+        } else {
+            free(encoded);
+            encoded = NULL;
+            char corrupt[256];
+            if (strict && image_decode_check(data, len, corrupt, sizeof corrupt) != 0) {
+                request_fail(r, image_status_kind(IMAGE_ERR_CORRUPT), "%s", corrupt);
+                return;
+            }
+            if (must) {
+                request_fail(r, "convert_failed", "cannot convert %s: %s", format_name, why);
+                return;
+            }
+        }
+    }
+    const unsigned char *bytes = encoded ? encoded : data;
+    size_t n = encoded ? encoded_len : len;
+    if (n > s->max_image_bytes)
+        request_fail(r, "too_large", "the image to send is %zu bytes, over the limit of %zu",
+                     n, s->max_image_bytes);
+    else if (!(r->body = openai_body_data_url(t, image_mime(format), bytes, n, &r->body_len)))
+        request_fail(r, "internal", "out of memory encoding %zu bytes", n);
+    free(encoded);
+}
+
+/* Probes the file's bytes (image.c) and, with --convert, lets convert.c take formats
+ * and animations the APIs refuse; then (see decode_check_now) decodes every pixel, as
+ * the provider would, so a corrupt image fails here instead of being sent and billed.
+ * Returns IMAGE_OK with r->image set and the format's name in name, or fails r. */
+static image_status_t check_image(request_t *r, const prepare_settings_t *s,
+                                  const unsigned char *data, size_t len, char *name,
+                                  size_t namelen)
+{
+    char why[256];
+    snprintf(name, namelen, "%s", "image");
+    image_status_t st = image_probe(data, len, &r->image, why, sizeof why);
+    if (st == IMAGE_ERR_UNSUPPORTED && s->convert)
+        st = convert_probe(data, len, &r->image, name, namelen, why, sizeof why);
+    if (st == IMAGE_ERR_ANIMATED && s->convert)
+        st = IMAGE_OK; /* its first frame is sent */
+    if (st == IMAGE_OK && decode_check_now(r, s) &&
+        image_decode_check(data, len, why, sizeof why) != 0)
+        st = IMAGE_ERR_CORRUPT;
+    if (st != IMAGE_OK)
+        request_fail(r, image_status_kind(st), "%s", why);
+    return st;
+}
+
+/* The item's prompt template filled from its manifest fields, with its "id" and "image"
+ * as fields too (a manifest field of that name wins). Returns a malloc'd prompt, or NULL
+ * with the reason in why. */
+static char *fill_prompt(const input_item_t *item, const char *tmpl, char *why, size_t whylen)
+{
+    json_t *fields = item->meta_json ? json_loads(item->meta_json, 0, NULL) : json_object();
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        snprintf(why, whylen, "the item's fields cannot be read");
+        return NULL;
+    }
+    if (!json_object_get(fields, "id") && item->id)
+        json_object_set_new(fields, "id", json_string(item->id));
+    if (!json_object_get(fields, "image") && item->source)
+        json_object_set_new(fields, "image", json_string(item->source));
+    char *text = prompt_fill(tmpl, fields, why, whylen);
+    json_decref(fields);
+    return text;
+}
+
+/* The prompt an item with its own prompt, or under a job prompt with {field}s, is sent
+ * with: filled from its fields, with the --json hint when it needs one. Returns a
+ * malloc'd prompt, or NULL with the reason in why. */
+static char *item_prompt(const prepare_settings_t *s, const input_item_t *item, char *why,
+                         size_t whylen)
+{
+    const char *base = item->prompt ? item->prompt : s->prompt_template;
+    why[0] = '\0';
+    char *text = prompt_is_template(base) ? fill_prompt(item, base, why, whylen) : strdup(base);
+    char *hinted = NULL;
+    int rc = text && s->structured ? structured_prompt(s->structured, text, &hinted) : 0;
+    if (!text || rc < 0) {
+        if (text || !why[0])
+            snprintf(why, whylen, "out of memory");
+        free(text);
+        return NULL;
+    }
+    if (rc == 1) {
+        free(text);
+        text = hinted;
+    }
+    return text;
+}
+
+request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
+                       size_t *scratch_cap, journal_reader_t *reader)
+{
+    request_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        input_item_clear(item);
+        return NULL;
+    }
+    r->item = *item;
+    memset(item, 0, sizeof *item);
+
+    if (r->item.error_kind) {
+        request_fail(r, r->item.error_kind, "%s", r->item.error_message);
+        return r;
+    }
+    if (r->item.batch_body) { /* an OpenAI batch line: its own body */
+        openai_batch_prepare(r, s->max_image_bytes, scratch, scratch_cap);
+        return r;
+    }
+    char *filled = NULL;
+    const char *prompt = s->prompt; /* the job's, as sent */
+    if (r->item.prompt || s->prompt_template) {
+        char why[300];
+        if (!(filled = item_prompt(s, &r->item, why, sizeof why))) {
+            request_fail(r, "template", "%s", why);
+            return r;
+        }
+        prompt = filled;
+    }
+    openai_template_t own = {0};
+    const openai_template_t *t = s->template;
+    if (prompt != s->prompt) {
+        char err[256];
+        if (openai_template_build_rf(&own, s->model, prompt, s->detail, s->max_tokens,
+                                     s->structured ? s->structured->response_format : NULL, err,
+                                     sizeof err) != 0) {
+            request_fail(r, "invalid_request", "%s", err);
+            free(filled);
+            return r;
+        }
+        t = &own;
+    }
+    if (r->item.is_url) {
+        /* the budget reserves the largest the unseen image can be billed */
+        double worst_image = 0;
+        static const unsigned sides[][2] = {{768, 2048}, {2048, 2048}, {1568, 1568},
+                                            {4096, 4096}, {8192, 8192}};
+        for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+            double tokens = estimate_tokens(s, prompt, sides[i][0], sides[i][1]);
+            worst_image = tokens > worst_image ? tokens : worst_image;
+        }
+        r->token_estimate = worst_image;
+        r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+        r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
+        r->body = openai_body_url(t, r->item.source, &r->body_len);
+        if (!r->body)
+            request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
+        openai_template_clear(&own);
+        free(filled);
+        return r;
+    }
+
+    long len = prepare_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    if (len >= 0) {
+        char format_name[32];
+        r->image_bytes = (size_t)len;
+        if (check_image(r, s, *scratch, (size_t)len, format_name, sizeof format_name) ==
+            IMAGE_OK) {
+            r->token_estimate = estimate_tokens(s, prompt, r->image.width, r->image.height);
+            r->input_tokens_worst = worst_input_tokens(r, s, prompt);
+            memcpy(r->content_hash, "sha256:", 7);
+            hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
+            cache_key(s, prompt, r->content_hash, r->cache_key); /* dedupe, cache */
+            {
+                char *line = reader && s->use_cache && r->cache_key[0]
+                                 ? journal_reader_cached(reader, r->cache_key)
+                                 : NULL;
+                if (!line && s->shared_cache && r->cache_key[0])
+                    line = s->shared_cache->lookup(s->shared_cache->ctx, r->cache_key);
+                r->cached_line = line ? cached_for(r, line) : NULL;
+                free(line);
+                if (r->cached_line) {
+                    openai_template_clear(&own);
+                    free(filled);
+                    return r;
+                }
+            }
+            send_image(r, s, prompt, t, *scratch, (size_t)len, format_name);
+        }
+    }
+    openai_template_clear(&own);
+    free(filled);
+    return r;
+}
+
+/* Whether an earlier run of the job finished the item for good: its line is replayed
+ * from the journal, so it is neither read nor sent again. Returns 1 done, 0 not done,
+ * -1 when the journal cannot tell (the run must stop rather than pay twice or lose it). */
+static int already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
+{
+    if (!reader || !p->settings->resuming || !item->id)
+        return 0;
+    journal_state_t st;
+    if (journal_reader_state(reader, item->id, &st) != 0)
+        return -1;
+    return st == JOURNAL_OK || (st == JOURNAL_FAILED && !p->settings->retry_failed);
+}
+
+/* A request that stops the run: the journal could not say whether item id is done. */
+static request_t *journal_failure(const char *id)
+{
+    request_t *r = calloc(1, sizeof *r);
+    if (r) {
+        r->fatal = 1;
+        r->error_kind = "journal";
+        snprintf(r->error_message, sizeof r->error_message,
+                 "the journal cannot say whether %.300s is done", id);
+    }
+    return r;
+}
+
+static void *prepare_thread(void *arg)
+{
+    worker_t *w = arg;
+    prepare_t *p = w->pool;
+    unsigned char *scratch = NULL;
+    size_t scratch_cap = 0;
+    for (;;) {
+        input_item_t item;
+        pthread_mutex_lock(&p->input_lock);
+        int got = input_next(p->input, &item);
+        pthread_mutex_unlock(&p->input_lock);
+        if (!got)
+            break;
+        int done = already_done(p, w->reader, &item);
+        if (done < 0) {
+            request_t *f = journal_failure(item.id);
+            input_item_clear(&item);
+            if (f && queue_push(p->ready, f) != 0)
+                request_free(f);
+            break;
+        }
+        if (done) {
+            input_item_clear(&item);
+            continue;
+        }
+        request_t *r;
+        if (p->settings->skip_all && atomic_load(p->settings->skip_all)) {
+            /* the budget is used up: the item is only reported, its file not read */
+            if ((r = calloc(1, sizeof *r))) {
+                r->item = item;
+                r->skipped = 1;
+            } else {
+                input_item_clear(&item);
+            }
+        } else {
+            r = prepare_one(p->settings, &item, &scratch, &scratch_cap, w->reader);
+        }
+        if (!r)
+            continue; /* out of memory: the item cannot even be reported */
+        if (queue_push(p->ready, r) != 0) {
+            request_free(r);
+            break;
+        }
+        /* Large images leave a large scratch buffer behind: give it back. */
+        if (scratch_cap > 4 * 1024 * 1024) {
+            free(scratch);
+            scratch = NULL;
+            scratch_cap = 0;
+        }
+    }
+    free(scratch);
+    queue_producer_done(p->ready);
+    return NULL;
+}
+
+static void prepare_free(prepare_t *p)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        journal_reader_close(p->workers[i].reader);
+    pthread_mutex_destroy(&p->input_lock);
+    free(p->workers);
+    free(p);
+}
+
+prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *s, int threads,
+                         char *err, size_t errlen)
+{
+    prepare_t *p = calloc(1, sizeof *p);
+    if (!p || threads < 1 || !(p->workers = calloc((size_t)threads, sizeof *p->workers))) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->input = in;
+    p->ready = ready;
+    p->settings = s;
+    p->nworkers = threads;
+    pthread_mutex_init(&p->input_lock, NULL);
+    /* A journal connection per thread, only when there is something to look up: a fresh
+     * job with an empty cache has no finished item and no cached answer. Opened here so
+     * that a journal that cannot be read stops the run before anything is sent. */
+    bool lookups = s->journal_path && (s->resuming || s->use_cache);
+    for (int i = 0; i < threads; i++) {
+        p->workers[i].pool = p;
+        if (lookups && !(p->workers[i].reader = journal_reader_open(s->journal_path, err, errlen))) {
+            prepare_free(p);
+            return NULL;
+        }
+    }
+    queue_set_producers(ready, threads);
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&p->workers[i].thread, NULL, prepare_thread, &p->workers[i]) != 0) {
+            /* the threads not started count as done */
+            for (int j = i; j < threads; j++)
+                queue_producer_done(ready);
+            break;
+        }
+        p->nthreads++;
+    }
+    if (p->nthreads == 0) {
+        snprintf(err, errlen, "cannot start preparing threads");
+        prepare_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void prepare_join(prepare_t *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    prepare_free(p);
+}

@@ -1,0 +1,84 @@
+/* prepare.h - the threads that turn input items into ready-to-send requests.
+ *
+ * Each thread takes the next item from the input (under a lock), reads the file, checks
+ * it is an image a provider takes (from its bytes), hashes it and writes the request
+ * body with the image base64-encoded in place. With a journal, items an earlier run
+ * finished are passed over (their lines are replayed from the journal), and images whose
+ * answer is in the result cache are answered from it. The finished request, or the item with
+ * its error, goes into the ready queue; the queue's capacity bounds the memory. */
+#ifndef VB_PREPARE_H
+#define VB_PREPARE_H
+
+#include "input/input.h"
+#include "record/journal.h"
+#include "provider/openai.h"
+#include "prepare/queue.h"
+#include "prepare/request.h"
+#include "prepare/structured.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
+#define MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image size is unknown before the provider fetches it: assume this square. */
+#define URL_ASSUMED_SIDE 1024
+/* A result cache kept elsewhere (redis_cache.h: shared by every process), keyed like the
+ * journal's (the request's cache_key). lookup returns the stored output line (malloc'd)
+ * or NULL, from any preparing thread; store keeps an ok answer, from the loop thread. */
+typedef struct shared_cache {
+    char *(*lookup)(void *ctx, const char *key);
+    void (*store)(void *ctx, const char *key, const char *line);
+    void *ctx;
+} shared_cache_t;
+
+typedef struct prepare_settings {
+    const char *model;
+    const char *prompt;                /* the job's prompt as sent (with the --json hint) */
+    const char *prompt_template;       /* the job's prompt when it has {field}s (filled per
+                                          item; prompt and template unused), else NULL */
+    const char *detail;
+    long max_tokens;
+    size_t max_image_bytes;
+    const openai_template_t *template; /* for items without their own prompt */
+    const char *journal_path;          /* NULL: no journal, no cache */
+    int resuming;                      /* the journal holds this job: skip finished items */
+    int retry_failed;                  /* items that failed in an earlier run go again */
+    int use_cache;                     /* look answers up in the (non-empty) result cache */
+    atomic_int *skip_all;              /* set: the budget is used up, read no more images */
+    int resize_auto;                   /* downscale to what the provider would keep */
+    long max_side;                     /* downscale to fit this square; 0 = no */
+    const structured_t *structured;    /* --json / --schema (structured.h); NULL: none */
+    const char *key_extra;             /* more that shapes the answer line (output format),
+                                          for the cache key; NULL when none */
+    const shared_cache_t *shared_cache; /* looked up after the journal's; NULL: none */
+    int convert;                       /* --convert: BMP/TIFF/HEIF/AVIF, animations */
+    int decode_check;                  /* decode every pixel before sending (default) */
+} prepare_settings_t;
+
+typedef struct prepare prepare_t;
+
+/* Starts threads (>= 1) reading from in and pushing request_t pointers into ready.
+ * in, ready and s must outlive prepare_join. Returns NULL with a reason in err. */
+prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *s, int threads,
+                         char *err, size_t errlen);
+
+/* Waits for every thread to finish (they end when the input ends or the queue is
+ * cancelled) and frees the pool. NULL is a no-op. */
+void prepare_join(prepare_t *p);
+
+/* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
+ * size, or -1 with the request failed (request_fail) and a reason set. */
+long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+                       size_t *cap);
+
+/* Builds the request for one item in the calling thread: the unit of work of a thread,
+ * exposed for tests. Always returns a request (NULL only when out of memory); on failure
+ * its error_kind is set and body is NULL. Takes ownership of *item's strings. scratch is a
+ * reusable read buffer of the calling thread (may point to NULL/0 at first). reader (may
+ * be NULL) is the thread's journal connection, for result-cache look-ups: on a hit the
+ * request carries cached_line and no body. */
+request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
+                       size_t *scratch_cap, journal_reader_t *reader);
+
+#endif

@@ -1,0 +1,570 @@
+/* journal.c - the SQLite job journal. */
+#include "record/journal.h"
+
+#include "util/clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS items ("
+    "  id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  content_hash TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending','in_flight','ok','failed','skipped')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  cost_usd REAL,"
+    "  result TEXT,"
+    "  updated_at REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS items_seq ON items(seq);"
+    "CREATE TABLE IF NOT EXISTS attempts ("
+    "  item_id TEXT NOT NULL, n INTEGER NOT NULL, finished_at REAL NOT NULL,"
+    "  latency_ms REAL, http_status INTEGER, prompt_tokens INTEGER,"
+    "  completion_tokens INTEGER, cost_usd REAL, error_kind TEXT, error_message TEXT,"
+    "  PRIMARY KEY (item_id, n));"
+    "CREATE TABLE IF NOT EXISTS cache ("
+    "  key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL);"
+    /* schema 2: the limits once a second, for the report (older journals lack it) */
+    "CREATE TABLE IF NOT EXISTS samples ("
+    "  t REAL NOT NULL, in_flight INTEGER, window INTEGER, concurrency INTEGER,"
+    "  rpm REAL, tpm REAL, paused INTEGER);"
+    "INSERT OR IGNORE INTO meta VALUES ('schema_version', '2');";
+
+enum {
+    ST_SENT,
+    ST_ATTEMPT,
+    ST_DONE,
+    ST_CACHE_PUT,
+    ST_SAMPLE,
+    ST_COUNT
+};
+
+static const char *const statements[ST_COUNT] = {
+    [ST_SENT] = "INSERT INTO items (id, seq, source, content_hash, state, attempts, updated_at)"
+                " VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM items), ?2, ?3, 'in_flight',"
+                " ?4, ?5)"
+                " ON CONFLICT(id) DO UPDATE SET state = 'in_flight', attempts = ?4,"
+                " content_hash = IFNULL(?3, content_hash), updated_at = ?5",
+    [ST_ATTEMPT] = "INSERT OR REPLACE INTO attempts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                   " ?10)",
+    [ST_DONE] = "INSERT INTO items (id, seq, source, content_hash, state, attempts, cost_usd,"
+                " result, updated_at)"
+                " VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM items), ?2, ?3, ?4, ?5, ?6,"
+                " ?7, ?8)"
+                " ON CONFLICT(id) DO UPDATE SET state = ?4, attempts = ?5, cost_usd = ?6,"
+                " result = ?7, content_hash = IFNULL(?3, content_hash), updated_at = ?8",
+    [ST_CACHE_PUT] = "INSERT OR REPLACE INTO cache VALUES (?1, ?2, ?3)",
+    [ST_SAMPLE] = "INSERT INTO samples VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+struct journal {
+    int lock_fd; /* flock on PATH.lock: one run per journal at a time */
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    int in_tx;
+    int writes;
+    uint64_t tx_started_ns;
+    int failed;
+};
+
+struct journal_reader {
+    sqlite3 *db;
+    sqlite3_stmt *state;
+    sqlite3_stmt *cached;
+};
+
+static const char *const state_names[] = {"none", "pending", "in_flight", "ok", "failed",
+                                          "skipped"};
+
+const char *journal_state_name(journal_state_t s)
+{
+    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "none";
+}
+
+static journal_state_t state_from_name(const char *name)
+{
+    for (size_t i = 1; name && i < sizeof state_names / sizeof state_names[0]; i++)
+        if (strcmp(name, state_names[i]) == 0)
+            return (journal_state_t)i;
+    return JOURNAL_NONE;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *journal_errmsg(journal_t *j)
+{
+    return j && j->db ? sqlite3_errmsg(j->db) : "no journal";
+}
+
+/* Takes the journal's run lock (PATH.lock, flock): two runs writing one journal would
+ * both send everything. Returns the descriptor, or -1 with err set. */
+static int journal_lock(const char *path, char *err, size_t errlen)
+{
+    char lock[4096];
+    if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock) {
+        snprintf(err, errlen, "journal path too long");
+        return -1;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "journal %s: %s", lock, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "journal %s is in use by another visionbatch run", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens the journal with the given sqlite3_open_v2 flags; a writer (lock) takes the run
+ * lock first. */
+static journal_t *journal_open_flags(const char *path, int flags, int lock, char *err,
+                                     size_t errlen)
+{
+    journal_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    j->lock_fd = -1;
+    if (lock && (j->lock_fd = journal_lock(path, err, errlen)) < 0) {
+        free(j);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(j->db, 5000) != SQLITE_OK ||
+        sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(j->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i],
+                               NULL) != SQLITE_OK)
+            goto fail;
+    return j;
+fail:
+    snprintf(err, errlen, "journal %s: %s", path, j->db ? sqlite3_errmsg(j->db) : "cannot open");
+    journal_close(j);
+    return NULL;
+}
+
+journal_t *journal_open(const char *path, char *err, size_t errlen)
+{
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1, err, errlen);
+}
+
+journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
+{
+    return journal_open_flags(path, SQLITE_OPEN_READWRITE, 0, err, errlen);
+}
+
+/* Reads meta.value for key into a malloc'd string (NULL when absent). */
+static char *meta_get(journal_t *j, const char *key)
+{
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+        return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int meta_set(journal_t *j, const char *key, const char *value)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", -1, &st, NULL))
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Names the parameters that differ between two jobs' canonical JSON texts, with the
+ * start of the journal's value ("prompt (was \"Describe...\") differs"), so a long
+ * prompt or schema cannot hide the one that changed. */
+static void params_differ(const char *a_text, const char *b_text, char *out, size_t outlen)
+{
+    json_t *a = json_loads(a_text, 0, NULL), *b = json_loads(b_text, 0, NULL);
+    size_t len = 0, count = 0;
+    out[0] = '\0';
+    const char *key;
+    json_t *v;
+    for (int pass = 0; pass < 2 && json_is_object(a) && json_is_object(b); pass++) {
+        json_t *one = pass ? b : a, *other = pass ? a : b;
+        json_object_foreach(one, key, v)
+        {
+            json_t *w = json_object_get(other, key);
+            if ((pass == 0 && !json_equal(v, w)) || (pass == 1 && !w)) {
+                char *was = pass ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                int n = snprintf(out + len, outlen - len, "%s%s (was %.60s%s)", len ? ", " : "",
+                                 key, was ? was : "not set",
+                                 was && strlen(was) > 60 ? "..." : "");
+                free(was);
+                if (n > 0 && (size_t)n < outlen - len)
+                    len += (size_t)n;
+                count++;
+            }
+        }
+    }
+    snprintf(out + len, outlen - len, "%s", count == 1 ? " differs" : len ? " differ" : "they differ");
+    json_decref(a);
+    json_decref(b);
+}
+
+int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *err,
+                     size_t errlen)
+{
+    journal_tick(j, 1);
+    char *old = meta_get(j, "params");
+    int rc;
+    if (old && strcmp(old, params_json) == 0 && !new_job) {
+        rc = 1;
+    } else if (old && !new_job) {
+        char keys[200];
+        params_differ(old, params_json, keys, sizeof keys);
+        snprintf(err, errlen,
+                 "the journal belongs to a job with other request parameters (%s): resume "
+                 "with the same parameters, or pass --new-job to start a new job in it",
+                 keys);
+        rc = -1;
+    } else {
+        rc = sqlite3_exec(j->db,
+                          "BEGIN; DELETE FROM items; DELETE FROM attempts; DELETE FROM samples;"
+                          " COMMIT;", NULL, NULL,
+                          NULL) == SQLITE_OK &&
+                     meta_set(j, "params", params_json) == 0
+                 ? 0
+                 : -1;
+        if (rc)
+            snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+    }
+    free(old);
+    return rc;
+}
+
+/* Opens a transaction if none is open, and counts the write. */
+static int journal_begin(journal_t *j)
+{
+    if (!j->in_tx) {
+        if (sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+            j->failed = 1;
+            return -1;
+        }
+        j->in_tx = 1;
+        j->writes = 0;
+        j->tx_started_ns = clock_monotonic_ns();
+    }
+    j->writes++;
+    return 0;
+}
+
+/* Steps a bound statement to completion and resets it. */
+static int run(journal_t *j, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        j->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int journal_item_sent(journal_t *j, const char *id, const char *source, const char *hash,
+                      int attempt)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_SENT];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, source ? source : id, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 3, hash);
+    sqlite3_bind_int(st, 4, attempt);
+    sqlite3_bind_double(st, 5, wall_now());
+    return run(j, st);
+}
+
+int journal_attempt(journal_t *j, const char *id, int attempt, double latency_ms,
+                    long http_status, long prompt_tokens, long completion_tokens, double cost_usd,
+                    const char *error_kind, const char *error_message)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_ATTEMPT];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, attempt);
+    sqlite3_bind_double(st, 3, wall_now());
+    sqlite3_bind_double(st, 4, latency_ms);
+    if (http_status)
+        sqlite3_bind_int64(st, 5, http_status);
+    if (prompt_tokens >= 0)
+        sqlite3_bind_int64(st, 6, prompt_tokens);
+    if (completion_tokens >= 0)
+        sqlite3_bind_int64(st, 7, completion_tokens);
+    if (cost_usd >= 0)
+        sqlite3_bind_double(st, 8, cost_usd);
+    bind_text_or_null(st, 9, error_kind);
+    bind_text_or_null(st, 10, error_message);
+    return run(j, st);
+}
+
+int journal_item_done(journal_t *j, const char *id, const char *source, const char *hash,
+                      journal_state_t state, int attempts, double cost_usd, const char *line,
+                      const char *cache_key)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_DONE];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, source ? source : id, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 3, hash);
+    sqlite3_bind_text(st, 4, journal_state_name(state), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, attempts);
+    if (cost_usd >= 0)
+        sqlite3_bind_double(st, 6, cost_usd);
+    bind_text_or_null(st, 7, line);
+    sqlite3_bind_double(st, 8, wall_now());
+    if (run(j, st))
+        return -1;
+    if (cache_key && state == JOURNAL_OK && line) {
+        st = j->st[ST_CACHE_PUT];
+        sqlite3_bind_text(st, 1, cache_key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, line, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 3, wall_now());
+        return run(j, st);
+    }
+    return 0;
+}
+
+int journal_sample(journal_t *j, long in_flight, long window, long concurrency, double rpm,
+                   double tpm, int paused)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_SAMPLE];
+    sqlite3_bind_double(st, 1, wall_now());
+    sqlite3_bind_int64(st, 2, in_flight);
+    sqlite3_bind_int64(st, 3, window);
+    sqlite3_bind_int64(st, 4, concurrency);
+    sqlite3_bind_double(st, 5, rpm);
+    sqlite3_bind_double(st, 6, tpm);
+    sqlite3_bind_int(st, 7, paused);
+    return run(j, st);
+}
+
+int journal_tick(journal_t *j, int force)
+{
+    if (!j || !j->in_tx)
+        return j && j->failed ? -1 : 0;
+    uint64_t age_ms = (clock_monotonic_ns() - j->tx_started_ns) / 1000000;
+    if (!force && j->writes < JOURNAL_BATCH_WRITES && age_ms < JOURNAL_BATCH_MS)
+        return 0;
+    j->in_tx = 0;
+    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        j->failed = 1;
+        if (!sqlite3_get_autocommit(j->db)) /* still open: end it so the state is known */
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return j->failed ? -1 : 0;
+}
+
+long journal_foreach_result(journal_t *j, int skip_failed,
+                            int (*fn)(const char *line, journal_state_t state, void *ctx),
+                            void *ctx)
+{
+    sqlite3_stmt *st;
+    long n = 0;
+    journal_tick(j, 1);
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT result, state FROM items WHERE result IS NOT NULL AND state IN"
+                           " ('ok', 'failed') ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        journal_state_t state = state_from_name((const char *)sqlite3_column_text(st, 1));
+        if (skip_failed && state == JOURNAL_FAILED)
+            continue;
+        if (fn((const char *)sqlite3_column_text(st, 0), state, ctx) != 0)
+            break;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+static int write_line(const char *line, journal_state_t state, void *ctx)
+{
+    (void)state;
+    return fputs(line, ctx) == EOF || fputc('\n', ctx) == EOF ? -1 : 0;
+}
+
+long journal_export(journal_t *j, FILE *out, int skip_failed)
+{
+    long n = journal_foreach_result(j, skip_failed, write_line, out);
+    return n >= 0 && fflush(out) == 0 ? n : -1;
+}
+
+int journal_meta_set(journal_t *j, const char *key, const char *value)
+{
+    if (journal_begin(j))
+        return -1;
+    return meta_set(j, key, value);
+}
+
+char *journal_meta_get(journal_t *j, const char *key)
+{
+    return meta_get(j, key);
+}
+
+char *journal_cached(journal_t *j, const char *cache_key)
+{
+    sqlite3_stmt *st;
+    char *line = NULL;
+    if (sqlite3_prepare_v2(j->db, "SELECT result FROM cache WHERE key = ?1", -1, &st, NULL))
+        return NULL;
+    sqlite3_bind_text(st, 1, cache_key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        line = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return line;
+}
+
+long journal_cache_size(journal_t *j)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(j->db, "SELECT COUNT(*) FROM cache", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+long journal_recent_attempts(journal_t *j, double seconds)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(j->db, "SELECT COUNT(*) FROM attempts WHERE finished_at >= ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_double(st, 1, wall_now() - seconds);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int journal_counts(journal_t *j, long counts[6], double *cost)
+{
+    sqlite3_stmt *st;
+    memset(counts, 0, 6 * sizeof counts[0]);
+    *cost = 0;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT state, COUNT(*), IFNULL(SUM(cost_usd), 0) FROM items GROUP BY"
+                           " state",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        journal_state_t s = state_from_name((const char *)sqlite3_column_text(st, 0));
+        counts[s] += sqlite3_column_int64(st, 1);
+        *cost += sqlite3_column_double(st, 2);
+    }
+    return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+void journal_close(journal_t *j)
+{
+    if (!j)
+        return;
+    journal_tick(j, 1);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(j->st[i]);
+    sqlite3_close(j->db);
+    if (j->lock_fd >= 0)
+        close(j->lock_fd); /* releases the flock */
+    free(j);
+}
+
+journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen)
+{
+    journal_reader_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT state FROM items WHERE id = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->state, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(r->db, "SELECT result FROM cache WHERE key = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &r->cached, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "journal %s: %s", path,
+                 r->db ? sqlite3_errmsg(r->db) : "cannot open");
+        journal_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *state)
+{
+    *state = JOURNAL_NONE;
+    sqlite3_bind_text(r->state, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(r->state);
+    if (rc == SQLITE_ROW)
+        *state = state_from_name((const char *)sqlite3_column_text(r->state, 0));
+    sqlite3_reset(r->state);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *journal_reader_cached(journal_reader_t *r, const char *cache_key)
+{
+    char *line = NULL;
+    sqlite3_bind_text(r->cached, 1, cache_key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(r->cached) == SQLITE_ROW)
+        line = strdup((const char *)sqlite3_column_text(r->cached, 0));
+    sqlite3_reset(r->cached);
+    return line;
+}
+
+void journal_reader_close(journal_reader_t *r)
+{
+    if (!r)
+        return;
+    sqlite3_finalize(r->state);
+    sqlite3_finalize(r->cached);
+    sqlite3_close(r->db);
+    free(r);
+}

@@ -1,0 +1,243 @@
+/* test_tokens.c - image-token formulas and model lookup.
+ *
+ * The worked examples are the test vectors of docs/provider-facts.md §2 ("Worked
+ * examples"); the constants are that section's tables. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cost/tokens.h"
+
+static unsigned long for_model(const char *model, unsigned w, unsigned h, detail_t d)
+{
+    unsigned long out = 0;
+    assert_int_equal(tokens_image_for_model(model, w, h, d, &out), 0);
+    return out;
+}
+
+/* Patch count before the multiplier: the patch rules with a multiplier of 1. */
+static unsigned long patches(unsigned w, unsigned h)
+{
+    tokens_model_t m = {TOKENS_FAMILY_OPENAI_PATCH, 0, 0, 1.0};
+    return tokens_image(&m, w, h, DETAIL_AUTO);
+}
+
+/* provider-facts.md §2: every worked example. */
+static void test_facts_vectors(void **state)
+{
+    (void)state;
+    assert_int_equal(for_model("gpt-4o", 1024, 1024, DETAIL_HIGH), 765);
+    assert_int_equal(for_model("gpt-4o", 2048, 4096, DETAIL_HIGH), 1105);
+    assert_int_equal(for_model("gpt-4o", 4096, 8192, DETAIL_LOW), 85);
+    assert_int_equal(patches(1024, 1024), 1024);
+    assert_int_equal(patches(1800, 2400), 1452);
+    assert_int_equal(for_model("gpt-4o-mini", 1024, 1024, DETAIL_HIGH), 25501);
+    assert_int_equal(for_model("claude-sonnet-4-5", 1000, 1000, DETAIL_AUTO), 1334);
+    assert_int_equal(for_model("claude-sonnet-4-5", 200, 200, DETAIL_AUTO), 54);
+}
+
+/* provider-facts.md §2: auto behaves as high; the tile steps one by one. */
+static void test_tile_formula(void **state)
+{
+    (void)state;
+    assert_int_equal(for_model("gpt-4o", 1024, 1024, DETAIL_AUTO), 765);
+    assert_int_equal(for_model("gpt-4o", 2048, 4096, DETAIL_AUTO), 1105);
+    /* Small images are not scaled up: 1 tile. */
+    assert_int_equal(for_model("gpt-4o", 100, 100, DETAIL_HIGH), 85 + 170);
+    assert_int_equal(for_model("gpt-4o", 512, 512, DETAIL_HIGH), 85 + 170);
+    assert_int_equal(for_model("gpt-4o", 513, 512, DETAIL_HIGH), 85 + 2 * 170);
+    /* Short side exactly 768: unscaled, 2x2 tiles. */
+    assert_int_equal(for_model("gpt-4o", 768, 768, DETAIL_HIGH), 85 + 4 * 170);
+    /* 4096x2048 -> 2048x1024 -> 1536x768: 3x2 tiles, same as the transposed vector. */
+    assert_int_equal(for_model("gpt-4o", 4096, 2048, DETAIL_HIGH), 1105);
+    /* Extreme aspect: 10000x100 -> 2048x20 -> 4x1 tiles. */
+    assert_int_equal(for_model("gpt-4o", 10000, 100, DETAIL_HIGH), 85 + 4 * 170);
+    /* Low detail is the base whatever the size. */
+    assert_int_equal(for_model("gpt-4o-mini", 10, 10, DETAIL_LOW), 2833);
+    assert_int_equal(for_model("o1", 1024, 1024, DETAIL_HIGH), 75 + 4 * 150);
+    assert_int_equal(for_model("computer-use-preview", 1024, 1024, DETAIL_HIGH), 65 + 4 * 129);
+}
+
+/* provider-facts.md §2: patches capped at 1536, tokens = ceil(patches * multiplier). */
+static void test_patch_formula(void **state)
+{
+    (void)state;
+    assert_int_equal(patches(32, 32), 1);
+    assert_int_equal(patches(33, 32), 2);
+    assert_true(patches(8000, 8000) <= 1536);
+    assert_true(patches(100000, 10) <= 1536);
+    /* 1024 * 1.62 = 1658.88 -> 1659; 1452 * 1.62 = 2352.24 -> 2353. */
+    assert_int_equal(for_model("gpt-4.1-mini", 1024, 1024, DETAIL_AUTO), 1659);
+    assert_int_equal(for_model("gpt-4.1-mini", 1800, 2400, DETAIL_HIGH), 2353);
+    /* 1024 * 2.46 = 2519.04 -> 2520; 1024 * 1.72 = 1761.28 -> 1762. */
+    assert_int_equal(for_model("gpt-4.1-nano", 1024, 1024, DETAIL_AUTO), 2520);
+    assert_int_equal(for_model("o4-mini", 1024, 1024, DETAIL_AUTO), 1762);
+    /* Detail does not change the patch formula. */
+    assert_int_equal(for_model("o4-mini", 1024, 1024, DETAIL_LOW), 1762);
+}
+
+/* provider-facts.md §2: the largest unscaled Claude sizes stay unscaled; larger shrink. */
+static void test_anthropic_formula(void **state)
+{
+    (void)state;
+    static const unsigned sizes[][2] = {
+        {1092, 1092}, {951, 1268}, {896, 1344}, {819, 1456}, {784, 1568}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned long w = sizes[i][0], h = sizes[i][1];
+        assert_int_equal(for_model("claude-3-5-sonnet", sizes[i][0], sizes[i][1], DETAIL_AUTO),
+                         (w * h + 749) / 750);
+    }
+    /* 3136x3136 is scaled: never more than the cap's 1,229,312 px / 750. */
+    unsigned long big = for_model("claude-opus-4", 3136, 3136, DETAIL_HIGH);
+    assert_true(big <= (784UL * 1568 + 749) / 750);
+    assert_true(big >= 1590);
+    /* Long edge capped at 1568: 4000x100 -> 1568x39. */
+    assert_int_equal(for_model("claude-haiku-4-5", 4000, 100, DETAIL_AUTO),
+                     (1568UL * 39 + 749) / 750);
+}
+
+/* provider-facts.md §2: Gemini 258 per small image or per 768 px tile. */
+static void test_gemini_formula(void **state)
+{
+    (void)state;
+    assert_int_equal(for_model("gemini-2.5-flash", 384, 384, DETAIL_AUTO), 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 385, 384, DETAIL_AUTO), 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 1024, 1024, DETAIL_AUTO), 4 * 258);
+    assert_int_equal(for_model("gemini-2.0-flash", 1536, 768, DETAIL_AUTO), 2 * 258);
+}
+
+static void test_zero_size(void **state)
+{
+    (void)state;
+    assert_int_equal(for_model("gpt-4o", 0, 100, DETAIL_HIGH), 0);
+    assert_int_equal(for_model("claude-sonnet-4-5", 100, 0, DETAIL_HIGH), 0);
+}
+
+static void test_lookup(void **state)
+{
+    (void)state;
+    tokens_model_t m;
+
+    assert_int_equal(tokens_model_lookup("gpt-4o-mini", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_OPENAI_TILE);
+    assert_int_equal(m.base, 2833);
+    assert_int_equal(m.per_tile, 5667);
+
+    assert_int_equal(tokens_model_lookup("gpt-4o-mini-2024-07-18", &m), 0);
+    assert_int_equal(m.base, 2833);
+
+    assert_int_equal(tokens_model_lookup("gpt-4o-2024-08-06", &m), 0);
+    assert_int_equal(m.base, 85);
+    assert_int_equal(m.per_tile, 170);
+
+    assert_int_equal(tokens_model_lookup("openai/gpt-4o", &m), 0);
+    assert_int_equal(m.base, 85);
+    assert_int_equal(tokens_model_lookup("openai/gpt-4o-mini", &m), 0);
+    assert_int_equal(m.base, 2833);
+    assert_int_equal(tokens_model_lookup("GPT-4o", &m), 0);
+    assert_int_equal(m.base, 85);
+
+    assert_int_equal(tokens_model_lookup("gpt-4.1", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_OPENAI_TILE);
+    assert_int_equal(tokens_model_lookup("gpt-4.1-2025-04-14", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_OPENAI_TILE);
+    assert_int_equal(tokens_model_lookup("gpt-4.1-mini", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_OPENAI_PATCH);
+    assert_true(m.patch_multiplier == 1.62);
+    assert_int_equal(tokens_model_lookup("gpt-4.1-nano-2025-04-14", &m), 0);
+    assert_true(m.patch_multiplier == 2.46);
+    assert_int_equal(tokens_model_lookup("o4-mini", &m), 0);
+    assert_true(m.patch_multiplier == 1.72);
+    assert_int_equal(tokens_model_lookup("gpt-4.5-preview", &m), 0);
+    assert_int_equal(m.base, 85);
+
+    assert_int_equal(tokens_model_lookup("o1", &m), 0);
+    assert_int_equal(m.base, 75);
+    assert_int_equal(tokens_model_lookup("o1-pro", &m), 0);
+    assert_int_equal(m.per_tile, 150);
+    assert_int_equal(tokens_model_lookup("o3-2025-04-16", &m), 0);
+    assert_int_equal(m.base, 75);
+    assert_int_equal(tokens_model_lookup("computer-use-preview", &m), 0);
+    assert_int_equal(m.base, 65);
+    assert_int_equal(m.per_tile, 129);
+
+    assert_int_equal(tokens_model_lookup("claude-sonnet-4-5", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_ANTHROPIC);
+    assert_int_equal(tokens_model_lookup("anthropic/claude-3-5-sonnet@20240620", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_ANTHROPIC);
+    assert_int_equal(tokens_model_lookup("gemini-2.5-flash", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
+    assert_int_equal(tokens_model_lookup("models/gemini-2.5-pro", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
+}
+
+static void test_lookup_unknown(void **state)
+{
+    (void)state;
+    tokens_model_t m = {TOKENS_FAMILY_GEMINI, 1, 2, 3.0};
+    unsigned long out = 42;
+
+    assert_int_equal(tokens_model_lookup("llava-1.6", &m), -1);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI); /* untouched */
+    assert_int_equal(tokens_model_lookup("", &m), -1);
+    assert_int_equal(tokens_model_lookup(NULL, &m), -1);
+    assert_int_equal(tokens_model_lookup("openai/", &m), -1);
+    /* A known prefix not at a name boundary is a different model. */
+    assert_int_equal(tokens_model_lookup("o10", &m), -1);
+    assert_int_equal(tokens_model_lookup("gpt-4omni", &m), -1);
+    assert_int_equal(tokens_model_lookup("gpt-4", &m), -1);
+    assert_int_equal(tokens_image_for_model("mystery-model", 10, 10, DETAIL_AUTO, &out), -1);
+    assert_int_equal(out, 42);
+
+    tokens_model_t unknown = {TOKENS_FAMILY_UNKNOWN, 0, 0, 0.0};
+    assert_int_equal(tokens_image(&unknown, 100, 100, DETAIL_HIGH), 0);
+}
+
+static void test_detail(void **state)
+{
+    (void)state;
+    detail_t d = DETAIL_HIGH;
+
+    assert_int_equal(tokens_detail_parse("auto", &d), 0);
+    assert_int_equal(d, DETAIL_AUTO);
+    assert_int_equal(tokens_detail_parse("low", &d), 0);
+    assert_int_equal(d, DETAIL_LOW);
+    assert_int_equal(tokens_detail_parse("high", &d), 0);
+    assert_int_equal(d, DETAIL_HIGH);
+
+    assert_int_equal(tokens_detail_parse("HIGH", &d), -1);
+    assert_int_equal(tokens_detail_parse("", &d), -1);
+    assert_int_equal(tokens_detail_parse("medium", &d), -1);
+    assert_int_equal(tokens_detail_parse("low ", &d), -1);
+    assert_int_equal(tokens_detail_parse(NULL, &d), -1);
+    assert_int_equal(d, DETAIL_HIGH); /* untouched on failure */
+
+    assert_string_equal(tokens_detail_name(DETAIL_AUTO), "auto");
+    assert_string_equal(tokens_detail_name(DETAIL_LOW), "low");
+    assert_string_equal(tokens_detail_name(DETAIL_HIGH), "high");
+    assert_string_equal(tokens_detail_name((detail_t)7), "?");
+}
+
+static void test_text_estimate(void **state)
+{
+    (void)state;
+    assert_int_equal(tokens_text_estimate(NULL, 0), 0);
+    assert_int_equal(tokens_text_estimate("a", 1), 1);
+    assert_int_equal(tokens_text_estimate("abcd", 4), 1);
+    assert_int_equal(tokens_text_estimate("abcde", 5), 2);
+    assert_int_equal(tokens_text_estimate("Describe this product", 21), 6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_facts_vectors),  cmocka_unit_test(test_tile_formula),
+        cmocka_unit_test(test_patch_formula),  cmocka_unit_test(test_anthropic_formula),
+        cmocka_unit_test(test_gemini_formula), cmocka_unit_test(test_zero_size),
+        cmocka_unit_test(test_lookup),         cmocka_unit_test(test_lookup_unknown),
+        cmocka_unit_test(test_detail),         cmocka_unit_test(test_text_estimate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
