@@ -222,6 +222,21 @@ typedef enum {
     VB_RUN_BUDGET = 5,     /* the budget was used up: the items not sent are skipped */
 } vb_run_status_t;
 
+/* How much a library message matters. */
+typedef enum {
+    VB_LOG_NOTICE = 0,  /* worth knowing: a lost Redis connection is back, ... */
+    VB_LOG_WARNING = 1, /* the user may want to act: spend past cost_warn_usd, no price known */
+} vb_log_level_t;
+
+/* A log handler: message is one line without a newline, valid only during the call. */
+typedef void (*vb_log_fn)(vb_log_level_t level, const char *message, void *userdata);
+
+/* Sets where the library's messages go. The library never prints: with no handler (the
+ * default) its messages are dropped. fn may be called on any of the library's threads
+ * (the running thread, image-preparing threads, a Redis heartbeat thread), so it must be
+ * thread-safe. Call it before any job starts; NULL removes the handler. */
+void vb_set_log(vb_log_fn fn, void *userdata);
+
 typedef struct vb_job vb_job_t;
 
 /* Sets up libcurl and libvips for the process. Call once, before any other thread

@@ -42,6 +42,14 @@ static void tune_malloc(void)
 #endif
 }
 
+/* The library's messages, one line each on stderr (they may come from any of its
+ * threads: one fprintf per line keeps them whole). */
+static void print_log(vb_log_level_t level, const char *message, void *userdata)
+{
+    (void)userdata;
+    fprintf(stderr, "visionbatch: %s%s\n", level == VB_LOG_WARNING ? "warning: " : "", message);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -63,6 +71,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "visionbatch: %s\n", err);
         return EXIT_STOPPED;
     }
+    vb_set_log(print_log, NULL);
     int status;
     if (strcmp(argv[1], "run") == 0) {
         status = cli_run(argc - 1, argv + 1);

@@ -1,5 +1,6 @@
 /* redis_budget.c - reserve and settle in Lua, atomically. */
 #include "redis/redis_budget.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static redisReply *eval_amounts(redis_budget_ctx_t *b, const char *script, doubl
     const char *argv[3] = {b->key, xs, ys};
     redisReply *r = redis_conn_eval(b->conn, script, 1, 3, argv, NULL);
     if (r && r->type == REDIS_REPLY_ERROR)
-        fprintf(stderr, "visionbatch: Redis budget: %s\n", r->str);
+        log_message(VB_LOG_NOTICE, "Redis budget: %s", r->str);
     return r;
 }
 

@@ -1,5 +1,6 @@
 /* redis_conn.c - a hiredis connection that reconnects with backoff. */
 #include "redis/redis_conn.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -202,7 +203,7 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
             redisReply *r = raw_command(c->ctx, argc, argv, lens);
             if (r && !reply_transient(r)) {
                 if (c->lost_said && !c->quiet) {
-                    fprintf(stderr, "visionbatch: Redis at %s is back: resuming\n", c->name);
+                    log_message(VB_LOG_NOTICE, "Redis at %s is back: resuming", c->name);
                     c->lost_said = false;
                 }
                 return r;
@@ -217,10 +218,10 @@ redisReply *redis_conn_command(redis_conn_t *c, int argc, const char **argv, con
             c->ctx = NULL;
         }
         if (!c->lost_said && !c->quiet)
-            fprintf(stderr,
-                    "visionbatch: lost Redis at %s (%s): dispatch paused, finished results "
-                    "kept until it is back; reconnecting\n",
-                    c->name, why[0] ? why : "not connected");
+            log_message(VB_LOG_NOTICE,
+                        "lost Redis at %s (%s): dispatch paused, finished results "
+                        "kept until it is back; reconnecting",
+                        c->name, why[0] ? why : "not connected");
         c->lost_said = true;
         if (c->cancel && *c->cancel)
             return NULL;

@@ -1,5 +1,6 @@
 /* redis_limiter.c - GCRA in a Lua script, shared through Redis. */
 #include "redis/redis_limiter.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ uint64_t redis_limiter_take(void *ctx, double rpm, double rpm_burst, double tpm,
     if (r && r->type == REDIS_REPLY_INTEGER)
         wait = r->integer > 0 ? (uint64_t)r->integer * 1000 : 0;
     else if (r && r->type == REDIS_REPLY_ERROR)
-        fprintf(stderr, "visionbatch: Redis limiter: %s\n", r->str);
+        log_message(VB_LOG_NOTICE, "Redis limiter: %s", r->str);
     freeReplyObject(r);
     return wait;
 }

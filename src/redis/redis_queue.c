@@ -1,5 +1,6 @@
 /* redis_queue.c - publishing a job's items, and reading them as a worker. */
 #include "redis/redis_queue.h"
+#include "util/log.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -506,7 +507,7 @@ static int read_new(redis_source_t *s, input_item_t *item)
             stream->element[1]->elements == 1)
             got = take_entry(s, stream->element[1]->element[0], item);
     } else if (r && r->type == REDIS_REPLY_ERROR) {
-        fprintf(stderr, "visionbatch: Redis XREADGROUP: %s\n", r->str);
+        log_message(VB_LOG_NOTICE, "Redis XREADGROUP: %s", r->str);
         sleep(1);
     }
     freeReplyObject(r);

@@ -2,6 +2,7 @@
 #include "redis/redis_store.h"
 
 #include "redis/redis_budget.h"
+#include "util/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ int redis_store_result(redis_conn_t *c, const redis_job_t *j, const char *id, co
     if (r && r->type == REDIS_REPLY_INTEGER)
         rc = r->integer == 1;
     else if (r)
-        fprintf(stderr, "visionbatch: Redis storing the result of %s: %s\n", id,
+        log_message(VB_LOG_NOTICE, "Redis storing the result of %s: %s", id,
                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
     freeReplyObject(r);
     return rc;

@@ -32,6 +32,7 @@
 #include "prepare/structured.h"
 #include "record/stats.h"
 #include "cost/tokens.h"
+#include "util/log.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -411,14 +412,14 @@ static double usage_cost(const engine_t *e, const request_t *r, long prompt_toke
     return pricing_cost(&p, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0, 0);
 }
 
-/* Says once, on stderr, that the spend passed --cost-warn. */
+/* Says once, through the log handler, that the spend passed --cost-warn. */
 static void warn_cost(engine_t *e)
 {
     if (e->cost_warned || !(e->o->cost_warn_usd > 0) || e->sum->cost_usd < e->o->cost_warn_usd)
         return;
     e->cost_warned = true;
-    fprintf(stderr, "visionbatch: warning: spent $%.4f so far, past the --cost-warn of $%.4f\n",
-            e->sum->cost_usd, e->o->cost_warn_usd);
+    log_message(VB_LOG_WARNING, "spent $%.4f so far, past the --cost-warn of $%.4f",
+                e->sum->cost_usd, e->o->cost_warn_usd);
 }
 
 /* Records an item answered from the result cache. */
@@ -1242,9 +1243,9 @@ static int engine_open_pricing(engine_t *e, char *err, size_t errlen)
                      o->model);
             return -1;
         }
-        fprintf(stderr, "visionbatch: warning: no price is known for model %s: cost unknown "
-                        "(add it with --pricing FILE)\n",
-                o->model);
+        log_message(VB_LOG_WARNING,
+                    "no price is known for model %s: cost unknown (add it with --pricing FILE)",
+                    o->model);
     }
     tokens_model_t rules;
     if (o->budget_usd > 0 && tokens_model_lookup(o->model, &rules) != 0) {
