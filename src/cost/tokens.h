@@ -56,4 +56,11 @@ int tokens_image_for_model(const char *model, unsigned width, unsigned height, d
  * English. text may be NULL; only len is used. */
 unsigned long tokens_text_estimate(const char *text, size_t len);
 
+/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same).
+ * Here, with the other token rules, because prepare.c and provider/openai_batch_lines.c
+ * both estimate requests with it. */
+#define MESSAGE_OVERHEAD_TOKENS 7
+/* A URL's image size is unknown before the provider fetches it: assume this square. */
+#define URL_ASSUMED_SIDE 1024
+
 #endif

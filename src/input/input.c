@@ -1,7 +1,7 @@
 /* input.c - files, directory walks and manifests, streamed one item at a time. */
 #include "input/input.h"
 
-#include "provider/openai_batch_lines.h"
+#include "input/openai_batch_request.h"
 #include "input/csv.h"
 #include "input/idset.h"
 
@@ -415,12 +415,12 @@ static char *trim(char *s)
 }
 
 /* Turns an OpenAI batch request line into an item: custom_id is its id, the body is
- * sent as it is (openai_batch_lines.h). */
+ * sent as it is (provider/openai_batch_lines.h). */
 static int batch_item(input_t *in, input_item_t *item, const char *where, const json_t *obj)
 {
     char why[256];
     char *custom_id = NULL, *body = NULL;
-    if (openai_batch_line_parse(obj, &custom_id, &body, why, sizeof why) != 0) {
+    if (openai_batch_request_parse(obj, &custom_id, &body, why, sizeof why) != 0) {
         const json_t *cid = json_object_get(obj, "custom_id");
         return item_error(item, json_is_string(cid) ? json_string_value(cid) : where,
                           "bad_manifest_line", "%s: %s", where, why);

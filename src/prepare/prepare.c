@@ -3,7 +3,6 @@
 
 #include "provider/openai_batch_lines.h"
 #include "media/convert.h"
-#include "input/file_kind.h"
 #include "record/output.h"
 #include "prepare/prompt_fill.h"
 #include "prepare/request.h"
@@ -12,16 +11,11 @@
 
 #include <jansson.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* One preparing thread: its pool, and its own journal connection (or NULL). */
 typedef struct worker {
@@ -39,20 +33,6 @@ struct prepare {
     int nworkers; /* allocated */
     int nthreads; /* started */
 };
-
-void request_free(request_t *r)
-{
-    if (!r)
-        return;
-    input_item_clear(&r->item);
-    free(r->body);
-    free(r->cached_line);
-    for (size_t i = 0; i < r->n_members; i++)
-        request_free(r->members[i]);
-    free(r->members);
-    free(r->model);
-    free(r);
-}
 
 /* The result-cache key: the image's content with everything else that shapes the
  * answer (provider-facts: same pixels + same request = same answer). */
@@ -82,88 +62,6 @@ static char *cached_for(const request_t *r, const char *line)
 {
     return output_line_for(line, r->item.id, r->item.source, r->item.meta_json, 1, NULL, 1);
 }
-
-void request_fail(request_t *r, const char *kind, const char *fmt, ...)
-{
-    va_list ap;
-    r->error_kind = kind;
-    va_start(ap, fmt);
-    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
-    va_end(ap);
-}
-
-/* Fails r for a path whose stat or open failed with errno e (file_kind.h). */
-static void fail_open(request_t *r, const char *path, int e)
-{
-    char why[256];
-    const char *kind = file_kind_open_error(path, e, why, sizeof why);
-    request_fail(r, kind, "%s", why);
-}
-
-/* Anything but a regular file (FIFO, device, directory, socket) is refused as not_a_file
- * before it is opened, and again after (O_NONBLOCK: a FIFO swapped in meanwhile cannot
- * block the thread). */
-long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
-                            size_t *cap)
-{
-    struct stat pre;
-    if (stat(path, &pre) != 0) {
-        fail_open(r, path, errno);
-        return -1;
-    }
-    if (!S_ISREG(pre.st_mode)) {
-        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(pre.st_mode));
-        return -1;
-    }
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        fail_open(r, path, errno);
-        return -1;
-    }
-    struct stat st;
-    long result = -1;
-    if (fstat(fd, &st) != 0) {
-        request_fail(r, "unreadable", "cannot stat: %s", strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        request_fail(r, "not_a_file", "%s, not an image file", file_kind_type_name(st.st_mode));
-        goto out;
-    }
-    if ((size_t)st.st_size > max) {
-        request_fail(r, "too_large", "file is %lld bytes, over the limit of %zu bytes",
-                     (long long)st.st_size, max);
-        goto out;
-    }
-    size_t want = (size_t)st.st_size;
-    if (want + 1 > *cap) {
-        unsigned char *p = realloc(*buf, want + 1);
-        if (!p) {
-            request_fail(r, "internal", "out of memory reading %zu bytes", want);
-            goto out;
-        }
-        *buf = p;
-        *cap = want + 1;
-    }
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = read(fd, *buf + got, want - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            request_fail(r, "unreadable", "read error: %s", strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break; /* shrank while reading: use what is there */
-        got += (size_t)n;
-    }
-    result = (long)got;
-out:
-    close(fd);
-    return result;
-}
-
 
 /* Tokens a provider counts against TPM for the request: image tokens by the model's own
  * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and
@@ -403,7 +301,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         return r;
     }
 
-    long len = prepare_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    long len = request_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
     if (len >= 0) {
         char format_name[32];
         r->image_bytes = (size_t)len;

@@ -19,10 +19,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-/* Per-message overhead a provider adds to the prompt tokens (the simulator uses the same). */
-#define MESSAGE_OVERHEAD_TOKENS 7
-/* A URL's image size is unknown before the provider fetches it: assume this square. */
-#define URL_ASSUMED_SIDE 1024
 /* A result cache kept elsewhere (redis_cache.h: shared by every process), keyed like the
  * journal's (the request's cache_key). lookup returns the stored output line (malloc'd)
  * or NULL, from any preparing thread; store keeps an ok answer, from the loop thread. */
@@ -66,11 +62,6 @@ prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *
 /* Waits for every thread to finish (they end when the input ends or the queue is
  * cancelled) and frees the pool. NULL is a no-op. */
 void prepare_join(prepare_t *p);
-
-/* Reads a whole regular file into *buf (grown as needed, up to max bytes). Returns the
- * size, or -1 with the request failed (request_fail) and a reason set. */
-long prepare_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
-                       size_t *cap);
 
 /* Builds the request for one item in the calling thread: the unit of work of a thread,
  * exposed for tests. Always returns a request (NULL only when out of memory); on failure

@@ -60,4 +60,11 @@ void request_free(request_t *r);
 void request_fail(request_t *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Reads the whole regular file at path into *buf (grown as needed; the caller owns it
+ * and may reuse it across calls), at most max bytes. Anything but a regular file (FIFO,
+ * device, directory) is refused without blocking on it. Returns the size, or -1 with r
+ * failed (request_fail) and the reason set. */
+long request_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,
+                       size_t *cap);
+
 #endif

@@ -4,7 +4,6 @@
 #include "media/base64.h"
 #include "media/hash.h"
 #include "media/image.h"
-#include "prepare/prepare.h"
 #include "cost/tokens.h"
 
 #include <stdbool.h>
@@ -15,43 +14,6 @@
 
 /* An image of unknown size (a URL) is at most this square, for the budget. */
 #define URL_WORST_SIDE 2048
-
-int openai_batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why, size_t whylen)
-{
-    *custom_id = *body = NULL;
-    const json_t *cid = json_object_get(obj, "custom_id");
-    const json_t *method = json_object_get(obj, "method");
-    const json_t *url = json_object_get(obj, "url");
-    const json_t *b = json_object_get(obj, "body");
-    if (!json_is_string(cid) || json_string_length(cid) == 0) {
-        snprintf(why, whylen, "\"custom_id\" must be a non-empty string");
-        return -1;
-    }
-    if (method && (!json_is_string(method) || strcmp(json_string_value(method), "POST") != 0)) {
-        snprintf(why, whylen, "\"method\" must be \"POST\"");
-        return -1;
-    }
-    if (url && (!json_is_string(url) || (strcmp(json_string_value(url), "/v1/chat/completions") &&
-                                         strcmp(json_string_value(url), "/chat/completions")))) {
-        snprintf(why, whylen, "\"url\" must be \"/v1/chat/completions\" (%.80s is not supported)",
-                 json_is_string(url) ? json_string_value(url) : "a non-string");
-        return -1;
-    }
-    if (!json_is_object(b)) {
-        snprintf(why, whylen, "\"body\" must be a JSON object");
-        return -1;
-    }
-    *custom_id = strdup(json_string_value(cid));
-    *body = json_dumps(b, JSON_COMPACT);
-    if (!*custom_id || !*body) {
-        free(*custom_id);
-        free(*body);
-        *custom_id = *body = NULL;
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
 
 /* Whether url is sent as it is (http(s) or a data URL) rather than read from disk. */
 static bool is_remote(const char *url)
@@ -96,7 +58,7 @@ static int inline_image(request_t *r, batch_walk_t *w, json_t *iu, const char *u
         request_fail(r, "internal", "out of memory");
         return -1;
     }
-    long len = prepare_read_file(r, path, max, scratch, cap);
+    long len = request_read_file(r, path, max, scratch, cap);
     if (len < 0) {
         size_t n = strlen(r->error_message);
         snprintf(r->error_message + n, sizeof r->error_message - n, " (%.200s)", path);

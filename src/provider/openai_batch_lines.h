@@ -3,7 +3,8 @@
  * Input: a .jsonl line {"custom_id","method","url","body"} is one request. Its body is
  * sent as it is, except that an image_url whose url is a local path (not http(s), not
  * data:) is read, checked like any input image and inlined as a data URL; the model is
- * the body's. custom_id is the item's id.
+ * the body's. custom_id is the item's id. The line itself is checked when it is read, by
+ * input/openai_batch_request.h.
  *
  * Output (--output-format openai-batch): one line per item in OpenAI's batch output
  * format, {"id","custom_id","response":{"status_code","request_id","body"},"error"}; an
@@ -16,12 +17,6 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <visionbatch.h>
-
-/* Checks a batch request line obj: custom_id a non-empty string, method POST (when
- * given), url /v1/chat/completions (or /chat/completions), body an object. Returns 0
- * with *custom_id and *body (compact JSON) malloc'd for the caller, or -1 with a reason
- * in why. */
-int openai_batch_line_parse(const json_t *obj, char **custom_id, char **body, char *why, size_t whylen);
 
 /* Prepares the request of a batch line item (r->item.batch_body set): inlines its local
  * images (read from r->item.batch_dir, at most max_image_bytes each, through the

@@ -1,5 +1,5 @@
-/* test_batch_file.c - OpenAI batch request lines in, batch output lines out
- * (provider-facts.md §6). */
+/* test_openai_batch_lines.c - OpenAI batch output lines (provider-facts.md §6); the
+ * request lines are read by input/ (tests/unit/input/test_openai_batch_request.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,43 +11,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* openai_batch_line_parse on a line's text: 0 or -1, with why. */
-static int parse(const char *line, char **cid, char **body, char *why, size_t whylen)
-{
-    json_t *obj = json_loads(line, 0, NULL);
-    assert_non_null(obj);
-    int rc = openai_batch_line_parse(obj, cid, body, why, whylen);
-    json_decref(obj);
-    return rc;
-}
-
-static void test_request_lines(void **state)
-{
-    (void)state;
-    char *cid, *body, why[256];
-    assert_int_equal(parse("{\"custom_id\": \"request-1\", \"method\": \"POST\", \"url\": "
-                           "\"/v1/chat/completions\", \"body\": {\"model\": \"m\", "
-                           "\"max_tokens\": 1000}}",
-                           &cid, &body, why, sizeof why),
-                     0);
-    assert_string_equal(cid, "request-1");
-    assert_string_equal(body, "{\"model\":\"m\",\"max_tokens\":1000}"); /* as it was */
-    free(cid);
-    free(body);
-    assert_int_equal(parse("{\"custom_id\":\"a\",\"url\":\"/v1/embeddings\",\"body\":{}}", &cid,
-                           &body, why, sizeof why),
-                     -1);
-    assert_non_null(strstr(why, "/v1/embeddings"));
-    assert_null(cid);
-    assert_int_equal(
-        parse("{\"custom_id\":\"a\",\"method\":\"GET\",\"body\":{}}", &cid, &body, why, sizeof why),
-        -1);
-    assert_int_equal(parse("{\"custom_id\":\"\",\"body\":{}}", &cid, &body, why, sizeof why), -1);
-    assert_int_equal(parse("{\"custom_id\":7,\"body\":{}}", &cid, &body, why, sizeof why), -1);
-    assert_int_equal(parse("{\"custom_id\":\"a\",\"body\":\"x\"}", &cid, &body, why, sizeof why),
-                     -1);
-}
 
 static void test_output_lines(void **state)
 {
@@ -115,7 +78,6 @@ static void test_output_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_lines),
         cmocka_unit_test(test_output_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
