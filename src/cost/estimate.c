@@ -7,6 +7,7 @@
 
 #include "input/file_kind.h"
 
+#include "media/image.h"
 #include "media/image_header.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #ifndef VB_IMAGE_HEADER_H
 #define VB_IMAGE_HEADER_H
 
-#include "media/image.h"
+#include "media/image_types.h"
 
 #include <vips/vips.h>
 

@@ -1,7 +1,7 @@
 /* jpeg_check.c - the JPEG decode check through libjpeg (see jpeg_check.h). */
 #include "media/jpeg_check.h"
 
-#include "media/image.h"
+#include "media/image_types.h"
 
 #include <setjmp.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* jpeg_header.c - a JPEG's frame size from its markers (see jpeg_header.h). */
 #include "media/jpeg_header.h"
 
-#include "media/image.h"
+#include "media/image_types.h"
 
 #include <string.h>
 
