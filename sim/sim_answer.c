@@ -7,23 +7,12 @@
 #include "sim_answer.h"
 
 #include "sim_batch.h"
+#include "sim_describe.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* What the "model" says about an image, picked by the image's hash. */
-static const char *const descriptions[] = {
-    "A product photo on a plain background.",
-    "A close-up of a household item on a white table.",
-    "A garment laid flat, photographed from above.",
-    "A pair of shoes on a light grey surface.",
-    "A kitchen appliance in front of a neutral wall.",
-    "A toy in bright colours with soft shadows.",
-    "A piece of furniture in a sparsely decorated room.",
-    "An electronic gadget with its packaging beside it.",
-};
 
 /* One image's line is at most this long: fixed text, a 64-digit hash, a description. */
 #define LINE_MAX_LEN 256
@@ -47,17 +36,6 @@ unsigned long sim_answer_prompt_tokens(const sim_request_t *req)
     return images + req->text_tokens + SIM_TOKENS_PER_MESSAGE * req->n_messages;
 }
 
-int sim_answer_image_line(const sim_image_t *img, char *buf, size_t cap)
-{
-    const char *what =
-        descriptions[img->digest[0] % (sizeof descriptions / sizeof descriptions[0])];
-    const char *mime = image_mime(img->format);
-    if (img->is_url)
-        return snprintf(buf, cap, "sha256:%s (url). %s", img->hash_hex, what);
-    return snprintf(buf, cap, "sha256:%s (%s %ux%u). %s", img->hash_hex,
-                    mime ? mime + strlen("image/") : "unknown", img->width, img->height, what);
-}
-
 /* Writes the answer text into a new string; NULL when out of memory. */
 static char *answer_text(const sim_request_t *req)
 {
@@ -69,7 +47,7 @@ static char *answer_text(const sim_request_t *req)
     text[0] = '\0';
     for (size_t i = 0; i < req->n_images; i++) {
         char line[LINE_MAX_LEN];
-        sim_answer_image_line(&req->images[i], line, sizeof line);
+        sim_describe_image(&req->images[i], line, sizeof line);
         int n = snprintf(text + len, cap - len, "%sImage %zu: %s", i ? " " : "", i + 1, line);
         if (n < 0 || (size_t)n >= cap - len)
             break; /* cannot happen with LINE_MAX_LEN; keep what fits */

@@ -18,10 +18,6 @@ unsigned long sim_answer_image_tokens(const char *model, const sim_image_t *img)
  * SIM_TOKENS_PER_MESSAGE per message (what sim_answer_build puts in usage). */
 unsigned long sim_answer_prompt_tokens(const sim_request_t *req);
 
-/* Writes what the "model" says about one image into buf (at most cap bytes):
- * "sha256:<hex> (<format> <W>x<H>). <description>". Returns snprintf's count. */
-int sim_answer_image_line(const sim_image_t *img, char *buf, size_t cap);
-
 /* Builds the 200 chat.completion answer for req into reply: the body (id
  * "chatcmpl-sim-<id>", created at `created`), status 200 and reply->billing. The content
  * names every image in order as "Image N: <image line>"; a request of several images

@@ -1,7 +1,7 @@
 /* sim_batch.c - JSON-array answers to batch requests, and their garbling. */
 #include "sim_batch.h"
 
-#include "sim_answer.h"
+#include "sim_describe.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ const char *sim_batch_garble_name(sim_garble_t g)
 static json_t *entry(const sim_request_t *req, size_t i)
 {
     char line[256];
-    sim_answer_image_line(&req->images[i], line, sizeof line);
+    sim_describe_image(&req->images[i], line, sizeof line);
     return json_pack("{s:I, s:s}", "image", (json_int_t)(i + 1), "answer", line);
 }
 

@@ -1,4 +1,4 @@
-/* sim_json.c - response_format checks and deterministic structured answers. */
+/* sim_json.c - deterministic structured answers (response_format). */
 #include "sim_json.h"
 
 #include <stdio.h>
@@ -7,81 +7,10 @@
 #include <strings.h>
 
 #include "media/image.h"
-#include "prepare/structured.h"
 #include "cost/tokens.h"
 
 /* Schemas nest at most this deep in an answer; deeper values are null. */
 #define MAX_DEPTH 10
-
-/* A json_schema name: 1 to 64 letters, digits, '_' or '-'. */
-static int valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
-int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err)
-{
-    json_t *rf = json_object_get(root, "response_format");
-    if (!rf || json_is_null(rf))
-        return 0;
-    if (!json_is_object(rf))
-        return sim_error_set(err, "response_format", "invalid_type",
-                             "Invalid type for 'response_format': expected an object.");
-    const char *type = json_string_value(json_object_get(rf, "type"));
-    if (!type)
-        return sim_error_set(err, "response_format.type", "missing_required_parameter",
-                             "Missing required parameter: 'response_format.type'.");
-    if (strcmp(type, "text") == 0)
-        return 0;
-    if (strcmp(type, "json_object") == 0) {
-        if (!req->mentions_json)
-            return sim_error_set(err, "messages", "invalid_request_error",
-                                 "'messages' must contain the word 'json' in some form, to use "
-                                 "'response_format' of type 'json_object'.");
-    } else if (strcmp(type, "json_schema") == 0) {
-        json_t *js = json_object_get(rf, "json_schema");
-        if (!json_is_object(js))
-            return sim_error_set(err, "response_format.json_schema", "missing_required_parameter",
-                                 "Missing required parameter: 'response_format.json_schema'.");
-        const char *name = json_string_value(json_object_get(js, "name"));
-        if (!name || !valid_name(name))
-            return sim_error_set(err, "response_format.json_schema.name", "invalid_value",
-                                 "Invalid 'response_format.json_schema.name': must be 1 to 64 "
-                                 "letters, digits, underscores or dashes.");
-        json_t *schema = json_object_get(js, "schema");
-        json_t *strict = json_object_get(js, "strict");
-        if (schema && !json_is_object(schema))
-            return sim_error_set(err, "response_format.json_schema.schema", "invalid_type",
-                                 "Invalid type for 'response_format.json_schema.schema': "
-                                 "expected an object.");
-        if (strict && !json_is_boolean(strict) && !json_is_null(strict))
-            return sim_error_set(err, "response_format.json_schema.strict", "invalid_type",
-                                 "Invalid type for 'response_format.json_schema.strict': "
-                                 "expected a boolean.");
-        char why[300];
-        if (json_is_true(strict) && structured_strict_check(schema, why, sizeof why) != 0)
-            return sim_error_set(err, "response_format", "invalid_json_schema",
-                                 "Invalid schema for response_format '%s': %s.", name, why);
-    } else {
-        return sim_error_set(err, "response_format.type", "invalid_value",
-                             "Invalid value: '%.40s'. Supported values are: 'json_object', "
-                             "'json_schema', and 'text'.",
-                             type);
-    }
-    if (!(req->response_format = json_dumps(rf, JSON_COMPACT))) {
-        sim_error_set(err, NULL, NULL, "The server is out of memory.");
-        err->status = 500;
-        return -1;
-    }
-    return 0;
-}
 
 /* What the walk over a schema needs: the root (for $ref), the images' hashes, and
  * whether they were written into a string yet. */

@@ -6,7 +6,9 @@
  * format and size; for json_schema a value of the schema with every required key filled
  * with a plausible value of its type, the images' hashes in its first free string (or
  * under "image_sha256" when the schema allows more keys). --bad-json-rate P makes a
- * fraction P of these answers broken JSON, for clients' retries. */
+ * fraction P of these answers broken JSON, for clients' retries. The request's
+ * response_format itself is checked with the rest of the request (sim_validate.c), which
+ * keeps it in sim_request_t.response_format for the rewrite here. */
 #ifndef VB_SIM_JSON_H
 #define VB_SIM_JSON_H
 
@@ -14,11 +16,6 @@
 
 #include "sim_reply.h"
 #include "sim_validate.h"
-
-/* Validates root's response_format (absent and {"type":"text"} are a text answer) and
- * keeps a json_object / json_schema one in req->response_format. Call after the messages
- * were checked (req->mentions_json). Returns 0, or -1 with err filled (status 400). */
-int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err);
 
 /* Replaces the content of reply (a 200 built by sim_answer_build for req, which has a
  * response_format) with the structured answer, or with broken JSON when draw (uniform

@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #include "media/base64.h"
-#include "sim_json.h"
 #include "prepare/structured.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
@@ -399,6 +398,80 @@ static int check_top_level(vctx_t *c, json_t *root)
     return 0;
 }
 
+/* A json_schema name: 1 to 64 letters, digits, '_' or '-'. */
+static int valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* Validates root's response_format (absent and {"type":"text"} are a text answer) and
+ * keeps a json_object / json_schema one, compact, in req->response_format for
+ * sim_json_rewrite. Needs the messages checked first (req->mentions_json). Returns 0, or
+ * -1 with err filled (status 400; 500 when out of memory). */
+static int check_response_format(json_t *root, sim_request_t *req, sim_error_t *err)
+{
+    json_t *rf = json_object_get(root, "response_format");
+    if (!rf || json_is_null(rf))
+        return 0;
+    if (!json_is_object(rf))
+        return sim_error_set(err, "response_format", "invalid_type",
+                             "Invalid type for 'response_format': expected an object.");
+    const char *type = json_string_value(json_object_get(rf, "type"));
+    if (!type)
+        return sim_error_set(err, "response_format.type", "missing_required_parameter",
+                             "Missing required parameter: 'response_format.type'.");
+    if (strcmp(type, "text") == 0)
+        return 0;
+    if (strcmp(type, "json_object") == 0) {
+        if (!req->mentions_json)
+            return sim_error_set(err, "messages", "invalid_request_error",
+                                 "'messages' must contain the word 'json' in some form, to use "
+                                 "'response_format' of type 'json_object'.");
+    } else if (strcmp(type, "json_schema") == 0) {
+        json_t *js = json_object_get(rf, "json_schema");
+        if (!json_is_object(js))
+            return sim_error_set(err, "response_format.json_schema", "missing_required_parameter",
+                                 "Missing required parameter: 'response_format.json_schema'.");
+        const char *name = json_string_value(json_object_get(js, "name"));
+        if (!name || !valid_name(name))
+            return sim_error_set(err, "response_format.json_schema.name", "invalid_value",
+                                 "Invalid 'response_format.json_schema.name': must be 1 to 64 "
+                                 "letters, digits, underscores or dashes.");
+        json_t *schema = json_object_get(js, "schema");
+        json_t *strict = json_object_get(js, "strict");
+        if (schema && !json_is_object(schema))
+            return sim_error_set(err, "response_format.json_schema.schema", "invalid_type",
+                                 "Invalid type for 'response_format.json_schema.schema': "
+                                 "expected an object.");
+        if (strict && !json_is_boolean(strict) && !json_is_null(strict))
+            return sim_error_set(err, "response_format.json_schema.strict", "invalid_type",
+                                 "Invalid type for 'response_format.json_schema.strict': "
+                                 "expected a boolean.");
+        char why[300];
+        if (json_is_true(strict) && structured_strict_check(schema, why, sizeof why) != 0)
+            return sim_error_set(err, "response_format", "invalid_json_schema",
+                                 "Invalid schema for response_format '%s': %s.", name, why);
+    } else {
+        return sim_error_set(err, "response_format.type", "invalid_value",
+                             "Invalid value: '%.40s'. Supported values are: 'json_object', "
+                             "'json_schema', and 'text'.",
+                             type);
+    }
+    if (!(req->response_format = json_dumps(rf, JSON_COMPACT))) {
+        sim_error_set(err, NULL, NULL, "The server is out of memory.");
+        err->status = 500;
+        return -1;
+    }
+    return 0;
+}
+
 int sim_request_parse(const char *body, size_t len, const sim_config_t *cfg, sim_request_t *req,
                       sim_error_t *err)
 {
@@ -446,7 +519,7 @@ int sim_request_parse(const char *body, size_t len, const sim_config_t *cfg, sim
             goto out;
     }
     req->n_messages = json_array_size(messages);
-    if (sim_json_check_format(root, req, err) != 0)
+    if (check_response_format(root, req, err) != 0)
         goto out;
     rc = 0;
 out:
