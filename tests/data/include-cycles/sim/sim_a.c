@@ -1,0 +1,2 @@
+#include "sim_a.h"
+#include "sim_b.h"

@@ -1,0 +1,2 @@
+#include "input/input.h"
+#include <stdio.h>

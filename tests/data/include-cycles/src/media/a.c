@@ -1,0 +1,3 @@
+#include "media/a.h"
+#  include "media/b.h"
+// #include "media/d.h" is a comment, not an include

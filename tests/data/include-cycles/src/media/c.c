@@ -1,0 +1,2 @@
+#include "media/c.h"
+#include "media/a.h"

@@ -1,0 +1,2 @@
+#include "media/a.h"
+#include "visionbatch.h"

@@ -1,0 +1,2 @@
+/* a leaf that is not one */
+#include "input/input.h"
