@@ -8,6 +8,7 @@
 
 #include "media/image.h"
 #include "prepare/structured.h"
+#include "provider/openai.h"
 #include "cost/tokens.h"
 
 /* Schemas nest at most this deep in an answer; deeper values are null. */
@@ -66,7 +67,7 @@ int sim_json_check_format(json_t *root, sim_request_t *req, sim_error_t *err)
                                  "Invalid type for 'response_format.json_schema.strict': "
                                  "expected a boolean.");
         char why[300];
-        if (json_is_true(strict) && structured_strict_check(schema, why, sizeof why) != 0)
+        if (json_is_true(strict) && openai_schema_strict_check(schema, why, sizeof why) != 0)
             return sim_error_set(err, "response_format", "invalid_json_schema",
                                  "Invalid schema for response_format '%s': %s.", name, why);
     } else {
