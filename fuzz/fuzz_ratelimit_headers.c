@@ -12,6 +12,7 @@
 #include "admit/admit.h"
 #include "admit/backoff.h"
 #include "admit/ratelimit_headers.h"
+#include "provider/provider.h"
 
 #include <math.h>
 #include <strings.h>
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const time_t now = 1795000000; /* a fixed "now" keeps runs reproducible */
 
     ratelimit_info_t info;
-    ratelimit_headers_parse(headers_get, &h, now, &info);
+    provider_openai.limits_parse(headers_get, &h, now, &info);
     check_field(info.limit_requests);
     check_field(info.limit_tokens);
     check_field(info.remaining_requests);

@@ -40,18 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len)
         memcpy(body, data + skip, len);
 
-    openai_response_t r;
+    answer_t r;
     openai_response_parse(status, body, len, should_retry, secret, &r);
-    FUZZ_CHECK(r.action >= OPENAI_OK && r.action <= OPENAI_STOP_RUN);
+    FUZZ_CHECK(r.action >= ANSWER_OK && r.action <= ANSWER_STOP_RUN);
     FUZZ_CHECK(memchr(r.error_message, '\0', sizeof r.error_message) != NULL);
-    if (r.action == OPENAI_OK) {
+    if (r.action == ANSWER_OK) {
         FUZZ_CHECK(status == 200 && r.content != NULL && r.error_kind == NULL);
     } else {
         FUZZ_CHECK(r.error_kind != NULL && r.error_message[0] != '\0');
         FUZZ_CHECK(r.content == NULL);
     }
     FUZZ_CHECK(strstr(r.error_message, secret) == NULL);
-    openai_response_clear(&r);
+    answer_clear(&r);
     free(body);
     return 0;
 }

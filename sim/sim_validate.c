@@ -14,6 +14,7 @@
 
 #include "media/base64.h"
 #include "prepare/structured.h"
+#include "provider/openai.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
  * else is refused the way OpenAI refuses it. */
@@ -455,7 +456,7 @@ static int check_response_format(json_t *root, sim_request_t *req, sim_error_t *
                                  "Invalid type for 'response_format.json_schema.strict': "
                                  "expected a boolean.");
         char why[300];
-        if (json_is_true(strict) && structured_strict_check(schema, why, sizeof why) != 0)
+        if (json_is_true(strict) && openai_schema_strict_check(schema, why, sizeof why) != 0)
             return sim_error_set(err, "response_format", "invalid_json_schema",
                                  "Invalid schema for response_format '%s': %s.", name, why);
     } else {

@@ -123,66 +123,23 @@ static int parse_rfc3339_from_now(const char *s, time_t now, double *seconds)
     return 0;
 }
 
-static double number_header(header_get_fn get, void *ctx, const char *name)
+double ratelimit_header_number(header_get_fn get, void *ctx, const char *name)
 {
     double v;
     const char *s = get(ctx, name);
     return s && parse_number(s, &v) == 0 ? v : -1;
 }
 
-static double duration_header(header_get_fn get, void *ctx, const char *name)
+double ratelimit_header_duration(header_get_fn get, void *ctx, const char *name)
 {
     double v;
     const char *s = get(ctx, name);
     return s && ratelimit_parse_duration(s, &v) == 0 ? v : -1;
 }
 
-static double rfc3339_header(header_get_fn get, void *ctx, const char *name, time_t now)
+double ratelimit_header_rfc3339(header_get_fn get, void *ctx, const char *name, time_t now)
 {
     double v;
     const char *s = get(ctx, name);
     return s && parse_rfc3339_from_now(s, now, &v) == 0 ? v : -1;
-}
-
-/* Keeps a if it is set (>= 0), else b. */
-static double first_set(double a, double b)
-{
-    return a >= 0 ? a : b;
-}
-
-void ratelimit_headers_parse(header_get_fn get, void *ctx, time_t now, ratelimit_info_t *out)
-{
-    out->limit_requests = number_header(get, ctx, "x-ratelimit-limit-requests");
-    out->limit_tokens = number_header(get, ctx, "x-ratelimit-limit-tokens");
-    out->remaining_requests = number_header(get, ctx, "x-ratelimit-remaining-requests");
-    out->remaining_tokens = number_header(get, ctx, "x-ratelimit-remaining-tokens");
-    out->reset_requests_s = duration_header(get, ctx, "x-ratelimit-reset-requests");
-    out->reset_tokens_s = duration_header(get, ctx, "x-ratelimit-reset-tokens");
-
-    /* Anthropic: tokens, else input tokens (what a vision request mostly is) */
-    out->limit_requests = first_set(out->limit_requests,
-                                    number_header(get, ctx, "anthropic-ratelimit-requests-limit"));
-    out->remaining_requests = first_set(
-        out->remaining_requests, number_header(get, ctx, "anthropic-ratelimit-requests-remaining"));
-    out->reset_requests_s = first_set(
-        out->reset_requests_s, rfc3339_header(get, ctx, "anthropic-ratelimit-requests-reset", now));
-    static const char *const token_kinds[] = {"tokens", "input-tokens"};
-    for (size_t i = 0; i < 2; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "anthropic-ratelimit-%s-limit", token_kinds[i]);
-        out->limit_tokens = first_set(out->limit_tokens, number_header(get, ctx, name));
-        snprintf(name, sizeof name, "anthropic-ratelimit-%s-remaining", token_kinds[i]);
-        out->remaining_tokens = first_set(out->remaining_tokens, number_header(get, ctx, name));
-        snprintf(name, sizeof name, "anthropic-ratelimit-%s-reset", token_kinds[i]);
-        out->reset_tokens_s = first_set(out->reset_tokens_s, rfc3339_header(get, ctx, name, now));
-    }
-
-    double ms = number_header(get, ctx, "retry-after-ms");
-    double s;
-    if (ms >= 0)
-        out->retry_after_s = ms / 1000.0;
-    else if (ratelimit_parse_retry_after(get(ctx, "retry-after"), now, &s) == 0)
-        out->retry_after_s = s;
-    else
-        out->retry_after_s = -1;
 }

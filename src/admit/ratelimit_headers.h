@@ -1,6 +1,7 @@
-/* ratelimit_headers.h - what a server says about its limits (provider-facts.md §4):
- * OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens}, Anthropic's
- * anthropic-ratelimit-*, retry-after (seconds or HTTP date) and retry-after-ms. */
+/* ratelimit_headers.h - what a server says about its limits, as admission takes it
+ * (ratelimit_info_t), and the value formats of rate-limit headers: numbers, Go-style
+ * durations, RFC 3339 times, retry-after. Which headers carry them is the provider's
+ * (provider_t.limits_parse). */
 #ifndef VB_RATELIMIT_HEADERS_H
 #define VB_RATELIMIT_HEADERS_H
 
@@ -20,9 +21,12 @@ typedef struct ratelimit_info {
 /* Returns the value of a response header (case-insensitive name), or NULL. */
 typedef const char *(*header_get_fn)(void *ctx, const char *name);
 
-/* Reads the rate-limit headers through get. now is the wall-clock time, for HTTP dates
- * and RFC 3339 reset times. Unparseable values count as absent. */
-void ratelimit_headers_parse(header_get_fn get, void *ctx, time_t now, ratelimit_info_t *out);
+/* The value of header name read through get as a number >= 0, a duration in seconds,
+ * or the seconds from now until an RFC 3339 time (0 when past); -1 when absent or
+ * unparseable. */
+double ratelimit_header_number(header_get_fn get, void *ctx, const char *name);
+double ratelimit_header_duration(header_get_fn get, void *ctx, const char *name);
+double ratelimit_header_rfc3339(header_get_fn get, void *ctx, const char *name, time_t now);
 
 /* Parses a Go-style duration ("6m0s", "1s", "20ms", "1h2m3.5s", "250us") or a bare
  * number of seconds into *seconds. Returns 0, or -1 when s is not one. */

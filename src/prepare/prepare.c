@@ -72,7 +72,7 @@ static double estimate_tokens(const prepare_settings_t *s, const char *prompt, u
     detail_t detail = DETAIL_AUTO;
     tokens_detail_parse(s->detail, &detail);
     unsigned long image = 0;
-    if (tokens_image_for_model(s->model, width, height, detail, &image) != 0)
+    if (s->provider->image_tokens(s->model, width, height, detail, &image) != 0)
         tokens_image_for_model("gpt-4o", width, height, detail, &image);
     return (double)image + (double)tokens_text_estimate(prompt, strlen(prompt)) +
            MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
@@ -124,7 +124,7 @@ static bool decode_check_now(const request_t *r, const prepare_settings_t *s)
  * valid and costs the same tokens); a failed conversion fails the item, as does a result
  * over the byte limit. */
 static void send_image(request_t *r, const prepare_settings_t *s, const char *prompt,
-                       const openai_template_t *t, const unsigned char *data, size_t len,
+                       const body_template_t *t, const unsigned char *data, size_t len,
                        const char *format_name)
 {
     unsigned tw, th;
@@ -167,7 +167,10 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
     if (n > s->max_image_bytes)
         request_fail(r, "too_large", "the image to send is %zu bytes, over the limit of %zu",
                      n, s->max_image_bytes);
-    else if (!(r->body = openai_body_data_url(t, image_mime(format), bytes, n, &r->body_len)))
+    else if (!(s->provider->limits.formats & 1u << format))
+        request_fail(r, "unsupported_format", "%s does not take %s images", s->provider->name,
+                     image_mime(format));
+    else if (!(r->body = s->provider->body_image(t, image_mime(format), bytes, n, &r->body_len)))
         request_fail(r, "internal", "out of memory encoding %zu bytes", n);
     free(encoded);
 }
@@ -268,13 +271,17 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         }
         prompt = filled;
     }
-    openai_template_t own = {0};
-    const openai_template_t *t = s->template;
+    body_template_t own = {0};
+    const body_template_t *t = s->template;
     if (prompt != s->prompt) {
         char err[256];
-        if (openai_template_build_rf(&own, s->model, prompt, s->detail, s->max_tokens,
-                                     s->structured ? s->structured->response_format : NULL, err,
-                                     sizeof err) != 0) {
+        body_settings_t bs = {.model = s->model,
+                              .prompt = prompt,
+                              .detail = s->detail,
+                              .max_tokens = s->max_tokens,
+                              .response_format =
+                                  s->structured ? s->structured->response_format : NULL};
+        if (s->provider->template_build(&own, &bs, err, sizeof err) != 0) {
             request_fail(r, "invalid_request", "%s", err);
             free(filled);
             return r;
@@ -293,10 +300,10 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         r->token_estimate = worst_image;
         r->input_tokens_worst = worst_input_tokens(r, s, prompt);
         r->token_estimate = estimate_tokens(s, prompt, URL_ASSUMED_SIDE, URL_ASSUMED_SIDE);
-        r->body = openai_body_url(t, r->item.source, &r->body_len);
+        r->body = s->provider->body_image_url(t, r->item.source, &r->body_len);
         if (!r->body)
             request_fail(r, "invalid_request", "the URL is not valid UTF-8 text");
-        openai_template_clear(&own);
+        body_template_clear(&own);
         free(filled);
         return r;
     }
@@ -321,7 +328,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                 r->cached_line = line ? cached_for(r, line) : NULL;
                 free(line);
                 if (r->cached_line) {
-                    openai_template_clear(&own);
+                    body_template_clear(&own);
                     free(filled);
                     return r;
                 }
@@ -329,7 +336,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             send_image(r, s, prompt, t, *scratch, (size_t)len, format_name);
         }
     }
-    openai_template_clear(&own);
+    body_template_clear(&own);
     free(filled);
     return r;
 }

@@ -11,7 +11,7 @@
 
 #include "input/input.h"
 #include "record/journal.h"
-#include "provider/openai.h"
+#include "provider/provider.h"
 #include "prepare/queue.h"
 #include "prepare/request.h"
 #include "prepare/structured.h"
@@ -36,7 +36,8 @@ typedef struct prepare_settings {
     const char *detail;
     long max_tokens;
     size_t max_image_bytes;
-    const openai_template_t *template; /* for items without their own prompt */
+    const provider_t *provider;        /* builds the bodies */
+    const body_template_t *template;   /* for items without their own prompt */
     const char *journal_path;          /* NULL: no journal, no cache */
     int resuming;                      /* the journal holds this job: skip finished items */
     int retry_failed;                  /* items that failed in an earlier run go again */

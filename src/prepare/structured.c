@@ -1,4 +1,5 @@
-/* structured.c - response_format for --json / --schema, and the answer check. */
+/* structured.c - --json / --schema: the schema file, the provider's option for it, the
+ * prompt hint, and the answer check. */
 #include "prepare/structured.h"
 
 #include "util/small_file.h"
@@ -30,84 +31,8 @@ static void schema_name(const char *path, char out[65])
         snprintf(out, 65, "schema");
 }
 
-/* Walks schema for what OpenAI's strict mode refuses: an object without
- * "additionalProperties": false, or with a property missing from "required". path is
- * where schema sits ("$", "$.properties.size"). Returns 0, or -1 with why set. */
-static int strict_walk(const json_t *schema, const char *path, int depth, char *why, size_t whylen)
-{
-    if (!json_is_object(schema) || depth > 32)
-        return 0;
-    char sub[256];
-    json_t *props = json_object_get(schema, "properties");
-    const char *type = json_string_value(json_object_get(schema, "type"));
-    if ((type && strcmp(type, "object") == 0) || props) {
-        if (!json_is_false(json_object_get(schema, "additionalProperties"))) {
-            snprintf(why, whylen, "%.200s: strict mode needs \"additionalProperties\": false",
-                     path);
-            return -1;
-        }
-        json_t *required = json_object_get(schema, "required");
-        const char *key;
-        json_t *v;
-        json_object_foreach(props, key, v)
-        {
-            bool listed = false;
-            size_t i;
-            json_t *r;
-            json_array_foreach(required, i, r)
-            {
-                if (json_is_string(r) && strcmp(json_string_value(r), key) == 0)
-                    listed = true;
-            }
-            if (!listed) {
-                snprintf(why, whylen,
-                         "%.200s: strict mode needs every property in \"required\" (\"%.40s\" "
-                         "is not)",
-                         path, key);
-                return -1;
-            }
-            snprintf(sub, sizeof sub, "%.160s.properties.%.60s", path, key);
-            if (strict_walk(v, sub, depth + 1, why, whylen) != 0)
-                return -1;
-        }
-    }
-    snprintf(sub, sizeof sub, "%.200s.items", path);
-    if (strict_walk(json_object_get(schema, "items"), sub, depth + 1, why, whylen) != 0)
-        return -1;
-    static const char *const lists[] = {"anyOf", "$defs", "definitions"};
-    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        json_t *group = json_object_get(schema, lists[l]);
-        size_t i;
-        json_t *one;
-        const char *name;
-        json_array_foreach(group, i, one)
-        {
-            snprintf(sub, sizeof sub, "%.200s.%s[%zu]", path, lists[l], i);
-            if (strict_walk(one, sub, depth + 1, why, whylen) != 0)
-                return -1;
-        }
-        json_object_foreach(group, name, one)
-        {
-            snprintf(sub, sizeof sub, "%.160s.%s.%.60s", path, lists[l], name);
-            if (strict_walk(one, sub, depth + 1, why, whylen) != 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-int structured_strict_check(const json_t *schema, char *why, size_t whylen)
-{
-    const char *type = json_string_value(json_object_get(schema, "type"));
-    if (!type || strcmp(type, "object") != 0) {
-        snprintf(why, whylen, "$: strict mode needs an object at the root (\"type\": \"object\")");
-        return -1;
-    }
-    return strict_walk(schema, "$", 0, why, whylen);
-}
-
-int structured_init_text(structured_t *s, const char *schema_text, const char *name, char *err,
-                         size_t errlen)
+int structured_init_text(structured_t *s, const provider_t *p, const char *schema_text,
+                         const char *name, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     json_error_t jerr;
@@ -127,21 +52,9 @@ int structured_init_text(structured_t *s, const char *schema_text, const char *n
             schema_name(n, sname);
         schema = inner;
     }
-    char why[300];
-    if (structured_strict_check(schema, why, sizeof why) != 0) {
-        snprintf(err, errlen, "schema %s: %s (OpenAI refuses it)", name, why);
-        json_decref(doc);
-        return -1;
-    }
-    json_t *rf = json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema", "name",
-                           sname, "schema", schema, "strict", 1);
-    char *text = rf ? json_dumps(rf, JSON_COMPACT) : NULL;
-    json_decref(rf);
-    /* the request template marks the image's place with \u0001: a schema cannot hold it */
-    if (!text || strstr(text, "\\u0001")) {
-        snprintf(err, errlen, "schema %s: %s", name,
-                 text ? "contains a U+0001 character" : "out of memory");
-        free(text);
+    char why[400], *text = NULL;
+    if (p->structured_option(schema, sname, &text, why, sizeof why) != 0) {
+        snprintf(err, errlen, "schema %s: %s", name, why);
         json_decref(doc);
         return -1;
     }
@@ -152,8 +65,8 @@ int structured_init_text(structured_t *s, const char *schema_text, const char *n
     return 0;
 }
 
-int structured_init(structured_t *s, int json_object, const char *schema_path, char *err,
-                    size_t errlen)
+int structured_init(structured_t *s, const provider_t *p, int json_object,
+                    const char *schema_path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     if (schema_path) {
@@ -164,14 +77,15 @@ int structured_init(structured_t *s, int json_object, const char *schema_path, c
             snprintf(err, errlen, "schema file %s: %s", schema_path, why);
             return -1;
         }
-        int rc = structured_init_text(s, text, schema_path, err, errlen);
+        int rc = structured_init_text(s, p, text, schema_path, err, errlen);
         free(text);
         return rc;
     }
     if (json_object) {
         s->mode = STRUCTURED_OBJECT;
-        if (!(s->response_format = strdup("{\"type\":\"json_object\"}"))) {
-            snprintf(err, errlen, "out of memory");
+        char why[300];
+        if (p->structured_option(NULL, NULL, &s->response_format, why, sizeof why) != 0) {
+            snprintf(err, errlen, "--json: %s", why);
             return -1;
         }
     }

@@ -1,14 +1,16 @@
-/* structured.h - structured answers: the response_format a job sends (--json,
- * --schema FILE) and the check an answer must pass before it counts as a result.
+/* structured.h - structured answers: the option a job sends (--json, --schema FILE) and
+ * the check an answer must pass before it counts as a result.
  *
- * --json asks for {"type":"json_object"}; --schema FILE for {"type":"json_schema",
- * "json_schema":{"name":<from the file name>,"schema":<the file>,"strict":true}}
- * (provider-facts.md §1). The file is a JSON Schema, or OpenAI's wrapper object
- * {"name","schema",...} whose name and schema are then used. An answer passes when it
- * parses as JSON, has the schema's top-level type (an object for --json) and, for an
- * object, every key of the schema's top-level "required". */
+ * The provider turns the wish into its body's option (provider_t.structured_option: for
+ * OpenAI, response_format json_object, or json_schema named after the file, strict), and
+ * refuses a schema it would refuse. The file is a JSON Schema, or a wrapper object
+ * {"name","schema",...} (the shape OpenAI's json_schema takes) whose name and schema are
+ * then used. An answer passes when it parses as JSON, has the schema's top-level type (an
+ * object for --json) and, for an object, every key of the schema's top-level "required". */
 #ifndef VB_STRUCTURED_H
 #define VB_STRUCTURED_H
+
+#include "provider/provider.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,27 +26,21 @@ typedef enum {
 
 typedef struct structured {
     structured_mode_t mode;
-    char *response_format; /* compact JSON for the body's "response_format"; NULL: none */
+    char *response_format; /* the provider's option (body_settings_t); NULL: none */
     json_t *schema;        /* STRUCTURED_SCHEMA: the schema (owned reference) */
 } structured_t;
 
-/* Sets s up from the options: schema_path (may be NULL) wins over json_object. Reads and
- * parses the file. Returns 0, or -1 with a reason in err (s is then empty). */
-int structured_init(structured_t *s, int json_object, const char *schema_path, char *err,
-                    size_t errlen);
+/* Sets s up from the options for provider p: schema_path (may be NULL) wins over
+ * json_object. Reads and parses the file. Returns 0, or -1 with a reason in err (s is
+ * then empty). */
+int structured_init(structured_t *s, const provider_t *p, int json_object,
+                    const char *schema_path, char *err, size_t errlen);
 
 /* structured_init's work on a schema's text; name is the file name it came from (its
  * base name without extension, cut to 64 letters, digits, '_' and '-', names the
  * schema). For tests and callers that hold the text. */
-int structured_init_text(structured_t *s, const char *schema_text, const char *name, char *err,
-                         size_t errlen);
-
-/* Checks schema against what OpenAI's strict mode accepts: an object at the root, and
- * every object (in properties, items, anyOf, $defs, definitions) with
- * "additionalProperties": false and all its properties in "required". Returns 0, or -1
- * with the JSON path and the rule in why. structured_init refuses such a schema, so a
- * run does not send thousands of requests the provider answers 400. */
-int structured_strict_check(const json_t *schema, char *why, size_t whylen);
+int structured_init_text(structured_t *s, const provider_t *p, const char *schema_text,
+                         const char *name, char *err, size_t errlen);
 
 /* Frees what s owns and zeroes it. NULL is a no-op. */
 void structured_clear(structured_t *s);

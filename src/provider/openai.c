@@ -1,20 +1,48 @@
-/* openai.c - request templates and response classification for chat/completions. */
+/* openai.c - the OpenAI provider's table: where requests go, the key's header, and the
+ * single-image request bodies of chat/completions. The answer, the structured-answer
+ * option, group bodies and limit headers are in openai_answer.c, openai_schema.c,
+ * openai_group.c and limit_headers.c. */
 #include "provider/openai.h"
+#include "provider/openai_internal.h"
 
 #include "media/base64.h"
-#include "util/redact.h"
+#include "media/image.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Stands where the image URL goes while the template is serialised; it is found from
- * the end, and nothing after the URL (detail, max_tokens) can contain it. */
-#define URL_PLACEHOLDER "\x01vb-image-url\x01"
+/* {base_url}/chat/completions, whatever the model. */
+static char *openai_request_url(const char *base_url, const char *model)
+{
+    (void)model;
+    size_t blen = strlen(base_url);
+    while (blen > 0 && base_url[blen - 1] == '/')
+        blen--;
+    size_t n = blen + sizeof "/chat/completions";
+    char *url = malloc(n);
+    if (url)
+        snprintf(url, n, "%.*s/chat/completions", (int)blen, base_url);
+    return url;
+}
+
+/* Authorization: Bearer <key>, when there is a key. */
+static int openai_add_headers(const char *api_key, header_add_fn add, void *ctx)
+{
+    if (!api_key || !api_key[0])
+        return 0;
+    size_t n = strlen(api_key) + sizeof "Authorization: Bearer ";
+    char *line = malloc(n);
+    if (!line)
+        return -1;
+    snprintf(line, n, "Authorization: Bearer %s", api_key);
+    int rc = add(ctx, line);
+    explicit_bzero(line, n);
+    free(line);
+    return rc;
+}
 
 static const char *strrstr(const char *hay, const char *needle)
 {
@@ -26,29 +54,25 @@ static const char *strrstr(const char *hay, const char *needle)
     return last;
 }
 
-int openai_template_build(openai_template_t *t, const char *model, const char *prompt,
-                          const char *detail, long max_tokens, char *err, size_t errlen)
-{
-    return openai_template_build_rf(t, model, prompt, detail, max_tokens, NULL, err, errlen);
-}
-
-int openai_template_build_rf(openai_template_t *t, const char *model, const char *prompt,
-                             const char *detail, long max_tokens, const char *response_format,
-                             char *err, size_t errlen)
+/* {"model", "messages":[{"role":"user","content":[{"type":"text","text":prompt},
+ * {"type":"image_url","image_url":{"url":<image>,"detail"}}]}], "max_tokens"?,
+ * "response_format"?}, split around <image>. */
+static int openai_template_build(body_template_t *t, const body_settings_t *s, char *err,
+                                 size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    json_t *body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:{s:s, s:s}}]}]}", "model",
-                             model, "messages", "role", "user", "content", "type", "text",
-                             "text", prompt, "type", "image_url", "image_url", "url",
-                             URL_PLACEHOLDER, "detail", detail);
+    json_t *body =
+        json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:{s:s, s:s}}]}]}", "model", s->model,
+                  "messages", "role", "user", "content", "type", "text", "text", s->prompt, "type",
+                  "image_url", "image_url", "url", OPENAI_IMAGE_MARK, "detail", s->detail);
     if (!body) {
         snprintf(err, errlen, "cannot build the request: model and prompt must be UTF-8 text");
         return -1;
     }
-    if (max_tokens > 0)
-        json_object_set_new(body, "max_tokens", json_integer(max_tokens));
-    if (response_format) {
-        json_t *rf = json_loads(response_format, 0, NULL);
+    if (s->max_tokens > 0)
+        json_object_set_new(body, "max_tokens", json_integer(s->max_tokens));
+    if (s->response_format) {
+        json_t *rf = json_loads(s->response_format, 0, NULL);
         if (!json_is_object(rf)) {
             json_decref(rf);
             json_decref(body);
@@ -59,38 +83,28 @@ int openai_template_build_rf(openai_template_t *t, const char *model, const char
     }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    /* jansson escapes \x01 as \u0001 */
-    const char *mark = text ? strrstr(text, "\\u0001vb-image-url\\u0001") : NULL;
+    const char *mark = text ? strrstr(text, OPENAI_IMAGE_MARK_ESCAPED) : NULL;
     if (!mark) {
         free(text);
         snprintf(err, errlen, "cannot build the request template");
         return -1;
     }
-    size_t mark_len = strlen("\\u0001vb-image-url\\u0001");
+    size_t mark_len = strlen(OPENAI_IMAGE_MARK_ESCAPED);
     t->prefix_len = (size_t)(mark - text);
     t->prefix = strndup(text, t->prefix_len);
     t->suffix = strdup(mark + mark_len);
     t->suffix_len = t->suffix ? strlen(t->suffix) : 0;
     free(text);
     if (!t->prefix || !t->suffix) {
-        openai_template_clear(t);
+        body_template_clear(t);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
 }
 
-void openai_template_clear(openai_template_t *t)
-{
-    if (!t)
-        return;
-    free(t->prefix);
-    free(t->suffix);
-    memset(t, 0, sizeof *t);
-}
-
 /* Joins prefix + head + [base64 of img | raw] + suffix into one malloc'd buffer. */
-static char *body_join(const openai_template_t *t, const char *head, size_t head_len,
+static char *body_join(const body_template_t *t, const char *head, size_t head_len,
                        const unsigned char *img, size_t img_len, bool encode, size_t *body_len)
 {
     size_t mid = encode ? base64_encoded_len(img_len) : img_len;
@@ -116,8 +130,9 @@ static char *body_join(const openai_template_t *t, const char *head, size_t head
     return b;
 }
 
-char *openai_body_data_url(const openai_template_t *t, const char *mime,
-                           const unsigned char *img, size_t len, size_t *body_len)
+/* The image as a data URL: data:<mime>;base64,<bytes>. */
+static char *openai_body_image(const body_template_t *t, const char *mime, const unsigned char *img,
+                               size_t len, size_t *body_len)
 {
     char head[64];
     int n = snprintf(head, sizeof head, "data:%s;base64,", mime);
@@ -126,7 +141,8 @@ char *openai_body_data_url(const openai_template_t *t, const char *mime,
     return body_join(t, head, (size_t)n, img, len, true, body_len);
 }
 
-char *openai_body_url(const openai_template_t *t, const char *url, size_t *body_len)
+/* The URL itself, JSON-escaped. */
+static char *openai_body_image_url(const body_template_t *t, const char *url, size_t *body_len)
 {
     json_t *s = json_string(url);
     char *quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
@@ -139,176 +155,25 @@ char *openai_body_url(const openai_template_t *t, const char *url, size_t *body_
     return b;
 }
 
-/* ---- responses ------------------------------------------------------------------------ */
-
-static void set_error(openai_response_t *r, openai_action_t action, const char *kind,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void set_error(openai_response_t *r, openai_action_t action, const char *kind,
-                      const char *fmt, ...)
-{
-    va_list ap;
-    r->action = action;
-    r->error_kind = kind;
-    va_start(ap, fmt);
-    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
-    va_end(ap);
-    /* one line: a server message may hold newlines */
-    for (char *p = r->error_message; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-}
-
-static long usage_field(json_t *usage, const char *key)
-{
-    json_t *v = json_object_get(usage, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : -1;
-}
-
-/* The kind and action of an HTTP error status, before the body is considered. */
-static void classify_status(long status, openai_response_t *r,
-                            const char *detail)
-{
-    if (status == 429)
-        set_error(r, OPENAI_RETRY, "rate_limited", "HTTP 429: %s", detail);
-    else if (status == 401 || status == 403)
-        set_error(r, OPENAI_STOP_RUN, "auth", "HTTP %ld: %s", status, detail);
-    else if (status == 408)
-        set_error(r, OPENAI_RETRY, "timeout", "HTTP 408: %s", detail);
-    else if (status == 409 || status >= 500)
-        set_error(r, OPENAI_RETRY, "server_error", "HTTP %ld: %s", status, detail);
-    else if (status == 413)
-        set_error(r, OPENAI_FAIL_ITEM, "too_large", "HTTP 413: %s", detail);
-    else if (status >= 400)
-        set_error(r, OPENAI_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
-    else if (status >= 300 && status < 400)
-        /* never followed (the key must not go to another host), and every later request
-         * would be redirected the same way */
-        set_error(r, OPENAI_STOP_RUN, "redirect",
-                  "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
-                  "API key must not go to another host): set --base-url to the final address",
-                  status);
-    else
-        set_error(r, OPENAI_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
-                  detail);
-}
-
-/* Finds the billing-type errors that come with other statuses than 429 (e.g. a 400
- * "billing_hard_limit_reached") and stop the run. */
-static bool is_quota_code(const char *code, const char *type)
-{
-    static const char *const codes[] = {"insufficient_quota", "billing_hard_limit_reached",
-                                        "billing_not_active", "spend_limit_reached"};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if ((code && strcmp(code, codes[i]) == 0) || (type && strcmp(type, codes[i]) == 0))
-            return true;
-    return false;
-}
-
-/* Keeps the first line-ish part of an unparseable body for the message. */
-static void body_excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t n = len < 120 ? len : 120;
-    size_t j = 0;
-    for (size_t i = 0; i < n && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    out[j] = '\0';
-}
-
-/* A copy of a server's message (at most its first max bytes: a body is not
- * NUL-terminated) with secret scrubbed, in a buffer large enough for the masks. Returns
- * a malloc'd string (NULL when msg is NULL or out of memory). */
-static char *scrubbed(const char *msg, size_t max, const char *secret)
-{
-    if (!msg)
-        return NULL;
-    size_t n = strnlen(msg, max);
-    size_t cap = n * 3 + 16;
-    char *copy = malloc(cap);
-    if (copy) {
-        memcpy(copy, msg, n);
-        copy[n] = '\0';
-        redact_secret(copy, cap, secret);
-    }
-    return copy;
-}
-
-void openai_response_parse(long status, const char *body, size_t len, const char *should_retry,
-                           const char *secret, openai_response_t *out)
-{
-    memset(out, 0, sizeof *out);
-    out->prompt_tokens = out->completion_tokens = out->total_tokens = -1;
-    json_error_t jerr;
-    json_t *root = len ? json_loadb(body, len, 0, &jerr) : NULL;
-    json_t *error = json_object_get(root, "error");
-
-    if (status == 200 && root && !error) {
-        json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
-        json_t *content = json_object_get(json_object_get(choice, "message"), "content");
-        json_t *usage = json_object_get(root, "usage");
-        if (!json_is_string(content)) {
-            set_error(out, OPENAI_RETRY, "invalid_response",
-                      "HTTP 200 without choices[0].message.content");
-        } else {
-            out->action = OPENAI_OK;
-            out->content = strdup(json_string_value(content));
-            const char *model = json_string_value(json_object_get(root, "model"));
-            out->model = model ? strdup(model) : NULL;
-            out->prompt_tokens = usage_field(usage, "prompt_tokens");
-            out->completion_tokens = usage_field(usage, "completion_tokens");
-            out->total_tokens = usage_field(usage, "total_tokens");
-        }
-    } else if (error) {
-        /* every server word that can reach the message is scrubbed, code and type too */
-        char *msg = scrubbed(json_string_value(json_object_get(error, "message")), SIZE_MAX,
-                             secret);
-        char *code =
-            scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
-        char *type =
-            scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
-        char detail[400];
-        snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
-                 code ? " (" : "", code ? code : "", code ? ")" : "");
-        if (is_quota_code(code, type))
-            set_error(out, OPENAI_STOP_RUN, "quota", "HTTP %ld %s: %s", status,
-                      is_quota_code(code, NULL) ? code : type, msg ? msg : "no quota");
-        else if (status == 429 && msg && strncmp(msg, "Request too large", 17) == 0)
-            /* bigger than the whole token limit: waiting cannot help (provider-facts §4) */
-            set_error(out, OPENAI_FAIL_ITEM, "too_large", "HTTP 429: %s", detail);
-        else if (status == 200)
-            set_error(out, OPENAI_RETRY, "server_error", "HTTP 200 with an error: %s", detail);
-        else
-            classify_status(status, out, detail);
-        free(msg);
-        free(code);
-        free(type);
-    } else {
-        char excerpt[128];
-        char *text = scrubbed(len ? body : "", len, secret);
-        body_excerpt(text ? text : "", text ? strlen(text) : 0, excerpt, sizeof excerpt);
-        free(text);
-        if (status == 200)
-            set_error(out, OPENAI_RETRY, "invalid_response",
-                      "HTTP 200 with a body that is not chat.completion JSON: %s", excerpt);
-        else
-            classify_status(status, out, len ? excerpt : "empty body");
-    }
-    json_decref(root);
-
-    if (out->action != OPENAI_OK && should_retry && out->action != OPENAI_STOP_RUN) {
-        if (strcmp(should_retry, "true") == 0)
-            out->action = OPENAI_RETRY;
-        else if (strcmp(should_retry, "false") == 0)
-            out->action = OPENAI_FAIL_ITEM;
-    }
-}
-
-void openai_response_clear(openai_response_t *r)
-{
-    if (!r)
-        return;
-    free(r->content);
-    free(r->model);
-    r->content = r->model = NULL;
-}
+/* provider-facts.md §1: PNG, JPEG, WEBP, non-animated GIF; 50 MB and 500 images per
+ * request (20 MB per image in older docs: the CLI's default --max-image-bytes). */
+const provider_t provider_openai = {
+    .name = "openai",
+    .request_url = openai_request_url,
+    .add_headers = openai_add_headers,
+    .template_build = openai_template_build,
+    .body_image = openai_body_image,
+    .body_image_url = openai_body_image_url,
+    .group_body = openai_group_body,
+    .group_part_overhead = openai_group_part_overhead,
+    .structured_option = openai_structured_option,
+    .answer_parse = openai_answer_parse,
+    .limits_parse = openai_limits_parse,
+    .request_id_header = "x-request-id",
+    .image_tokens = tokens_image_for_model,
+    .limits = {.formats = 1u << IMAGE_JPEG | 1u << IMAGE_PNG | 1u << IMAGE_WEBP | 1u << IMAGE_GIF,
+               .max_image_bytes = 0,
+               .max_side = 0,
+               .max_request_bytes = (size_t)50 * 1000 * 1000,
+               .max_images = 500},
+};

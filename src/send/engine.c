@@ -20,7 +20,7 @@
 #include "record/histogram.h"
 #include "input/input_count.h"
 #include "record/journal.h"
-#include "provider/openai.h"
+#include "provider/provider.h"
 #include "record/output.h"
 #include "cost/pricing.h"
 #include "prepare/prepare.h"
@@ -66,6 +66,7 @@ typedef struct transfer {
 
 typedef struct engine {
     const vb_options_t *o;
+    const provider_t *provider; /* the protocol: URL, headers, bodies, answers */
     CURLM *multi;
     struct curl_slist *headers;
     char *url;
@@ -200,38 +201,32 @@ static int transfer_init(engine_t *e, transfer_t *t)
     return 0;
 }
 
+/* Appends one header line to the curl_slist at *ctx (a header_add_fn). On failure the
+ * list is left as it was. */
+static int add_header(void *ctx, const char *line)
+{
+    struct curl_slist **h = ctx;
+    struct curl_slist *with = curl_slist_append(*h, line);
+    if (!with)
+        return -1;
+    *h = with;
+    return 0;
+}
+
 /* Builds the URL, headers and the pool of handles. */
 static int engine_init(engine_t *e, char *err, size_t errlen)
 {
     const vb_options_t *o = e->o;
-    size_t n = strlen(o->base_url) + sizeof "/chat/completions";
-    if (!(e->url = malloc(n)))
+    if (!(e->url = e->provider->request_url(o->base_url, o->model)))
         goto oom;
-    size_t blen = strlen(o->base_url);
-    while (blen > 0 && o->base_url[blen - 1] == '/')
-        blen--;
-    snprintf(e->url, n, "%.*s/chat/completions", (int)blen, o->base_url);
-
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *expect = h ? curl_slist_append(h, "Expect:") : NULL;
     if (!expect) /* no 100-continue round trip for big bodies */
         curl_slist_free_all(h);
     h = expect;
-    if (h && o->api_key && o->api_key[0]) {
-        size_t klen = strlen(o->api_key) + sizeof "Authorization: Bearer ";
-        char *auth = malloc(klen);
-        struct curl_slist *with = NULL;
-        if (auth) {
-            snprintf(auth, klen, "Authorization: Bearer %s", o->api_key);
-            with = curl_slist_append(h, auth);
-            explicit_bzero(auth, klen);
-            free(auth);
-        }
-        if (!with) {
-            curl_slist_free_all(h);
-            goto oom;
-        }
-        h = with;
+    if (h && e->provider->add_headers(o->api_key, add_header, &h) != 0) {
+        curl_slist_free_all(h);
+        goto oom;
     }
     if (!(e->headers = h))
         goto oom;
@@ -462,9 +457,9 @@ static double engine_random(engine_t *e)
 }
 
 /* How a classified answer bears on admission. */
-static admit_signal_t signal_of(const openai_response_t *resp, long status)
+static admit_signal_t signal_of(const answer_t *resp, long status)
 {
-    if (resp->action == OPENAI_OK)
+    if (resp->action == ANSWER_OK)
         return ADMIT_SIGNAL_OK;
     const char *kind = resp->error_kind ? resp->error_kind : "";
     if (strcmp(kind, "rate_limited") == 0)
@@ -498,13 +493,13 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
 
 /* Fills res from the classified answer resp: ok with the model's text, usage and cost,
  * or its error. */
-static void result_of(vb_result_t *res, const openai_response_t *resp, long status,
+static void result_of(vb_result_t *res, const answer_t *resp, long status,
                       double latency_ms, double cost)
 {
     memset(res, 0, sizeof *res);
     res->latency_ms = latency_ms;
     res->http_status = status;
-    if (resp->action == OPENAI_OK) {
+    if (resp->action == ANSWER_OK) {
         res->status = VB_STATUS_OK;
         res->response = resp->content;
         res->model = resp->model;
@@ -523,7 +518,7 @@ static void result_of(vb_result_t *res, const openai_response_t *resp, long stat
 /* Journals the attempt for every image r carried: a batch's members each with their share
  * of its usage and cost, or with the request's error. */
 static void journal_attempts(engine_t *e, const request_t *r, double latency_ms, long status,
-                             const openai_response_t *resp, double cost,
+                             const answer_t *resp, double cost,
                              const group_split_t *split)
 {
     if (!r->n_members) {
@@ -545,13 +540,13 @@ static void journal_attempts(engine_t *e, const request_t *r, double latency_ms,
 /* Finishes the batch request r, which is not retried: each member gets its own answer and
  * share of the usage, or the request's error; an answer that cannot be split for sure
  * sends every member again alone, carrying its share of what the answer cost. Frees r. */
-static void complete_batch(engine_t *e, request_t *r, const openai_response_t *resp,
+static void complete_batch(engine_t *e, request_t *r, const answer_t *resp,
                            const group_split_t *split, long status, double latency_ms)
 {
     /* a refusal of the request (a 400, a body over a cap) may be one image's doing: each
      * image then gets its own verdict alone */
-    bool refused = resp->action == OPENAI_FAIL_ITEM;
-    if ((resp->action == OPENAI_OK && !split->ok) || refused) {
+    bool refused = resp->action == ANSWER_FAIL_ITEM;
+    if ((resp->action == ANSWER_OK && !split->ok) || refused) {
         for (size_t i = 0; split->cost_usd && i < r->n_members; i++)
             if (split->cost_usd[i] > 0)
                 r->members[i]->carried_usd += split->cost_usd[i];
@@ -570,7 +565,7 @@ static void complete_batch(engine_t *e, request_t *r, const openai_response_t *r
     for (size_t i = 0; i < r->n_members; i++) {
         vb_result_t res;
         result_of(&res, resp, status, latency_ms, 0);
-        if (resp->action == OPENAI_OK) { /* its own entry and share */
+        if (resp->action == ANSWER_OK) { /* its own entry and share */
             res.response = split->answers[i];
             res.prompt_tokens = split->prompt_tokens[i];
             res.completion_tokens = split->completion_tokens[i];
@@ -593,7 +588,7 @@ static long add_count(long v, long earlier)
 /* With --json/--schema, checks the answer of an item whose body visionbatch built (a
  * batch line's body is the user's own). Returns true when it is not the JSON asked
  * for, with the reason in why; else false, with the parsed answer in *data (or NULL). */
-static bool check_json(const engine_t *e, const request_t *r, const openai_response_t *resp,
+static bool check_json(const engine_t *e, const request_t *r, const answer_t *resp,
                        json_t **data, char *why, size_t whylen)
 {
     *data = NULL;
@@ -605,7 +600,7 @@ static bool check_json(const engine_t *e, const request_t *r, const openai_respo
 /* An answer that is not the JSON asked for is asked again, at once, up to --json-retries
  * times; what it cost is carried to the item's final result. Returns true when r went
  * back to the retry queue. */
-static bool reask_json(engine_t *e, request_t *r, const openai_response_t *resp, double cost,
+static bool reask_json(engine_t *e, request_t *r, const answer_t *resp, double cost,
                        uint64_t now)
 {
     if (r->json_retries >= e->o->json_retries || e->stopping || retryq_push(e->retries, r, now))
@@ -630,19 +625,19 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     histogram_add(e->latency, latency_ms);
     stats_count_answer(&e->live, rc == CURLE_OK ? status : 0, latency_ms / 1000.0);
 
-    openai_response_t resp;
+    answer_t resp;
     ratelimit_info_t info, *have_info = NULL;
     if (rc != CURLE_OK) {
         memset(&resp, 0, sizeof resp);
-        resp.action = OPENAI_RETRY;
+        resp.action = ANSWER_RETRY;
         if (t->overflow || rc == CURLE_FILESIZE_EXCEEDED) {
-            resp.action = OPENAI_FAIL_ITEM;
+            resp.action = ANSWER_FAIL_ITEM;
             resp.error_kind = "too_large";
             snprintf(resp.error_message, sizeof resp.error_message,
                      "response larger than %d bytes", RESPONSE_MAX_BYTES);
         } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
             /* the server is not who the URL says: no later request can go either */
-            resp.action = OPENAI_STOP_RUN;
+            resp.action = ANSWER_STOP_RUN;
             resp.error_kind = "tls";
             snprintf(resp.error_message, sizeof resp.error_message,
                      "TLS certificate verification failed (%s); fix the server's certificate "
@@ -660,9 +655,9 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
                          curl_easy_strerror(rc));
         }
     } else {
-        openai_response_parse(status, t->buf ? t->buf : "", t->len,
-                              get_header(t->easy, "x-should-retry"), e->o->api_key, &resp);
-        ratelimit_headers_parse(get_header, t->easy, time(NULL), &info);
+        e->provider->answer_parse(status, t->buf ? t->buf : "", t->len, get_header, t->easy,
+                                  e->o->api_key, &resp);
+        e->provider->limits_parse(get_header, t->easy, time(NULL), &info);
         have_info = &info;
     }
     if (status == 429 && resp.error_kind && strcmp(resp.error_kind, "rate_limited") == 0)
@@ -670,12 +665,12 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     /* A success costs its real usage. A refused request is not billed. When the cost is
      * not known for sure (a 200 without usage; a timeout or a break after the upload,
      * which the provider may still bill), the budget keeps the worst case. */
-    double cost = resp.action == OPENAI_OK
+    double cost = resp.action == ANSWER_OK
                       ? usage_cost(e, r, resp.prompt_tokens, resp.completion_tokens)
                       : 0;
     curl_off_t uploaded = 0;
     curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-    bool maybe_billed = (resp.action == OPENAI_OK && cost < 0) ||
+    bool maybe_billed = (resp.action == ANSWER_OK && cost < 0) ||
                         (rc != CURLE_OK && uploaded > 0 && !t->overflow);
     budget_settle(&e->budget, r->reserved_usd, maybe_billed ? r->reserved_usd : cost > 0 ? cost : 0);
     r->reserved_usd = 0;
@@ -691,7 +686,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     e->free_list = t;
 
     group_split_t split = {0};
-    if (r->n_members && resp.action == OPENAI_OK) /* out of memory: as if unsplit */
+    if (r->n_members && resp.action == ANSWER_OK) /* out of memory: as if unsplit */
         group_split_answer(r, resp.content, resp.prompt_tokens, resp.completion_tokens,
                            e->price_known ? &e->price : NULL, cost, &split);
     if (e->journal)
@@ -701,20 +696,20 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
 
     /* An answer that stops the run, or a retryable one once the run is stopping, leaves
      * the item unfinished: no result now, and a resume sends it again. */
-    if (resp.action == OPENAI_STOP_RUN)
+    if (resp.action == ANSWER_STOP_RUN)
         engine_stop(e, resp.error_message);
-    if (resp.action == OPENAI_STOP_RUN || (resp.action == OPENAI_RETRY && e->stopping)) {
-        openai_response_clear(&resp);
+    if (resp.action == ANSWER_STOP_RUN || (resp.action == ANSWER_RETRY && e->stopping)) {
+        answer_clear(&resp);
         request_free(r);
         return;
     }
     r->retry_kind = resp.error_kind;
-    if (resp.action == OPENAI_RETRY && /* a batch is retried whole */
+    if (resp.action == ANSWER_RETRY && /* a batch is retried whole */
         schedule_retry(e, r, signal, have_info ? have_info->retry_after_s : -1, now)) {
-        openai_response_clear(&resp);
+        answer_clear(&resp);
         return;
     }
-    if (resp.action == OPENAI_RETRY && r->attempts > 1) {
+    if (resp.action == ANSWER_RETRY && r->attempts > 1) {
         size_t n = strlen(resp.error_message);
         snprintf(resp.error_message + n, sizeof resp.error_message - n, " (after %d attempts)",
                  r->attempts);
@@ -722,26 +717,28 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     if (r->n_members) {
         complete_batch(e, r, &resp, &split, status, latency_ms);
         group_split_clear(&split);
-        openai_response_clear(&resp);
+        answer_clear(&resp);
         return;
     }
 
     json_t *data = NULL;
     char why[300];
-    bool bad_json = resp.action == OPENAI_OK && check_json(e, r, &resp, &data, why, sizeof why);
+    bool bad_json = resp.action == ANSWER_OK && check_json(e, r, &resp, &data, why, sizeof why);
     if (bad_json && reask_json(e, r, &resp, cost, now)) {
-        openai_response_clear(&resp);
+        answer_clear(&resp);
         return;
     }
     vb_result_t res;
     result_of(&res, &resp, status, latency_ms, cost);
     /* t->buf keeps the handle's previous answer when this one had no body */
     res.response_body = rc == CURLE_OK && t->buf && body_len ? t->buf : NULL;
-    res.request_id = rc == CURLE_OK ? get_header(t->easy, "x-request-id") : NULL;
+    res.request_id = rc == CURLE_OK && e->provider->request_id_header
+                         ? get_header(t->easy, e->provider->request_id_header)
+                         : NULL;
     char *data_text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     res.data_json = data_text;
     json_decref(data);
-    if (resp.action == OPENAI_OK) { /* answers re-asked for not being JSON were billed too */
+    if (resp.action == ANSWER_OK) { /* answers re-asked for not being JSON were billed too */
         res.prompt_tokens = add_count(resp.prompt_tokens, r->earlier_prompt_tokens);
         res.completion_tokens = add_count(resp.completion_tokens, r->earlier_completion_tokens);
         res.total_tokens = add_count(resp.total_tokens, r->earlier_prompt_tokens +
@@ -758,7 +755,7 @@ static void complete(engine_t *e, transfer_t *t, CURLcode rc)
     record(e, r, &res);
     warn_cost(e);
     free(data_text);
-    openai_response_clear(&resp);
+    answer_clear(&resp);
     request_free(r);
 }
 
@@ -1276,6 +1273,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
 {
     vb_summary_t local;
     engine_t e = {.o = o,
+                  .provider = &provider_openai,
                   .fn = fn,
                   .userdata = userdata,
                   .cancel = cancel,
@@ -1283,7 +1281,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
     memset(e.sum, 0, sizeof *e.sum);
     atomic_init(&e.skip_all, 0);
     histogram_t *latency = calloc(1, sizeof *latency);
-    openai_template_t tmpl = {0};
+    body_template_t tmpl = {0};
     char *hinted = NULL; /* the prompt with the --json hint */
     prepare_t *prep = NULL;
     vb_run_status_t status = VB_RUN_CONFIG;
@@ -1306,7 +1304,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
     }
     if (engine_init(&e, err, errlen) != 0)
         goto out;
-    if (structured_init(&e.structured, o->json_object, o->schema, err, errlen) != 0)
+    if (structured_init(&e.structured, e.provider, o->json_object, o->schema, err, errlen) != 0)
         goto out;
     /* batch output lines are not the JSONL lines dedupe and the cache rewrite */
     e.batch_output = strcmp(o->output_format, "openai-batch") == 0;
@@ -1333,15 +1331,19 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (openai_template_build_rf(&tmpl, o->model, hinted ? hinted : o->prompt, o->detail,
-                                 o->max_tokens, e.structured.response_format, err, errlen))
+    body_settings_t single = {.model = o->model,
+                              .prompt = hinted ? hinted : o->prompt,
+                              .detail = o->detail,
+                              .max_tokens = o->max_tokens,
+                              .response_format = e.structured.response_format};
+    if (e.provider->template_build(&tmpl, &single, err, errlen))
         goto out;
+    body_settings_t grouped = {
+        .model = o->model, .prompt = o->prompt, .detail = o->detail, .max_tokens = o->max_tokens};
     group_settings_t bs = {.size = o->batch_size,
                            .max_body_bytes = o->batch_max_bytes,
-                           .model = o->model,
-                           .prompt = o->prompt,
-                           .detail = o->detail,
-                           .max_tokens = o->max_tokens,
+                           .provider = e.provider,
+                           .body = &grouped,
                            .template = &tmpl};
     if (o->batch_size > 1 && !(e.group = group_new(&bs))) {
         snprintf(err, errlen, "out of memory");
@@ -1361,6 +1363,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in,
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
                              .max_image_bytes = o->max_image_bytes,
+                             .provider = e.provider,
                              .template = &tmpl,
                              .journal_path = o->journal,
                              .resuming = e.resuming,
@@ -1434,7 +1437,7 @@ out:
     dedupe_free(e.dedupe);
     admit_free(e.admit);
     queue_free(e.ready);
-    openai_template_clear(&tmpl);
+    body_template_clear(&tmpl);
     structured_clear(&e.structured);
     free(hinted);
     engine_cleanup(&e);

@@ -16,12 +16,6 @@
 
 /* Bytes a batch body may hold beyond the single-image template's: the instruction. */
 #define INSTRUCTION_MAX_BYTES 512
-/* Bytes of one image part around its URL: {"type":"image_url","image_url":{"url":"",
- * "detail":""}}, and the comma. */
-#define IMAGE_PART_BYTES 64
-/* Stands where each image URL goes while the body is serialised (as openai.c does). */
-#define URL_MARK         "\x01vb-image-url\x01"
-#define URL_MARK_ESCAPED "\\u0001vb-image-url\\u0001"
 
 struct group {
     const group_settings_t *s;
@@ -60,25 +54,25 @@ void group_free(group_t *b)
 /* The length of r's data (or http) URL inside its single-image body. */
 static size_t url_len(const group_t *b, const request_t *r)
 {
-    const openai_template_t *t = b->s->template;
+    const body_template_t *t = b->s->template;
     return r->body_len - t->prefix_len - t->suffix_len;
 }
 
 /* Upper bound of a batch body's bytes besides its images' parts. */
 static size_t base_bytes(const group_t *b)
 {
-    const openai_template_t *t = b->s->template;
+    const body_template_t *t = b->s->template;
     return t->prefix_len + t->suffix_len + INSTRUCTION_MAX_BYTES;
 }
 
 static size_t part_bytes(const group_t *b, const request_t *r)
 {
-    return url_len(b, r) + IMAGE_PART_BYTES + strlen(b->s->detail);
+    return url_len(b, r) + b->s->provider->group_part_overhead(b->s->body);
 }
 
 bool group_can_join(const group_t *b, const request_t *r)
 {
-    const openai_template_t *t = b->s->template;
+    const body_template_t *t = b->s->template;
     if (!r->body || r->item.prompt || r->item.batch_body || r->solo || r->n_members || r->attempts > 0 ||
         r->cached_line || r->error_kind)
         return false;
@@ -152,86 +146,41 @@ static void go_alone(group_t *b, request_t **members, size_t n)
 /* The batch message's text for n images: the prompt, then the answer format. */
 static char *batch_text(const group_t *b, size_t n)
 {
-    int len = snprintf(NULL, 0, INSTRUCTION, b->s->prompt, n, n, n);
+    int len = snprintf(NULL, 0, INSTRUCTION, b->s->body->prompt, n, n, n);
     char *text = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (text)
-        snprintf(text, (size_t)len + 1, INSTRUCTION, b->s->prompt, n, n, n);
+        snprintf(text, (size_t)len + 1, INSTRUCTION, b->s->body->prompt, n, n, n);
     return text;
 }
 
-/* Serialises the batch body with a URL_MARK per image and returns it (malloc'd), NULL
- * when out of memory. */
-static char *body_skeleton(const group_t *b, const char *text, size_t n)
-{
-    json_t *content = json_array();
-    json_t *body = content ? json_pack("{s:s, s:[{s:s, s:o}]}", "model", b->s->model, "messages",
-                                       "role", "user", "content", content)
-                           : NULL;
-    if (!body)
-        return NULL;
-    int bad = json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", text));
-    for (size_t i = 0; i < n && !bad; i++)
-        bad = json_array_append_new(content, json_pack("{s:s, s:{s:s, s:s}}", "type", "image_url",
-                                                       "image_url", "url", URL_MARK, "detail",
-                                                       b->s->detail));
-    if (!bad && b->s->max_tokens > 0)
-        bad = json_object_set_new(body, "max_tokens",
-                                  json_integer((json_int_t)b->s->max_tokens * (json_int_t)n));
-    char *s = bad ? NULL : json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    return s;
-}
-
-/* Builds the batch body of members[0..n) into r. Returns 0, or -1 (out of memory or a
- * skeleton without its n marks). */
+/* Builds the batch body of members[0..n) into r: the provider's group body, each image
+ * part cut out of its member's own body. Returns 0, or -1 when out of memory. */
 static int build_body(const group_t *b, request_t *r, const char *text, request_t **members,
                       size_t n)
 {
-    char *skel = body_skeleton(b, text, n);
-    if (!skel)
+    body_part_t *parts = malloc(n * sizeof *parts);
+    if (!parts)
         return -1;
-    /* The marks are the last n occurrences: the prompt before them may hold the mark's
-     * text, nothing after the images can. */
-    size_t mlen = strlen(URL_MARK_ESCAPED), found = 0;
-    const char **marks = calloc(n, sizeof *marks);
-    for (const char *p = skel; marks && (p = strstr(p, URL_MARK_ESCAPED)); p += mlen) {
-        if (found == n)
-            memmove(marks, marks + 1, (n - 1) * sizeof *marks);
-        marks[found == n ? n - 1 : found++] = p;
+    for (size_t i = 0; i < n; i++) {
+        parts[i].bytes = members[i]->body + b->s->template->prefix_len;
+        parts[i].len = url_len(b, members[i]);
     }
-    size_t total = strlen(skel) - n * mlen;
-    for (size_t i = 0; i < n; i++)
-        total += url_len(b, members[i]);
-    char *out = marks && found == n ? malloc(total + 1) : NULL;
-    if (out) {
-        const char *from = skel;
-        char *w = out;
-        for (size_t i = 0; i < n; i++) {
-            memcpy(w, from, (size_t)(marks[i] - from));
-            w += marks[i] - from;
-            memcpy(w, members[i]->body + b->s->template->prefix_len, url_len(b, members[i]));
-            w += url_len(b, members[i]);
-            from = marks[i] + mlen;
-        }
-        size_t rest = strlen(from);
-        memcpy(w, from, rest + 1);
-        r->body = out;
-        r->body_len = total;
-    }
-    free(marks);
-    free(skel);
-    return out ? 0 : -1;
+    body_settings_t bs = *b->s->body;
+    bs.max_tokens = bs.max_tokens > 0 ? bs.max_tokens * (long)n : 0;
+    r->body = b->s->provider->group_body(&bs, text, parts, n, &r->body_len);
+    free(parts);
+    return r->body ? 0 : -1;
 }
 
 /* Fills the batch request's estimates from its members' (the prompt text and framing are
  * counted once instead of once per image) and each member's weight for the usage split. */
 static void batch_estimates(const group_t *b, request_t *r, const char *text)
 {
-    double prompt_tokens = (double)tokens_text_estimate(b->s->prompt, strlen(b->s->prompt)) +
+    double prompt_tokens = (double)tokens_text_estimate(b->s->body->prompt, strlen(b->s->body->prompt)) +
                            ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
     double text_tokens =
         (double)tokens_text_estimate(text, strlen(text)) + ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
-    double out = b->s->max_tokens > 0 ? (double)b->s->max_tokens : 0;
+    double out = b->s->body->max_tokens > 0 ? (double)b->s->body->max_tokens : 0;
     r->token_estimate = text_tokens;
     r->input_tokens_worst = (double)strlen(text);
     for (size_t i = 0; i < r->n_members; i++) {
@@ -262,7 +211,7 @@ request_t *group_take(group_t *b)
         memcpy(members, b->group, n * sizeof *members);
         r->members = members;
         r->n_members = n;
-        r->batch_max_tokens = b->s->max_tokens > 0 ? b->s->max_tokens * (long)n : 0;
+        r->batch_max_tokens = b->s->body->max_tokens > 0 ? b->s->body->max_tokens * (long)n : 0;
         r->dedupe_checked = 1; /* its members were checked */
         r->solo = 1;
         batch_estimates(b, r, text);

@@ -1,36 +1,33 @@
-/* group.h - several images in one chat/completions request (--batch-size N).
+/* group.h - several images in one request (--batch-size N).
  *
  * Grouping: the engine offers each prepared request; a group grows until it holds N
  * images or the next image would take the body past the byte limit (provider-facts.md
  * §1: 500 images and 50 MB per request at OpenAI, 32 MB at Anthropic, 20 MB at Gemini).
- * Building: one user message whose text is the job's prompt followed by an instruction to
- * answer with a JSON array of one {"image": i, "answer": ...} per image in order, then
- * the images; max_tokens is N x the job's. The members' own single-image bodies are kept:
- * the images' data URLs are copied out of them, and a member sent alone again needs it.
+ * Building: the provider's group body (provider.h) whose text is the job's prompt followed
+ * by an instruction to answer with a JSON array of one {"image": i, "answer": ...} per
+ * image in order, then the images; max_tokens is N x the job's. The members' own
+ * single-image bodies are kept: each image's part (what lies between the job template's
+ * prefix and suffix, e.g. OpenAI's data URL) is copied out of them, and a member sent
+ * alone again needs it.
  * Splitting: the answer must hold exactly N entries numbered 1..N in order; anything
  * else (wrong count, not JSON, numbers out of place) cannot be assigned with certainty,
  * and the engine sends those images again one by one. */
 #ifndef VB_GROUP_H
 #define VB_GROUP_H
 
-#include "provider/openai.h"
+#include "provider/provider.h"
 #include "cost/pricing.h"
 #include "prepare/request.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Most images per request: OpenAI's documented cap (and the simulator's). */
-#define GROUP_MAX_IMAGES 500
-
 typedef struct group_settings {
-    long size;             /* images per request at most, 2..GROUP_MAX_IMAGES */
+    long size;             /* images per request at most, 2..the provider's max_images */
     size_t max_body_bytes; /* a batch body never grows past this */
-    const char *model;     /* the job's: the batch body is built from these */
-    const char *prompt;
-    const char *detail;
-    long max_tokens;                   /* per image; 0: not sent */
-    const openai_template_t *template; /* the job's single-image template */
+    const provider_t *provider;      /* builds the batch body */
+    const body_settings_t *body;     /* the job's (max_tokens per image; 0: not sent) */
+    const body_template_t *template; /* the job's single-image template */
 } group_settings_t;
 
 typedef struct group group_t;

@@ -10,6 +10,7 @@
 #include "admit/backoff.h"
 #include "admit/ratelimit.h"
 #include "admit/ratelimit_headers.h"
+#include "provider/provider.h"
 
 #include <math.h>
 #include <string.h>
@@ -149,7 +150,7 @@ static void test_openai_headers(void **state)
         {"retry-after", "7"},                      {"retry-after-ms", "1500"}};
     fake_headers_t h = {pairs, sizeof pairs / sizeof pairs[0]};
     ratelimit_info_t info;
-    ratelimit_headers_parse(fake_get, &h, 0, &info);
+    provider_openai.limits_parse(fake_get, &h, 0, &info);
     assert_true(info.limit_requests == 60 && info.limit_tokens == 150000);
     assert_true(info.remaining_requests == 59 && info.remaining_tokens == 149984);
     assert_true(info.reset_requests_s == 1 && info.reset_tokens_s == 360);
@@ -168,7 +169,7 @@ static void test_anthropic_headers_and_absent(void **state)
         {"retry-after", "garbage"}};
     fake_headers_t h = {pairs, sizeof pairs / sizeof pairs[0]};
     ratelimit_info_t info;
-    ratelimit_headers_parse(fake_get, &h, 1445412480, &info);
+    provider_openai.limits_parse(fake_get, &h, 1445412480, &info);
     assert_true(info.limit_requests == 50 && info.remaining_requests == 49);
     assert_true(info.reset_requests_s == 1);
     assert_true(info.limit_tokens == 40000 && info.reset_tokens_s == 30);

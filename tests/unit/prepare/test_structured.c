@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "prepare/structured.h"
+#include "provider/openai.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static void test_schema_response_format(void **state)
     structured_t s;
     char err[256];
     assert_int_equal(
-        structured_init_text(&s, schema_text, "dir/product attrs.v2.json", err, sizeof err), 0);
+        structured_init_text(&s, &provider_openai, schema_text, "dir/product attrs.v2.json", err, sizeof err), 0);
     assert_int_equal(s.mode, STRUCTURED_SCHEMA);
     json_t *rf = json_loads(s.response_format, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(rf, "type")), "json_schema");
@@ -38,7 +39,7 @@ static void test_schema_response_format(void **state)
     structured_clear(NULL);
 
     /* OpenAI's wrapper: its name and schema are used */
-    assert_int_equal(structured_init_text(&s,
+    assert_int_equal(structured_init_text(&s, &provider_openai,
                                           "{\"name\":\"attrs\",\"strict\":true,\"schema\":"
                                           "{\"type\":\"object\",\"required\":[\"a\"],"
                                           "\"additionalProperties\":false}}",
@@ -48,8 +49,8 @@ static void test_schema_response_format(void **state)
     assert_non_null(json_object_get(s.schema, "required"));
     structured_clear(&s);
 
-    assert_int_equal(structured_init_text(&s, "[1,2]", "a.json", err, sizeof err), -1);
-    assert_int_equal(structured_init_text(&s, "{\"type\":", "a.json", err, sizeof err), -1);
+    assert_int_equal(structured_init_text(&s, &provider_openai, "[1,2]", "a.json", err, sizeof err), -1);
+    assert_int_equal(structured_init_text(&s, &provider_openai, "{\"type\":", "a.json", err, sizeof err), -1);
     assert_int_equal(s.mode, STRUCTURED_NONE);
 }
 
@@ -82,7 +83,7 @@ static void test_strict_mode_rules(void **state)
         json_t *schema = json_loads(cases[i].schema, 0, NULL);
         assert_non_null(schema);
         char why[300] = "";
-        int rc = structured_strict_check(schema, why, sizeof why);
+        int rc = openai_schema_strict_check(schema, why, sizeof why);
         if (!cases[i].why) {
             assert_int_equal(rc, 0);
         } else {
@@ -96,7 +97,7 @@ static void test_strict_mode_rules(void **state)
     structured_t s;
     char err[400];
     assert_int_equal(
-        structured_init_text(&s, "{\"type\":\"object\"}", "loose.json", err, sizeof err), -1);
+        structured_init_text(&s, &provider_openai, "{\"type\":\"object\"}", "loose.json", err, sizeof err), -1);
     assert_non_null(strstr(err, "loose.json"));
 }
 
@@ -139,7 +140,7 @@ static void test_json_object_mode(void **state)
     structured_t s;
     char err[256], why[256];
     json_t *data = NULL;
-    assert_int_equal(structured_init(&s, 1, NULL, err, sizeof err), 0);
+    assert_int_equal(structured_init(&s, &provider_openai, 1, NULL, err, sizeof err), 0);
     assert_string_equal(s.response_format, "{\"type\":\"json_object\"}");
     assert_int_equal(structured_check(NULL, " {\"a\":1} \n", &data, why, sizeof why), 0);
     json_decref(data);
@@ -154,11 +155,11 @@ static void test_json_object_mode(void **state)
     assert_null(p);
     structured_clear(&s);
 
-    assert_int_equal(structured_init(&s, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(structured_init(&s, &provider_openai, 0, NULL, err, sizeof err), 0);
     assert_int_equal(s.mode, STRUCTURED_NONE);
     assert_null(s.response_format);
     assert_int_equal(structured_prompt(&s, "Describe it", &p), 0);
-    assert_int_equal(structured_init(&s, 1, "/nonexistent/schema.json", err, sizeof err), -1);
+    assert_int_equal(structured_init(&s, &provider_openai, 1, "/nonexistent/schema.json", err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/schema.json"));
 }
 

@@ -14,22 +14,22 @@
 static json_t *body_of(const char *prompt, const char *detail, long max_tokens,
                        const char *mime, const char *bytes)
 {
-    openai_template_t t;
+    body_template_t t;
     char err[128];
-    assert_int_equal(openai_template_build(&t, "gpt-4o-mini", prompt, detail, max_tokens, err,
-                                           sizeof err),
-                     0);
+    body_settings_t s = {
+        .model = "gpt-4o-mini", .prompt = prompt, .detail = detail, .max_tokens = max_tokens};
+    assert_int_equal(provider_openai.template_build(&t, &s, err, sizeof err), 0);
     size_t len = 0;
-    char *b = mime ? openai_body_data_url(&t, mime, (const unsigned char *)bytes, strlen(bytes),
-                                          &len)
-                   : openai_body_url(&t, bytes, &len);
+    char *b = mime ? provider_openai.body_image(&t, mime, (const unsigned char *)bytes,
+                                                strlen(bytes), &len)
+                   : provider_openai.body_image_url(&t, bytes, &len);
     assert_non_null(b);
     assert_int_equal(strlen(b), len);
     json_error_t jerr;
     json_t *j = json_loads(b, 0, &jerr);
     assert_non_null(j);
     free(b);
-    openai_template_clear(&t);
+    body_template_clear(&t);
     return j;
 }
 
@@ -64,14 +64,14 @@ static void test_url_body_escaped_and_no_max_tokens(void **state)
     json_decref(j);
 }
 
-static openai_action_t classify(long status, const char *body, const char *retry_header,
+static answer_action_t classify(long status, const char *body, const char *retry_header,
                                 const char **kind)
 {
-    openai_response_t r;
+    answer_t r;
     openai_response_parse(status, body, strlen(body), retry_header, NULL, &r);
     *kind = r.error_kind;
-    openai_action_t a = r.action;
-    openai_response_clear(&r);
+    answer_action_t a = r.action;
+    answer_clear(&r);
     return a;
 }
 
@@ -82,15 +82,15 @@ static void test_success_parses_content_and_usage(void **state)
                        "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
                        "\"A red shoe\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":"
                        "120,\"completion_tokens\":4,\"total_tokens\":124}}";
-    openai_response_t r;
+    answer_t r;
     openai_response_parse(200, body, strlen(body), NULL, NULL, &r);
-    assert_int_equal(r.action, OPENAI_OK);
+    assert_int_equal(r.action, ANSWER_OK);
     assert_string_equal(r.content, "A red shoe");
     assert_string_equal(r.model, "gpt-4o-mini-2024");
     assert_int_equal(r.prompt_tokens, 120);
     assert_int_equal(r.completion_tokens, 4);
     assert_int_equal(r.total_tokens, 124);
-    openai_response_clear(&r);
+    answer_clear(&r);
 }
 
 /* One row per line of the table in provider-facts.md §4. */
@@ -102,56 +102,56 @@ static void test_classification_table(void **state)
     assert_int_equal(classify(429, "{\"error\":{\"message\":\"slow down\",\"type\":\"requests\","
                                    "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
                               NULL, &kind),
-                     OPENAI_RETRY);
+                     ANSWER_RETRY);
     assert_string_equal(kind, "rate_limited");
     assert_int_equal(classify(429, "{\"error\":{\"message\":\"You exceeded your current quota\","
                                    "\"type\":\"insufficient_quota\",\"param\":null,\"code\":"
                                    "\"insufficient_quota\"}}",
                               NULL, &kind),
-                     OPENAI_STOP_RUN);
+                     ANSWER_STOP_RUN);
     assert_string_equal(kind, "quota");
     assert_int_equal(classify(429, "{\"error\":{\"message\":\"Request too large for gpt-4o on "
                                    "tokens per min (TPM): Limit 30000, Requested 31538.\","
                                    "\"type\":\"tokens\",\"param\":null,\"code\":"
                                    "\"rate_limit_exceeded\"}}",
                               NULL, &kind),
-                     OPENAI_FAIL_ITEM);
+                     ANSWER_FAIL_ITEM);
     assert_string_equal(kind, "too_large");
-    assert_int_equal(classify(401, err, NULL, &kind), OPENAI_STOP_RUN);
+    assert_int_equal(classify(401, err, NULL, &kind), ANSWER_STOP_RUN);
     assert_string_equal(kind, "auth");
-    assert_int_equal(classify(403, err, NULL, &kind), OPENAI_STOP_RUN);
+    assert_int_equal(classify(403, err, NULL, &kind), ANSWER_STOP_RUN);
     long retry[] = {408, 409, 500, 502, 503, 504, 529};
     for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
-        assert_int_equal(classify(retry[i], err, NULL, &kind), OPENAI_RETRY);
+        assert_int_equal(classify(retry[i], err, NULL, &kind), ANSWER_RETRY);
     long fail[] = {400, 404, 413, 422};
     for (size_t i = 0; i < sizeof fail / sizeof fail[0]; i++)
-        assert_int_equal(classify(fail[i], err, NULL, &kind), OPENAI_FAIL_ITEM);
-    assert_int_equal(classify(413, err, NULL, &kind), OPENAI_FAIL_ITEM);
+        assert_int_equal(classify(fail[i], err, NULL, &kind), ANSWER_FAIL_ITEM);
+    assert_int_equal(classify(413, err, NULL, &kind), ANSWER_FAIL_ITEM);
     assert_string_equal(kind, "too_large");
     /* x-should-retry overrides the table, except for run-stopping errors */
-    assert_int_equal(classify(400, err, "true", &kind), OPENAI_RETRY);
-    assert_int_equal(classify(503, err, "false", &kind), OPENAI_FAIL_ITEM);
-    assert_int_equal(classify(401, err, "true", &kind), OPENAI_STOP_RUN);
+    assert_int_equal(classify(400, err, "true", &kind), ANSWER_RETRY);
+    assert_int_equal(classify(503, err, "false", &kind), ANSWER_FAIL_ITEM);
+    assert_int_equal(classify(401, err, "true", &kind), ANSWER_STOP_RUN);
 }
 
 static void test_garbage_responses(void **state)
 {
     (void)state;
     const char *kind;
-    assert_int_equal(classify(200, "<html>oops</html>", NULL, &kind), OPENAI_RETRY);
+    assert_int_equal(classify(200, "<html>oops</html>", NULL, &kind), ANSWER_RETRY);
     assert_string_equal(kind, "invalid_response");
-    assert_int_equal(classify(200, "{\"choices\":[]}", NULL, &kind), OPENAI_RETRY);
+    assert_int_equal(classify(200, "{\"choices\":[]}", NULL, &kind), ANSWER_RETRY);
     assert_int_equal(classify(200, "{\"choices\":[{\"message\":{\"content\":", NULL, &kind),
-                     OPENAI_RETRY);
+                     ANSWER_RETRY);
     assert_int_equal(classify(200, "{\"error\":{\"message\":\"internal\"}}", NULL, &kind),
-                     OPENAI_RETRY);
-    assert_int_equal(classify(502, "<html>Bad gateway</html>", NULL, &kind), OPENAI_RETRY);
+                     ANSWER_RETRY);
+    assert_int_equal(classify(502, "<html>Bad gateway</html>", NULL, &kind), ANSWER_RETRY);
     assert_string_equal(kind, "server_error");
-    assert_int_equal(classify(400, "", NULL, &kind), OPENAI_FAIL_ITEM);
+    assert_int_equal(classify(400, "", NULL, &kind), ANSWER_FAIL_ITEM);
     /* a redirect is never followed and would come for every request: the run stops */
     long redirects[] = {301, 302, 303, 307, 308};
     for (size_t i = 0; i < sizeof redirects / sizeof redirects[0]; i++) {
-        assert_int_equal(classify(redirects[i], "", "true", &kind), OPENAI_STOP_RUN);
+        assert_int_equal(classify(redirects[i], "", "true", &kind), ANSWER_STOP_RUN);
         assert_string_equal(kind, "redirect");
     }
 }
@@ -161,11 +161,11 @@ static void test_error_message_is_one_line(void **state)
     (void)state;
     const char *body = "{\"error\":{\"message\":\"line one\\nline two\",\"type\":\"x\","
                        "\"param\":null,\"code\":\"bad\"}}";
-    openai_response_t r;
+    answer_t r;
     openai_response_parse(400, body, strlen(body), NULL, NULL, &r);
     assert_null(strchr(r.error_message, '\n'));
     assert_non_null(strstr(r.error_message, "line one line two (bad)"));
-    openai_response_clear(&r);
+    answer_clear(&r);
 }
 
 /* A key echoed by a server is scrubbed before the message is cut to size: not even a
@@ -182,15 +182,15 @@ static void test_secret_scrubbed_before_truncation(void **state)
              "{\"error\":{\"message\":\"%.380s Incorrect API key provided: %s\",\"type\":"
              "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}",
              pad, key);
-    openai_response_t r;
+    answer_t r;
     openai_response_parse(401, body, strlen(body), NULL, key, &r);
     assert_null(strstr(r.error_message, "sk-live"));
-    assert_int_equal(r.action, OPENAI_STOP_RUN);
-    openai_response_clear(&r);
+    assert_int_equal(r.action, ANSWER_STOP_RUN);
+    answer_clear(&r);
     snprintf(body, sizeof body, "<html>bad key %s</html>", key);
     openai_response_parse(401, body, strlen(body), NULL, key, &r);
     assert_null(strstr(r.error_message, "sk-live"));
-    openai_response_clear(&r);
+    answer_clear(&r);
 }
 
 int main(void)

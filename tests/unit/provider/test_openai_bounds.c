@@ -32,14 +32,14 @@ static void test_non_json_body_read_within_len(void **state)
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         size_t len;
         char *body = unterminated(bodies[i], &len);
-        openai_response_t r;
+        answer_t r;
         openai_response_parse(statuses[i], body, len, NULL, "sk-test-secret-key", &r);
-        assert_int_not_equal(r.action, OPENAI_OK);
+        assert_int_not_equal(r.action, ANSWER_OK);
         assert_non_null(r.error_kind);
         /* the excerpt holds the body's words and nothing read beyond them */
         if (len > 2)
             assert_non_null(strstr(r.error_message, bodies[i] + 1));
-        openai_response_clear(&r);
+        answer_clear(&r);
         free(body);
     }
 }
@@ -56,11 +56,11 @@ static void test_key_in_code_and_type_scrubbed(void **state)
         "\"code\":\"insufficient_quota\"}}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        openai_response_t r;
+        answer_t r;
         openai_response_parse(400, bodies[i], strlen(bodies[i]), NULL, key, &r);
         assert_non_null(r.error_kind);
         assert_null(strstr(r.error_message, key));
-        openai_response_clear(&r);
+        answer_clear(&r);
     }
 }
 

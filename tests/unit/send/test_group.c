@@ -123,7 +123,8 @@ static void test_share_sums_and_proportions(void **state)
 /* ---- grouping and the body ---------------------------------------------------------- */
 
 typedef struct fixture {
-    openai_template_t tmpl;
+    body_template_t tmpl;
+    body_settings_t body;
     group_settings_t s;
     group_t *b;
 } fixture_t;
@@ -132,14 +133,13 @@ static void fixture_open(fixture_t *f, long size, size_t max_bytes)
 {
     char err[128];
     memset(f, 0, sizeof *f);
-    assert_int_equal(
-        openai_template_build(&f->tmpl, "gpt-4o", "Describe it", "low", 300, err, sizeof err), 0);
+    f->body = (body_settings_t){
+        .model = "gpt-4o", .prompt = "Describe it", .detail = "low", .max_tokens = 300};
+    assert_int_equal(provider_openai.template_build(&f->tmpl, &f->body, err, sizeof err), 0);
     f->s = (group_settings_t){.size = size,
                               .max_body_bytes = max_bytes,
-                              .model = "gpt-4o",
-                              .prompt = "Describe it",
-                              .detail = "low",
-                              .max_tokens = 300,
+                              .provider = &provider_openai,
+                              .body = &f->body,
                               .template = &f->tmpl};
     assert_non_null(f->b = group_new(&f->s));
 }
@@ -147,7 +147,7 @@ static void fixture_open(fixture_t *f, long size, size_t max_bytes)
 static void fixture_close(fixture_t *f)
 {
     group_free(f->b);
-    openai_template_clear(&f->tmpl);
+    body_template_clear(&f->tmpl);
 }
 
 /* A prepared request for an image of `bytes` text, estimated at `image_tokens`. */
@@ -156,8 +156,8 @@ static request_t *member(const fixture_t *f, const char *id, const char *bytes, 
     request_t *r = calloc(1, sizeof *r);
     assert_non_null(r);
     r->item.id = strdup(id);
-    r->body = openai_body_data_url(&f->tmpl, "image/png", (const unsigned char *)bytes,
-                                   strlen(bytes), &r->body_len);
+    r->body = provider_openai.body_image(&f->tmpl, "image/png", (const unsigned char *)bytes,
+                                         strlen(bytes), &r->body_len);
     assert_non_null(r->body);
     /* as prepare.c: image + prompt text (ceil(11/4) = 3) + 7 framing + max_tokens */
     r->token_estimate = image_tokens + 3 + 7 + 300;

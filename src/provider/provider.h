@@ -1,0 +1,167 @@
+/* provider.h - the one seam between visionbatch and a provider's protocol.
+ *
+ * A provider_t is a table of functions (the way wrk swaps its backends) that owns
+ * everything protocol-specific: where a request goes and the headers that carry the key;
+ * the request body built from a prepared image and the prompt (with the structured-answer
+ * option, and for a multi-image group); what an answer says (text, usage, the verdict on
+ * an error: retry, fail the item, stop the run); what its rate-limit headers say; what an
+ * image costs in tokens; and which images the provider takes. Nothing outside
+ * src/provider/ knows a provider's JSON field names or header names.
+ *
+ * Shaped for the three protocols visionbatch speaks or will speak (OpenAI
+ * chat/completions, Anthropic Messages, Gemini generateContent):
+ * - a body is a template split around the one place the image goes (an OpenAI image_url's
+ *   URL, an Anthropic image block, a Gemini inline_data part), so the preparing threads
+ *   base64-encode each image straight into its final buffer, and a group body can reuse
+ *   each member's encoded image (the bytes between the template's prefix and suffix);
+ * - the key goes in headers the provider names (Authorization, x-api-key,
+ *   x-goog-api-key), never in the URL;
+ * - the URL may depend on the model (Gemini's /models/{model}:generateContent);
+ * - and for a second way of sending, a batch API taking many request bodies in one file:
+ *   the bodies are the same, only the sending differs.
+ *
+ * Every function is pure or thread-safe: the preparing threads build bodies, the event
+ * loop parses answers. Strings a function returns are malloc'd and the caller frees them. */
+#ifndef VB_PROVIDER_H
+#define VB_PROVIDER_H
+
+#include "admit/ratelimit_headers.h"
+#include "cost/tokens.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+/* What to do with an answer. */
+typedef enum {
+    ANSWER_OK = 0,    /* success: content and usage are set */
+    ANSWER_RETRY,     /* transient: the same request may succeed later */
+    ANSWER_FAIL_ITEM, /* this item can never succeed */
+    ANSWER_STOP_RUN,  /* no later request can succeed either (bad key, no quota) */
+} answer_action_t;
+
+/* A classified answer. */
+typedef struct answer {
+    answer_action_t action;
+    char *content;      /* the model's text (malloc'd), or NULL */
+    char *model;        /* model named by the server (malloc'd), or NULL */
+    long prompt_tokens; /* -1 when absent */
+    long completion_tokens;
+    long total_tokens;
+    const char *error_kind; /* static string: "rate_limited", "auth", ...; NULL on success */
+    char error_message[512];
+} answer_t;
+
+/* Frees what a parse allocated in a (not a itself). NULL is a no-op. */
+void answer_clear(answer_t *a);
+
+/* A request body split around where its one image goes. Built once per job (or per item
+ * with a prompt of its own) by provider_t.template_build. */
+typedef struct body_template {
+    char *prefix; /* everything before the image */
+    size_t prefix_len;
+    char *suffix; /* everything after it */
+    size_t suffix_len;
+} body_template_t;
+
+/* Frees the template's strings and zeroes it. NULL is a no-op. */
+void body_template_clear(body_template_t *t);
+
+/* What every request of a job (or an item with its own prompt) shares. */
+typedef struct body_settings {
+    const char *model;
+    const char *prompt;          /* the text sent with the image(s), as sent */
+    const char *detail;          /* "auto", "low" or "high"; a provider without it ignores it */
+    long max_tokens;             /* completion limit; 0: not sent */
+    const char *response_format; /* from provider_t.structured_option, or NULL for text */
+} body_settings_t;
+
+/* One image's part cut out of a single-image body: the bytes between the template's
+ * prefix and suffix (not NUL-terminated). */
+typedef struct body_part {
+    const char *bytes;
+    size_t len;
+} body_part_t;
+
+/* Called once per header line ("Name: value") a request must carry. Returns 0, or -1 when
+ * out of memory. */
+typedef int (*header_add_fn)(void *ctx, const char *line);
+
+/* What images the provider takes (checked before sending; one error per item). */
+typedef struct provider_image_limits {
+    unsigned formats;         /* bit (1u << image_format_t) per format it accepts */
+    size_t max_image_bytes;   /* one image as sent; 0: no limit of its own */
+    long max_side;            /* px on the longer side; 0: no limit of its own */
+    size_t max_request_bytes; /* a request body, images included */
+    long max_images;          /* images in one request */
+} provider_image_limits_t;
+
+typedef struct provider {
+    const char *name; /* "openai" */
+
+    /* The URL a request for model goes to under base_url (trailing slashes ignored).
+     * Returns a malloc'd string, NULL when out of memory. */
+    char *(*request_url)(const char *base_url, const char *model);
+
+    /* Adds the headers every request carries besides Content-Type: the key (api_key may
+     * be NULL or "": no key header) and any version header. Returns 0, or -1 when add
+     * failed. The key's copies in temporary buffers are wiped. */
+    int (*add_headers)(const char *api_key, header_add_fn add, void *ctx);
+
+    /* Builds the single-image template. Returns 0, or -1 with a reason in err. Free with
+     * body_template_clear. */
+    int (*template_build)(body_template_t *t, const body_settings_t *s, char *err, size_t errlen);
+
+    /* A body carrying the image bytes img[0..len) of type mime, base64-encoded straight
+     * into the buffer; *body_len gets its length. NULL when out of memory. */
+    char *(*body_image)(const body_template_t *t, const char *mime, const unsigned char *img,
+                        size_t len, size_t *body_len);
+
+    /* A body carrying an http(s) image URL for the provider to fetch, or NULL (out of
+     * memory, not UTF-8). */
+    char *(*body_image_url)(const body_template_t *t, const char *url, size_t *body_len);
+
+    /* One body carrying n images: text (the prompt and the answer-format instruction),
+     * then each image part as it was cut from its single-image body, with max_tokens of
+     * s (already scaled for n images). NULL when out of memory. */
+    char *(*group_body)(const body_settings_t *s, const char *text, const body_part_t *parts,
+                        size_t n, size_t *body_len);
+
+    /* Bytes a group body spends on one image besides its part, at most (for the byte
+     * limit of a group, before building it). */
+    size_t (*group_part_overhead)(const body_settings_t *s);
+
+    /* The body's structured-answer option (compact JSON text, malloc'd into *out): for a
+     * JSON Schema (schema, named name) or, with schema NULL, any JSON object. Refuses a
+     * schema the provider would refuse, with the JSON path and the rule in err. Returns 0,
+     * or -1. */
+    int (*structured_option)(const json_t *schema, const char *name, char **out, char *err,
+                             size_t errlen);
+
+    /* Parses and classifies an HTTP answer: status, body[0..len), and the response's
+     * headers through get (may be NULL). secret (may be NULL) is scrubbed from every
+     * server word that reaches error_message. Fills *out; free with answer_clear. */
+    void (*answer_parse)(long status, const char *body, size_t len, header_get_fn get, void *hctx,
+                         const char *secret, answer_t *out);
+
+    /* Reads the limits an answer's headers announce (now: wall-clock time, for dates). */
+    void (*limits_parse)(header_get_fn get, void *hctx, time_t now, ratelimit_info_t *out);
+
+    /* The header naming the provider's id of a request (for output lines), or NULL. */
+    const char *request_id_header;
+
+    /* Image tokens model bills for a width x height image at detail. Returns 0 with *out,
+     * or -1 when the model's formula is unknown. */
+    int (*image_tokens)(const char *model, unsigned width, unsigned height, detail_t detail,
+                        unsigned long *out);
+
+    provider_image_limits_t limits;
+} provider_t;
+
+/* OpenAI chat/completions, and every server that speaks it (openai.c). */
+extern const provider_t provider_openai;
+
+/* The provider named name ("openai"), or NULL when there is none by that name. */
+const provider_t *provider_find(const char *name);
+
+#endif
