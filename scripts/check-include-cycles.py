@@ -36,7 +36,9 @@ FOLDER_RULES = {
     # prepare.c fills provider/ request templates and looks finished items up in
     # record/'s journal; provider/openai_batch_lines.c builds a request_t (request.h)
     "prepare": {"util", "input", "media", "cost", "provider", "record"},
-    "provider": {"util", "media", "cost", "prepare"},
+    # a provider reads its limit headers into admit/'s ratelimit_info_t with admit/'s
+    # value parsers
+    "provider": {"util", "media", "cost", "prepare", "admit"},
     # admit/dedupe.c holds copies of a request_t
     "admit": {"util", "prepare"},
     "send": {"util", "input", "cost", "prepare", "provider", "admit", "record"},
