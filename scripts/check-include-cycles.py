@@ -2,7 +2,8 @@
 """check-include-cycles.py [ROOT...]: the module include graph has no cycles, and src/
 folders include only the folders the table below allows.
 
-A module is x.c + x.h in one folder (either may be missing). Module A depends on module B
+A module is x.c + x.h in one folder (either may be missing), and x_internal.h, the
+module's private header (libuv's convention), when there is one. Module A depends on module B
 when A's .c or .h has `#include "B.h"`, looked up as the compiler does for the build:
 first beside the including file (sim's own "sim_json.h"), then under each ROOT in order
 (src/'s "media/image.h"). Includes that resolve outside the ROOTs (include/visionbatch.h,
@@ -42,7 +43,9 @@ FOLDER_RULES = {
     # admit/dedupe.c holds copies of a request_t
     "admit": {"util", "prepare"},
     "send": {"util", "input", "cost", "prepare", "provider", "admit", "record"},
-    "record": {"util"},
+    # record/results.c records request_t items (prepare/), hands copies their first's
+    # answer (admit/dedupe.c) and writes a provider's batch output lines (provider/)
+    "record": {"util", "prepare", "admit", "provider"},
     # the Redis-backed versions of admit/, cost/budget, input/ and prepare/'s cache;
     # redis_limiter hashes its keys with media/hash.h
     "redis": {"util", "input", "media", "cost", "prepare", "admit"},
@@ -74,7 +77,8 @@ def scan(roots):
 
     def module_of(path):
         rel = os.path.relpath(os.path.abspath(path), base)
-        return os.path.splitext(rel)[0].replace(os.sep, "/")
+        name = os.path.splitext(rel)[0].replace(os.sep, "/")
+        return name[: -len("_internal")] if name.endswith("_internal") else name
 
     known = {os.path.abspath(path) for _, path in files}
     modules = {}

@@ -1,0 +1,52 @@
+/* results.h - handing finished items to the caller: the output line, the journal, the
+ * shared result cache, the run's counters, then the result callback, exactly once per
+ * item.
+ *
+ * Copies of an item (dedupe.h) that waited for it get its result too, as lines naming
+ * the first ("duplicate_of"). Everything here runs on the event loop's thread, the single
+ * writer of the journal and the only caller of the callback. */
+#ifndef VB_RESULTS_H
+#define VB_RESULTS_H
+
+#include "admit/dedupe.h"
+#include "prepare/prepare.h"
+#include "prepare/request.h"
+#include "record/journal.h"
+
+#include <stdbool.h>
+#include <visionbatch.h>
+
+/* Where results go. The pointers are borrowed: the engine owns what they point to. */
+typedef struct results {
+    vb_summary_t *sum; /* counted into */
+    vb_result_fn fn;   /* the caller's callback, or NULL */
+    void *userdata;
+    journal_t *journal;          /* NULL without --journal */
+    const shared_cache_t *cache; /* ok answers are stored there too; NULL: none */
+    dedupe_t *dedupe;            /* copies waiting for a first item; NULL with --no-dedupe */
+    long waiting;      /* copies dedupe holds for their first: the engine adds, results take away */
+    bool batch_output; /* lines are OpenAI batch output lines (--output-format openai-batch) */
+} results_t;
+
+/* Hands one finished item r to the caller and counts it: fills res's item fields (id,
+ * image, hash, meta, attempts, the cost r carries from earlier answers), formats the line
+ * unless res has one, journals it, stores an ok answer in the shared cache, calls the
+ * callback, then answers the copies that waited for r. res's strings need only outlive
+ * the call. */
+void results_record(results_t *out, const request_t *r, vb_result_t *res);
+
+/* Records a copy with the answer of the item first_id (its output line first_line): the
+ * copy's own id, image and meta, no attempts, no cost, "duplicate_of". */
+void results_record_duplicate(results_t *out, const request_t *copy, const char *first_id,
+                              const char *first_line, vb_status_t status);
+
+/* Records an item that failed before anything was sent (r->error_kind and message). */
+void results_record_unsent(results_t *out, const request_t *r);
+
+/* Records an item left unsent because the budget of budget_usd is used up. */
+void results_record_skipped(results_t *out, const request_t *r, double budget_usd);
+
+/* Records an item answered from the result cache (r->cached_line). */
+void results_record_cached(results_t *out, const request_t *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* resume.h - opening a run's journal: binding it to the job, and replaying what earlier
+ * runs of the job finished.
+ *
+ * A journal holds one job, named by its canonical request parameters (the prompt template,
+ * not the filled prompts; the response_format and output format when set; never the key
+ * or the URL). A run of the same job resumes: the finished items' lines go to the caller
+ * first, and what earlier runs spent counts against the budget. */
+#ifndef VB_RESUME_H
+#define VB_RESUME_H
+
+#include "record/journal.h"
+#include "record/results.h"
+
+#include <stdbool.h>
+#include <visionbatch.h>
+
+/* What the journal says about the job. */
+typedef struct resume {
+    journal_t *journal; /* open for this job; the caller's: journal_close */
+    bool resuming;      /* it already held this job: its results were replayed */
+    double spent_usd;   /* what earlier runs of the job spent (0 when new) */
+    bool use_cache;     /* its result cache has answers to look up (and o allows it) */
+} resume_t;
+
+/* Opens o->journal into rs (zeroed) for the job o describes with response_format (NULL:
+ * none), and when it already holds the job replays each finished result (o->retry_failed:
+ * the ok ones only) to out's callback, counted into out->sum as replayed. Returns 0, or
+ * -1 with err set; either way the caller closes rs->journal. */
+int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format, results_t *out,
+                char *err, size_t errlen);
+
+#endif

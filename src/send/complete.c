@@ -1,0 +1,374 @@
+/* complete.c - what becomes of a request once its transfer ends.
+ *
+ * A finished transfer is classified (the provider's answer, or what libcurl's failure
+ * means), its cost settled against the budget and its handle handed back; the attempt is
+ * journaled and told to admission. Then exactly one thing happens to the request: the
+ * run stops and leaves it unfinished (a resume sends it again), it is retried, its group's
+ * answer is split among the images (or the group breaks up), an answer that is not the
+ * JSON asked for is asked again, or it is recorded.
+ *
+ * A request that must be retried goes to the retry queue, ordered by due time, and holds
+ * no handle while it waits; dispatch takes retries that are due before new work. */
+#include "send/engine_internal.h"
+
+#include "admit/backoff.h"
+#include "record/stats.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One finished transfer on its way through engine_complete. */
+typedef struct completion {
+    request_t *r;  /* the request it carried: the completion's until decided */
+    transfer_t *t; /* handed back early: its body and headers stay until it is reused */
+    CURLcode rc;
+    uint64_t now;
+    double latency_ms;
+    long status;
+    size_t body_len; /* t->len, which is reset when t is handed back */
+    answer_t resp;
+    ratelimit_info_t info;
+    bool have_info; /* an HTTP answer came: info holds its rate-limit headers */
+    double cost;    /* of an ok answer's usage, -1 when unknown; 0 otherwise */
+    admit_signal_t signal;
+    group_split_t split; /* a batch request's ok answer, per member */
+    json_t *data;        /* --json/--schema: the answer parsed, or NULL */
+    bool bad_json;       /* the answer is not the JSON asked for: why says why */
+    char why[300];
+} completion_t;
+
+/* A uniform number in [0, 1) from the engine's xorshift state. */
+static double engine_random(engine_t *e)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return (double)(e->rng >> 11) / 9007199254740992.0;
+}
+
+/* How a classified answer bears on admission. */
+static admit_signal_t signal_of(const answer_t *resp, long status)
+{
+    if (resp->action == ANSWER_OK)
+        return ADMIT_SIGNAL_OK;
+    const char *kind = resp->error_kind ? resp->error_kind : "";
+    if (strcmp(kind, "rate_limited") == 0)
+        return ADMIT_SIGNAL_RATE_LIMITED;
+    if (strcmp(kind, "timeout") == 0 || status == 503 || status == 529)
+        return ADMIT_SIGNAL_OVERLOADED;
+    return ADMIT_SIGNAL_OTHER;
+}
+
+/* Reads what came back on t: when, the status, the answer classified (or the transfer's
+ * failure mapped), the rate-limit headers. Counts the answer for latency and the live
+ * statistics. Fills *c (cleared by the caller with completion_clear). */
+static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->r = t->req;
+    c->t = t;
+    c->rc = rc;
+    c->body_len = t->len;
+    c->now = clock_now(&e->clock);
+    c->latency_ms = (double)(c->now - t->started_ns) / 1e6;
+    c->status = transfer_status(t);
+    histogram_add(e->latency, c->latency_ms);
+    stats_count_answer(&e->live, rc == CURLE_OK ? c->status : 0, c->latency_ms / 1000.0);
+    if (rc != CURLE_OK) {
+        transfer_failure(t, rc, &c->resp);
+    } else {
+        transfer_parse(&e->pool, t, c->status, e->o->api_key, &c->resp);
+        transfer_ratelimit_info(&e->pool, t, &c->info);
+        c->have_info = true;
+    }
+    if (c->status == 429 && c->resp.error_kind && strcmp(c->resp.error_kind, "rate_limited") == 0)
+        e->out.sum->rate_limited++;
+}
+
+/* Replaces the request's budget reservation by what the answer cost. A success costs its
+ * real usage. A refused request is not billed. When the cost is not known for sure (a 200
+ * without usage; a timeout or a break after the upload, which the provider may still
+ * bill), the budget keeps the worst case. Needs the transfer not yet handed back. */
+static void settle_cost(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    const answer_t *resp = &c->resp;
+    c->cost = resp->action == ANSWER_OK
+                  ? job_cost_usage(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens)
+                  : 0;
+    bool maybe_billed = (resp->action == ANSWER_OK && c->cost < 0) ||
+                        (c->rc != CURLE_OK && transfer_uploaded(c->t) && !c->t->overflow);
+    budget_settle(&e->cost.budget, r->reserved_usd,
+                  maybe_billed  ? r->reserved_usd
+                  : c->cost > 0 ? c->cost
+                                : 0);
+    r->reserved_usd = 0;
+}
+
+/* Journals the attempt for every image r carried: a batch's members each with their share
+ * of its usage and cost, or with the request's error. */
+static void journal_attempts(engine_t *e, const completion_t *c)
+{
+    const request_t *r = c->r;
+    const answer_t *resp = &c->resp;
+    const group_split_t *split = &c->split;
+    if (!r->n_members) {
+        journal_attempt(e->journal, r->item.id, r->attempts, c->latency_ms, c->status,
+                        resp->prompt_tokens, resp->completion_tokens, c->cost, resp->error_kind,
+                        resp->error_kind ? resp->error_message : NULL);
+        return;
+    }
+    bool shared = split->n == r->n_members;
+    const char *kind = resp->error_kind ? resp->error_kind : split->ok ? NULL : "batch_unsplit";
+    const char *msg = resp->error_kind ? resp->error_message : split->ok ? NULL : split->why;
+    for (size_t i = 0; i < r->n_members; i++)
+        journal_attempt(e->journal, r->members[i]->item.id, r->members[i]->attempts, c->latency_ms,
+                        c->status, shared ? split->prompt_tokens[i] : -1,
+                        shared ? split->completion_tokens[i] : -1, shared ? split->cost_usd[i] : 0,
+                        kind, msg);
+}
+
+/* Takes the attempt in: splits a batch's ok answer among its members, journals it, and
+ * tells admission how the server answered. */
+static void note_attempt(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    if (r->n_members && c->resp.action == ANSWER_OK) /* out of memory: as if unsplit */
+        group_split_answer(r, c->resp.content, c->resp.prompt_tokens, c->resp.completion_tokens,
+                           e->cost.price_known ? &e->cost.price : NULL, c->cost, &c->split);
+    if (e->journal)
+        journal_attempts(e, c);
+    c->signal = signal_of(&c->resp, c->status);
+    admit_on_response(e->admit, c->signal, c->have_info ? &c->info : NULL, r->sent_ns,
+                      e->pool.in_flight + 1, c->now);
+}
+
+/* An answer that stops the run, or a retryable one once the run is stopping, leaves the
+ * item unfinished: no result now, and a resume sends it again. Returns true when it did
+ * (the request is freed). */
+static bool stop_unfinished(engine_t *e, completion_t *c)
+{
+    if (c->resp.action == ANSWER_STOP_RUN)
+        engine_stop(e, c->resp.error_message);
+    if (c->resp.action != ANSWER_STOP_RUN && !(c->resp.action == ANSWER_RETRY && e->stopping))
+        return false;
+    request_free(c->r);
+    return true;
+}
+
+/* Puts r in the retry queue for another attempt; returns false when it cannot be
+ * retried (out of attempts, or the queue is full). */
+static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, double retry_after,
+                           uint64_t now)
+{
+    if (r->attempts - r->json_retries > e->o->retries) /* re-asks for JSON do not count */
+        return false;
+    uint64_t due;
+    if (signal == ADMIT_SIGNAL_RATE_LIMITED) {
+        /* after the run-wide pause, spread over a few ms so they do not land together */
+        due = admit_paused_until(e->admit);
+        due = (due > now ? due : now) + (uint64_t)(engine_random(e) * 20e6);
+    } else {
+        double d = backoff_delay(r->attempts, e->o->retry_base_s, e->o->retry_max_s,
+                                 engine_random(e), retry_after, 120);
+        due = now + (uint64_t)((d < 3600 ? d : 3600) * 1e9);
+    }
+    if (retryq_push(e->retries, r, due) != 0)
+        return false;
+    return true;
+}
+
+/* A retryable answer sends the request (a batch whole) again after a backoff, while it
+ * has attempts left. Returns true when it went to the retry queue; else a retryable
+ * error's message says how many attempts it had. */
+static bool retry_later(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    r->retry_kind = c->resp.error_kind;
+    if (c->resp.action != ANSWER_RETRY)
+        return false;
+    if (schedule_retry(e, r, c->signal, c->have_info ? c->info.retry_after_s : -1, c->now))
+        return true;
+    if (r->attempts > 1) {
+        size_t n = strlen(c->resp.error_message);
+        snprintf(c->resp.error_message + n, sizeof c->resp.error_message - n,
+                 " (after %d attempts)", r->attempts);
+    }
+    return false;
+}
+
+/* Fills res from the classified answer resp: ok with the model's text, usage and cost,
+ * or its error. */
+static void result_of(vb_result_t *res, const answer_t *resp, long status,
+                      double latency_ms, double cost)
+{
+    memset(res, 0, sizeof *res);
+    res->latency_ms = latency_ms;
+    res->http_status = status;
+    if (resp->action == ANSWER_OK) {
+        res->status = VB_STATUS_OK;
+        res->response = resp->content;
+        res->model = resp->model;
+        res->prompt_tokens = resp->prompt_tokens;
+        res->completion_tokens = resp->completion_tokens;
+        res->total_tokens = resp->total_tokens;
+        res->cost_usd = cost;
+    } else {
+        res->status = VB_STATUS_ERROR;
+        res->prompt_tokens = res->completion_tokens = res->total_tokens = -1;
+        res->error_kind = resp->error_kind;
+        res->error_message = resp->error_message;
+    }
+}
+
+/* Finishes the batch request r, which is not retried: each member gets its own answer and
+ * share of the usage, or the request's error; an answer that cannot be split for sure
+ * sends every member again alone, carrying its share of what the answer cost. Frees r. */
+static void finish_group(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    const answer_t *resp = &c->resp;
+    const group_split_t *split = &c->split;
+    vb_summary_t *sum = e->out.sum;
+    /* a refusal of the request (a 400, a body over a cap) may be one image's doing: each
+     * image then gets its own verdict alone */
+    bool refused = resp->action == ANSWER_FAIL_ITEM;
+    if ((resp->action == ANSWER_OK && !split->ok) || refused) {
+        for (size_t i = 0; split->cost_usd && i < r->n_members; i++)
+            if (split->cost_usd[i] > 0)
+                r->members[i]->carried_usd += split->cost_usd[i];
+        if (!refused)
+            sum->batch_unsplit++;
+        if (resp->prompt_tokens > 0) /* billed: the summary's tokens are what was billed */
+            sum->prompt_tokens += resp->prompt_tokens;
+        if (resp->completion_tokens > 0)
+            sum->completion_tokens += resp->completion_tokens;
+        sum->batch_resent += (long)r->n_members;
+        for (size_t i = 0; i < r->n_members; i++)
+            r->members[i]->resend = 1; /* not a retry: the request did not fail */
+        group_dissolve(e->group, r);
+        return;
+    }
+    for (size_t i = 0; i < r->n_members; i++) {
+        vb_result_t res;
+        result_of(&res, resp, c->status, c->latency_ms, 0);
+        if (resp->action == ANSWER_OK) { /* its own entry and share */
+            res.response = split->answers[i];
+            res.prompt_tokens = split->prompt_tokens[i];
+            res.completion_tokens = split->completion_tokens[i];
+            res.total_tokens =
+                res.prompt_tokens < 0 ? -1 : res.prompt_tokens + res.completion_tokens;
+            res.cost_usd = split->cost_usd[i];
+        }
+        results_record(&e->out, r->members[i], &res);
+    }
+    job_cost_warn(&e->cost, sum->cost_usd);
+    request_free(r);
+}
+
+/* With --json/--schema, checks the ok answer of an item whose body visionbatch built (a
+ * batch line's body is the user's own): sets c->bad_json with the reason in c->why when
+ * it is not the JSON asked for, else keeps the parsed answer in c->data (or NULL). */
+static void check_json(const engine_t *e, completion_t *c)
+{
+    if (c->resp.action != ANSWER_OK || e->structured.mode == STRUCTURED_NONE ||
+        c->r->item.batch_body)
+        return;
+    c->bad_json = structured_check(e->structured.schema, c->resp.content, &c->data, c->why,
+                                   sizeof c->why) != 0;
+}
+
+/* An answer that is not the JSON asked for is asked again, at once, up to --json-retries
+ * times; what it cost is carried to the item's final result. Returns true when r went
+ * back to the retry queue. */
+static bool reask_json(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    if (r->json_retries >= e->o->json_retries || e->stopping || retryq_push(e->retries, r, c->now))
+        return false;
+    r->json_retries++;
+    r->retry_kind = "invalid_json";
+    r->earlier_cost_usd += c->cost > 0 ? c->cost : 0;
+    r->earlier_prompt_tokens += c->resp.prompt_tokens > 0 ? c->resp.prompt_tokens : 0;
+    r->earlier_completion_tokens += c->resp.completion_tokens > 0 ? c->resp.completion_tokens : 0;
+    return true;
+}
+
+/* v + earlier, where v may be -1 (unknown) and stays so. */
+static long add_count(long v, long earlier)
+{
+    return v < 0 ? v : v + earlier;
+}
+
+/* Records the single-image request r with its answer (or its error), the usage and cost
+ * of answers re-asked for counted in. Frees r. */
+static void record_item(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    answer_t *resp = &c->resp;
+    vb_result_t res;
+    result_of(&res, resp, c->status, c->latency_ms, c->cost);
+    /* t->buf keeps the handle's previous answer when this one had no body */
+    res.response_body = c->rc == CURLE_OK && c->t->buf && c->body_len ? c->t->buf : NULL;
+    res.request_id = c->rc == CURLE_OK && e->provider->request_id_header
+                         ? transfer_header(c->t, e->provider->request_id_header)
+                         : NULL;
+    char *data_text = c->data ? json_dumps(c->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    res.data_json = data_text;
+    if (resp->action == ANSWER_OK) { /* answers re-asked for not being JSON were billed too */
+        res.prompt_tokens = add_count(resp->prompt_tokens, r->earlier_prompt_tokens);
+        res.completion_tokens = add_count(resp->completion_tokens, r->earlier_completion_tokens);
+        res.total_tokens =
+            add_count(resp->total_tokens, r->earlier_prompt_tokens + r->earlier_completion_tokens);
+        res.cost_usd = c->cost; /* results_record adds what the re-asked answers cost */
+        if (c->bad_json) {
+            res.status = VB_STATUS_ERROR;
+            res.error_kind = "invalid_json";
+            snprintf(resp->error_message, sizeof resp->error_message, "%s (%d answers)", c->why,
+                     r->json_retries + 1);
+            res.error_message = resp->error_message;
+        }
+    }
+    results_record(&e->out, r, &res);
+    job_cost_warn(&e->cost, e->out.sum->cost_usd);
+    free(data_text);
+    request_free(r);
+}
+
+/* The one decision about the request once its answer is in: it is left unfinished (the
+ * run stops), retried, its group's answer split (a batch is never re-asked for JSON),
+ * re-asked for JSON, or recorded. Whichever step takes the request owns it. */
+static void decide(engine_t *e, completion_t *c)
+{
+    if (stop_unfinished(e, c) || retry_later(e, c))
+        return;
+    if (c->r->n_members) {
+        finish_group(e, c);
+        return;
+    }
+    check_json(e, c);
+    if (c->bad_json && reask_json(e, c))
+        return;
+    record_item(e, c);
+}
+
+/* Frees what a completion holds besides its request. */
+static void completion_clear(completion_t *c)
+{
+    json_decref(c->data);
+    group_split_clear(&c->split);
+    answer_clear(&c->resp);
+}
+
+void engine_complete(engine_t *e, transfer_t *t, CURLcode rc)
+{
+    completion_t c;
+    classify(e, t, rc, &c);
+    settle_cost(e, &c);
+    transfer_release(&e->pool, t);
+    note_attempt(e, &c);
+    decide(e, &c);
+    completion_clear(&c);
+}
