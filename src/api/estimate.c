@@ -89,9 +89,8 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     out->output_unbounded = t.output_unbounded;
     out->model_known = t.model_known;
     if (vb_pricing_lookup(prices, e->model, &out->price) == 0) {
-        pricing_entry_t price = {.model = out->price.model,
-                                 .input = out->price.input,
-                                 .output = out->price.output};
+        pricing_entry_t price = {
+            .model = out->price.model, .input = out->price.input, .output = out->price.output};
         out->priced = 1;
         estimate_cost(&t, &price, &out->cost_low_usd, &out->cost_high_usd);
     }

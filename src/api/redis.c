@@ -28,10 +28,10 @@ struct vb_redis {
     redis_job_t job;
     volatile sig_atomic_t cancel;
     char consumer[200];
-    int bound;            /* vb_redis_create or vb_redis_join succeeded */
-    json_t *params;       /* the job's parameters (vb_redis_join's strings point into it) */
-    char *params_text;    /* ... as stored */
-    input_t *publish;     /* inputs to publish */
+    int bound;              /* vb_redis_create or vb_redis_join succeeded */
+    json_t *params;         /* the job's parameters (vb_redis_join's strings point into it) */
+    char *params_text;      /* ... as stored */
+    input_t *publish;       /* inputs to publish */
     redis_source_t *source; /* a worker's reading of the stream, its own connection */
     input_t *items;         /* ... as the engine's input */
     redis_cache_t *cache;   /* the shared result cache, its own connection */
@@ -80,10 +80,9 @@ static char *shared_params(const vb_options_t *o)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:b, s:I}", "model", o->model,
                           "prompt", o->prompt, "detail", o->detail, "max_tokens",
-                          (json_int_t)o->max_tokens, "max_side", (json_int_t)o->max_side,
-                          "budget", o->budget_usd, "batch_size", (json_int_t)o->batch_size,
-                          "json", o->json_object, "json_retries",
-                          (json_int_t)o->json_retries);
+                          (json_int_t)o->max_tokens, "max_side", (json_int_t)o->max_side, "budget",
+                          o->budget_usd, "batch_size", (json_int_t)o->batch_size, "json",
+                          o->json_object, "json_retries", (json_int_t)o->json_retries);
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -118,9 +117,8 @@ int vb_redis_join(vb_redis_t *r, vb_redis_params_t *out, char *err, size_t errle
     if (!r->params ||
         json_unpack(r->params, "{s:s, s:s, s:s, s:I, s:I, s:F, s:I, s:b, s:I}", "model",
                     &out->model, "prompt", &out->prompt, "detail", &out->detail, "max_tokens",
-                    &max_tokens, "max_side", &max_side, "budget", &out->budget_usd,
-                    "batch_size", &batch_size, "json", &out->json_object, "json_retries",
-                    &json_retries) != 0) {
+                    &max_tokens, "max_side", &max_side, "budget", &out->budget_usd, "batch_size",
+                    &batch_size, "json", &out->json_object, "json_retries", &json_retries) != 0) {
         memset(out, 0, sizeof *out);
         snprintf(err, errlen, "the job's parameters in Redis cannot be read");
         return -1;
@@ -170,8 +168,9 @@ int api_redis_prepare(vb_redis_t *r, const vb_options_t *o, double visibility_s,
         return -1;
     }
     if (o->schema || strcmp(o->output_format, "jsonl") != 0) {
-        snprintf(err, errlen, "a schema and the openai-batch output format do not work with "
-                              "Redis yet: a worker on another machine would not have them");
+        snprintf(err, errlen,
+                 "a schema and the openai-batch output format do not work with "
+                 "Redis yet: a worker on another machine would not have them");
         return -1;
     }
     if (!r->bound) {
@@ -222,8 +221,8 @@ static void on_result(const vb_result_t *res, void *arg)
     if (!res->id)
         return;
     redis_source_release(r->source, res->id, entry, sizeof entry);
-    int rc = redis_store_result(r->conn, &r->job, res->id, res->line, status_name(res->status),
-                                entry);
+    int rc =
+        redis_store_result(r->conn, &r->job, res->id, res->line, status_name(res->status), entry);
     if (rc == 1)
         r->stored++;
     else if (rc < 0)

@@ -2,11 +2,13 @@
  * program was compiled with. */
 #include <visionbatch.h>
 
-#define VB_STRINGIFY_(x) #x
-#define VB_STRINGIFY(x) VB_STRINGIFY_(x)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+#define MAJOR         STRINGIFY(VB_VERSION_MAJOR)
+#define MINOR         STRINGIFY(VB_VERSION_MINOR)
+#define PATCH         STRINGIFY(VB_VERSION_PATCH)
 
 const char *vb_version(void)
 {
-    return VB_STRINGIFY(VB_VERSION_MAJOR) "." VB_STRINGIFY(VB_VERSION_MINOR) "." VB_STRINGIFY(
-        VB_VERSION_PATCH);
+    return MAJOR "." MINOR "." PATCH;
 }
