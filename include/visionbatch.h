@@ -530,7 +530,7 @@ VB_EXPORT const char *vb_redis_consumer(const vb_redis_t *r);
 VB_EXPORT int vb_redis_create(vb_redis_t *r, const vb_options_t *o, char *err, size_t errlen);
 
 /* For a worker: reads the parameters of the job, which must exist, into *out (strings
- * owned by r, valid until vb_redis_free). A worker sends what the job says: set them in
+ * owned by r, valid until the next vb_redis_join or vb_redis_free). A worker sends what the job says: set them in
  * the options of its job. Returns 0, or -1 with a reason in err. */
 VB_EXPORT int vb_redis_join(vb_redis_t *r, vb_redis_params_t *out, char *err, size_t errlen);
 

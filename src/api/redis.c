@@ -183,14 +183,20 @@ int api_redis_prepare(vb_redis_t *r, const vb_options_t *o, double visibility_s,
     }
     if (!(r->source = redis_source_new(r->url, &r->job, r->consumer, (long)(visibility_s * 1000),
                                        err, errlen)))
-        return -1;
+        goto fail;
     if (!(r->items = input_new_source(&redis_source_ops, r->source))) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        goto fail;
     }
     if (!(r->cache = redis_cache_new(r->url, &r->cancel, err, errlen)))
-        return -1;
+        goto fail;
     return 0;
+fail: /* as it was: the caller may try again */
+    input_free(r->items);
+    redis_source_free(r->source);
+    r->items = NULL;
+    r->source = NULL;
+    return -1;
 }
 
 volatile sig_atomic_t *api_redis_cancel_flag(vb_redis_t *r)
