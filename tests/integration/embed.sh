@@ -34,6 +34,7 @@ others=$(grep -v '^vb_' "$TMP/exports" || true)
 version=$(sed -n 's/^#define VB_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
     "$P/include/visionbatch.h" | paste -sd.)
 [ "$("$P/bin/visionbatch" --version)" = "visionbatch $version" ] || fail "installed --version"
+"$P/bin/visionbatch-sim" --version | grep -qx "visionbatch-sim $version" || fail "installed sim"
 # loads PROGRAM [env...]: the file libvisionbatch.so.0 resolves to for PROGRAM, or nothing
 loads() { env "${@:2}" ldd "$1" | awk '$1 == "libvisionbatch.so.0" {print $3}' | xargs -r realpath; }
 installed_lib=$(realpath "$P/lib/libvisionbatch.so.0")
