@@ -15,13 +15,36 @@
  *     vb_job_free(job);
  *     vb_global_cleanup();
  *
+ * Besides running jobs: a job's journal read back (vb_journal_*, vb_report_*), what a job
+ * would cost before it runs (vb_estimate_*, vb_pricing_*), and distributed jobs whose
+ * items wait in Redis for workers on any machine (vb_redis_*, vb_job_set_redis).
+ *
  * Ownership: every pointer handed to a callback or returned in a struct is owned by the
- * library and valid only during the callback (or until vb_job_free). Strings passed in
- * are copied; the caller keeps ownership of its own. */
+ * library and valid only during the callback (or until the object it came from is
+ * freed, as each function says). Strings passed in are copied; the caller keeps
+ * ownership of its own. Every object has one _free (or _close) function, and passing it
+ * NULL does nothing. Functions that can fail write one line saying why into the caller's
+ * err buffer of errlen bytes. */
 #ifndef VISIONBATCH_H
 #define VISIONBATCH_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* The version of this header. vb_version() gives the version of the library linked at
+ * run time. CMake checks these against project(VERSION): change them together. */
+#define VB_VERSION_MAJOR 0
+#define VB_VERSION_MINOR 1
+#define VB_VERSION_PATCH 0
+/* One number for #if comparisons: 0x000100 is 0.1.0. */
+#define VB_VERSION_NUM ((VB_VERSION_MAJOR << 16) | (VB_VERSION_MINOR << 8) | VB_VERSION_PATCH)
+
+/* Marks what the shared library exports; everything else in it is hidden. */
+#if defined(__GNUC__)
+#define VB_EXPORT __attribute__((visibility("default")))
+#else
+#define VB_EXPORT
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -235,26 +258,26 @@ typedef void (*vb_log_fn)(vb_log_level_t level, const char *message, void *userd
  * default) its messages are dropped. fn may be called on any of the library's threads
  * (the running thread, image-preparing threads, a Redis heartbeat thread), so it must be
  * thread-safe. Call it before any job starts; NULL removes the handler. */
-void vb_set_log(vb_log_fn fn, void *userdata);
+VB_EXPORT void vb_set_log(vb_log_fn fn, void *userdata);
 
 typedef struct vb_job vb_job_t;
 
 /* Sets up libcurl and libvips for the process. Call once, before any other thread
  * starts. Returns 0, or -1 with a reason in err. */
-int vb_global_init(const char *argv0, char *err, size_t errlen);
+VB_EXPORT int vb_global_init(const char *argv0, char *err, size_t errlen);
 
 /* Releases what vb_global_init set up. Call once at exit. */
-void vb_global_cleanup(void);
+VB_EXPORT void vb_global_cleanup(void);
 
 /* Fills o with the defaults: OpenAI's URL, gpt-4o-mini, detail auto, concurrency 10,
  * timeout 120 s, 20 MiB images, limits learned from the server, GCRA pacing, 6 retries
  * from 0.5 s doubling to 30 s, one image per request (batch_size 1), text answers (2 JSON
  * re-asks once asked for JSON), JSONL output lines. */
-void vb_options_init(vb_options_t *o);
+VB_EXPORT void vb_options_init(vb_options_t *o);
 
 /* Creates a job from validated copies of o. Returns NULL with a reason in err when an
  * option is invalid. Free with vb_job_free. */
-vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
+VB_EXPORT vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
 
 /* Adds an input: an image file, a directory (walked recursively in name order), a .txt
  * manifest (a path or http(s) URL a line), a .jsonl manifest (objects with "image" and
@@ -264,7 +287,7 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen);
  * these fields. Returns 0, or -1 with a reason in
  * err when the path does not exist or cannot be read. Nothing is read beyond that until
  * the job runs: inputs are streamed. */
-int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
+VB_EXPORT int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
 
 /* Runs the job to the end: calls fn(result, userdata) once per item, on this thread, as
  * each completes (with a journal, first once per item an earlier run finished). When
@@ -272,17 +295,277 @@ int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen);
  * resume with the journal sends them. Fills *summary (may be NULL). Returns a
  * vb_run_status_t; on VB_RUN_CONFIG, VB_RUN_STOPPED and VB_RUN_CANCELLED, err holds a
  * one-line reason. */
-vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata,
-                           vb_summary_t *summary, char *err, size_t errlen);
+VB_EXPORT vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata,
+                                     vb_summary_t *summary, char *err, size_t errlen);
 
 /* Asks a running job to stop: nothing new is sent, in-flight requests get grace_s to
  * finish, results are flushed, and vb_job_run returns VB_RUN_CANCELLED. Items not
- * finished by then get no result (with a journal, a resume sends them). Safe to call
- * from a signal handler (it only sets a sig_atomic_t flag). */
-void vb_job_cancel(vb_job_t *job);
+ * finished by then get no result (with a journal, a resume sends them; from Redis, other
+ * workers take them), and a wait for a lost Redis server ends. Safe to call from a
+ * signal handler (it only sets sig_atomic_t flags). */
+VB_EXPORT void vb_job_cancel(vb_job_t *job);
 
 /* Frees the job. NULL is a no-op. */
-void vb_job_free(vb_job_t *job);
+VB_EXPORT void vb_job_free(vb_job_t *job);
+
+/* The library's version at run time, "MAJOR.MINOR.PATCH" (static storage). */
+VB_EXPORT const char *vb_version(void);
+
+/* ---- Summaries ------------------------------------------------------------------ */
+
+/* A short name for each vb_limit_t ("rate_limit", "concurrency", "adaptive_window",
+ * "image_preparation", "server_latency"; "unknown" outside the enum), for JSON and
+ * metrics. Static storage. */
+VB_EXPORT const char *vb_limit_name(vb_limit_t reason);
+
+/* What held the run back longest, as a phrase for people ("the rate limit",
+ * "concurrency", "server latency" (the adaptive window included: the server's overload
+ * signals keep it down) or "image preparation"); NULL when nothing held it back. Static
+ * storage. */
+VB_EXPORT const char *vb_summary_limited_by(const vb_summary_t *summary);
+
+/* ---- Reading a job's journal ----------------------------------------------------- */
+
+/* A journal opened for reading (status, export), while its job runs or after. */
+typedef struct vb_journal vb_journal_t;
+
+/* A job's progress, as its journal has it. */
+typedef struct vb_journal_summary {
+    long items_total;  /* items in the job, once counted; -1 until then */
+    long pending, in_flight, ok, failed, skipped; /* items by state */
+    double cost_usd;   /* what the items cost, every run of the job together */
+    double rate_per_s; /* attempts finished over the last minute, per second */
+    const char *params; /* the job's request parameters (JSON, never the key), or NULL
+                           before a run bound them; owned by the journal: valid until the
+                           next vb_journal_summary or vb_journal_close */
+} vb_journal_summary_t;
+
+/* Opens the journal at path, which must exist. NULL with a reason in err. Close with
+ * vb_journal_close. */
+VB_EXPORT vb_journal_t *vb_journal_open(const char *path, char *err, size_t errlen);
+
+/* Fills *out. Returns 0, or -1 with "PATH: reason" in err. */
+VB_EXPORT int vb_journal_summary(vb_journal_t *j, vb_journal_summary_t *out, char *err,
+                                 size_t errlen);
+
+/* Called once per finished item: line is its JSONL result line (no newline), as `run`
+ * wrote it, valid only during the call; status VB_STATUS_OK or VB_STATUS_ERROR. Returns
+ * 0 to go on, anything else to stop. */
+typedef int (*vb_line_fn)(const char *line, vb_status_t status, void *userdata);
+
+/* Calls fn for the result of every finished item (ok or failed; skipped items were never
+ * sent), in the order the items were first seen. Returns the number of lines fn took, or
+ * -1 with a reason in err. */
+VB_EXPORT long vb_journal_foreach(vb_journal_t *j, vb_line_fn fn, void *userdata, char *err,
+                                  size_t errlen);
+
+/* vb_journal_foreach writing each line and a newline to out, then flushing it. Returns
+ * the number of lines, or -1 with a reason in err. */
+VB_EXPORT long vb_journal_export(vb_journal_t *j, FILE *out, char *err, size_t errlen);
+
+/* Closes the journal. NULL is a no-op. */
+VB_EXPORT void vb_journal_close(vb_journal_t *j);
+
+/* A job's run as one self-contained HTML page (`visionbatch report`): totals, charts over
+ * the run's time, the slowest requests and the failed items, read from its journal. The
+ * page loads nothing: styles, data and the script are inline. */
+typedef struct vb_report vb_report_t;
+
+/* Reads the journal at path (read-only, its own connection) into a report; memory is
+ * fixed whatever the journal's size. NULL with a reason in err when it cannot be opened
+ * or is not a visionbatch journal. Free with vb_report_free. */
+VB_EXPORT vb_report_t *vb_report_load(const char *journal, char *err, size_t errlen);
+
+/* Writes the page to out (the title names the journal). Returns 0, or -1 when writing
+ * failed. */
+VB_EXPORT int vb_report_write_html(const vb_report_t *r, FILE *out);
+
+/* Writes the page to path, through PATH.tmp renamed when complete, so a reader never
+ * sees half a page. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_report_save_html(const vb_report_t *r, const char *path, char *err,
+                                  size_t errlen);
+
+/* Frees the report. NULL is a no-op. */
+VB_EXPORT void vb_report_free(vb_report_t *r);
+
+/* ---- Prices and estimates ------------------------------------------------------- */
+
+/* A table of USD prices per model: the built-in one (data/pricing.json), optionally with
+ * a user's file laid over it. */
+typedef struct vb_pricing vb_pricing_t;
+
+/* One model's prices, USD per 1M tokens. */
+typedef struct vb_price {
+    const char *model; /* the table's name for it; owned by the table */
+    double input;      /* prompt tokens */
+    double output;     /* completion tokens */
+    int has_batch;     /* the Batch API's prices below are known */
+    double batch_input, batch_output;
+} vb_price_t;
+
+/* The built-in table (path NULL), or the built-in table with the models of the JSON file
+ * at path ({"models": {"NAME": {"input": 2.5, "output": 10}}}) replacing or adding to
+ * it. NULL with a reason in err. Free with vb_pricing_free. */
+VB_EXPORT vb_pricing_t *vb_pricing_load(const char *path, char *err, size_t errlen);
+
+/* Finds a model's prices: the name as given, without a vendor prefix ("openai/gpt-4o"),
+ * or as a dated snapshot of a known name ("gpt-4o-2024-08-06"); case-insensitive.
+ * Returns 0 and fills *out, or -1 for a model the table does not know (never a made-up
+ * default). */
+VB_EXPORT int vb_pricing_lookup(const vb_pricing_t *p, const char *model, vb_price_t *out);
+
+/* Frees the table. NULL is a no-op. */
+VB_EXPORT void vb_pricing_free(vb_pricing_t *p);
+
+/* What a job would send and cost, counted from the image headers alone: nothing is sent
+ * and no image is decoded. */
+typedef struct vb_estimate vb_estimate_t;
+
+/* Tokens a provider adds to each request's prompt tokens. */
+#define VB_ESTIMATE_MESSAGE_TOKENS 7
+/* A URL's image is not fetched: it is counted as this square. */
+#define VB_ESTIMATE_URL_SIDE 1024
+
+typedef struct vb_estimate_summary {
+    long images; /* requests a run would send: good local images and URLs */
+    long urls;   /* of which URLs */
+    long errors; /* items a run would refuse before sending (not priced) */
+    size_t error_kinds; /* entries used in errors_by_kind, first seen first */
+    vb_kind_count_t errors_by_kind[VB_KIND_SLOTS];
+    unsigned long long image_tokens;      /* by the model's own image formula */
+    unsigned long long text_tokens;       /* prompt text and per-request overhead */
+    unsigned long long input_tokens;      /* image_tokens + text_tokens */
+    unsigned long long output_tokens_max; /* images * max_tokens */
+    int output_unbounded; /* max_tokens is 0: no completion limit, no upper bound */
+    int model_known;      /* 0: no image formula known for the model; gpt-4o's was used */
+    int priced;           /* the price table knows the model: price and costs are set */
+    vb_price_t price;     /* price.model is owned by the prices given to the run (by
+                             the estimate when they were NULL) */
+    double cost_low_usd;  /* with no completion tokens; -1 when not priced */
+    double cost_high_usd; /* with max_tokens for every request; -1 when not priced or
+                             unbounded */
+    double seconds_at_limits; /* at the options' rpm and tpm; -1 when both are 0 */
+} vb_estimate_summary_t;
+
+/* Called once per error item, never concurrently: label is the item's path or URL as
+ * given (or FILE:LINE for a broken manifest line), kind its error kind, message one line
+ * saying why. The strings are valid only during the call. */
+typedef void (*vb_estimate_error_fn)(const char *label, const char *kind, const char *message,
+                                     void *userdata);
+
+/* Creates an estimate for the job o describes; of o it uses model, prompt, detail,
+ * max_tokens, max_image_bytes, prepare_threads, rpm and tpm. NULL with a reason in err
+ * (a detail other than auto, low or high). Free with vb_estimate_free. */
+VB_EXPORT vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen);
+
+/* Adds an input, as vb_job_add_input does. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_estimate_add_input(vb_estimate_t *e, const char *path, char *err,
+                                    size_t errlen);
+
+/* Reads every input's items (header reads on prepare_threads threads) and fills *out,
+ * pricing it with prices (NULL: the built-in table). fn (may be NULL) hears of each error
+ * item. Runs once: the inputs are read through. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices,
+                              vb_estimate_error_fn fn, void *userdata, vb_estimate_summary_t *out,
+                              char *err, size_t errlen);
+
+/* Frees the estimate. NULL is a no-op. */
+VB_EXPORT void vb_estimate_free(vb_estimate_t *e);
+
+/* ---- Distributed jobs (Redis) --------------------------------------------------- */
+
+/* One job's items in a Redis stream, worked on by any number of processes on any
+ * machine that see the same files (or URLs): each takes items, sends them with the
+ * limits and the budget every process of the key and the job shares, answers from the
+ * shared result cache when it can, and stores each result in Redis. A publisher adds
+ * the inputs; workers take the job's parameters from Redis. The URL is
+ * redis://[[user]:password@]host[:port][/db] (the password may also come from
+ * $VISIONBATCH_REDIS_PASSWORD) and is never printed. While the server is away, commands
+ * wait for it. A handle serves one process's part in one job at a time. */
+typedef struct vb_redis vb_redis_t;
+
+/* The request parameters every process of a job sends alike, as the job stores them. */
+typedef struct vb_redis_params {
+    const char *json; /* as stored: canonical JSON (sorted keys) */
+    const char *model, *prompt, *detail;
+    long max_tokens, max_side, batch_size, json_retries;
+    double budget_usd;
+    int json_object;
+} vb_redis_params_t;
+
+/* A job's progress in Redis. */
+typedef struct vb_redis_status {
+    long items;     /* published */
+    int published;  /* every input is published */
+    long results;   /* items with a stored result */
+    long ok, failed, skipped;
+    long pending;   /* handed to a worker and not acknowledged yet */
+    long workers;   /* workers that have read from the job */
+    double spent_usd, reserved_usd; /* the shared budget: spent, and held in flight */
+} vb_redis_status_t;
+
+/* This process's share of the work, after a run (vb_job_set_redis). */
+typedef struct vb_redis_counts {
+    long stored;    /* results this process stored first */
+    long reclaimed; /* items taken over from workers that held them too long */
+    long lost;      /* results not stored: cancelled while Redis was away (the items go
+                       to other workers) */
+} vb_redis_counts_t;
+
+/* Connects to the job named job (letters, digits, '.', '_' and '-', at most 100) on the
+ * Redis server at url. Connecting is not retried: a wrong URL fails here. NULL with a
+ * reason in err (never the password). Free with vb_redis_free. */
+VB_EXPORT vb_redis_t *vb_redis_open(const char *url, const char *job, char *err,
+                                    size_t errlen);
+
+/* The server as host:port/db, without the password, for messages. Owned by r. */
+VB_EXPORT const char *vb_redis_server(const vb_redis_t *r);
+
+/* This process's name among the job's workers, host:pid. Owned by r. */
+VB_EXPORT const char *vb_redis_consumer(const vb_redis_t *r);
+
+/* For a publisher: creates the job with o's shared parameters (vb_redis_params_t), or
+ * joins it when it exists with the same ones; a job created with others is refused.
+ * Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_redis_create(vb_redis_t *r, const vb_options_t *o, char *err, size_t errlen);
+
+/* For a worker: reads the parameters of the job, which must exist, into *out (strings
+ * owned by r, valid until the next vb_redis_join or vb_redis_free). A worker sends what the job says: set them in
+ * the options of its job. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_redis_join(vb_redis_t *r, vb_redis_params_t *out, char *err, size_t errlen);
+
+/* Adds an input to publish, as vb_job_add_input does (after vb_redis_create). Returns 0,
+ * or -1 with a reason in err. */
+VB_EXPORT int vb_redis_add_input(vb_redis_t *r, const char *path, char *err, size_t errlen);
+
+/* Publishes every item of the added inputs (items published before, by anyone, are
+ * skipped), then marks the job published: workers stop when every item has a result.
+ * *added (may be NULL) counts the new items. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_redis_publish(vb_redis_t *r, long *added, char *err, size_t errlen);
+
+/* Makes vb_job_run work on r's job instead of the job's own inputs (add none): items
+ * come from Redis, new ones first, then those another worker has held longer than
+ * visibility_s seconds (1 to 86400); each result is stored in Redis before the callback
+ * sees it; pacing, the budget and the result cache are shared through Redis; the journal
+ * option is ignored. The job's options must match the job's parameters (vb_redis_join).
+ * Opens two more connections. r must outlive the job. Returns 0, or -1 with a reason in
+ * err. */
+VB_EXPORT int vb_job_set_redis(vb_job_t *job, vb_redis_t *r, double visibility_s, char *err,
+                               size_t errlen);
+
+/* Fills *out with what this process did in its run on the job. */
+VB_EXPORT void vb_redis_counts(const vb_redis_t *r, vb_redis_counts_t *out);
+
+/* Reads the job's progress. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_redis_status(vb_redis_t *r, vb_redis_status_t *out, char *err, size_t errlen);
+
+/* Writes every stored result, one line each, in the order the items were published, to
+ * out. *written (may be NULL) counts them. Returns 0, or -1 with a reason in err. */
+VB_EXPORT int vb_redis_export(vb_redis_t *r, FILE *out, long *written, char *err,
+                              size_t errlen);
+
+/* Disconnects and frees. NULL is a no-op. */
+VB_EXPORT void vb_redis_free(vb_redis_t *r);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages visionbatch builds, tests and benchmarks with (clang and
-# libclang-rt-14-dev, which holds libFuzzer, for make fuzz; valgrind for make valgrind).
+# libclang-rt-14-dev, which holds libFuzzer, for make fuzz; valgrind for make valgrind;
+# the link files of libcurl's own dependencies, which `pkg-config --static --libs
+# visionbatch` names, for tests/integration/embed.sh's program linked with
+# libvisionbatch.a).
 # Idempotent: does nothing when every package is already present.
 # Needs root (or sudo) on Debian/Ubuntu; prints what it would install otherwise.
 set -euo pipefail
@@ -14,6 +17,7 @@ packages=(
   tmux chromium python3-prometheus-client
   libvips-tools openssl procps
   clang libclang-rt-14-dev valgrind
+  libnghttp2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
 )
 
 missing=()

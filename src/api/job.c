@@ -1,6 +1,7 @@
 /* job.c - the public job object: validated options, inputs, and the run. */
 #include <visionbatch.h>
 
+#include "api/api_internal.h"
 #include "send/engine.h"
 #include "media/image.h"
 #include "input/input.h"
@@ -21,6 +22,9 @@ struct vb_job {
     char *schema, *output_format;
     volatile sig_atomic_t cancel;
     input_t *input;
+    long ninputs;
+    vb_redis_t *redis;                      /* vb_job_set_redis: items from there */
+    volatile sig_atomic_t *redis_cancel;    /* ... and its waits to end on a cancel */
 };
 
 int vb_global_init(const char *argv0, char *err, size_t errlen)
@@ -234,16 +238,46 @@ oom:
 
 int vb_job_add_input(vb_job_t *job, const char *path, char *err, size_t errlen)
 {
-    return input_add(job->input, path, err, errlen);
+    if (job->redis) {
+        snprintf(err, errlen, "the job takes its items from Redis: publish inputs there");
+        return -1;
+    }
+    if (input_add(job->input, path, err, errlen) != 0)
+        return -1;
+    job->ninputs++;
+    return 0;
+}
+
+int vb_job_set_redis(vb_job_t *job, vb_redis_t *r, double visibility_s, char *err, size_t errlen)
+{
+    if (job->ninputs > 0) {
+        snprintf(err, errlen, "the job has inputs of its own: a job run from Redis takes its "
+                              "items from there (publish inputs with vb_redis_publish)");
+        return -1;
+    }
+    if (job->redis) {
+        snprintf(err, errlen, "the job already works on a Redis job");
+        return -1;
+    }
+    if (api_redis_prepare(r, &job->o, visibility_s, err, errlen) != 0)
+        return -1;
+    job->redis_cancel = api_redis_cancel_flag(r);
+    job->redis = r;
+    return 0;
 }
 
 vb_run_status_t vb_job_run(vb_job_t *job, vb_result_fn fn, void *userdata, vb_summary_t *summary,
                            char *err, size_t errlen)
 {
+    if (job->redis)
+        return api_redis_run(job->redis, &job->o, &job->cancel, fn, userdata, summary, err,
+                             errlen);
     return engine_run(&job->o, job->input, &job->cancel, fn, userdata, summary, err, errlen);
 }
 
 void vb_job_cancel(vb_job_t *job)
 {
     job->cancel = 1;
+    if (job->redis_cancel)
+        *job->redis_cancel = 1;
 }

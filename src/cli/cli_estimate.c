@@ -1,11 +1,8 @@
 /* cli_estimate.c - `visionbatch estimate`: images, tokens, cost and time of a job before
  * it runs, from the image headers alone; nothing is sent. */
-#include "cli/cli.h"
-#include "cli/cli_settings.h"
-#include "cli/config.h"
-#include "cost/estimate.h"
-#include "cost/pricing.h"
-#include "cost/tokens.h"
+#include "cli.h"
+#include "cli_settings.h"
+#include "config.h"
 
 #include <visionbatch.h>
 
@@ -150,7 +147,7 @@ out:
     return rc;
 }
 
-/* Lists the first ERRORS_LISTED error items on standard error (estimate_error_fn). */
+/* Lists the first ERRORS_LISTED error items on standard error (vb_estimate_error_fn). */
 static void on_error(const char *label, const char *kind, const char *message, void *arg)
 {
     estimate_cli_t *x = arg;
@@ -177,7 +174,7 @@ static const char *duration_format(double s, char *buf, size_t len)
 }
 
 /* What the numbers rest on that the user may not expect, as sentences. */
-static json_t *assumptions_build(const estimate_t *e, const char *model)
+static json_t *assumptions_build(const vb_estimate_summary_t *e, const char *model)
 {
     json_t *a = json_array();
     char buf[300];
@@ -190,7 +187,7 @@ static json_t *assumptions_build(const estimate_t *e, const char *model)
     }
     if (e->urls > 0) {
         snprintf(buf, sizeof buf, "image URLs are not fetched: %ld counted as %dx%d each", e->urls,
-                 ESTIMATE_URL_SIDE, ESTIMATE_URL_SIDE);
+                 VB_ESTIMATE_URL_SIDE, VB_ESTIMATE_URL_SIDE);
         json_array_append_new(a, json_string(buf));
     }
     if (e->output_unbounded)
@@ -207,13 +204,15 @@ static json_t *json_or_null(double v, double scale)
 }
 
 /* Prints the estimate as one JSON object. Returns 0, or -1 when out of memory. */
-static int print_json(const estimate_cli_t *x, const estimate_t *e, const pricing_entry_t *price,
-                      double low, double high, double seconds)
+static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
 {
     const vb_options_t *o = &x->c->o;
+    const vb_price_t *price = e->priced ? &e->price : NULL;
+    double low = e->cost_low_usd, high = e->cost_high_usd, seconds = e->seconds_at_limits;
     json_t *root = json_object(), *kinds = json_object(), *p = json_null();
-    for (size_t i = 0; kinds && i < e->n_kinds; i++)
-        json_object_set_new(kinds, e->kinds[i].kind, json_integer(e->kinds[i].count));
+    for (size_t i = 0; kinds && i < e->error_kinds; i++)
+        json_object_set_new(kinds, e->errors_by_kind[i].kind,
+                            json_integer(e->errors_by_kind[i].n));
     if (price)
         p = json_pack("{s:s,s:f,s:f}", "model", price->model, "input", price->input, "output",
                       price->output);
@@ -272,25 +271,27 @@ static const char *price_format(double usd, char *buf, size_t len)
 }
 
 /* Prints the estimate as a few aligned lines for a person. */
-static void print_text(const estimate_cli_t *x, const estimate_t *e, const pricing_entry_t *price,
-                       double low, double high, double seconds)
+static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
 {
     const vb_options_t *o = &x->c->o;
+    const vb_price_t *price = e->priced ? &e->price : NULL;
+    double low = e->cost_low_usd, high = e->cost_high_usd, seconds = e->seconds_at_limits;
     char dur[64];
     printf("estimate for %s, detail %s, max-tokens %ld (nothing was sent)\n", o->model, o->detail,
            o->max_tokens);
     printf("  images          %ld", e->images);
     if (e->urls)
         printf(" (%ld URL%s, counted as %dx%d)", e->urls, e->urls == 1 ? "" : "s",
-               ESTIMATE_URL_SIDE, ESTIMATE_URL_SIDE);
+               VB_ESTIMATE_URL_SIDE, VB_ESTIMATE_URL_SIDE);
     printf("\n  errors          %ld", e->errors);
-    for (size_t i = 0; i < e->n_kinds; i++)
-        printf("%s%s %ld", i ? ", " : " (not priced: ", e->kinds[i].kind, e->kinds[i].count);
-    printf("%s\n", e->n_kinds ? ")" : "");
+    for (size_t i = 0; i < e->error_kinds; i++)
+        printf("%s%s %ld", i ? ", " : " (not priced: ", e->errors_by_kind[i].kind,
+               e->errors_by_kind[i].n);
+    printf("%s\n", e->error_kinds ? ")" : "");
     printf("  image tokens    %llu%s\n", e->image_tokens,
            e->model_known ? "" : " (no formula known for this model: gpt-4o's assumed)");
     printf("  input tokens    %llu (images + prompt + %d per request)\n", e->input_tokens,
-           ESTIMATE_MESSAGE_OVERHEAD_TOKENS);
+           VB_ESTIMATE_MESSAGE_TOKENS);
     if (e->output_unbounded)
         printf("  output tokens   no bound (max-tokens 0)\n");
     else
@@ -323,8 +324,8 @@ int cli_estimate(int argc, char **argv)
 {
     char err[512];
     estimate_cli_t x = {0};
-    input_t *in = NULL;
-    pricing_t *prices = NULL;
+    vb_estimate_t *est = NULL;
+    vb_pricing_t *prices = NULL;
     int status = EXIT_USAGE;
 
     if (!(x.c = config_new())) {
@@ -337,38 +338,27 @@ int cli_estimate(int argc, char **argv)
         goto out;
     }
     const vb_options_t *o = &x.c->o;
-    estimate_settings_t s = {.model = o->model,
-                             .prompt = o->prompt,
-                             .max_tokens = o->max_tokens,
-                             .max_image_bytes = o->max_image_bytes,
-                             .threads = (int)o->prepare_threads};
-    if (tokens_detail_parse(o->detail, &s.detail) != 0) {
-        fprintf(stderr, "visionbatch: detail must be auto, low or high, not '%s'\n", o->detail);
+    if (!(est = vb_estimate_new(o, err, sizeof err))) {
+        fprintf(stderr, "visionbatch: %s\n", err);
         goto out;
     }
     if (optind >= argc) {
         fprintf(stderr, "visionbatch estimate: no INPUT given (see visionbatch estimate --help)\n");
         goto out;
     }
-    prices = o->pricing ? pricing_load_file(o->pricing, err, sizeof err)
-                        : pricing_load(NULL, err, sizeof err);
-    if (!prices) {
+    if (!(prices = vb_pricing_load(o->pricing, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
         goto out;
     }
-    if (!(in = input_new())) {
-        fprintf(stderr, "visionbatch: out of memory\n");
-        goto out;
-    }
     for (int i = optind; i < argc; i++) {
-        if (input_add(in, argv[i], err, sizeof err) != 0) {
+        if (vb_estimate_add_input(est, argv[i], err, sizeof err) != 0) {
             fprintf(stderr, "visionbatch: input %s\n", err);
             goto out;
         }
     }
 
-    estimate_t e;
-    if (estimate_run(in, &s, on_error, &x, &e, err, sizeof err) != 0) {
+    vb_estimate_summary_t e;
+    if (vb_estimate_run(est, prices, on_error, &x, &e, err, sizeof err) != 0) {
         fprintf(stderr, "visionbatch: %s\n", err);
         status = EXIT_STOPPED;
         goto out;
@@ -376,20 +366,14 @@ int cli_estimate(int argc, char **argv)
     if (!x.quiet && x.errors_seen > ERRORS_LISTED)
         fprintf(stderr, "visionbatch estimate: ... and %ld more errors\n",
                 x.errors_seen - ERRORS_LISTED);
-    pricing_entry_t entry;
-    const pricing_entry_t *price = pricing_lookup(prices, o->model, &entry) == 0 ? &entry : NULL;
-    double low = -1.0, high = -1.0;
-    if (price)
-        estimate_cost(&e, price, &low, &high);
-    double seconds = estimate_seconds_at_limits(&e, o->rpm, o->tpm);
     if (x.json) {
-        if (print_json(&x, &e, price, low, high, seconds) != 0) {
+        if (print_json(&x, &e) != 0) {
             fprintf(stderr, "visionbatch: out of memory\n");
             status = EXIT_STOPPED;
             goto out;
         }
     } else {
-        print_text(&x, &e, price, low, high, seconds);
+        print_text(&x, &e);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "visionbatch: cannot write the estimate\n");
@@ -398,8 +382,8 @@ int cli_estimate(int argc, char **argv)
     }
     status = e.errors ? EXIT_SOME_FAILED : EXIT_ALL_OK;
 out:
-    input_free(in);
-    pricing_free(prices);
+    vb_estimate_free(est);
+    vb_pricing_free(prices);
     config_free(x.c);
     return status;
 }

@@ -1,7 +1,8 @@
 /* cli_journal.c - `visionbatch status` and `visionbatch export`: reading a job's journal
  * while it runs or after. */
-#include "cli/cli.h"
-#include "record/journal.h"
+#include "cli.h"
+
+#include <visionbatch.h>
 
 #include <getopt.h>
 #include <jansson.h>
@@ -78,24 +79,21 @@ int cli_status(int argc, char **argv)
     if (p)
         return p > 0 ? EXIT_ALL_OK : EXIT_USAGE;
     char err[512];
-    journal_t *j = journal_open_existing(path, err, sizeof err);
+    vb_journal_t *j = vb_journal_open(path, err, sizeof err);
     if (!j) {
         fprintf(stderr, "visionbatch: %s\n", err);
         return EXIT_USAGE;
     }
-    long counts[6];
-    double cost;
-    if (journal_counts(j, counts, &cost) != 0) {
-        fprintf(stderr, "visionbatch: %s: %s\n", path, journal_errmsg(j));
-        journal_close(j);
+    vb_journal_summary_t js;
+    if (vb_journal_summary(j, &js, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        vb_journal_close(j);
         return EXIT_USAGE;
     }
-    char *total_text = journal_meta_get(j, "input_items");
-    char *params = journal_meta_get(j, "params");
-    long total = total_text ? strtol(total_text, NULL, 10) : -1;
-    long done = counts[JOURNAL_OK] + counts[JOURNAL_FAILED];
-    long recent = journal_recent_attempts(j, 60);
-    double rate = recent > 0 ? recent / 60.0 : 0;
+    const char *params = js.params;
+    long total = js.items_total;
+    long done = js.ok + js.failed;
+    double rate = js.rate_per_s;
     double eta = total >= 0 && rate > 0 ? (double)(total - done) / rate : -1;
     if (total >= 0 && done >= total)
         eta = 0;
@@ -104,10 +102,9 @@ int cli_status(int argc, char **argv)
         json_t *o = json_pack(
             "{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:o, s:o}", "journal", path,
             "items_total", total >= 0 ? json_integer(total) : json_null(), "counts", "pending",
-            (json_int_t)counts[JOURNAL_PENDING], "in_flight",
-            (json_int_t)counts[JOURNAL_IN_FLIGHT], "ok", (json_int_t)counts[JOURNAL_OK],
-            "failed", (json_int_t)counts[JOURNAL_FAILED], "skipped",
-            (json_int_t)counts[JOURNAL_SKIPPED], "cost_usd", cost, "rate_per_s", rate, "eta_s",
+            (json_int_t)js.pending, "in_flight", (json_int_t)js.in_flight, "ok",
+            (json_int_t)js.ok, "failed", (json_int_t)js.failed, "skipped",
+            (json_int_t)js.skipped, "cost_usd", js.cost_usd, "rate_per_s", rate, "eta_s",
             eta >= 0 ? json_real(eta) : json_null(), "params",
             params ? json_loads(params, 0, NULL) : json_null());
         char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
@@ -123,9 +120,8 @@ int cli_status(int argc, char **argv)
         else
             printf("items      %ld done (total not counted yet)\n", done);
         printf("states     ok %ld, failed %ld, in flight %ld, pending %ld, skipped %ld\n",
-               counts[JOURNAL_OK], counts[JOURNAL_FAILED], counts[JOURNAL_IN_FLIGHT],
-               counts[JOURNAL_PENDING], counts[JOURNAL_SKIPPED]);
-        printf("cost       $%.4f\n", cost);
+               js.ok, js.failed, js.in_flight, js.pending, js.skipped);
+        printf("cost       $%.4f\n", js.cost_usd);
         printf("rate       %.1f requests/s over the last minute\n", rate);
         if (eta >= 0)
             printf("eta        %ldh%02ldm%02lds\n", (long)eta / 3600, (long)eta / 60 % 60,
@@ -133,9 +129,7 @@ int cli_status(int argc, char **argv)
         else
             printf("eta        unknown\n");
     }
-    free(total_text);
-    free(params);
-    journal_close(j);
+    vb_journal_close(j);
     return EXIT_ALL_OK;
 }
 
@@ -174,9 +168,9 @@ static char *cell(json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 }
 
-static int write_csv_row(const char *line, journal_state_t state, void *ctx)
+static int write_csv_row(const char *line, vb_status_t status, void *ctx)
 {
-    (void)state;
+    (void)status;
     FILE *out = ctx;
     json_t *o = json_loads(line, 0, NULL);
     if (!o)
@@ -216,7 +210,7 @@ int cli_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     char err[512];
-    journal_t *j = journal_open_existing(path, err, sizeof err);
+    vb_journal_t *j = vb_journal_open(path, err, sizeof err);
     if (!j) {
         fprintf(stderr, "visionbatch: %s\n", err);
         return EXIT_USAGE;
@@ -224,7 +218,7 @@ int cli_export(int argc, char **argv)
     FILE *out = output && strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "visionbatch: cannot write %s\n", output);
-        journal_close(j);
+        vb_journal_close(j);
         return EXIT_USAGE;
     }
     long n;
@@ -232,12 +226,12 @@ int cli_export(int argc, char **argv)
         size_t cols = sizeof csv_columns / sizeof csv_columns[0];
         for (size_t i = 0; i < cols; i++)
             csv_field(out, csv_columns[i], i + 1 == cols);
-        n = journal_foreach_result(j, 0, write_csv_row, out);
+        n = vb_journal_foreach(j, write_csv_row, out, err, sizeof err);
     } else {
-        n = journal_export(j, out, 0);
+        n = vb_journal_export(j, out, err, sizeof err);
     }
     int bad = n < 0 || fflush(out) != 0 || (out != stdout && fclose(out) != 0);
-    journal_close(j);
+    vb_journal_close(j);
     if (bad) {
         fprintf(stderr, "visionbatch: export failed\n");
         return EXIT_SOME_FAILED;

@@ -1,7 +1,7 @@
 /* cli_monitor.c - progress, metrics, summary and --stats-json for `visionbatch run`. */
-#include "cli/cli_monitor.h"
+#include "cli_monitor.h"
 
-#include "record/summary.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <math.h>

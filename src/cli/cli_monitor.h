@@ -4,8 +4,8 @@
 #ifndef VB_CLI_MONITOR_H
 #define VB_CLI_MONITOR_H
 
-#include "cli/metrics.h"
-#include "cli/progress.h"
+#include "metrics.h"
+#include "progress.h"
 
 #include <visionbatch.h>
 

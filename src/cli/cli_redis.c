@@ -1,9 +1,8 @@
 /* cli_redis.c - `visionbatch status|export --redis URL --job NAME`: a distributed job's
  * progress and results, from any machine; and the password kept out of ps. */
-#include "cli/cli.h"
-#include "redis/redis_conn.h"
-#include "redis/redis_queue.h"
-#include "redis/redis_store.h"
+#include "cli.h"
+
+#include <visionbatch.h>
 
 #include <getopt.h>
 #include <stdio.h>
@@ -43,22 +42,24 @@ void cli_redis_hide_password(int argc, char **argv)
     }
 }
 
-/* Prints the status of the job, as text or one JSON object. */
-static void print_status(const redis_job_t *j, const redis_job_status_t *st, bool json)
+/* Prints the status of job name, as text or one JSON object. */
+static void print_status(const char *name, const vb_redis_status_t *st, bool json)
 {
     if (json) {
         printf("{\"job\":\"%s\",\"items\":%ld,\"published\":%s,\"results\":%ld,\"ok\":%ld,"
                "\"failed\":%ld,\"skipped\":%ld,\"pending\":%ld,\"workers\":%ld,"
                "\"spent_usd\":%.6f,\"reserved_usd\":%.6f}\n",
-               j->name, st->items, st->published ? "true" : "false", st->results, st->ok,
-               st->failed, st->skipped, st->pending, st->consumers, st->spent, st->reserved);
+               name, st->items, st->published ? "true" : "false", st->results, st->ok,
+               st->failed, st->skipped, st->pending, st->workers, st->spent_usd,
+               st->reserved_usd);
         return;
     }
-    printf("job          %s%s\n", j->name, st->published ? "" : " (still being published)");
+    printf("job          %s%s\n", name, st->published ? "" : " (still being published)");
     printf("items        %ld, %ld with a result (%ld ok, %ld failed, %ld skipped)\n", st->items,
            st->results, st->ok, st->failed, st->skipped);
-    printf("in progress  %ld held by workers (%ld have joined)\n", st->pending, st->consumers);
-    printf("spent        $%.4f (+ $%.4f reserved in flight)\n", st->spent, st->reserved);
+    printf("in progress  %ld held by workers (%ld have joined)\n", st->pending, st->workers);
+    printf("spent        $%.4f (+ $%.4f reserved in flight)\n", st->spent_usd,
+           st->reserved_usd);
     printf("state        %s\n", st->published && st->results >= st->items ? "done" : "running");
 }
 
@@ -92,27 +93,25 @@ int cli_redis_status(int argc, char **argv, bool export)
     if (!url || !name || optind != argc)
         goto usage;
     char err[512];
-    redis_job_t j;
-    redis_conn_t *c = NULL;
     int status = EXIT_USAGE;
-    if (redis_job_init(&j, name, err, sizeof err) != 0 ||
-        !(c = redis_conn_open(url, NULL, err, sizeof err))) {
+    vb_redis_t *r = vb_redis_open(url, name, err, sizeof err);
+    if (!r) {
         fprintf(stderr, "visionbatch: %s\n", err);
         free(url_copy);
         return EXIT_USAGE;
     }
-    redis_job_status_t st;
-    if (redis_store_status(c, &j, &st, err, sizeof err) != 0) {
+    vb_redis_status_t st;
+    if (vb_redis_status(r, &st, err, sizeof err) != 0) {
         fprintf(stderr, "visionbatch: %s\n", err);
     } else if (!export) {
-        print_status(&j, &st, json);
+        print_status(name, &st, json);
         status = EXIT_ALL_OK;
     } else {
         FILE *out = output && strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
         long n = 0;
         if (!out) {
             fprintf(stderr, "visionbatch: cannot write %s\n", output);
-        } else if (redis_store_export(c, &j, out, &n, err, sizeof err) != 0) {
+        } else if (vb_redis_export(r, out, &n, err, sizeof err) != 0) {
             fprintf(stderr, "visionbatch: %s\n", err);
         } else {
             status = EXIT_ALL_OK;
@@ -124,7 +123,7 @@ int cli_redis_status(int argc, char **argv, bool export)
         if (status == EXIT_ALL_OK)
             fprintf(stderr, "visionbatch: %ld results of %ld items exported\n", n, st.items);
     }
-    redis_conn_free(c);
+    vb_redis_free(r);
     free(url_copy);
     return status;
 usage:

@@ -1,9 +1,8 @@
 /* cli_report.c - `visionbatch report JOURNAL -o report.html`. */
-#include "cli/cli.h"
-#include "report/report_data.h"
-#include "report/report_html.h"
+#include "cli.h"
 
-#include <errno.h>
+#include <visionbatch.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,32 +24,16 @@ static void report_usage(FILE *out)
 }
 
 /* Writes the page to path (through path.tmp, renamed when complete), or to stdout. */
-static int write_report(const report_t *r, const char *journal, const char *path)
+static int write_report(const vb_report_t *r, const char *path)
 {
-    char tmp[4096];
-    FILE *out = stdout;
-    if (path && strcmp(path, "-") != 0) {
-        if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-            fprintf(stderr, "visionbatch report: output path too long\n");
-            return -1;
-        }
-        if (!(out = fopen(tmp, "w"))) {
-            fprintf(stderr, "visionbatch report: cannot write %s: %s\n", tmp, strerror(errno));
-            return -1;
-        }
+    char err[512];
+    if (!path || strcmp(path, "-") == 0)
+        return vb_report_write_html(r, stdout) || fflush(stdout) ? -1 : 0;
+    if (vb_report_save_html(r, path, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch report: %s\n", err);
+        return -1;
     }
-    int rc = report_write_html(out, r, journal);
-    if (out == stdout)
-        return rc || fflush(stdout) ? -1 : 0;
-    if (fclose(out) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        fprintf(stderr, "visionbatch report: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
-    }
-    return rc;
+    return 0;
 }
 
 int cli_report(int argc, char **argv)
@@ -83,12 +66,12 @@ int cli_report(int argc, char **argv)
         return EXIT_USAGE;
     }
     char err[512];
-    report_t *r = report_load(argv[optind], err, sizeof err);
+    vb_report_t *r = vb_report_load(argv[optind], err, sizeof err);
     if (!r) {
         fprintf(stderr, "visionbatch report: %s\n", err);
         return EXIT_USAGE;
     }
-    int rc = write_report(r, argv[optind], output);
-    report_free(r);
+    int rc = write_report(r, output);
+    vb_report_free(r);
     return rc == 0 ? EXIT_ALL_OK : EXIT_SOME_FAILED;
 }

@@ -1,9 +1,9 @@
 /* cli_run.c - `visionbatch run`: options, inputs, results file, summary, exit status. */
-#include "cli/cli.h"
-#include "cli/cli_monitor.h"
-#include "cli/cli_settings.h"
-#include "cli/config.h"
-#include "record/output.h"
+#include "cli.h"
+#include "cli_monitor.h"
+#include "cli_settings.h"
+#include "config.h"
+#include "results_file.h"
 
 #include <visionbatch.h>
 
@@ -265,7 +265,7 @@ static void on_stop_signal(int sig)
  * any result (a journal of another job, say) leaves an existing file as it was. */
 typedef struct sink {
     const char *path; /* NULL or "-": standard output */
-    output_t *out;
+    results_file_t *out;
     int failed;
     progress_t *bar_on_tty; /* the bar, when results go to the terminal it is drawn on */
 } sink_t;
@@ -273,7 +273,7 @@ typedef struct sink {
 static int sink_open(sink_t *k)
 {
     char err[512];
-    if (!k->out && !k->failed && !(k->out = output_open(k->path, err, sizeof err))) {
+    if (!k->out && !k->failed && !(k->out = results_file_open(k->path, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
         k->failed = 1;
     }
@@ -298,7 +298,7 @@ static void on_result(const vb_result_t *r, void *arg)
 {
     sink_t *k = arg;
     progress_interrupt(k->bar_on_tty); /* the line goes above the bar, not into it */
-    if (sink_open(k) == 0 && output_write_line(k->out, r->line) != 0)
+    if (sink_open(k) == 0 && results_file_write(k->out, r->line) != 0)
         fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
 }
 
@@ -349,7 +349,7 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
             rc = 1;
             goto out;
         case OPT_VERSION:
-            printf("visionbatch %s\n", VB_VERSION);
+            printf("visionbatch %s\n", vb_version());
             rc = 1;
             goto out;
         default:
@@ -464,7 +464,7 @@ static int run_main(int argc, char **argv, bool worker)
     if (monitored != 0 && status == EXIT_ALL_OK)
         status = EXIT_SOME_FAILED;
     sink_open(&sink); /* an empty run still leaves an (empty) results file */
-    if (sink.failed || output_close(sink.out, err, sizeof err) != 0) {
+    if (sink.failed || results_file_close(sink.out, err, sizeof err) != 0) {
         if (!sink.failed)
             fprintf(stderr, "visionbatch: %s\n", err);
         if (status == EXIT_ALL_OK)
@@ -475,7 +475,7 @@ static int run_main(int argc, char **argv, bool worker)
         fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
                 c->o.journal ? c->o.journal : "");
 out:
-    output_close(sink.out, err, sizeof err);
+    results_file_close(sink.out, err, sizeof err);
     vb_job_free(job);
     cli_monitor_stop(&mon);
     config_free(c);

@@ -1,5 +1,5 @@
 /* cli_settings.c - flags, config file and environment into one config_t. */
-#include "cli/cli_settings.h"
+#include "cli_settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #ifndef VB_CLI_SETTINGS_H
 #define VB_CLI_SETTINGS_H
 
-#include "cli/config.h"
+#include "config.h"
 
 #include <stddef.h>
 

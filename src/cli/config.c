@@ -1,7 +1,5 @@
 /* config.c - one table of settings, applied from an INI file, the environment or flags. */
-#include "cli/config.h"
-
-#include "util/small_file.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -327,15 +325,32 @@ int config_load_env(config_t *c, char *err, size_t errlen)
 }
 
 /* Reads a small text file whole (at most max bytes); what names it in errors. Returns a
- * malloc'd string, or NULL with a reason in err. */
+ * malloc'd, NUL-terminated string, or NULL with a reason in err. (The library's
+ * small_file.c does the same for its files; the CLI sees only the public API.) */
 static char *read_small_file(const char *path, size_t max, const char *what, char *err,
                              size_t errlen)
 {
-    char why[256];
-    char *text = small_file_read(path, max, NULL, why, sizeof why);
-    if (!text)
+    const char *why = NULL;
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(max + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    if (!f)
+        why = strerror(errno);
+    else if (!buf)
+        why = "out of memory";
+    else if (ferror(f))
+        why = "read error";
+    else if (n > max)
+        why = "file too large";
+    if (f)
+        fclose(f);
+    if (why) {
         snprintf(err, errlen, "%s %s: %s", what, path, why);
-    return text;
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)

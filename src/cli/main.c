@@ -1,5 +1,5 @@
 /* main.c - visionbatch: subcommand dispatch and process-wide set-up. */
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <visionbatch.h>
 
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         return EXIT_ALL_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("visionbatch %s\n", VB_VERSION);
+        printf("visionbatch %s\n", vb_version());
         return EXIT_ALL_OK;
     }
     if (vb_global_init(argv[0], err, sizeof err) != 0) {

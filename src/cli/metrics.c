@@ -1,5 +1,5 @@
 /* metrics.c - Prometheus text exposition of vb_stats_t, over libmicrohttpd. */
-#include "cli/metrics.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

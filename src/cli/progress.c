@@ -1,5 +1,5 @@
 /* progress.c - the progress bar, log lines and JSON lines on standard error. */
-#include "cli/progress.h"
+#include "progress.h"
 
 #include <jansson.h>
 #include <stdarg.h>

@@ -7,36 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct output {
-    FILE *f;
-    char *path;
-    int failed;
-};
-
-output_t *output_open(const char *path, char *err, size_t errlen)
-{
-    output_t *o = calloc(1, sizeof *o);
-    if (!o) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (!path || strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return o;
-    }
-    o->path = strdup(path);
-    o->f = fopen(path, "w");
-    if (!o->f || !o->path) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        if (o->f)
-            fclose(o->f);
-        free(o->path);
-        free(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when the byte there starts none. */
 static size_t utf8_seq_len(const unsigned char *s, size_t left)
 {
@@ -172,36 +142,6 @@ char *output_line_for(const char *line, const char *id, const char *image,
     char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(j);
     return text;
-}
-
-FILE *output_stream(output_t *out)
-{
-    return out->f;
-}
-
-int output_write_line(output_t *out, const char *line)
-{
-    int rc = fputs(line, out->f) != EOF && fputc('\n', out->f) != EOF && fflush(out->f) == 0
-                 ? 0
-                 : -1;
-    if (rc)
-        out->failed = 1;
-    return rc;
-}
-
-int output_close(output_t *out, char *err, size_t errlen)
-{
-    if (!out)
-        return 0;
-    int failed = out->failed || fflush(out->f) != 0;
-    if (out->f != stdout && fclose(out->f) != 0)
-        failed = 1;
-    if (failed)
-        snprintf(err, errlen, "writing results to %s failed: %s",
-                 out->path ? out->path : "standard output", strerror(errno));
-    free(out->path);
-    free(out);
-    return failed ? -1 : 0;
 }
 
 void output_line_error(const char *line, char **kind, char **message)

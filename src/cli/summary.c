@@ -1,7 +1,5 @@
 /* summary.c - formatting of vb_summary_t, as text and as JSON. */
-#include "record/summary.h"
-
-#include "record/stats.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -64,7 +62,7 @@ void summary_print(FILE *out, const vb_summary_t *s)
     if (s->image_tokens_saved > 0)
         fprintf(out, ", %ld image tokens saved by downscaling", s->image_tokens_saved);
     fputc('\n', out);
-    const char *verdict = stats_limit_verdict(s->limited_s);
+    const char *verdict = vb_summary_limited_by(s);
     if (verdict)
         fprintf(out,
                 "  limited by   %s (rate limit %.1f s, concurrency %.1f s, server latency "
@@ -98,11 +96,11 @@ static json_t *summary_json(const vb_summary_t *s)
                             json_integer(st->by_status[i].n));
     }
     for (int i = 0; limited && i < VB_LIMIT_COUNT; i++)
-        json_object_set_new(limited, stats_limit_name((vb_limit_t)i), json_real(s->limited_s[i]));
+        json_object_set_new(limited, vb_limit_name((vb_limit_t)i), json_real(s->limited_s[i]));
     for (size_t b = 0; buckets && b < VB_LATENCY_BUCKETS; b++)
         json_array_append_new(buckets, json_pack("{s:f, s:I}", "le", bounds[b], "count",
                                                  (json_int_t)st->latency_buckets[b]));
-    const char *verdict = stats_limit_verdict(s->limited_s);
+    const char *verdict = vb_summary_limited_by(s);
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o, s:o, s:f, s:f, s:f,"
         " s:{s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:I, s:f}, s:I, s:I, s:o, s:o, s:I, s:I, s:o,"

@@ -1,0 +1,110 @@
+/* estimate.c - what a job would send and cost, before anything is sent (cost/estimate.c
+ * counts; this gives it the public shape). */
+#include <visionbatch.h>
+
+#include "cost/estimate.h"
+#include "input/input.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(VB_ESTIMATE_MESSAGE_TOKENS == ESTIMATE_MESSAGE_OVERHEAD_TOKENS,
+               "visionbatch.h and estimate.h disagree on the per-request tokens");
+_Static_assert(VB_ESTIMATE_URL_SIDE == ESTIMATE_URL_SIDE,
+               "visionbatch.h and estimate.h disagree on a URL's assumed size");
+_Static_assert(VB_KIND_SLOTS == ESTIMATE_KINDS_MAX, "error kinds would not fit");
+
+struct vb_estimate {
+    estimate_settings_t s; /* model and prompt point at the copies below */
+    char *model, *prompt;
+    double rpm, tpm;
+    input_t *in;
+    vb_pricing_t *builtin; /* the built-in prices, when the run was given none */
+    int ran;
+};
+
+vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
+{
+    detail_t detail;
+    if (tokens_detail_parse(o->detail, &detail) != 0) {
+        snprintf(err, errlen, "detail must be auto, low or high, not '%s'",
+                 o->detail ? o->detail : "(none)");
+        return NULL;
+    }
+    vb_estimate_t *e = calloc(1, sizeof *e);
+    if (!e)
+        goto oom;
+    e->model = strdup(o->model ? o->model : "");
+    e->prompt = strdup(o->prompt ? o->prompt : "");
+    e->in = input_new();
+    if (!e->model || !e->prompt || !e->in)
+        goto oom;
+    e->s = (estimate_settings_t){.model = e->model,
+                                 .prompt = e->prompt,
+                                 .detail = detail,
+                                 .max_tokens = o->max_tokens,
+                                 .max_image_bytes = o->max_image_bytes,
+                                 .threads = (int)o->prepare_threads};
+    e->rpm = o->rpm;
+    e->tpm = o->tpm;
+    return e;
+oom:
+    vb_estimate_free(e);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+int vb_estimate_add_input(vb_estimate_t *e, const char *path, char *err, size_t errlen)
+{
+    return input_add(e->in, path, err, errlen);
+}
+
+int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_error_fn fn,
+                    void *userdata, vb_estimate_summary_t *out, char *err, size_t errlen)
+{
+    estimate_t t;
+    memset(out, 0, sizeof *out);
+    out->cost_low_usd = out->cost_high_usd = out->seconds_at_limits = -1.0;
+    if (e->ran) {
+        snprintf(err, errlen, "the estimate has run already: its inputs are read through");
+        return -1;
+    }
+    e->ran = 1;
+    if (!prices && !(prices = e->builtin = vb_pricing_load(NULL, err, errlen)))
+        return -1;
+    if (estimate_run(e->in, &e->s, fn, userdata, &t, err, errlen) != 0)
+        return -1;
+    out->images = t.images;
+    out->urls = t.urls;
+    out->errors = t.errors;
+    out->error_kinds = t.n_kinds;
+    for (size_t i = 0; i < t.n_kinds; i++) {
+        memcpy(out->errors_by_kind[i].kind, t.kinds[i].kind, sizeof out->errors_by_kind[i].kind);
+        out->errors_by_kind[i].n = t.kinds[i].count;
+    }
+    out->image_tokens = t.image_tokens;
+    out->text_tokens = t.text_tokens;
+    out->input_tokens = t.input_tokens;
+    out->output_tokens_max = t.output_tokens_max;
+    out->output_unbounded = t.output_unbounded;
+    out->model_known = t.model_known;
+    if (vb_pricing_lookup(prices, e->model, &out->price) == 0) {
+        pricing_entry_t price = {
+            .model = out->price.model, .input = out->price.input, .output = out->price.output};
+        out->priced = 1;
+        estimate_cost(&t, &price, &out->cost_low_usd, &out->cost_high_usd);
+    }
+    out->seconds_at_limits = estimate_seconds_at_limits(&t, e->rpm, e->tpm);
+    return 0;
+}
+
+void vb_estimate_free(vb_estimate_t *e)
+{
+    if (!e)
+        return;
+    input_free(e->in);
+    vb_pricing_free(e->builtin);
+    free(e->model);
+    free(e->prompt);
+    free(e);
+}
