@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_enforce.h"
+
 #define SIM_DEFAULT_MAX_IMAGE_BYTES ((size_t)20 * 1024 * 1024)
 #define SIM_DEFAULT_MAX_BODY_BYTES  ((size_t)50 * 1024 * 1024)
 #define SIM_DEFAULT_HANG_MS         120000U
@@ -26,10 +28,11 @@ typedef struct {
 
     unsigned latency_p99_ms; /* > latency_ms: lognormal latency with this p99; 0: off */
 
-    /* Rate limits (0: none), enforced with GCRA; the burst is burst_s seconds of quota
-     * (at least 1 unit). */
+    /* Rate limits (0: none), enforced as `enforce` says; with GCRA the burst is burst_s
+     * seconds of quota (at least 1 unit). */
     unsigned long long rpm, tpm;
     double burst_s;
+    sim_enforce_mode_t enforce;
 
     /* Faults: fractions of the valid requests (their sum is at most 1). */
     double fail_rate;    /* a 500, 502 or 503, in turn */

@@ -7,26 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit/ratelimit.h"
+#include "sim_enforce.h"
 
-#define NS_PER_MS  1000000ULL
-#define NS_PER_MIN 60e9
+#define NS_PER_MS 1000000ULL
 
 struct sim_limits {
     const sim_config_t *cfg;
-    pthread_mutex_t lock; /* guards both limiters: a request takes from both or neither */
-    ratelimit_t *rpm;     /* NULL without --rpm */
-    ratelimit_t *tpm;     /* NULL without --tpm */
+    pthread_mutex_t lock; /* guards both limits: a request takes from both or neither */
+    sim_enforce_t *rpm;   /* NULL without --rpm */
+    sim_enforce_t *tpm;   /* NULL without --tpm */
 };
 
-/* The burst of a limit of n a minute: burst_s seconds of quota, at least one unit. */
-static double limits_burst(unsigned long long n, double burst_s)
-{
-    double b = (double)n / 60.0 * burst_s;
-    return b < 1 ? 1 : b;
-}
-
-sim_limits_t *sim_limits_new(const sim_config_t *cfg)
+sim_limits_t *sim_limits_new(const sim_config_t *cfg, uint64_t wall_phase_ns)
 {
     sim_limits_t *l = calloc(1, sizeof *l);
     if (!l)
@@ -37,14 +29,12 @@ sim_limits_t *sim_limits_new(const sim_config_t *cfg)
         return NULL;
     }
     if (cfg->rpm) {
-        l->rpm =
-            ratelimit_new(RATELIMIT_GCRA, (double)cfg->rpm, limits_burst(cfg->rpm, cfg->burst_s));
+        l->rpm = sim_enforce_new(cfg->enforce, (double)cfg->rpm, cfg->burst_s, wall_phase_ns);
         if (!l->rpm)
             goto err;
     }
     if (cfg->tpm) {
-        l->tpm =
-            ratelimit_new(RATELIMIT_GCRA, (double)cfg->tpm, limits_burst(cfg->tpm, cfg->burst_s));
+        l->tpm = sim_enforce_new(cfg->enforce, (double)cfg->tpm, cfg->burst_s, wall_phase_ns);
         if (!l->tpm)
             goto err;
     }
@@ -58,8 +48,8 @@ void sim_limits_free(sim_limits_t *l)
 {
     if (!l)
         return;
-    ratelimit_free(l->rpm);
-    ratelimit_free(l->tpm);
+    sim_enforce_free(l->rpm);
+    sim_enforce_free(l->tpm);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }
@@ -69,19 +59,24 @@ int sim_limits_active(const sim_limits_t *l)
     return l->rpm || l->tpm;
 }
 
-/* Units of rl not yet drained at now_ns (what "Used" means for a GCRA limiter). */
-static unsigned long long limits_used(const ratelimit_t *rl, uint64_t reset_ns)
-{
-    return (unsigned long long)ceil((double)reset_ns * ratelimit_limit(rl) / NS_PER_MIN);
-}
-
-/* Fills the header part of out; the lock is held. */
+/* Fills the header part of out, and the refused limit's "Used"; the lock is held. */
 static void limits_snapshot(const sim_limits_t *l, uint64_t now_ns, sim_limit_result_t *out)
 {
-    if (l->rpm)
-        ratelimit_status(l->rpm, now_ns, &out->remaining_requests, &out->reset_requests_ns);
-    if (l->tpm)
-        ratelimit_status(l->tpm, now_ns, &out->remaining_tokens, &out->reset_tokens_ns);
+    sim_enforce_status_t st;
+    if (l->rpm) {
+        sim_enforce_peek(l->rpm, now_ns, &st);
+        out->remaining_requests = st.remaining;
+        out->reset_requests_ns = st.reset_ns;
+        if (out->verdict == SIM_LIMIT_REQUESTS)
+            out->used = st.used;
+    }
+    if (l->tpm) {
+        sim_enforce_peek(l->tpm, now_ns, &st);
+        out->remaining_tokens = st.remaining;
+        out->reset_tokens_ns = st.reset_ns;
+        if (out->verdict == SIM_LIMIT_TOKENS)
+            out->used = st.used;
+    }
 }
 
 void sim_limits_admit(sim_limits_t *l, unsigned long long tokens, uint64_t now_ns,
@@ -89,26 +84,24 @@ void sim_limits_admit(sim_limits_t *l, unsigned long long tokens, uint64_t now_n
 {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&l->lock);
-    uint64_t wait = l->rpm ? ratelimit_take(l->rpm, 1, now_ns) : 0;
+    /* --rpm of at least 60 in the 1 s modes (sim_main.c) keeps one request from being
+     * heavier than a whole window, so a refusal by RPM always comes with a wait */
+    uint64_t wait = l->rpm ? sim_enforce_admit(l->rpm, 1, now_ns) : 0;
     if (wait) {
         out->verdict = SIM_LIMIT_REQUESTS;
         out->wait_ns = wait;
         out->requested = 1;
     } else if (l->tpm) {
-        wait = ratelimit_take(l->tpm, (double)tokens, now_ns);
+        wait = sim_enforce_admit(l->tpm, (double)tokens, now_ns);
         if (wait) {
             if (l->rpm)
-                ratelimit_refund(l->rpm, 1, now_ns);
+                sim_enforce_refund(l->rpm, 1, now_ns);
             out->verdict = wait == UINT64_MAX ? SIM_LIMIT_TOO_LARGE : SIM_LIMIT_TOKENS;
             out->wait_ns = wait == UINT64_MAX ? 0 : wait;
             out->requested = tokens;
         }
     }
     limits_snapshot(l, now_ns, out);
-    if (out->verdict == SIM_LIMIT_REQUESTS)
-        out->used = limits_used(l->rpm, out->reset_requests_ns);
-    else if (out->verdict == SIM_LIMIT_TOKENS)
-        out->used = limits_used(l->tpm, out->reset_tokens_ns);
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -117,7 +110,7 @@ void sim_limits_count_refused(sim_limits_t *l, uint64_t now_ns, sim_limit_result
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&l->lock);
     if (l->rpm)
-        (void)ratelimit_take(l->rpm, 1, now_ns); /* over the limit: it just takes nothing */
+        (void)sim_enforce_admit(l->rpm, 1, now_ns); /* over the limit: it just takes nothing */
     limits_snapshot(l, now_ns, out);
     pthread_mutex_unlock(&l->lock);
 }

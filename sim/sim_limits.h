@@ -2,9 +2,10 @@
  * the x-ratelimit-* / retry-after headers and 429 bodies that report them the way OpenAI
  * does (docs/provider-facts.md §4).
  *
- * Both limits are GCRA limiters (src/ratelimit.h) of N units a minute whose burst is
- * --burst-s seconds of quota (at least 1 unit). A request weighs 1 against RPM and its
- * billed prompt tokens + max_tokens against TPM. Time is passed in (monotonic ns). */
+ * Both limits are enforced the way --enforce says (sim_enforce.h; by default GCRA
+ * limiters of N units a minute whose burst is --burst-s seconds of quota, at least 1
+ * unit). A request weighs 1 against RPM and its billed prompt tokens + max_tokens against
+ * TPM. Time is passed in (monotonic ns). */
 #ifndef VB_SIM_LIMITS_H
 #define VB_SIM_LIMITS_H
 
@@ -29,13 +30,17 @@ typedef struct {
     uint64_t wait_ns;             /* REQUESTS/TOKENS: until the same request would go */
     unsigned long long requested; /* the refused limit's weight */
     unsigned long long used;      /* the refused limit's units not yet drained */
-    double remaining_requests, remaining_tokens; /* units that could go back to back now */
-    uint64_t reset_requests_ns, reset_tokens_ns; /* until the burst is fully restored */
+    double remaining_requests, remaining_tokens; /* the limit less the trailing minute's
+                                                    units (gcra: what could go at once) */
+    uint64_t reset_requests_ns, reset_tokens_ns; /* until the mode's state is restored */
 } sim_limit_result_t;
 
-/* Creates the limiters cfg asks for (cfg must outlive them). Returns NULL when out of
- * memory; with neither --rpm nor --tpm it returns an object that admits everything. */
-sim_limits_t *sim_limits_new(const sim_config_t *cfg);
+/* Creates the limits cfg asks for, enforced as cfg->enforce says (cfg must outlive them).
+ * wall_phase_ns: where the wall clock's second boundaries fall on the time line of the
+ * now_ns passed later, (wall time - now_ns) modulo 1 s (--enforce fixed-1s counts per
+ * wall-clock second). Returns NULL when out of memory; with neither --rpm nor --tpm it
+ * returns an object that admits everything. */
+sim_limits_t *sim_limits_new(const sim_config_t *cfg, uint64_t wall_phase_ns);
 
 /* Frees l; NULL is a no-op. */
 void sim_limits_free(sim_limits_t *l);

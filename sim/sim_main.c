@@ -14,6 +14,7 @@
 
 #include "media/image.h"
 #include "sim_config.h"
+#include "sim_enforce.h"
 #include "sim_reply.h"
 #include "sim_server.h"
 
@@ -26,7 +27,8 @@ static const char usage_text[] =
     "                    [--jitter-ms N | --latency-p99-ms N] [--seed N]\n"
     "                    [--max-image-bytes N] [--max-body-bytes N]\n"
     "                    [--record-requests FILE] [--no-decode]\n"
-    "                    [--rpm N] [--tpm N] [--burst-s S] [--quota-after N]\n"
+    "                    [--rpm N] [--tpm N] [--enforce MODE] [--burst-s S]\n"
+    "                    [--quota-after N]\n"
     "                    [--fail-rate P] [--timeout-rate P]\n"
     "                    [--reset-rate P] [--hang-ms N] [--html-rate P]\n"
     "                    [--truncate-rate P] [--no-usage-rate P] [--error200-rate P]\n"
@@ -68,16 +70,34 @@ static const char usage_text[] =
     "                           must not be what limits the client)\n"
     "\n"
     "  Rate limits and quota\n"
-    "    --rpm N                allow N requests a minute, paced by GCRA; more get\n"
-    "                           429 rate_limit_exceeded at once, with retry-after\n"
-    "                           (whole seconds, rounded up) and retry-after-ms\n"
-    "                           (0: no limit)\n"
+    "    --rpm N                allow N requests a minute, counted as --enforce\n"
+    "                           says; more get 429 rate_limit_exceeded at once,\n"
+    "                           with retry-after (whole seconds, rounded up) and\n"
+    "                           retry-after-ms (0: no limit)\n"
     "    --tpm N                allow N tokens a minute (0: no limit); a request\n"
     "                           weighs its billed prompt tokens plus max_tokens\n"
     "                           (or max_completion_tokens); one heavier than N gets\n"
     "                           429 \"Request too large\" with x-should-retry: false\n"
-    "    --burst-s S            the burst of each limit is S seconds of its quota,\n"
-    "                           at least 1 unit (1.0)\n"
+    "    --enforce MODE         how both limits count \"a minute\" (gcra); N/60\n"
+    "                           need not be whole:\n"
+    "                           gcra        N/60 a second, paced evenly, with a\n"
+    "                                       burst of --burst-s seconds of quota\n"
+    "                           fixed-1s    N/60 per wall-clock second, counted\n"
+    "                                       again from 0 at each second boundary\n"
+    "                                       (OpenAI's quantized enforcement)\n"
+    "                           sliding-1s  at most N/60 in any trailing second\n"
+    "                                       (a sliding log, as proxies keep in\n"
+    "                                       Redis)\n"
+    "                           window-60s  at most N in any trailing 60 s (a\n"
+    "                                       sliding log)\n"
+    "                           bucket-60s  a token bucket of N, starting full,\n"
+    "                                       refilled at N/60 a second\n"
+    "                           In the 1 s modes --rpm must be 0 or at least 60,\n"
+    "                           and a request heavier than N/60 tokens of --tpm\n"
+    "                           gets \"Request too large\". A log holds at most\n"
+    "                           1000000 requests; when full it answers 429.\n"
+    "    --burst-s S            with --enforce gcra, the burst of each limit is S\n"
+    "                           seconds of its quota, at least 1 unit (1.0)\n"
     "    --quota-after N        after N requests were answered 200, answer every\n"
     "                           later valid one 429 insufficient_quota\n"
     "\n"
@@ -141,16 +161,26 @@ static const char usage_text[] =
     "                                quota)\n"
     "\n"
     "RATE LIMITS\n"
-    "    Each limit is a GCRA limiter: N a minute, paced evenly, with a burst of\n"
-    "    --burst-s seconds of quota. A request is checked against both limits at\n"
-    "    once and takes from both or neither. Requests refused with 401, 413 or\n"
+    "    Each limit is N a minute, counted as --enforce says (by default a GCRA\n"
+    "    limiter: paced evenly, with a burst of --burst-s seconds of quota). A\n"
+    "    request is checked against both limits at once and takes from both or\n"
+    "    neither; a refused one takes nothing. Requests refused with 401, 413 or\n"
     "    400 still count against --rpm (not --tpm). With a limit set, every\n"
     "    chat/completions response carries, as OpenAI's do:\n"
     "        x-ratelimit-limit-requests      N (with --rpm)\n"
-    "        x-ratelimit-remaining-requests  requests that could go at once now\n"
-    "        x-ratelimit-reset-requests      until the burst is full again, as a\n"
-    "                                        Go duration: 20ms, 1.5s, 6m0s\n"
+    "        x-ratelimit-remaining-requests  N less the requests admitted in the\n"
+    "                                        last 60 s (gcra: requests that could\n"
+    "                                        go at once now)\n"
+    "        x-ratelimit-reset-requests      until the limit's state is fully\n"
+    "                                        restored, as a Go duration: 20ms,\n"
+    "                                        1.5s, 6m0s (gcra, bucket-60s: the\n"
+    "                                        burst or bucket full again;\n"
+    "                                        fixed-1s: the next second boundary,\n"
+    "                                        0s if nothing was used this second;\n"
+    "                                        sliding-1s, window-60s: the newest\n"
+    "                                        request leaving the log)\n"
     "        x-ratelimit-{limit,remaining,reset}-tokens  the same (with --tpm)\n"
+    "    A 429's retry-after-ms is the exact wait until the same request would go.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 after a stop signal, 1 when it cannot start, 2 for a usage error.\n";
@@ -169,6 +199,7 @@ enum {
     OPT_RPM,
     OPT_TPM,
     OPT_BURST,
+    OPT_ENFORCE,
     OPT_QUOTA,
     OPT_FAIL,
     OPT_TIMEOUT,
@@ -197,6 +228,7 @@ static const struct option long_options[] = {
     {"rpm", required_argument, NULL, OPT_RPM},
     {"tpm", required_argument, NULL, OPT_TPM},
     {"burst-s", required_argument, NULL, OPT_BURST},
+    {"enforce", required_argument, NULL, OPT_ENFORCE},
     {"quota-after", required_argument, NULL, OPT_QUOTA},
     {"fail-rate", required_argument, NULL, OPT_FAIL},
     {"timeout-rate", required_argument, NULL, OPT_TIMEOUT},
@@ -259,6 +291,15 @@ static int check_args(const sim_config_t *cfg)
     if (cfg->latency_p99_ms && (cfg->latency_ms == 0 || cfg->latency_p99_ms <= cfg->latency_ms)) {
         fprintf(stderr, "visionbatch-sim: --latency-p99-ms needs --latency-ms above 0 and "
                         "below it\n");
+        return 2;
+    }
+    int one_second =
+        cfg->enforce == SIM_ENFORCE_FIXED_1S || cfg->enforce == SIM_ENFORCE_SLIDING_1S;
+    if (one_second && cfg->rpm && cfg->rpm < 60) {
+        /* under 1 request a second, no request could ever go */
+        fprintf(stderr, "visionbatch-sim: --enforce %s allows --rpm/60 requests a second: "
+                        "--rpm must be 0 or at least 60\n",
+                sim_enforce_name(cfg->enforce));
         return 2;
     }
     double bad = 0;
@@ -337,6 +378,15 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_BURST:
             if (parse_real(name, optarg, 0, 3600, 1, &cfg->burst_s))
                 return 2;
+            break;
+        case OPT_ENFORCE:
+            if (sim_enforce_parse(optarg, &cfg->enforce) != 0) {
+                fprintf(stderr,
+                        "visionbatch-sim: --enforce: '%s' is not gcra, fixed-1s, sliding-1s, "
+                        "window-60s or bucket-60s\n",
+                        optarg);
+                return 2;
+            }
             break;
         case OPT_QUOTA:
             if (parse_number(name, optarg, 0, UINT64_MAX, &v))

@@ -36,6 +36,18 @@ struct sim_policy {
     unsigned long garbled;       /* batch answers spoiled so far: picks the next kind */
 };
 
+/* Where the wall clock's second boundaries fall on the time line of clock c: (wall time -
+ * c's time) modulo 1 s. Measured once: the two clocks are slewed alike, and a wall clock
+ * stepped later leaves --enforce fixed-1s counting the seconds of the old one. */
+static uint64_t policy_wall_phase(const vbclock_t *c)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t now = clock_now(c) % 1000000000ULL;
+    uint64_t w = (uint64_t)wall.tv_nsec; /* whole seconds do not matter modulo 1 s */
+    return (w + 1000000000ULL - now) % 1000000000ULL;
+}
+
 sim_policy_t *sim_policy_new(const sim_config_t *cfg)
 {
     sim_policy_t *p = calloc(1, sizeof *p);
@@ -48,7 +60,7 @@ sim_policy_t *sim_policy_new(const sim_config_t *cfg)
         free(p);
         return NULL;
     }
-    p->limits = sim_limits_new(cfg);
+    p->limits = sim_limits_new(cfg, policy_wall_phase(&p->clock));
     if (!p->limits) {
         pthread_mutex_destroy(&p->lock);
         free(p);
