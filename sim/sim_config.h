@@ -33,6 +33,7 @@ typedef struct {
     unsigned long long rpm, tpm;
     double burst_s;
     sim_enforce_mode_t enforce;
+    int no_retry_after_ms; /* 429s carry retry-after in whole seconds only (proxies) */
 
     /* Faults: fractions of the valid requests (their sum is at most 1). */
     double fail_rate;    /* a 500, 502 or 503, in turn */

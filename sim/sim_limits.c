@@ -184,7 +184,8 @@ int sim_limits_reply(const sim_limits_t *l, const sim_limit_result_t *res, const
         if (rc == 0) {
             uint64_t ms = res->wait_ns / NS_PER_MS + (res->wait_ns % NS_PER_MS != 0);
             sim_reply_header(reply, "retry-after", "%llu", (unsigned long long)((ms + 999) / 1000));
-            sim_reply_header(reply, "retry-after-ms", "%llu", (unsigned long long)ms);
+            if (!l->cfg->no_retry_after_ms)
+                sim_reply_header(reply, "retry-after-ms", "%llu", (unsigned long long)ms);
         }
     }
     if (rc != 0)

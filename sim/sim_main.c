@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                    [--max-image-bytes N] [--max-body-bytes N]\n"
     "                    [--record-requests FILE] [--no-decode]\n"
     "                    [--rpm N] [--tpm N] [--enforce MODE] [--burst-s S]\n"
+    "                    [--no-retry-after-ms]\n"
     "                    [--quota-after N]\n"
     "                    [--fail-rate P] [--timeout-rate P]\n"
     "                    [--reset-rate P] [--hang-ms N] [--html-rate P]\n"
@@ -96,6 +97,8 @@ static const char usage_text[] =
     "                           and a request heavier than N/60 tokens of --tpm\n"
     "                           gets \"Request too large\". A log holds at most\n"
     "                           1000000 requests; when full it answers 429.\n"
+    "    --no-retry-after-ms    a rate-limit 429 says retry-after in whole seconds\n"
+    "                           only, as many proxies do (no retry-after-ms)\n"
     "    --burst-s S            with --enforce gcra, the burst of each limit is S\n"
     "                           seconds of its quota, at least 1 unit (1.0)\n"
     "    --quota-after N        after N requests were answered 200, answer every\n"
@@ -180,7 +183,8 @@ static const char usage_text[] =
     "                                        sliding-1s, window-60s: the newest\n"
     "                                        request leaving the log)\n"
     "        x-ratelimit-{limit,remaining,reset}-tokens  the same (with --tpm)\n"
-    "    A 429's retry-after-ms is the exact wait until the same request would go.\n"
+    "    A 429's retry-after-ms is the exact wait until the same request would go\n"
+    "    (not sent with --no-retry-after-ms).\n"
     "\n"
     "EXIT STATUS\n"
     "    0 after a stop signal, 1 when it cannot start, 2 for a usage error.\n";
@@ -200,6 +204,7 @@ enum {
     OPT_TPM,
     OPT_BURST,
     OPT_ENFORCE,
+    OPT_NO_RETRY_AFTER_MS,
     OPT_QUOTA,
     OPT_FAIL,
     OPT_TIMEOUT,
@@ -229,6 +234,7 @@ static const struct option long_options[] = {
     {"tpm", required_argument, NULL, OPT_TPM},
     {"burst-s", required_argument, NULL, OPT_BURST},
     {"enforce", required_argument, NULL, OPT_ENFORCE},
+    {"no-retry-after-ms", no_argument, NULL, OPT_NO_RETRY_AFTER_MS},
     {"quota-after", required_argument, NULL, OPT_QUOTA},
     {"fail-rate", required_argument, NULL, OPT_FAIL},
     {"timeout-rate", required_argument, NULL, OPT_TIMEOUT},
@@ -378,6 +384,9 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_BURST:
             if (parse_real(name, optarg, 0, 3600, 1, &cfg->burst_s))
                 return 2;
+            break;
+        case OPT_NO_RETRY_AFTER_MS:
+            cfg->no_retry_after_ms = 1;
             break;
         case OPT_ENFORCE:
             if (sim_enforce_parse(optarg, &cfg->enforce) != 0) {

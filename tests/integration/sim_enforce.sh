@@ -346,4 +346,23 @@ scenario fixed_tpm --rpm 600 --tpm 60000 --enforce fixed-1s
 scenario bucket_tpm --rpm 600 --tpm 1200 --enforce bucket-60s
 scenario window_tpm --tpm 1200 --enforce window-60s
 
+# --- --no-retry-after-ms: a 429 says retry-after in whole seconds only -------------------
+for flag in "" --no-retry-after-ms; do
+    start_sim --rpm 60 --enforce window-60s $flag
+    for i in $(seq 1 61); do
+        code=$(curl -s -o /dev/null -D "$TMP/h" -w '%{http_code}' -H 'Content-Type: application/json' \
+            -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
+            "$SIM_URL/chat/completions")
+    done
+    kill "$SIM_PID" 2>/dev/null || true
+    wait "$SIM_PID" 2>/dev/null || true
+    [ "$code" = 429 ] || fail "61st request at --rpm 60 window-60s: $code"
+    grep -qi '^retry-after: 60' "$TMP/h" || fail "retry-after ($flag): $(tr -d '\r' <"$TMP/h")"
+    if [ -n "$flag" ]; then
+        ! grep -qi '^retry-after-ms:' "$TMP/h" || fail "retry-after-ms sent with $flag"
+    else
+        grep -qi '^retry-after-ms:' "$TMP/h" || fail "no retry-after-ms without the flag"
+    fi
+done
+
 echo "sim_enforce: ok"
