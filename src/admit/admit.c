@@ -6,21 +6,34 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define INITIAL_WINDOW 16    /* slow start begins here (or at the concurrency if lower) */
 #define LEARNED_MARGIN 0.98  /* share of a server-reported limit used */
+#define BURST_S        0.02  /* automatic burst: this many seconds of quota (at least 1) */
 #define RATE_DECREASE 0.9    /* rate cut on a 429 event */
 #define RATE_FLOOR 0.1       /* never below this share of the target */
 #define RATE_RECOVERY 0.002  /* share of the target regained per success */
 #define NS 1e9
 
+/* An isolated 429 (the pace is right; the server's slice boundary disagreed by a hair)
+ * costs only its request a retry-after and paces a little lower from then on; a run-wide
+ * pause is for 429s that come together, long retry-afters and an empty budget. */
+#define ISOLATED_SPAN_NS  1000000000ull /* 429s within this span of each other ... */
+#define ISOLATED_MAX      2             /* ... up to this many, are each isolated */
+#define ISOLATED_RETRY_S  2.0           /* a longer retry-after is not a slice boundary */
+#define MARGIN_STEP       0.99          /* each isolated 429 paces 1% lower ... */
+#define MARGIN_FLOOR      0.90          /* ... down to this share of the limit at most */
+
 /* A paced rate: the target (user's or learned) and the current, cut on 429s. */
 typedef struct pace {
     ratelimit_t *rl;
     double user;    /* the user's limit, 0 = none */
-    double target;  /* what to pace to when all is well */
+    double limit;   /* the limit (user's or server's) times the margin it is used at */
+    double target;  /* what to pace to when all is well: limit x the learned margin */
     double current; /* target, or less after a 429 */
     double ceiling; /* the limit itself (user's or server's): more can never go */
+    double unpaced; /* units sent while no limit was known: charged once one is */
 } pace_t;
 
 struct admit {
@@ -31,34 +44,46 @@ struct admit {
     uint64_t paused_until;
     uint64_t last_cut;  /* when the last congestion event cut the limits */
     int consecutive;    /* 429 events since the last success */
+    double margin;      /* learned from isolated 429s: share of the limits paced to */
+    uint64_t recent[ISOLATED_MAX]; /* when the last isolated 429s came, newest first */
+    long isolated;      /* isolated 429s so far */
     const admit_shared_t *shared; /* pacing shared with other processes, or NULL */
 };
 
-/* The burst a limiter allows: the user's, else 100 ms of quota (at least 1). */
+/* The burst a limiter allows: the user's, else BURST_S of quota (at least 1). Enough to
+ * absorb a late wake-up of the loop; more would be sent at once at the start and after
+ * any pause, which a server counting short slices (1 s) answers with 429s. */
 static double pace_burst(const admit_t *a, double per_min, bool tokens)
 {
     if (!tokens && a->s.burst > 0)
         return a->s.burst;
-    double b = per_min / 600.0;
+    double b = per_min * BURST_S / 60.0;
     return b < 1 ? 1 : b;
 }
 
 /* Sets a pace's target from a limit (pacing to margin of it); creates its limiter the
  * first time. */
-static void pace_set_target(admit_t *a, pace_t *p, double limit, double margin, bool tokens)
+static void pace_set_target(admit_t *a, pace_t *p, double limit, double margin, bool tokens,
+                            uint64_t now)
 {
     if (!(limit > 0))
         return;
     if (p->user > 0 && limit > p->user)
         limit = p->user, margin = 1;
     p->ceiling = limit;
-    double per_min = limit * margin;
+    p->limit = limit * margin;
+    double per_min = p->limit * a->margin;
     p->target = per_min;
     if (p->current <= 0 || p->current > per_min)
         p->current = per_min;
-    if (!p->rl)
+    if (!p->rl) {
         p->rl = ratelimit_new(a->s.kind, p->current, pace_burst(a, per_min, tokens));
-    else
+        /* what went out while probing counts against the limit just learned: a server
+         * counting a short slice (1 s) still has those requests in it */
+        if (p->rl && p->unpaced > 0) /* at most a second's quota: what a slice still holds */
+            ratelimit_charge(p->rl, p->unpaced < per_min / 60 ? p->unpaced : per_min / 60, now);
+        p->unpaced = 0;
+    } else
         ratelimit_set_limit(p->rl, p->current);
 }
 
@@ -70,10 +95,11 @@ admit_t *admit_new(const admit_settings_t *s)
     if (!a)
         return NULL;
     a->s = *s;
+    a->margin = 1;
     a->req.user = s->rpm;
     a->tok.user = s->tpm;
-    pace_set_target(a, &a->req, s->rpm, 1, false);
-    pace_set_target(a, &a->tok, s->tpm, 1, true);
+    pace_set_target(a, &a->req, s->rpm, 1, false, 0);
+    pace_set_target(a, &a->tok, s->tpm, 1, true, 0);
     if ((s->rpm > 0 && !a->req.rl) || (s->tpm > 0 && !a->tok.rl)) {
         admit_free(a);
         return NULL;
@@ -145,6 +171,10 @@ admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t no
         *wake_ns = now + wait;
         return ADMIT_WAIT;
     }
+    if (!a->req.rl)
+        a->req.unpaced += 1;
+    if (!a->tok.rl)
+        a->tok.unpaced += tokens;
     return ADMIT_GO;
 }
 
@@ -157,6 +187,42 @@ static void pace_recover(pace_t *p)
     if (p->current > p->target)
         p->current = p->target;
     ratelimit_set_limit(p->rl, p->current);
+}
+
+/* Paces p at the admission's learned margin of its limit (lower only: a rate cut by a
+ * congestion event recovers towards the new target). */
+static void pace_apply_margin(const admit_t *a, pace_t *p)
+{
+    if (!p->rl)
+        return;
+    p->target = p->limit * a->margin;
+    if (p->current > p->target) {
+        p->current = p->target;
+        ratelimit_set_limit(p->rl, p->current);
+    }
+}
+
+/* Whether a 429 at now is isolated: fewer than ISOLATED_MAX others within
+ * ISOLATED_SPAN_NS, a short retry-after, and the budget not reported empty for long (learn()
+ * pauses for that). Records it as recent when it is. */
+static bool isolated_429(admit_t *a, const ratelimit_info_t *info, uint64_t now)
+{
+    double retry_after = info ? info->retry_after_s : -1;
+    if (retry_after > ISOLATED_RETRY_S)
+        return false;
+    if (info && info->remaining_requests >= 0 && info->remaining_requests < 1 &&
+        info->reset_requests_s > ISOLATED_RETRY_S)
+        return false;
+    if (info && info->remaining_tokens >= 0 && info->remaining_tokens < 1 &&
+        info->reset_tokens_s > ISOLATED_RETRY_S)
+        return false;
+    /* the oldest of the recent ones within the span: this one would make too many */
+    uint64_t oldest = a->recent[ISOLATED_MAX - 1];
+    if (oldest && now - oldest < ISOLATED_SPAN_NS)
+        return false;
+    memmove(a->recent + 1, a->recent, (ISOLATED_MAX - 1) * sizeof a->recent[0]);
+    a->recent[0] = now ? now : 1;
+    return true;
 }
 
 static void pace_cut(pace_t *p)
@@ -179,9 +245,9 @@ static void learn(admit_t *a, const ratelimit_info_t *info, uint64_t now)
 {
     bool req = info->limit_requests >= LEARNED_MIN, tok = info->limit_tokens >= LEARNED_MIN;
     if (req)
-        pace_set_target(a, &a->req, info->limit_requests, LEARNED_MARGIN, false);
+        pace_set_target(a, &a->req, info->limit_requests, LEARNED_MARGIN, false, now);
     if (tok)
-        pace_set_target(a, &a->tok, info->limit_tokens, LEARNED_MARGIN, true);
+        pace_set_target(a, &a->tok, info->limit_tokens, LEARNED_MARGIN, true, now);
     if ((req || tok) && a->window.slow_start) {
         /* The server publishes its limits and the limiters now pace to them: the window
          * need not probe any more. */
@@ -222,6 +288,16 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
         pace_recover(&a->tok);
         break;
     case ADMIT_SIGNAL_RATE_LIMITED: {
+        if (isolated_429(a, info, now)) {
+            /* only its request waits (admit_retry_due); the pace keeps a margin */
+            a->isolated++;
+            a->margin *= MARGIN_STEP;
+            if (a->margin < MARGIN_FLOOR)
+                a->margin = MARGIN_FLOOR;
+            pace_apply_margin(a, &a->req);
+            pace_apply_margin(a, &a->tok);
+            break;
+        }
         double retry_after = info ? info->retry_after_s : -1;
         bool new_event = sent_ns >= a->last_cut;
         if (new_event) {
@@ -256,6 +332,22 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
 uint64_t admit_paused_until(const admit_t *a)
 {
     return a->paused_until;
+}
+
+uint64_t admit_retry_due(const admit_t *a, double retry_after_s, uint64_t now)
+{
+    uint64_t due = a->paused_until > now ? a->paused_until : now;
+    if (retry_after_s > 0) {
+        double s = retry_after_s < a->s.pause_max_s ? retry_after_s : a->s.pause_max_s;
+        uint64_t after = now + (uint64_t)(s * NS);
+        due = after > due ? after : due;
+    }
+    return due;
+}
+
+long admit_isolated_429s(const admit_t *a)
+{
+    return a->isolated;
 }
 
 long admit_window(const admit_t *a)

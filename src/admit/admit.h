@@ -4,9 +4,17 @@
  * Limits come from the user (--rpm, --tpm) or are learned from the server's rate-limit
  * headers (a user's limit is never exceeded; a learned one is used at 98%). The window
  * starts small and grows by slow start, then AIMD (adaptive.h); once the server has
- * published its limits the limiters pace and the window opens fully. A 429 pauses the whole
- * run, not just the request that got it, and cuts the window and the rate once per
- * congestion event: answers to requests sent before the last cut do not cut again.
+ * published its limits the limiters pace and the window opens fully.
+ *
+ * Servers enforce "per minute" in many ways (GCRA, 1 s slices, a sliding 1 s or 60 s log,
+ * a bucket of a whole minute), so a 429 is read two ways. An isolated one (at most two
+ * within a second, a retry-after of at most 2 s, the budget not reported empty) means
+ * the pace is right and a slice boundary disagreed by a hair: only its request waits its
+ * retry-after, and both limits are paced 1% lower from then on (a learned margin, down to
+ * 90%). 429s that come together, a long retry-after or an empty budget pause the whole
+ * run and cut the window and the rate once per congestion event: answers to requests sent
+ * before the last cut do not cut again. Limiters allow a burst of 20 ms of quota: enough
+ * to absorb a late wake-up, too little to overrun a 1 s slice.
  *
  * Every function takes the time, so the logic is tested on a hand-moved clock. */
 #ifndef VB_ADMIT_H
@@ -57,6 +65,14 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
 
 /* The end of the current run-wide pause (0 when none). */
 uint64_t admit_paused_until(const admit_t *a);
+
+/* When a request answered 429 at now with retry_after_s (< 0: none given) may go again:
+ * after the run-wide pause if one is on, and not before its own retry-after (capped at
+ * pause_max_s). The caller adds its jitter. */
+uint64_t admit_retry_due(const admit_t *a, double retry_after_s, uint64_t now);
+
+/* How many 429s were taken as isolated (no run-wide pause). */
+long admit_isolated_429s(const admit_t *a);
 
 /* The concurrency window now. */
 long admit_window(const admit_t *a);

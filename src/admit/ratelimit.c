@@ -123,6 +123,17 @@ uint64_t ratelimit_take(ratelimit_t *rl, double weight, uint64_t now_ns)
                                       : window_take(rl, weight, now_ns);
 }
 
+void ratelimit_charge(ratelimit_t *rl, double weight, uint64_t now_ns)
+{
+    if (rl->kind == RATELIMIT_GCRA) {
+        double tat = rl->tat > (double)now_ns ? rl->tat : (double)now_ns;
+        rl->tat = tat + NS_PER_MIN / rl->limit * weight;
+    } else {
+        window_advance(rl, now_ns);
+        rl->buckets[rl->newest % WINDOW_BUCKETS] += weight;
+    }
+}
+
 void ratelimit_refund(ratelimit_t *rl, double weight, uint64_t now_ns)
 {
     if (rl->kind == RATELIMIT_GCRA) {

@@ -27,6 +27,10 @@ ratelimit_t *ratelimit_new(ratelimit_kind_t kind, double limit_per_min, double b
  * above the burst goes when the limiter is idle, and later requests wait it off. */
 uint64_t ratelimit_take(ratelimit_t *rl, double weight, uint64_t now_ns);
 
+/* Takes weight units at now_ns whatever the limit: what went before the limiter existed
+ * (sent before a server's limit was learned) is paid off by waiting later requests. */
+void ratelimit_charge(ratelimit_t *rl, double weight, uint64_t now_ns);
+
 /* Gives back weight units taken for a request that was never sent. */
 void ratelimit_refund(ratelimit_t *rl, double weight, uint64_t now_ns);
 

@@ -167,9 +167,9 @@ static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, dou
         return false;
     uint64_t due;
     if (signal == ADMIT_SIGNAL_RATE_LIMITED) {
-        /* after the run-wide pause, spread over a few ms so they do not land together */
-        due = admit_paused_until(e->admit);
-        due = (due > now ? due : now) + (uint64_t)(engine_random(e) * 20e6);
+        /* after the run-wide pause (or its own retry-after when the 429 was isolated),
+         * spread over a few ms so they do not land together */
+        due = admit_retry_due(e->admit, retry_after, now) + (uint64_t)(engine_random(e) * 20e6);
     } else {
         double d = backoff_delay(r->attempts, e->o->retry_base_s, e->o->retry_max_s,
                                  engine_random(e), retry_after, 120);
