@@ -14,13 +14,9 @@ py "$TMP" <<'EOF'
 import base64, json, os, sys
 tmp = sys.argv[1]
 sys.path.insert(0, os.path.join(os.environ["VB_SRC"], "tests", "integration"))
-from test_images import png  # noqa: E402
+from test_images import chat_body  # noqa: E402
 
-def body(max_tokens):
-    url = "data:image/png;base64," + base64.b64encode(png(40, 30)).decode()
-    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": [
-        {"type": "text", "text": "Describe this product"},
-        {"type": "image_url", "image_url": {"url": url}}]}], "max_tokens": max_tokens})
+body = chat_body
 
 open(f"{tmp}/ok.json", "w").write(body(300))
 open(f"{tmp}/huge.json", "w").write(body(5000))
