@@ -54,9 +54,13 @@ struct vb_stats;
 
 /* What a job sends and how. Initialise with vb_options_init, then override fields. */
 typedef struct vb_options {
-    const char *base_url;   /* API root ending in /v1, e.g. https://api.openai.com/v1 */
-    const char *api_key;    /* bearer token, or NULL to send no Authorization header */
-    const char *model;      /* e.g. "gpt-4o-mini" */
+    const char *provider;   /* the protocol: "openai" (chat/completions, and every server
+                               that speaks it), "anthropic" (Messages) or "gemini"
+                               (generateContent); NULL: from base_url's host */
+    const char *base_url;   /* API root, e.g. https://api.openai.com/v1; NULL: the
+                               provider's own service */
+    const char *api_key;    /* the key, sent in the provider's header; NULL: none */
+    const char *model;      /* e.g. "gpt-4o-mini"; NULL: the provider's default */
     const char *prompt;     /* text sent with each image (an item's own prompt wins) */
     const char *detail;     /* "auto", "low" or "high" */
     long max_tokens;        /* completion limit sent as max_tokens; 0 = not sent */

@@ -159,6 +159,8 @@ static char *openai_body_image_url(const body_template_t *t, const char *url, si
  * request (20 MB per image in older docs: the CLI's default --max-image-bytes). */
 const provider_t provider_openai = {
     .name = "openai",
+    .default_base_url = "https://api.openai.com/v1",
+    .default_model = "gpt-4o-mini",
     .request_url = openai_request_url,
     .add_headers = openai_add_headers,
     .template_build = openai_template_build,

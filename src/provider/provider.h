@@ -50,6 +50,8 @@ typedef struct answer {
     long total_tokens;
     const char *error_kind; /* static string: "rate_limited", "auth", ...; NULL on success */
     char error_message[512];
+    double retry_after_s; /* > 0: the wait the body asks for (Gemini's RetryInfo); 0: none.
+                             The engine takes the longer of it and the headers' retry-after */
 } answer_t;
 
 /* Frees what a parse allocated in a (not a itself). NULL is a no-op. */
@@ -94,10 +96,15 @@ typedef struct provider_image_limits {
     long max_side;            /* px on the longer side; 0: no limit of its own */
     size_t max_request_bytes; /* a request body, images included */
     long max_images;          /* images in one request */
+    long many_images;         /* a request with more images than this ... */
+    long many_images_max_side; /* ... takes each at most this many px on the longer side
+                                  (Anthropic: 20, 2000); 0: no such rule */
 } provider_image_limits_t;
 
 typedef struct provider {
-    const char *name; /* "openai" */
+    const char *name;             /* "openai", "anthropic", "gemini" */
+    const char *default_base_url; /* the real service's API root, as its SDK names it */
+    const char *default_model;    /* used when the job names none */
 
     /* The URL a request for model goes to under base_url (trailing slashes ignored).
      * Returns a malloc'd string, NULL when out of memory. */
@@ -163,5 +170,10 @@ extern const provider_t provider_openai;
 
 /* The provider named name ("openai"), or NULL when there is none by that name. */
 const provider_t *provider_find(const char *name);
+
+/* The provider a base URL's host implies: api.anthropic.com is Anthropic's,
+ * generativelanguage.googleapis.com Gemini's, any other host (and NULL) OpenAI's protocol.
+ * Never NULL. */
+const provider_t *provider_for_url(const char *base_url);
 
 #endif

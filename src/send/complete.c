@@ -81,6 +81,8 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
     } else {
         transfer_parse(&e->pool, t, c->status, e->o->api_key, &c->resp);
         transfer_ratelimit_info(&e->pool, t, &c->info);
+        if (c->resp.retry_after_s > c->info.retry_after_s) /* a wait said in the body */
+            c->info.retry_after_s = c->resp.retry_after_s;
         c->have_info = true;
     }
     if (c->status == 429 && c->resp.error_kind && strcmp(c->resp.error_kind, "rate_limited") == 0)

@@ -206,7 +206,12 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
 {
     memset(e, 0, sizeof *e);
     e->o = o;
-    e->provider = &provider_openai; /* the one place a provider is chosen */
+    /* the one place a provider is chosen */
+    e->provider = o->provider ? provider_find(o->provider) : provider_for_url(o->base_url);
+    if (!e->provider) {
+        snprintf(err, errlen, "unknown provider '%s' (openai, anthropic or gemini)", o->provider);
+        return -1;
+    }
     e->clock = clock;
     e->out.fn = fn;
     e->out.userdata = userdata;
