@@ -8,6 +8,7 @@
 #include "cost/model_name.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,8 +24,17 @@
 #define TILE_EDGE        512ULL
 #define PATCH_EDGE       32.0
 #define PATCH_MAX        1536.0
-#define GEMINI_SMALL     384U
-#define GEMINI_TILE_EDGE 768ULL
+/* Gemini 2.x (ai.google.dev/gemini-api/docs/image-understanding, "Token calculation"):
+ * 258 tokens when both sides are <= 384 px; else tiles of a crop unit of
+ * floor(min(w, h) / 1.5) px, 258 tokens each. */
+#define GEMINI_SMALL        384U
+#define GEMINI_MIN_CROP     256ULL
+/* Gemini 3 (ai.google.dev/gemini-api/docs/gemini-3, media resolution table): an image
+ * costs 280 tokens at MEDIA_RESOLUTION_LOW and 1120 at HIGH, which is also the default
+ * for images (MEDIA_RESOLUTION_UNSPECIFIED). Whatever its size: these are the maximum the
+ * model allocates, so an estimate never falls short. */
+#define GEMINI3_LOW_TOKENS  280U
+#define GEMINI3_HIGH_TOKENS 1120U
 
 /* Slack for ceil() of values that are whole numbers mathematically but carry
  * floating-point error (e.g. 1800 * r / 32 == 33 exactly in the patch example). */
@@ -51,6 +61,20 @@ static const struct model_rule model_rules[] = {
     {"claude", {TOKENS_FAMILY_ANTHROPIC, 0, 0, 0.0}},
     {"gemini", {TOKENS_FAMILY_GEMINI, 258, 258, 0.0}},
 };
+
+/* Gemini 3's rules (media resolution): gemini-3*, whose major version is 3. */
+static const tokens_model_t gemini3_rule = {TOKENS_FAMILY_GEMINI_MEDIA, GEMINI3_LOW_TOKENS,
+                                            GEMINI3_HIGH_TOKENS, 0.0};
+
+/* Whether name (without vendor prefix) is a Gemini 3 model: "gemini-3" followed by the
+ * end, a '.' (gemini-3.5-flash-lite) or a component separator (gemini-3-flash-preview). */
+static bool is_gemini3(const char *name)
+{
+    static const char prefix[] = "gemini-3";
+    size_t n = sizeof prefix - 1;
+    return strncasecmp(name, prefix, n) == 0 &&
+           (name[n] == '.' || model_name_is_boundary(name[n]));
+}
 
 int tokens_detail_parse(const char *s, detail_t *out)
 {
@@ -97,7 +121,8 @@ int tokens_model_lookup(const char *model, tokens_model_t *out)
     }
     if (!best)
         return -1;
-    *out = best->rule;
+    *out = best->rule.family == TOKENS_FAMILY_GEMINI && is_gemini3(name) ? gemini3_rule
+                                                                          : best->rule;
     return 0;
 }
 
@@ -180,6 +205,20 @@ static unsigned long tokens_anthropic(unsigned long long w, unsigned long long h
     return (unsigned long)ceil_div(w * h, ANTHROPIC_PX_PER_TOK);
 }
 
+/* Gemini 2.x tiles of an image with a side over 384 px: the docs' "rough formula" (crop
+ * unit floor(min(w, h) / 1.5); each side divided by it, rounded up as their example
+ * shows: 960x540 -> unit 360 -> 3 x 2 = 6 tiles). The unit is kept at 256 px at least,
+ * the lower bound the same docs give for Gemini 1.5's tiling (which also caps it at 768
+ * px; the 2.x text gives no bound, and its example needs none): without it a thin strip
+ * (1000 x 10) would count a tile every few pixels. */
+static unsigned long tokens_gemini_tiles(unsigned long long w, unsigned long long h)
+{
+    unsigned long long unit = (w < h ? w : h) * 2 / 3; /* floor(min / 1.5), exact */
+    if (unit < GEMINI_MIN_CROP)
+        unit = GEMINI_MIN_CROP;
+    return (unsigned long)(ceil_div(w, unit) * ceil_div(h, unit));
+}
+
 unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
                            detail_t detail)
 {
@@ -196,8 +235,9 @@ unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned hei
     case TOKENS_FAMILY_GEMINI:
         if (width <= GEMINI_SMALL && height <= GEMINI_SMALL)
             return m->base;
-        return (unsigned long)(ceil_div(w, GEMINI_TILE_EDGE) * ceil_div(h, GEMINI_TILE_EDGE) *
-                               m->per_tile);
+        return tokens_gemini_tiles(w, h) * m->per_tile;
+    case TOKENS_FAMILY_GEMINI_MEDIA:
+        return detail == DETAIL_LOW ? m->base : m->per_tile;
     case TOKENS_FAMILY_UNKNOWN:
         break;
     }

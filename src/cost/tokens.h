@@ -1,7 +1,8 @@
 /* tokens.h - what an image (and, roughly, a text) costs in tokens before it is sent.
  *
  * Each model family bills images by its own formula (docs/provider-facts.md §2): OpenAI's
- * 512 px tiles, OpenAI's 32 px patches, Anthropic's area/750 and Gemini's 768 px tiles.
+ * 512 px tiles, OpenAI's 32 px patches, Anthropic's area/750, Gemini 2.x's tiles and
+ * Gemini 3's fixed count per media resolution.
  * A cost model must use the per-model rule, never one token count for every model.
  * Everything here is pure and thread-safe; nothing is allocated. */
 #ifndef VB_TOKENS_H
@@ -23,13 +24,17 @@ typedef enum {
     TOKENS_FAMILY_OPENAI_TILE,  /* base + per_tile * 512 px tiles */
     TOKENS_FAMILY_OPENAI_PATCH, /* ceil(32 px patches * patch_multiplier) */
     TOKENS_FAMILY_ANTHROPIC,    /* ceil(w * h / 750) after scaling down */
-    TOKENS_FAMILY_GEMINI,       /* base for small images, else per_tile per 768 px tile */
+    TOKENS_FAMILY_GEMINI,       /* base for small images, else per_tile per crop-unit tile */
+    TOKENS_FAMILY_GEMINI_MEDIA, /* Gemini 3 media_resolution: base at detail low, per_tile
+                                   otherwise, whatever the size */
 } tokens_family_t;
 
 typedef struct {
     tokens_family_t family;
-    unsigned base;           /* tile: low-detail/base tokens; gemini: small-image tokens */
-    unsigned per_tile;       /* tile: tokens per 512 px tile; gemini: per 768 px tile */
+    unsigned base;           /* tile: low-detail/base tokens; gemini: small-image tokens;
+                                gemini media: an image at media resolution low */
+    unsigned per_tile;       /* tile: tokens per 512 px tile; gemini: per tile; gemini
+                                media: an image at the model's default (high) */
     double patch_multiplier; /* patch family only */
 } tokens_model_t;
 
@@ -42,8 +47,9 @@ typedef struct {
 int tokens_model_lookup(const char *model, tokens_model_t *out);
 
 /* Image tokens for a width x height image under the rules m and the detail level.
- * detail only matters to the OpenAI tile family (low: base only; auto behaves as high);
- * the other families ignore it. A zero width or height costs 0; so does an unknown
+ * detail matters to the OpenAI tile family (low: base only; auto behaves as high) and to
+ * Gemini 3's media resolution (low: base; auto and high: per_tile, the default); the
+ * other families ignore it. A zero width or height costs 0; so does an unknown
  * family. */
 unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
                            detail_t detail);

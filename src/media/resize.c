@@ -149,6 +149,7 @@ static size2_t target_automatic(const tokens_model_t *m, detail_t d, size2_t s)
         t = target_anthropic(s);
         break;
     case TOKENS_FAMILY_GEMINI: /* tiling undocumented: any change may change the bill */
+    case TOKENS_FAMILY_GEMINI_MEDIA: /* a fixed count whatever the size: nothing to save */
     case TOKENS_FAMILY_UNKNOWN:
         break;
     }

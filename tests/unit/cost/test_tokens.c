@@ -98,14 +98,47 @@ static void test_anthropic_formula(void **state)
                      (1568UL * 39 + 749) / 750);
 }
 
-/* provider-facts.md §2: Gemini 258 per small image or per 768 px tile. */
-static void test_gemini_formula(void **state)
+/* Gemini 2.x (ai.google.dev/gemini-api/docs/image-understanding, "Token calculation"):
+ * 258 tokens when both sides are <= 384 px, else 258 per tile of a crop unit of
+ * floor(min side / 1.5) px (at least 256, Gemini 1.5's documented bound). */
+static void test_gemini_tiles(void **state)
 {
     (void)state;
     assert_int_equal(for_model("gemini-2.5-flash", 384, 384, DETAIL_AUTO), 258);
-    assert_int_equal(for_model("gemini-2.5-flash", 385, 384, DETAIL_AUTO), 258);
-    assert_int_equal(for_model("gemini-2.5-flash", 1024, 1024, DETAIL_AUTO), 4 * 258);
-    assert_int_equal(for_model("gemini-2.0-flash", 1536, 768, DETAIL_AUTO), 2 * 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 1, 1, DETAIL_AUTO), 258);
+    /* the docs' example: 960x540 -> unit 360 -> 3 x 2 tiles */
+    assert_int_equal(for_model("gemini-2.5-flash", 960, 540, DETAIL_AUTO), 6 * 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 540, 960, DETAIL_HIGH), 6 * 258);
+    /* one side over 384: unit floor(384 / 1.5) = 256 -> 2 x 2 */
+    assert_int_equal(for_model("gemini-2.5-flash", 385, 384, DETAIL_AUTO), 4 * 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 1024, 1024, DETAIL_AUTO), 4 * 258); /* 682 */
+    assert_int_equal(for_model("gemini-2.0-flash", 1536, 768, DETAIL_AUTO), 6 * 258);  /* 512 */
+    assert_int_equal(for_model("gemini-2.5-pro", 3000, 3000, DETAIL_LOW), 4 * 258);    /* 2000 */
+    /* a thin strip: the unit stays 256 px -> 4 x 1, not a tile per 6 px */
+    assert_int_equal(for_model("gemini-2.5-flash", 1000, 10, DETAIL_AUTO), 4 * 258);
+    /* sides rounded up to whole units: 1536 x 1024 -> unit 682 -> 3 x 2 */
+    assert_int_equal(for_model("gemini-2.5-flash", 1536, 1024, DETAIL_AUTO), 6 * 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 1023, 1023, DETAIL_AUTO), 4 * 258);
+}
+
+/* Gemini 3 (ai.google.dev/gemini-api/docs/gemini-3, media resolution): 280 tokens an
+ * image at low, 1120 at high and by default (auto), whatever its size. */
+static void test_gemini3_media_resolution(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"gemini-3.5-flash-lite", "gemini-3-flash-preview",
+                                         "models/gemini-3.1-pro-preview", "GEMINI-3",
+                                         "google/gemini-3.8-flash"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        assert_int_equal(for_model(models[i], 100, 100, DETAIL_LOW), 280);
+        assert_int_equal(for_model(models[i], 4000, 3000, DETAIL_LOW), 280);
+        assert_int_equal(for_model(models[i], 100, 100, DETAIL_HIGH), 1120);
+        assert_int_equal(for_model(models[i], 4000, 3000, DETAIL_AUTO), 1120);
+    }
+    assert_int_equal(for_model("gemini-3.5-flash-lite", 0, 100, DETAIL_AUTO), 0);
+    /* not a Gemini 3: "gemini-30" is another name, 2.x keeps its tiles */
+    assert_int_equal(for_model("gemini-30-flash", 960, 540, DETAIL_LOW), 6 * 258);
+    assert_int_equal(for_model("gemini-2.5-flash", 960, 540, DETAIL_LOW), 6 * 258);
 }
 
 static void test_zero_size(void **state)
@@ -171,6 +204,14 @@ static void test_lookup(void **state)
     assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
     assert_int_equal(tokens_model_lookup("models/gemini-2.5-pro", &m), 0);
     assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
+    assert_int_equal(tokens_model_lookup("gemini-3.5-flash-lite", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI_MEDIA);
+    assert_int_equal(m.base, 280);
+    assert_int_equal(m.per_tile, 1120);
+    assert_int_equal(tokens_model_lookup("gemini-3-pro-image-preview", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI_MEDIA);
+    assert_int_equal(tokens_model_lookup("gemini-30-flash", &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
 }
 
 static void test_lookup_unknown(void **state)
@@ -235,7 +276,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_facts_vectors),  cmocka_unit_test(test_tile_formula),
         cmocka_unit_test(test_patch_formula),  cmocka_unit_test(test_anthropic_formula),
-        cmocka_unit_test(test_gemini_formula), cmocka_unit_test(test_zero_size),
+        cmocka_unit_test(test_gemini_tiles),
+        cmocka_unit_test(test_gemini3_media_resolution), cmocka_unit_test(test_zero_size),
         cmocka_unit_test(test_lookup),         cmocka_unit_test(test_lookup_unknown),
         cmocka_unit_test(test_detail),         cmocka_unit_test(test_text_estimate),
     };
