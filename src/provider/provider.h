@@ -107,7 +107,8 @@ typedef struct provider {
     const char *default_model;    /* used when the job names none */
 
     /* The URL a request for model goes to under base_url (trailing slashes ignored).
-     * Returns a malloc'd string, NULL when out of memory. */
+     * Returns a malloc'd string, NULL when out of memory or when the provider refuses the
+     * model's name (Gemini puts it in the path: only letters, digits, '.', '_', '-'). */
     char *(*request_url)(const char *base_url, const char *model);
 
     /* Adds the headers every request carries besides Content-Type: the key (api_key may
@@ -167,6 +168,9 @@ typedef struct provider {
 
 /* OpenAI chat/completions, and every server that speaks it (openai.c). */
 extern const provider_t provider_openai;
+
+/* Gemini generateContent (gemini.c). */
+extern const provider_t provider_gemini;
 
 /* The provider named name ("openai"), or NULL when there is none by that name. */
 const provider_t *provider_find(const char *name);

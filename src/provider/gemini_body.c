@@ -1,0 +1,229 @@
+/* gemini_body.c - generateContent request bodies: the single-image template, the image
+ * part written straight into its body, and multi-image (group) bodies.
+ *
+ * Every body is PREFIX, the image part(s) separated by commas, then the tail:
+ *   {"contents":[{"role":"user","parts":[ IMAGE-PART ,{"text":PROMPT}]}]
+ *    ,"generationConfig":{"maxOutputTokens","responseMimeType","responseSchema",
+ *                         "mediaResolution"}}
+ * (generationConfig and each of its keys only when set). The image part comes first, as
+ * Google's image guide advises for a single image. A template's prefix is PREFIX and its
+ * suffix the tail: nothing a user wrote precedes the image, and the part itself is the
+ * whole {"inlineData":{...}} object, which a group body reuses as it is. */
+#include "provider/gemini_internal.h"
+
+#include "media/base64.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREFIX     "{\"contents\":[{\"role\":\"user\",\"parts\":["
+#define PREFIX_LEN (sizeof PREFIX - 1)
+
+/* Gemini 3's media resolution for detail ("low", "high"), or NULL: other models, and
+ * "auto" (the model's default for images, which bills as high). Field and values:
+ * GenerationConfig.mediaResolution, ai.google.dev/api/generate-content. */
+static const char *media_resolution(const body_settings_t *s)
+{
+    tokens_model_t m;
+    if (!s->detail || tokens_model_lookup(s->model, &m) != 0 ||
+        m.family != TOKENS_FAMILY_GEMINI_MEDIA)
+        return NULL;
+    if (strcmp(s->detail, "low") == 0)
+        return "MEDIA_RESOLUTION_LOW";
+    if (strcmp(s->detail, "high") == 0)
+        return "MEDIA_RESOLUTION_HIGH";
+    return NULL;
+}
+
+/* The generationConfig for s, its keys in a fixed order: maxOutputTokens (when > 0), the
+ * fields of the structured option (when with_format and s has one: gemini_schema.c makes
+ * it a JSON object of generationConfig fields), mediaResolution. Returns a new object
+ * (empty when nothing is set), or NULL with a reason in err. */
+static json_t *generation_config(const body_settings_t *s, bool with_format, char *err,
+                                 size_t errlen)
+{
+    json_t *gc = json_object();
+    if (!gc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (s->max_tokens > 0)
+        json_object_set_new(gc, "maxOutputTokens", json_integer((json_int_t)s->max_tokens));
+    if (with_format && s->response_format) {
+        json_t *fields = json_loads(s->response_format, 0, NULL);
+        if (!json_is_object(fields)) {
+            json_decref(fields);
+            json_decref(gc);
+            snprintf(err, errlen, "the structured-answer option is not a JSON object");
+            return NULL;
+        }
+        json_object_update(gc, fields);
+        json_decref(fields);
+    }
+    const char *res = media_resolution(s);
+    if (res)
+        json_object_set_new(gc, "mediaResolution", json_string(res));
+    return gc;
+}
+
+/* ,{"text":TEXT}]}] then ,"generationConfig":GC when gc has keys, then } (malloc'd), or
+ * NULL when text is not UTF-8 or out of memory. */
+static char *body_tail(const char *text, const json_t *gc)
+{
+    json_t *part = json_pack("{s:s}", "text", text);
+    char *p = part ? json_dumps(part, JSON_COMPACT) : NULL;
+    char *g = json_object_size(gc) ? json_dumps(gc, JSON_COMPACT) : NULL;
+    json_decref(part);
+    char *tail = NULL;
+    if (p && (g || !json_object_size(gc))) {
+        size_t n = strlen(p) + (g ? strlen(g) : 0) + sizeof ",]}],\"generationConfig\":}";
+        if ((tail = malloc(n)))
+            snprintf(tail, n, ",%s]}]%s%s}", p, g ? ",\"generationConfig\":" : "", g ? g : "");
+    }
+    free(p);
+    free(g);
+    return tail;
+}
+
+int gemini_template_build(body_template_t *t, const body_settings_t *s, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (!gemini_model_name_ok(s->model)) {
+        snprintf(err, errlen,
+                 "model '%.80s' cannot go in a Gemini URL: a model name takes only letters, "
+                 "digits, '.', '_' and '-'",
+                 s->model ? s->model : "");
+        return -1;
+    }
+    json_t *gc = generation_config(s, true, err, errlen);
+    if (!gc)
+        return -1;
+    t->suffix = s->prompt ? body_tail(s->prompt, gc) : NULL;
+    json_decref(gc);
+    if (!t->suffix) {
+        snprintf(err, errlen, "cannot build the request: the prompt must be UTF-8 text");
+        return -1;
+    }
+    t->suffix_len = strlen(t->suffix);
+    t->prefix = strdup(PREFIX);
+    t->prefix_len = PREFIX_LEN;
+    if (!t->prefix) {
+        body_template_clear(t);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* prefix + head + [base64 of mid | mid as it is] + close + suffix, in one malloc'd
+ * buffer; *body_len gets its length. */
+static char *body_join(const body_template_t *t, const char *head, const unsigned char *mid,
+                       size_t mid_len, bool encode, const char *close, size_t *body_len)
+{
+    size_t head_len = strlen(head), close_len = strlen(close);
+    size_t coded = encode ? base64_encoded_len(mid_len) : mid_len;
+    size_t n = t->prefix_len + head_len + coded + close_len + t->suffix_len;
+    char *b = malloc(n + 1);
+    if (!b)
+        return NULL;
+    char *p = b;
+    memcpy(p, t->prefix, t->prefix_len);
+    p += t->prefix_len;
+    memcpy(p, head, head_len);
+    p += head_len;
+    if (encode) {
+        p += base64_encode(mid, mid_len, p);
+    } else {
+        memcpy(p, mid, mid_len);
+        p += mid_len;
+    }
+    memcpy(p, close, close_len);
+    p += close_len;
+    memcpy(p, t->suffix, t->suffix_len);
+    p[t->suffix_len] = '\0';
+    *body_len = n;
+    return b;
+}
+
+/* A MIME type as image_mime() names them: nothing JSON would have to escape. */
+static bool mime_ok(const char *mime)
+{
+    if (!mime || !mime[0] || strlen(mime) > 64)
+        return false;
+    for (const char *p = mime; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '/' || *p == '.' ||
+              *p == '+' || *p == '-'))
+            return false;
+    return true;
+}
+
+/* {"inlineData":{"mimeType":MIME,"data":"<base64>"}} (Blob, ai.google.dev/api/caching). */
+char *gemini_body_image(const body_template_t *t, const char *mime, const unsigned char *img,
+                        size_t len, size_t *body_len)
+{
+    if (!mime_ok(mime))
+        return NULL;
+    char head[128];
+    snprintf(head, sizeof head, "{\"inlineData\":{\"mimeType\":\"%s\",\"data\":\"", mime);
+    return body_join(t, head, img, len, true, "\"}}", body_len);
+}
+
+/* {"fileData":{"fileUri":URL}}: the Gemini API fetches public and signed http(s) URLs
+ * itself since 2026-01-12 (Google blog "Increased file size limits and expanded inputs
+ * support"; ai.google.dev/gemini-api/docs/file-input-methods). FileData.mimeType is
+ * optional (ai.google.dev/api/caching#FileData) and unknown before the fetch: left out. */
+char *gemini_body_image_url(const body_template_t *t, const char *url, size_t *body_len)
+{
+    json_t *s = json_string(url);
+    char *quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+    json_decref(s);
+    if (!quoted)
+        return NULL;
+    char *b = body_join(t, "{\"fileData\":{\"fileUri\":", (const unsigned char *)quoted,
+                        strlen(quoted), false, "}}", body_len);
+    free(quoted);
+    return b;
+}
+
+/* Each part is preceded by a comma but the first. */
+size_t gemini_group_part_overhead(const body_settings_t *s)
+{
+    (void)s;
+    return 1;
+}
+
+/* PREFIX, the parts as they are, comma-separated, then the text part and a
+ * generationConfig without the structured option (a group's answer is its own JSON
+ * array, asked for in text). */
+char *gemini_group_body(const body_settings_t *s, const char *text, const body_part_t *parts,
+                        size_t n, size_t *body_len)
+{
+    char err[128];
+    json_t *gc = generation_config(s, false, err, sizeof err);
+    char *tail = gc ? body_tail(text, gc) : NULL;
+    json_decref(gc);
+    if (!tail)
+        return NULL;
+    const char *rest = n ? tail : tail + 1; /* no image: no comma before the text */
+    size_t rest_len = strlen(rest), total = PREFIX_LEN + rest_len;
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len + (i > 0);
+    char *b = malloc(total + 1);
+    if (b) {
+        char *w = b;
+        memcpy(w, PREFIX, PREFIX_LEN);
+        w += PREFIX_LEN;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0)
+                *w++ = ',';
+            memcpy(w, parts[i].bytes, parts[i].len);
+            w += parts[i].len;
+        }
+        memcpy(w, rest, rest_len + 1);
+        *body_len = total;
+    }
+    free(tail);
+    return b;
+}
