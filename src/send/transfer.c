@@ -133,8 +133,14 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
                        vbclock_t clock, char *err, size_t errlen)
 {
     p->provider = pv;
-    if (!(p->url = pv->request_url(o->base_url, o->model)))
-        goto oom;
+    if (!(p->url = pv->request_url(o->base_url, o->model))) {
+        /* out of memory is unlikely here; a model name the URL cannot carry is not */
+        snprintf(err, errlen,
+                 "cannot build the request URL: the %s provider refuses the model name "
+                 "'%.80s' (or memory ran out)",
+                 pv->name, o->model ? o->model : "");
+        return -1;
+    }
     if (!(p->headers = request_headers(pv, o)))
         goto oom;
 
