@@ -71,11 +71,18 @@ static const char *str_of(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+/* No answer counts more tokens; a server's larger number is cut to it, so sums of counts
+ * cannot overflow. */
+#define MAX_TOKEN_COUNT 1000000000000L
+
 /* A count of usageMetadata: proto3 JSON leaves out zeros, so an absent count is 0. */
 static long count_of(const json_t *usage, const char *key)
 {
     json_t *v = json_object_get(usage, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return 0;
+    return json_integer_value(v) < MAX_TOKEN_COUNT ? (long)json_integer_value(v)
+                                                   : MAX_TOKEN_COUNT;
 }
 
 int gemini_duration_parse(const char *s, double *seconds)
@@ -165,9 +172,8 @@ static void read_usage(const json_t *root, answer_t *out)
     out->prompt_tokens = count_of(usage, "promptTokenCount");
     out->completion_tokens =
         count_of(usage, "candidatesTokenCount") + count_of(usage, "thoughtsTokenCount");
-    json_t *total = json_object_get(usage, "totalTokenCount");
-    out->total_tokens = json_is_integer(total) && json_integer_value(total) >= 0
-                            ? (long)json_integer_value(total)
+    out->total_tokens = json_is_integer(json_object_get(usage, "totalTokenCount"))
+                            ? count_of(usage, "totalTokenCount")
                             : out->prompt_tokens + out->completion_tokens;
 }
 
