@@ -14,8 +14,8 @@
 
 #include <math.h>
 
-static const long statuses[] = {200, 400, 401, 403, 404, 408, 409, 413, 429,
-                                500, 502, 503, 504, 302, 0,   -1};
+static const long statuses[] = {200, 400, 401, 403, 404, 408, 409, 413,
+                                429, 500, 502, 503, 504, 302, 0,   -1};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 /* What a key looks like; the corpus and dictionary carry it so bodies echo it. */
