@@ -6,8 +6,8 @@
  * or, from 0xf0 up, a raw 16-bit status from bytes 1-2), the rest is the body. Checks: a
  * result is either OK with content (only for a 200) or an error with a kind and a
  * one-line message; usage counts are -1 or >= 0; a body's wait is finite and >= 0 and
- * only on a retry; the API key never appears in the message, even when the server echoes
- * it in any of its words. */
+ * only on a retry, its limits finite and >= 0; the API key never appears in the message, even when
+ * the server echoes it in any of its words. */
 #include "fuzz_util.h"
 
 #include "provider/gemini.h"
@@ -54,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(r.prompt_tokens >= -1 && r.completion_tokens >= -1 && r.total_tokens >= -1);
     FUZZ_CHECK(isfinite(r.retry_after_s) && r.retry_after_s >= 0);
     FUZZ_CHECK(r.retry_after_s == 0 || r.action == ANSWER_RETRY);
+    FUZZ_CHECK(isfinite(r.limit_requests) && r.limit_requests >= 0);
+    FUZZ_CHECK(isfinite(r.limit_tokens) && r.limit_tokens >= 0);
     FUZZ_CHECK(strstr(r.error_message, secret) == NULL);
     answer_clear(&r);
     free(body);

@@ -81,8 +81,7 @@ static long count_of(const json_t *usage, const char *key)
     json_t *v = json_object_get(usage, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return 0;
-    return json_integer_value(v) < MAX_TOKEN_COUNT ? (long)json_integer_value(v)
-                                                   : MAX_TOKEN_COUNT;
+    return json_integer_value(v) < MAX_TOKEN_COUNT ? (long)json_integer_value(v) : MAX_TOKEN_COUNT;
 }
 
 int gemini_duration_parse(const char *s, double *seconds)
@@ -231,6 +230,8 @@ typedef struct error_details {
     const char *quota_value; /* its quotaValue, or NULL */
     bool quota_stops;        /* a daily quota, or a limit of 0: waiting minutes cannot help */
     double retry_delay_s;    /* RetryInfo.retryDelay; 0 when absent */
+    double limit_requests;   /* a per-minute quota's value, by what it counts; 0: none */
+    double limit_tokens;
 } error_details_t;
 
 /* True when s contains needle, case-insensitively. */
@@ -243,6 +244,21 @@ static bool has_word(const char *s, const char *needle)
     return false;
 }
 
+/* A per-minute quota's limit into d (requests or tokens, as its metric or id names). */
+static void read_minute_limit(const char *id, const char *metric, const char *value,
+                              error_details_t *d)
+{
+    char *end;
+    double limit = value ? strtod(value, &end) : 0;
+    if (!value || end == value || *end || !(limit > 0 && limit < 1e15) ||
+        !has_word(id, "PerMinute"))
+        return;
+    if (has_word(metric, "token") || (!metric && has_word(id, "Token")))
+        d->limit_tokens = limit;
+    else
+        d->limit_requests = limit;
+}
+
 static void read_violations(const json_t *violations, error_details_t *d)
 {
     size_t i;
@@ -252,6 +268,7 @@ static void read_violations(const json_t *violations, error_details_t *d)
         const char *id = str_of(v, "quotaId");
         const char *metric = str_of(v, "quotaMetric");
         const char *value = str_of(v, "quotaValue");
+        read_minute_limit(id, metric, value, d);
         bool daily = has_word(id, "PerDay") || has_word(metric, "per_day");
         bool none = value && strcmp(value, "0") == 0;
         if (!d->quota_id || ((daily || none) && !d->quota_stops)) {
@@ -354,6 +371,8 @@ static void parse_error(long status, const json_t *error, const char *secret, an
     }
     if (out->action == ANSWER_RETRY)
         out->retry_after_s = d.retry_delay_s;
+    out->limit_requests = d.limit_requests;
+    out->limit_tokens = d.limit_tokens;
     release(msg);
     release(st);
     release(reason);

@@ -52,6 +52,10 @@ typedef struct answer {
     char error_message[512];
     double retry_after_s; /* > 0: the wait the body asks for (Gemini's RetryInfo); 0: none.
                              The engine takes the longer of it and the headers' retry-after */
+    double limit_requests; /* > 0: a per-minute limit the body names (Gemini's 429 says
+                              its quota in QuotaFailure, and no header ever does); 0: none.
+                              The engine takes it where the headers name none */
+    double limit_tokens;
 } answer_t;
 
 /* Frees what a parse allocated in a (not a itself). NULL is a no-op. */

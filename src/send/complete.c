@@ -83,6 +83,10 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
         transfer_ratelimit_info(&e->pool, t, &c->info);
         if (c->resp.retry_after_s > c->info.retry_after_s) /* a wait said in the body */
             c->info.retry_after_s = c->resp.retry_after_s;
+        if (c->resp.limit_requests > 0 && c->info.limit_requests < 0) /* limits said there */
+            c->info.limit_requests = c->resp.limit_requests;
+        if (c->resp.limit_tokens > 0 && c->info.limit_tokens < 0)
+            c->info.limit_tokens = c->resp.limit_tokens;
         c->have_info = true;
     }
     if (c->status == 429 && c->resp.error_kind && strcmp(c->resp.error_kind, "rate_limited") == 0)

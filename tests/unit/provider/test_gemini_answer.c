@@ -237,6 +237,9 @@ static void test_rate_limited(void **state)
     answer_t a = parse(429, PER_MINUTE_429(",\"retryDelay\":\"19s\""));
     expect_class(&a, ANSWER_RETRY, "rate_limited");
     assert_true(a.retry_after_s == 19);
+    /* the quota it names is the limit to pace to: no header ever says it */
+    assert_true(a.limit_tokens == 1000000);
+    assert_true(a.limit_requests == 0);
     assert_non_null(strstr(a.error_message, "HTTP 429 RESOURCE_EXHAUSTED: You exceeded"));
     answer_clear(&a);
     a = parse(429, PER_MINUTE_429(",\"retryDelay\":\"0.5s\""));
@@ -249,6 +252,15 @@ static void test_rate_limited(void **state)
     answer_clear(&a);
     a = parse(429, PER_MINUTE_429(",\"retryDelay\":\"soon\""));
     assert_true(a.retry_after_s == 0);
+    answer_clear(&a);
+    a = parse(429,
+              "{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\",\"details\":["
+              "{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":["
+              "{\"quotaId\":\"GenerateRequestsPerMinutePerProjectPerModel\",\"quotaValue\":"
+              "\"1200\"},{\"quotaId\":\"InputTokensPerMinute\",\"quotaValue\":\"1e999\"}]}]}}");
+    expect_class(&a, ANSWER_RETRY, "rate_limited");
+    assert_true(a.limit_requests == 1200);
+    assert_true(a.limit_tokens == 0); /* not a number to believe */
     answer_clear(&a);
     /* a 429 a proxy wrote */
     a = parse(429, "Too Many Requests");
@@ -277,7 +289,9 @@ static void test_quota_stops(void **state)
                            "quota GenerateRequestsPerDayPerProjectPerModel-FreeTier "
                            "(limit 20) is used up"));
     assert_non_null(strstr(a.error_message, "midnight Pacific"));
-    assert_true(a.retry_after_s == 0); /* a stop is not a retry */
+    assert_true(a.retry_after_s == 0);   /* a stop is not a retry */
+    assert_true(a.limit_requests == 10); /* the per-minute one beside it */
+    assert_true(a.limit_tokens == 0);
     answer_clear(&a);
     /* a quota of 0: the model is not on this plan at all */
     a = parse(429, "{\"error\":{\"code\":429,\"message\":\"quota\",\"status\":"
@@ -286,6 +300,7 @@ static void test_quota_stops(void **state)
                    "PerProjectPerModel-FreeTier\",\"quotaValue\":\"0\"}]}]}}");
     expect_class(&a, ANSWER_STOP_RUN, "quota");
     assert_non_null(strstr(a.error_message, "(limit 0)"));
+    assert_true(a.limit_requests == 0); /* not a limit to pace to */
     assert_non_null(strstr(a.error_message, "no quota on this plan"));
     answer_clear(&a);
 }

@@ -368,6 +368,40 @@ static void test_retry_delay(void **state)
     server_clear(&s);
 }
 
+#define SLOW_QUOTA_429                                                                             \
+    "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota.\",\"status\":"        \
+    "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc."             \
+    "QuotaFailure\",\"violations\":[{\"quotaMetric\":\"generativelanguage.googleapis.com/"         \
+    "generate_content_requests\",\"quotaId\":\"GenerateRequestsPerMinutePerProjectPerModel\","     \
+    "\"quotaValue\":\"60\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","            \
+    "\"retryDelay\":\"0.010s\"}]}}"
+
+/* Gemini names its limits in no header, only in a 429's QuotaFailure: once one says 60
+ * requests a minute, the run paces to about one a second. */
+static void test_quota_limit_paces(void **state)
+{
+    (void)state;
+    static const reply_t replies[] = {{429, SLOW_QUOTA_429}, {200, SUCCESS}};
+    server_t s;
+    server_start(&s, replies, 2);
+    results_t res = {0};
+    char err[512] = "";
+    vb_run_status_t rc = run_job(&s, "gemini-2.5-flash", 3, &res, err, sizeof err);
+    server_stop(&s);
+    if (rc != VB_RUN_ALL_OK)
+        fail_msg("run: %d %s", rc, err);
+    assert_int_equal(atomic_load(&s.n_got), 4);
+    for (int i = 2; i < 4; i++) {
+        double gap = s.got[i].at_s - s.got[i - 1].at_s;
+        if (gap < 0.9)
+            fail_msg("request %d came %.3f s after the one before; 60/min is one a second", i + 1,
+                     gap);
+    }
+    assert_int_equal(res.n, 3);
+    results_clear(&res);
+    server_clear(&s);
+}
+
 #define PER_DAY_429                                                                                \
     "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota, please check "        \
     "your plan and billing details.\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":"  \
@@ -436,9 +470,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_and_answer),
-        cmocka_unit_test(test_retry_delay),
-        cmocka_unit_test(test_daily_quota_stops),
+        cmocka_unit_test(test_request_and_answer), cmocka_unit_test(test_retry_delay),
+        cmocka_unit_test(test_quota_limit_paces),  cmocka_unit_test(test_daily_quota_stops),
         cmocka_unit_test(test_bad_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
