@@ -163,6 +163,11 @@ typedef struct provider {
                         unsigned long *out);
 
     provider_image_limits_t limits;
+
+    /* A limit learned from this provider's headers is approached over this many seconds
+     * (admit_settings_t.ramp_s): Anthropic answers sharp ramps with "acceleration" 429s.
+     * 0: paced to at once. */
+    double limit_ramp_s;
 } provider_t;
 
 /* OpenAI chat/completions, and every server that speaks it (openai.c). */
