@@ -8,6 +8,7 @@
 #include "provider/answer_words.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,19 +97,24 @@ static long usage_field(json_t *usage, const char *key)
     return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : -1;
 }
 
+/* a + b, or -1 when either is unknown or the sum would not fit. */
+static long sum_or_unknown(long a, long b)
+{
+    return a < 0 || b < 0 || a > LONG_MAX - b ? -1 : a + b;
+}
+
 /* usage: prompt tokens are all the input the request was billed for, uncached, written
  * to the cache and read from it (batch-api-facts.md §4: "Total input = sum of the three
- * input counts"); completion tokens are output_tokens. */
+ * input counts"; an absent cache count is 0); completion tokens are output_tokens. */
 static void read_usage(json_t *usage, answer_t *out)
 {
     long in = usage_field(usage, "input_tokens");
     long written = usage_field(usage, "cache_creation_input_tokens");
     long read = usage_field(usage, "cache_read_input_tokens");
-    out->prompt_tokens = in < 0 ? -1 : in + (written > 0 ? written : 0) + (read > 0 ? read : 0);
+    out->prompt_tokens =
+        sum_or_unknown(sum_or_unknown(in, written > 0 ? written : 0), read > 0 ? read : 0);
     out->completion_tokens = usage_field(usage, "output_tokens");
-    out->total_tokens = out->prompt_tokens >= 0 && out->completion_tokens >= 0
-                            ? out->prompt_tokens + out->completion_tokens
-                            : -1;
+    out->total_tokens = sum_or_unknown(out->prompt_tokens, out->completion_tokens);
 }
 
 /* The text blocks of content[] joined, in order (a Message may also carry thinking or
