@@ -38,6 +38,7 @@ static void test_facts_vectors(void **state)
     /* batch-api-facts.md §2: 28 px patches, standard tier */
     assert_int_equal(for_model("claude-sonnet-4-5", 1000, 1000, DETAIL_AUTO), 1296);
     assert_int_equal(for_model("claude-sonnet-4-5", 200, 200, DETAIL_AUTO), 64);
+    assert_int_equal(for_model("claude-sonnet-4-5", 1920, 1080, DETAIL_AUTO), 1560);
 }
 
 /* provider-facts.md §2: auto behaves as high; the tile steps one by one. */
