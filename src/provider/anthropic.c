@@ -54,16 +54,6 @@ static int anthropic_add_headers(const char *api_key, header_add_fn add, void *c
     return add(ctx, "anthropic-version: " ANTHROPIC_VERSION);
 }
 
-static const char *strrstr(const char *hay, const char *needle)
-{
-    const char *last = NULL, *p = hay;
-    while ((p = strstr(p, needle))) {
-        last = p;
-        p++;
-    }
-    return last;
-}
-
 char *anthropic_body_skeleton(const body_settings_t *s, const char *text, size_t n, bool options)
 {
     json_t *content = json_array();
@@ -116,10 +106,10 @@ static int anthropic_template_build(body_template_t *t, const body_settings_t *s
         snprintf(err, errlen, "cannot build the request: model and prompt must be UTF-8 text");
         return -1;
     }
-    /* The source's mark is the only one after the key "source" (a key's quotes cannot
-     * occur unescaped inside a string), and the last one: the text block after it is
-     * the prompt, which may hold the mark's characters but never a quote before them. */
-    const char *mark = strrstr(text, "\"source\":" ANTHROPIC_IMAGE_MARK_ESCAPED);
+    /* The mark after the key "source" is the image's: a key's quotes cannot occur
+     * unescaped inside a string, so the model or the prompt may hold the mark's
+     * characters but never this sequence. */
+    const char *mark = strstr(text, "\"source\":" ANTHROPIC_IMAGE_MARK_ESCAPED);
     if (!mark) {
         free(text);
         snprintf(err, errlen, "cannot build the request template");

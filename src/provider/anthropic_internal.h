@@ -31,10 +31,10 @@ size_t anthropic_group_part_overhead(const body_settings_t *s);
 /* limit_headers.c: anthropic-ratelimit-*, retry-after-ms and retry-after. */
 void anthropic_limits_parse(header_get_fn get, void *hctx, time_t now, ratelimit_info_t *out);
 
-/* Stands where the image's source object goes while a template is serialised: found
- * from the end (nothing after the image, the text block and the options, can contain
- * it: the text is written before the mark is searched and a schema cannot hold U+0001).
- * jansson writes it escaped. */
+/* Stands where an image's source object goes while a body is serialised; jansson writes
+ * it escaped, with its quotes. It is found as the value of the key "source": that
+ * sequence cannot occur inside a string (its quotes would be escaped), so a model name
+ * or a prompt holding the mark's characters does not move it. */
 #define ANTHROPIC_IMAGE_MARK         "\x01vb-image-source\x01"
 #define ANTHROPIC_IMAGE_MARK_ESCAPED "\"\\u0001vb-image-source\\u0001\""
 
