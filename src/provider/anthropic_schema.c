@@ -12,13 +12,15 @@
 #include <string.h>
 
 /* Bounds on the walk: a schema is a small document, and a $ref chain must end. */
-#define MAX_DEPTH 32
-#define MAX_REFS  16
+#define MAX_DEPTH  32
+#define MAX_REFS   16
+#define MAX_VISITS 100000 /* schemas checked, $refs followed each time they occur */
 
 typedef struct walk {
     const json_t *root;
     const char *refs[MAX_REFS]; /* the $refs being followed, outermost first */
     int nrefs;
+    long visits;
     char *why;
     size_t whylen;
 } walk_t;
@@ -144,6 +146,10 @@ static int check(walk_t *w, const json_t *schema, const char *path, int depth)
 {
     if (!json_is_object(schema))
         return 0;
+    if (++w->visits > MAX_VISITS) {
+        snprintf(w->why, w->whylen, "%.200s: the schema is too large to check", path);
+        return -1;
+    }
     if (depth > MAX_DEPTH) {
         snprintf(w->why, w->whylen, "%.200s: nested deeper than %d", path, MAX_DEPTH);
         return -1;

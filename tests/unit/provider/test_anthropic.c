@@ -289,6 +289,17 @@ static void test_structured_option(void **state)
     expect_refused("{\"type\":\"string\",\"definitions\":{\"d\":{\"multipleOf\":2}}}",
                    "$.definitions.d: \"multipleOf\" is not supported");
     expect_refused("{\"type\":\"string\",\"description\":\"\\u0001\"}", "U+0001");
+    /* $refs fanning out at every level: bounded work, then a refusal */
+    char big[2048];
+    int at = snprintf(big, sizeof big, "{\"$defs\":{");
+    for (int i = 0; i < 15; i++)
+        at += snprintf(big + at, sizeof big - (size_t)at,
+                       "\"d%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/d%d\"},{\"$ref\":\"#/$defs/d%d\"},"
+                       "{\"$ref\":\"#/$defs/d%d\"},{\"$ref\":\"#/$defs/d%d\"}]},",
+                       i, i + 1, i + 1, i + 1, i + 1);
+    snprintf(big + at, sizeof big - (size_t)at,
+             "\"d15\":{\"type\":\"null\"}},\"$ref\":\"#/$defs/d0\"}");
+    expect_refused(big, "too large to check");
 }
 
 /* prepare/structured.c with this provider: --json asks through the prompt alone. */
