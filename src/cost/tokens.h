@@ -1,7 +1,8 @@
 /* tokens.h - what an image (and, roughly, a text) costs in tokens before it is sent.
  *
  * Each model family bills images by its own formula (docs/provider-facts.md §2): OpenAI's
- * 512 px tiles, OpenAI's 32 px patches, Anthropic's area/750 and Gemini's 768 px tiles.
+ * 512 px tiles, OpenAI's 32 px patches, Anthropic's 28 px patches (batch-api-facts.md §2)
+ * and Gemini's 768 px tiles.
  * A cost model must use the per-model rule, never one token count for every model.
  * Everything here is pure and thread-safe; nothing is allocated. */
 #ifndef VB_TOKENS_H
@@ -22,14 +23,16 @@ typedef enum {
     TOKENS_FAMILY_UNKNOWN = 0,
     TOKENS_FAMILY_OPENAI_TILE,  /* base + per_tile * 512 px tiles */
     TOKENS_FAMILY_OPENAI_PATCH, /* ceil(32 px patches * patch_multiplier) */
-    TOKENS_FAMILY_ANTHROPIC,    /* ceil(w * h / 750) after scaling down */
+    TOKENS_FAMILY_ANTHROPIC,    /* ceil(w/28) * ceil(h/28) after scaling down to a tier */
     TOKENS_FAMILY_GEMINI,       /* base for small images, else per_tile per 768 px tile */
 } tokens_family_t;
 
 typedef struct {
     tokens_family_t family;
-    unsigned base;           /* tile: low-detail/base tokens; gemini: small-image tokens */
-    unsigned per_tile;       /* tile: tokens per 512 px tile; gemini: per 768 px tile */
+    unsigned base;     /* tile: low-detail/base tokens; gemini: small-image tokens;
+                          anthropic: the tier's longest side (px) an image is kept at */
+    unsigned per_tile; /* tile: tokens per 512 px tile; gemini: per 768 px tile;
+                          anthropic: the tier's most 28 px patches (tokens) per image */
     double patch_multiplier; /* patch family only */
 } tokens_model_t;
 
@@ -47,6 +50,14 @@ int tokens_model_lookup(const char *model, tokens_model_t *out);
  * family. */
 unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
                            detail_t detail);
+
+/* The size Anthropic's pipeline resizes a width x height image to under the rules m (of
+ * the Anthropic family): the image itself when its long side is at most m->base and its
+ * 28 px patches at most m->per_tile, else the largest aspect-preserving size within
+ * both (the long side searched, the short one rounded half to even). Sets *out_w x
+ * *out_h (0 x 0 stays 0 x 0). The tokens are the patches of that size. */
+void tokens_anthropic_size(const tokens_model_t *m, unsigned width, unsigned height,
+                           unsigned *out_w, unsigned *out_h);
 
 /* tokens_model_lookup + tokens_image. Returns -1 for an unknown model, else 0 and *out. */
 int tokens_image_for_model(const char *model, unsigned width, unsigned height, detail_t detail,

@@ -26,7 +26,7 @@ void body_template_clear(body_template_t *t)
 }
 
 /* Every provider, the default (OpenAI's protocol) first. */
-static const provider_t *const all_providers[] = {&provider_openai};
+static const provider_t *const all_providers[] = {&provider_openai, &provider_anthropic};
 
 const provider_t *provider_find(const char *name)
 {
