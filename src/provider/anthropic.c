@@ -225,4 +225,7 @@ const provider_t provider_anthropic = {
                .max_images = 100,
                .many_images = 20,
                .many_images_max_side = 2000},
+    /* "sharp increases in usage may hit acceleration limits; ramp up gradually"
+     * (platform.claude.com/docs/en/api/rate-limits): a learned limit is reached over 10 s */
+    .limit_ramp_s = 10,
 };
