@@ -107,21 +107,21 @@ static int check_base64_source(actx_t *c, json_t *src, const char *path, sim_ima
 {
     static const char *const keys[] = {"type", "media_type", "data", "cache_control"};
     static const char *const media_types[] = {"image/jpeg", "image/png", "image/gif", "image/webp"};
-    char where[200];
+    char where[240]; /* path is at most 200 bytes (its callers) */
     if (check_keys(c, src, path, keys, sizeof keys / sizeof keys[0]) != 0)
         return -1;
     const char *mt = json_string_value(json_object_get(src, "media_type"));
-    snprintf(where, sizeof where, "%s.base64.media_type", path);
+    snprintf(where, sizeof where, "%.200s.base64.media_type", path);
     if (!mt || !is_one_of(mt, media_types, sizeof media_types / sizeof media_types[0]))
         return fail(c, "invalid_image_format", where,
                     "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'");
     json_t *data = json_object_get(src, "data");
-    snprintf(where, sizeof where, "%s.base64.data", path);
+    snprintf(where, sizeof where, "%.200s.base64.data", path);
     if (!json_is_string(data))
         return fail(c, NULL, where, data ? "Input should be a valid string" : "Field required");
     size_t len = json_string_length(data);
     if (len > MAX_IMAGE_B64) {
-        snprintf(where, sizeof where, "%s.base64", path);
+        snprintf(where, sizeof where, "%.200s.base64", path);
         return fail(c, "invalid_image", where, "image exceeds 10 MB maximum: %zu bytes > %zu bytes",
                     len, MAX_IMAGE_B64);
     }
