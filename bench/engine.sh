@@ -2,7 +2,7 @@
 # engine.sh - throughput against a server with 100 ms latency: 2,000 images at
 # concurrency 50, ideal 2000 x 0.1 s / 50 = 4.0 s. Also checks that the server never saw
 # more than 50 requests at once and that each image was sent exactly once.
-# Usage: BUILD=build RUNS=3 bench/engine.sh
+# Usage: BUILD=build RUNS=3 [PROVIDER=anthropic|gemini] bench/engine.sh
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=2000 C=50 LAT=100
@@ -13,7 +13,8 @@ walls=()
 for r in $(seq 1 "$RUNS"); do
     sim_reset
     t0=$(now_s)
-    "$VB" run --base-url "$SIM_URL" -c $C -q --no-journal -o "$OUT/engine.jsonl" "$OUT/images-2000"
+    # shellcheck disable=SC2046
+    "$VB" run $(target_args) -c $C -q --no-journal -o "$OUT/engine.jsonl" "$OUT/images-2000"
     t1=$(now_s)
     walls+=("$(python3 -c "print(round($t1 - $t0, 3))")")
     lines=$(wc -l <"$OUT/engine.jsonl")
@@ -22,6 +23,6 @@ for r in $(seq 1 "$RUNS"); do
 done
 wall=$(median "${walls[@]}")
 ratio=$(python3 -c "print(round($wall / $ideal, 3))")
-echo "engine: $N images, concurrency $C, latency ${LAT} ms: median wall $wall s over $RUNS runs" \
+echo "engine$(provider_label): $N images, concurrency $C, latency ${LAT} ms: median wall $wall s over $RUNS runs" \
      "(ideal $ideal s, ratio $ratio; target <= 1.15)"
-echo "| throughput, 2,000 images, c=50, 100 ms server | $wall s | ideal $ideal s, ratio $ratio (target <= 1.15) | \`BUILD=$BUILD RUNS=$RUNS bench/engine.sh\` |" >>"$OUT/table.md"
+echo "| throughput$(provider_label), 2,000 images, c=50, 100 ms server | $wall s | ideal $ideal s, ratio $ratio (target <= 1.15) | \`BUILD=$BUILD RUNS=$RUNS PROVIDER=$PROVIDER bench/engine.sh\` |" >>"$OUT/table.md"

@@ -64,3 +64,19 @@ with open(sys.argv[1], 'w') as f:
         f.write(json.dumps({'id': 'item-%06d' % i, 'image': d + '/' + files[i % len(files)]}) + '\\n')" \
         "$1" "$2" "${3:-images-2000}"
 }
+
+# PROVIDER=anthropic|gemini runs a benchmark over that provider's native protocol (the
+# simulator speaks all three); openai (default) over chat/completions.
+PROVIDER=${PROVIDER:-openai}
+# target_args: the run options that aim visionbatch at the simulator in $PROVIDER's
+# protocol, with a model of that provider.
+target_args() {
+    case "$PROVIDER" in
+    openai) echo "--base-url $SIM_URL" ;;
+    anthropic) echo "--provider anthropic --base-url ${SIM_URL%/v1} -m claude-sonnet-4-5" ;;
+    gemini) echo "--provider gemini --base-url ${SIM_URL%/v1} -m gemini-2.5-flash" ;;
+    *) echo "unknown PROVIDER $PROVIDER" >&2; exit 2 ;;
+    esac
+}
+# provider_label: how a table row names the protocol (empty for OpenAI's, as before).
+provider_label() { [ "$PROVIDER" = openai ] || echo " [$PROVIDER]"; }

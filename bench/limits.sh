@@ -9,7 +9,9 @@
 #            of the limit), 429 share <= 1%. Its 429s say retry-after in whole seconds
 #            only (--no-retry-after-ms), as proxies do.
 #  incident  34% transient 5xx, --retries 10, 1,000 images: all ok, <= 1.55 requests/image
-# Usage: BUILD=build RUNS=3 bench/limits.sh   (MODES="sliding-1s fixed-1s" for a few)
+# Usage: BUILD=build RUNS=3 bench/limits.sh   (MODES="sliding-1s fixed-1s" for a few;
+#        PROVIDER=anthropic|gemini over that protocol; KINDS=requests for one kind;
+#        INCIDENT=0 to skip the incident)
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 N=1000
@@ -29,7 +31,8 @@ run_case() {
         sim_reset
         local t0 t1
         t0=$(now_s)
-        "$VB" run --base-url "$SIM_URL" -q --no-journal -o "$OUT/limits-$name.jsonl" "$@" "$OUT/images-1000" || true
+        # shellcheck disable=SC2046
+        "$VB" run $(target_args) -q --no-journal -o "$OUT/limits-$name.jsonl" "$@" "$OUT/images-1000" || true
         t1=$(now_s)
         local req rl
         req=$(sim_stat requests)
@@ -51,11 +54,13 @@ run_case() {
 # the prompt, max_tokens 100): a token limit of 100 requests a second binds before the
 # request limit of 200 a second.
 TOK_OPTS=(-m gpt-4o --detail low --max-tokens 100)
+[ "$PROVIDER" = anthropic ] && TOK_OPTS=(-m claude-sonnet-4-5 --max-tokens 100)
+[ "$PROVIDER" = gemini ] && TOK_OPTS=(-m gemini-2.5-flash --max-tokens 100)
 PER_REQ=$("$VB" estimate --json "${TOK_OPTS[@]}" "$OUT/images-1000" |
     python3 -c "import json,sys; e=json.load(sys.stdin); print(round((e['input_tokens'] + e['output_tokens_max']) / e['images']))")
 TPM=$((PER_REQ * 6000))
 for mode in ${MODES:-gcra fixed-1s sliding-1s window-60s bucket-60s}; do
-    for kind in requests tokens; do
+    for kind in ${KINDS:-requests tokens}; do
         if [ $kind = requests ]; then
             sim=(--enforce "$mode" --no-retry-after-ms --rpm 6000 --latency-ms 20) given=(--rpm 6000) vb=()
         else
@@ -66,11 +71,12 @@ for mode in ${MODES:-gcra fixed-1s sliding-1s window-60s bucket-60s}; do
         kw=$WALL ks=$SHARE ko=$OK
         run_case "$mode-$kind-learned" "${sim[@]}" -- -c 200 "${vb[@]}"
         verdict=$(python3 -c "print('pass' if max($kw, $WALL) <= 10.5 and max($ks, $SHARE) <= 1 and min($ko, $OK) == $N else 'MISS')")
-        echo "limits $mode $kind: known $kw s, $ks% 429s, ok $ko; learned $WALL s, $SHARE% 429s, ok $OK: $verdict"
-        echo "| limit enforced as $mode, on $kind (6,000 a minute), 1,000 images | known: $kw s, 429s $ks%, ok $ko; learned: $WALL s, 429s $SHARE%, ok $OK | target <= 10.5 s, <= 1% 429s: $verdict | \`BUILD=$BUILD RUNS=$RUNS MODES=$mode bench/limits.sh\` |" >>"$OUT/table.md"
+        echo "limits$(provider_label) $mode $kind: known $kw s, $ks% 429s, ok $ko; learned $WALL s, $SHARE% 429s, ok $OK: $verdict"
+        echo "| limit$(provider_label) enforced as $mode, on $kind (6,000 a minute), 1,000 images | known: $kw s, 429s $ks%, ok $ko; learned: $WALL s, 429s $SHARE%, ok $OK | target <= 10.5 s, <= 1% 429s: $verdict | \`BUILD=$BUILD RUNS=$RUNS MODES=$mode PROVIDER=$PROVIDER bench/limits.sh\` |" >>"$OUT/table.md"
     done
 done
 
+[ "${INCIDENT:-1}" = 0 ] && exit 0
 run_case incident --fail-rate 0.34 --latency-ms 20 -- --retries 10 -c 50 --retry-base 0.05 --retry-max 1
-echo "limits incident: ok $OK/$N in the worst run, $PER_IMAGE requests per image (target all ok, <= 1.55), wall $WALL s"
-echo "| incident: 34% transient 5xx, --retries 10, 1,000 images | ok $OK (worst run), $PER_IMAGE requests/image | target 1,000 ok, <= 1.55 | \`BUILD=$BUILD RUNS=$RUNS bench/limits.sh\` |" >>"$OUT/table.md"
+echo "limits$(provider_label) incident: ok $OK/$N in the worst run, $PER_IMAGE requests per image (target all ok, <= 1.55), wall $WALL s"
+echo "| incident$(provider_label): 34% transient 5xx, --retries 10, 1,000 images | ok $OK (worst run), $PER_IMAGE requests/image | target 1,000 ok, <= 1.55 | \`BUILD=$BUILD RUNS=$RUNS PROVIDER=$PROVIDER bench/limits.sh\` |" >>"$OUT/table.md"

@@ -26,8 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = config_load_file(c, path, err, sizeof err);
     FUZZ_CHECK(rc == 0 || (rc == -1 && err[0] != '\0'));
     const vb_options_t *o = &c->o;
-    FUZZ_CHECK(o->base_url && o->model && o->prompt && o->detail && o->limiter && o->resize);
-    FUZZ_CHECK(o->base_url[0] && o->model[0] && o->prompt[0] && o->detail[0]);
+    /* base URL, model and provider may be unset: the provider's defaults then */
+    FUZZ_CHECK(o->prompt && o->detail && o->limiter && o->resize);
+    FUZZ_CHECK((!o->base_url || o->base_url[0]) && (!o->model || o->model[0]));
+    FUZZ_CHECK((!o->provider || o->provider[0]) && o->prompt[0] && o->detail[0]);
     FUZZ_CHECK(o->concurrency >= 1 && o->concurrency <= 10000);
     FUZZ_CHECK(o->max_tokens >= 0 && o->prepare_threads >= 0 && o->retries >= 0);
     FUZZ_CHECK(isfinite(o->timeout_s) && o->timeout_s > 0);

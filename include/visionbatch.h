@@ -315,6 +315,18 @@ VB_EXPORT void vb_job_free(vb_job_t *job);
 /* The library's version at run time, "MAJOR.MINOR.PATCH" (static storage). */
 VB_EXPORT const char *vb_version(void);
 
+/* The protocol a job with these options speaks: provider by name ("openai", "anthropic",
+ * "gemini"), or when provider is NULL, the one base_url's host implies
+ * (api.anthropic.com: "anthropic"; generativelanguage.googleapis.com: "gemini"; any other
+ * host, or no base_url: "openai"). NULL for an unknown provider name. Static storage. */
+VB_EXPORT const char *vb_provider_resolve(const char *provider, const char *base_url);
+
+/* The API root and model a provider's job uses when the options name none, e.g.
+ * "https://api.anthropic.com" and its default model. NULL for an unknown provider.
+ * Static storage. */
+VB_EXPORT const char *vb_provider_default_base_url(const char *provider);
+VB_EXPORT const char *vb_provider_default_model(const char *provider);
+
 /* ---- Summaries ------------------------------------------------------------------ */
 
 /* A short name for each vb_limit_t ("rate_limit", "concurrency", "adaptive_window",
@@ -491,6 +503,7 @@ typedef struct vb_redis vb_redis_t;
 /* The request parameters every process of a job sends alike, as the job stores them. */
 typedef struct vb_redis_params {
     const char *json; /* as stored: canonical JSON (sorted keys) */
+    const char *provider; /* "openai", "anthropic" or "gemini" */
     const char *model, *prompt, *detail;
     long max_tokens, max_side, batch_size, json_retries;
     double budget_usd;

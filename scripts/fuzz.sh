@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh 300             300 seconds per target
 #   scripts/fuzz.sh -runs=1000000   a million executions per target
 #   scripts/fuzz.sh 60 response     only fuzz_response (targets: manifest response
-#                                   ratelimit_headers config jpeg_check gemini_answer)
+#                                   ratelimit_headers config jpeg_check anthropic_answer gemini_answer)
 #
 # New inputs go to build-fuzz/corpus/<target>/ (the repo's seeds stay as committed; copy
 # a finding there by hand to keep it). A crash, leak, UB or failed check stops that target
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 limit="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(manifest response ratelimit_headers config jpeg_check gemini_answer)
+[ ${#targets[@]} -eq 0 ] && targets=(manifest response ratelimit_headers config jpeg_check anthropic_answer gemini_answer)
 case "$limit" in
   -runs=*) bound=("$limit") ;;
   *[!0-9]* | '') echo "fuzz.sh: limit is SECONDS or -runs=N, not '$limit'" >&2; exit 2 ;;
@@ -36,7 +36,7 @@ env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS cmake --build "$build" -j "$jobs" --targ
 
 dict_of() {
   case "$1" in
-    manifest | response) echo fuzz/dict/json.dict ;;
+    manifest | response | anthropic_answer) echo fuzz/dict/json.dict ;;
     *) echo "fuzz/dict/$1.dict" ;;
   esac
 }

@@ -8,8 +8,8 @@
 
 #include "sim_batch.h"
 #include "sim_describe.h"
+#include "sim_json.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +20,12 @@
 unsigned long sim_answer_image_tokens(const char *model, const sim_image_t *img)
 {
     static const tokens_model_t fallback = {TOKENS_FAMILY_OPENAI_TILE, 85, 170, 0.0};
-    tokens_model_t m;
-    if (tokens_model_lookup(model, &m) != 0)
-        m = fallback;
-    if (img->is_url)
-        return tokens_image(&m, 512, 512, DETAIL_LOW);
-    return tokens_image(&m, img->width, img->height, img->detail);
+    unsigned w = img->is_url ? 512 : img->width, h = img->is_url ? 512 : img->height;
+    detail_t detail = img->is_url ? DETAIL_LOW : img->detail;
+    unsigned long tokens;
+    if (tokens_image_for_model(model, w, h, detail, &tokens) == 0)
+        return tokens;
+    return tokens_image(&fallback, w, h, detail);
 }
 
 unsigned long sim_answer_prompt_tokens(const sim_request_t *req)
@@ -36,7 +36,7 @@ unsigned long sim_answer_prompt_tokens(const sim_request_t *req)
     return images + req->text_tokens + SIM_TOKENS_PER_MESSAGE * req->n_messages;
 }
 
-/* Writes the answer text into a new string; NULL when out of memory. */
+/* Writes the plain answer text into a new string; NULL when out of memory. */
 static char *answer_text(const sim_request_t *req)
 {
     size_t cap = (req->n_images + 1) * LINE_MAX_LEN;
@@ -58,34 +58,15 @@ static char *answer_text(const sim_request_t *req)
     return text;
 }
 
-int sim_answer_build(const sim_request_t *req, sim_garble_t garble, unsigned long id,
-                     long long created, sim_reply_t *reply)
+/* Fills billing for req's images and prompt (completion tokens are the caller's). */
+static int bill_request(const sim_request_t *req, int batch, sim_garble_t garble, sim_billing_t *b)
 {
-    sim_billing_t *b = &reply->billing;
-    int batch = sim_batch_applies(req);
-    char *content = batch ? sim_batch_answer_text(req, garble) : answer_text(req);
-    if (!content)
-        return -1;
-
-    const char *finish = "stop";
-    size_t len = strlen(content);
-    unsigned long completion = tokens_text_estimate(content, len);
-    if (req->max_tokens && completion > req->max_tokens) {
-        size_t keep = req->max_tokens * 4; /* tokens_text_estimate's 4 bytes a token */
-        if (keep < len)
-            content[keep] = '\0'; /* ASCII only: no character is split */
-        completion = req->max_tokens;
-        finish = "length";
-    }
-
     free(b->digests);
     memset(b, 0, sizeof *b);
     if (req->n_images) {
         b->digests = malloc(req->n_images * sizeof *b->digests);
-        if (!b->digests) {
-            free(content);
+        if (!b->digests)
             return -1;
-        }
     }
     for (size_t i = 0; i < req->n_images; i++) {
         b->image_tokens += sim_answer_image_tokens(req->model, &req->images[i]);
@@ -95,27 +76,41 @@ int sim_answer_build(const sim_request_t *req, sim_garble_t garble, unsigned lon
     b->batch = batch;
     b->garbled = batch ? garble : SIM_GARBLE_NONE;
     b->prompt_tokens = sim_answer_prompt_tokens(req); /* what --tpm weighs, too */
-    b->completion_tokens = completion;
-
-    char idbuf[48];
-    snprintf(idbuf, sizeof idbuf, "chatcmpl-sim-%lu", id);
-    json_t *root =
-        json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:{s:s,s:s},s:s}],s:{s:I,s:I,s:I}}", "id", idbuf,
-                  "object", "chat.completion", "created", (json_int_t)created, "model", req->model,
-                  "choices", "index", 0, "message", "role", "assistant", "content", content,
-                  "finish_reason", finish, "usage", "prompt_tokens", (json_int_t)b->prompt_tokens,
-                  "completion_tokens", (json_int_t)b->completion_tokens, "total_tokens",
-                  (json_int_t)(b->prompt_tokens + b->completion_tokens));
-    free(content);
-    if (!root)
-        return -1;
-    char *body = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!body)
-        return -1;
-    free(reply->body);
-    reply->body = body;
-    reply->body_len = strlen(body);
-    reply->status = 200;
     return 0;
+}
+
+int sim_answer_compose(const sim_request_t *req, sim_garble_t garble, double bad_json_rate,
+                       double json_draw, sim_answer_t *out, sim_billing_t *billing)
+{
+    memset(out, 0, sizeof *out);
+    /* A batch with a response_format is still billed (and counted) as a batch, though
+     * the structured answer replaces the array. */
+    int batch = sim_batch_applies(req);
+    char *text = req->response_format ? sim_json_answer_text(req, bad_json_rate, json_draw)
+                 : batch              ? sim_batch_answer_text(req, garble)
+                                      : answer_text(req);
+    if (!text || bill_request(req, batch, garble, billing) != 0) {
+        free(text);
+        return -1;
+    }
+    size_t len = strlen(text);
+    unsigned long completion = tokens_text_estimate(text, len);
+    if (req->max_tokens && completion > req->max_tokens) {
+        size_t keep = req->max_tokens * 4; /* tokens_text_estimate's 4 bytes a token */
+        if (keep < len)
+            text[keep] = '\0'; /* ASCII only: no character is split */
+        completion = req->max_tokens;
+        out->cut = 1;
+    }
+    billing->completion_tokens = completion;
+    out->text = text;
+    return 0;
+}
+
+void sim_answer_clear(sim_answer_t *a)
+{
+    if (!a)
+        return;
+    free(a->text);
+    a->text = NULL;
 }

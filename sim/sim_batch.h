@@ -9,7 +9,7 @@
 #define VB_SIM_BATCH_H
 
 #include "sim_reply.h"
-#include "sim_validate.h"
+#include "sim_request.h"
 
 /* Whether req is a batch request: at least two images and a text asking for a JSON
  * array. */

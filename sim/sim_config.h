@@ -20,10 +20,10 @@ typedef struct {
     unsigned latency_ms;     /* added before every valid answer */
     unsigned jitter_ms;      /* latency varies uniformly by +- this */
     uint64_t seed;           /* seeds the simulator's PRNG */
-    const char *key;         /* required bearer key, or NULL to accept any */
+    const char *key;         /* required API key (in each protocol's header), or NULL: any */
     size_t max_image_bytes;  /* decoded bytes per image */
     size_t max_body_bytes;   /* request body; larger gets 413 */
-    const char *record_path; /* append each chat/completions body here, or NULL */
+    const char *record_path; /* append each request body (every protocol) here, or NULL */
     int header_check_only;   /* --no-decode: probe images, do not decode them fully */
 
     unsigned latency_p99_ms; /* > latency_ms: lognormal latency with this p99; 0: off */
@@ -36,7 +36,7 @@ typedef struct {
     int no_retry_after_ms; /* 429s carry retry-after in whole seconds only (proxies) */
 
     /* Faults: fractions of the valid requests (their sum is at most 1). */
-    double fail_rate;    /* a 500, 502 or 503, in turn */
+    double fail_rate;    /* the protocol's server errors, in turn */
     double timeout_rate; /* never answered: held until the client leaves or hang_ms */
     double reset_rate;   /* the connection breaks half way through the body */
     unsigned hang_ms;

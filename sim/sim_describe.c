@@ -2,9 +2,6 @@
 #include "sim_describe.h"
 
 #include <stdio.h>
-#include <string.h>
-
-#include "media/image.h"
 
 /* What the "model" says about an image, picked by the image's hash. */
 static const char *const descriptions[] = {
@@ -22,9 +19,8 @@ int sim_describe_image(const sim_image_t *img, char *buf, size_t cap)
 {
     const char *what =
         descriptions[img->digest[0] % (sizeof descriptions / sizeof descriptions[0])];
-    const char *mime = image_mime(img->format);
     if (img->is_url)
         return snprintf(buf, cap, "sha256:%s (url). %s", img->hash_hex, what);
     return snprintf(buf, cap, "sha256:%s (%s %ux%u). %s", img->hash_hex,
-                    mime ? mime + strlen("image/") : "unknown", img->width, img->height, what);
+                    sim_image_format_name(img), img->width, img->height, what);
 }

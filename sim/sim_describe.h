@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "sim_validate.h"
+#include "sim_request.h"
 
 /* Writes what the "model" says about img into buf (at most cap bytes):
  * "sha256:<hex> (<format> <W>x<H>). <description>", or "sha256:<hex> (url). ..." for

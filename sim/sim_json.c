@@ -61,7 +61,7 @@ static const char *schema_type(const json_t *schema)
     json_array_foreach(t, i, one)
     {
         const char *s = json_string_value(one);
-        if (s && strcmp(s, "null") != 0)
+        if (s && strcasecmp(s, "null") != 0)
             return s;
         first = first ? first : s;
     }
@@ -123,14 +123,14 @@ static json_t *gen_value(gen_t *g, json_t *schema, const char *key, int depth)
     const char *type = schema_type(schema);
     if (!type)
         return json_null();
-    if (strcmp(type, "object") == 0)
+    if (strcasecmp(type, "object") == 0)
         return gen_object(g, schema, depth);
-    if (strcmp(type, "array") == 0) {
+    if (strcasecmp(type, "array") == 0) {
         json_t *arr = json_array();
         json_array_append_new(arr, gen_value(g, json_object_get(schema, "items"), key, depth + 1));
         return arr;
     }
-    if (strcmp(type, "string") == 0) {
+    if (strcasecmp(type, "string") == 0) {
         if (g->placed)
             return json_string(sample_text(key));
         g->placed = 1;
@@ -144,11 +144,11 @@ static json_t *gen_value(gen_t *g, json_t *schema, const char *key, int depth)
         return str ? str : json_null();
     }
     json_t *min = json_object_get(schema, "minimum");
-    if (strcmp(type, "integer") == 0)
+    if (strcasecmp(type, "integer") == 0)
         return json_integer(json_is_integer(min) ? json_integer_value(min) : 1);
-    if (strcmp(type, "number") == 0)
+    if (strcasecmp(type, "number") == 0)
         return json_real(json_is_number(min) ? json_number_value(min) : 1.5);
-    if (strcmp(type, "boolean") == 0)
+    if (strcasecmp(type, "boolean") == 0)
         return json_true();
     return json_null();
 }
@@ -181,23 +181,19 @@ static json_t *object_answer(const sim_request_t *req, const char *hashes)
         return json_pack("{s:s, s:o}", "images_sha256", hashes, "images", images);
     }
     const sim_image_t *img = &req->images[0];
-    const char *mime = image_mime(img->format);
     return json_pack("{s:s, s:s, s:i, s:i, s:s}", "image_sha256", hashes, "format",
-                     img->is_url ? "url"
-                     : mime      ? mime + strlen("image/")
-                                 : "unknown",
-                     "width", (int)img->width, "height", (int)img->height, "description",
+                     img->is_url ? "url" : sim_image_format_name(img), "width", (int)img->width,
+                     "height", (int)img->height, "description",
                      "A product photo on a plain background.");
 }
 
-int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw, sim_reply_t *reply)
+char *sim_json_answer_text(const sim_request_t *req, double bad_rate, double draw)
 {
     json_t *rf = json_loads(req->response_format, 0, NULL);
-    json_t *body = json_loads(reply->body, 0, NULL);
     char *hashes = hash_list(req);
     json_t *answer = NULL;
-    int rc = -1;
-    if (!rf || !body || !hashes)
+    char *text = NULL;
+    if (!rf || !hashes)
         goto out;
     if (strcmp(json_string_value(json_object_get(rf, "type")), "json_object") == 0) {
         answer = object_answer(req, hashes);
@@ -206,41 +202,12 @@ int sim_json_rewrite(const sim_request_t *req, double bad_rate, double draw, sim
         gen_t g = {schema, hashes, 0};
         answer = schema ? gen_value(&g, schema, NULL, 0) : object_answer(req, hashes);
     }
-    char *text = answer ? json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (!text)
-        goto out;
-    size_t len = strlen(text);
-    if (draw < bad_rate) /* broken: cut half way, as a model that ran away would leave it */
-        text[len / 2] = '\0', len /= 2;
-    const char *finish = "stop";
-    unsigned long completion = tokens_text_estimate(text, len);
-    if (req->max_tokens && completion > req->max_tokens) {
-        size_t keep = req->max_tokens * 4;
-        if (keep < len)
-            text[keep] = '\0';
-        completion = req->max_tokens;
-        finish = "length";
-    }
-    json_t *choice = json_array_get(json_object_get(body, "choices"), 0);
-    json_t *usage = json_object_get(body, "usage");
-    json_object_set_new(json_object_get(choice, "message"), "content", json_string(text));
-    json_object_set_new(choice, "finish_reason", json_string(finish));
-    free(text);
-    reply->billing.completion_tokens = completion;
-    json_object_set_new(usage, "completion_tokens", json_integer((json_int_t)completion));
-    json_object_set_new(usage, "total_tokens",
-                        json_integer((json_int_t)(reply->billing.prompt_tokens + completion)));
-    char *out = json_dumps(body, JSON_COMPACT);
-    if (!out)
-        goto out;
-    free(reply->body);
-    reply->body = out;
-    reply->body_len = strlen(out);
-    rc = 0;
+    text = answer ? json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (text && draw < bad_rate) /* broken: cut half way, as a model that ran away would */
+        text[strlen(text) / 2] = '\0';
 out:
     json_decref(answer);
     json_decref(rf);
-    json_decref(body);
     free(hashes);
-    return rc;
+    return text;
 }

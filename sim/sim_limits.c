@@ -1,7 +1,6 @@
 /* sim_limits.c - RPM/TPM limiters and how they are reported. */
 #include "sim_limits.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,62 +134,4 @@ int sim_limits_format_duration(uint64_t ns, char *buf, size_t len)
             fr[i] = '\0';
     }
     return snprintf(buf, len, "%s%llu%ss", hm, s, fr);
-}
-
-void sim_limits_headers(const sim_limits_t *l, const sim_limit_result_t *res, sim_reply_t *reply)
-{
-    char reset[64];
-    if (l->rpm) {
-        sim_limits_format_duration(res->reset_requests_ns, reset, sizeof reset);
-        sim_reply_header(reply, "x-ratelimit-limit-requests", "%llu", l->cfg->rpm);
-        sim_reply_header(reply, "x-ratelimit-remaining-requests", "%.0f",
-                         floor(res->remaining_requests));
-        sim_reply_header(reply, "x-ratelimit-reset-requests", "%s", reset);
-    }
-    if (l->tpm) {
-        sim_limits_format_duration(res->reset_tokens_ns, reset, sizeof reset);
-        sim_reply_header(reply, "x-ratelimit-limit-tokens", "%llu", l->cfg->tpm);
-        sim_reply_header(reply, "x-ratelimit-remaining-tokens", "%.0f",
-                         floor(res->remaining_tokens));
-        sim_reply_header(reply, "x-ratelimit-reset-tokens", "%s", reset);
-    }
-}
-
-int sim_limits_reply(const sim_limits_t *l, const sim_limit_result_t *res, const char *model,
-                     sim_reply_t *reply)
-{
-    static const char more[] =
-        "Visit https://platform.openai.com/account/rate-limits to learn more.";
-    int rc;
-    if (res->verdict == SIM_LIMIT_TOO_LARGE) {
-        rc = sim_reply_error(reply, 429, "tokens", NULL, "rate_limit_exceeded",
-                             "Request too large for %.100s in organization org-sim on tokens per "
-                             "min (TPM): Limit %llu, Requested %llu. The input or output tokens "
-                             "must be reduced in order to run successfully. %s",
-                             model, l->cfg->tpm, res->requested, more);
-        if (rc == 0)
-            sim_reply_header(reply, "x-should-retry", "false");
-    } else {
-        int tokens = res->verdict == SIM_LIMIT_TOKENS;
-        char wait[64];
-        sim_limits_format_duration(res->wait_ns, wait, sizeof wait);
-        rc = sim_reply_error(
-            reply, 429, tokens ? "tokens" : "requests", NULL, "rate_limit_exceeded",
-            "Rate limit reached for %.100s in organization org-sim on %s per min "
-            "(%s): Limit %llu, Used %llu, Requested %llu. Please try again in "
-            "%s. %s",
-            model, tokens ? "tokens" : "requests", tokens ? "TPM" : "RPM",
-            tokens ? l->cfg->tpm : l->cfg->rpm, res->used, res->requested, wait, more);
-        if (rc == 0) {
-            uint64_t ms = res->wait_ns / NS_PER_MS + (res->wait_ns % NS_PER_MS != 0);
-            sim_reply_header(reply, "retry-after", "%llu", (unsigned long long)((ms + 999) / 1000));
-            if (!l->cfg->no_retry_after_ms)
-                sim_reply_header(reply, "retry-after-ms", "%llu", (unsigned long long)ms);
-        }
-    }
-    if (rc != 0)
-        return -1;
-    reply->refusal = SIM_REFUSAL_RATE_LIMIT;
-    sim_limits_headers(l, res, reply);
-    return 0;
 }

@@ -1,6 +1,6 @@
-/* sim_limits.h - the simulator's requests-per-minute and tokens-per-minute limits, and
- * the x-ratelimit-* / retry-after headers and 429 bodies that report them the way OpenAI
- * does (docs/provider-facts.md §4).
+/* sim_limits.h - the simulator's requests-per-minute and tokens-per-minute limits, shared
+ * by every protocol; each protocol reports them its own way (sim_protocol.h: OpenAI's
+ * x-ratelimit-* headers, Anthropic's anthropic-ratelimit-*, Gemini's 429 details).
  *
  * Both limits are enforced the way --enforce says (sim_enforce.h; by default GCRA
  * limiters of N units a minute whose burst is --burst-s seconds of quota, at least 1
@@ -56,17 +56,6 @@ void sim_limits_admit(sim_limits_t *l, unsigned long long tokens, uint64_t now_n
 /* Counts a refused request (400, 401, 413) against RPM only, as providers do: takes one
  * unit if there is one, never refuses. Fills *out (verdict SIM_LIMIT_OK). Thread-safe. */
 void sim_limits_count_refused(sim_limits_t *l, uint64_t now_ns, sim_limit_result_t *out);
-
-/* Adds x-ratelimit-{limit,remaining,reset}-requests (with --rpm) and -tokens (with
- * --tpm) from res to reply. Does nothing when no limit is set. */
-void sim_limits_headers(const sim_limits_t *l, const sim_limit_result_t *res, sim_reply_t *reply);
-
-/* Fills reply with the 429 for a refused res (verdict != SIM_LIMIT_OK) of model: an
- * OpenAI rate_limit_exceeded error, retry-after (whole seconds, rounded up) and
- * retry-after-ms, or x-should-retry: false for a request too large to ever go; plus the
- * x-ratelimit-* headers. Returns 0, or -1 when out of memory. */
-int sim_limits_reply(const sim_limits_t *l, const sim_limit_result_t *res, const char *model,
-                     sim_reply_t *reply);
 
 /* Writes ns as a Go duration at millisecond precision, rounded up: "0s", "20ms", "1s",
  * "1.5s", "6m0s", "1h2m3.5s". Returns the length (as snprintf does). */

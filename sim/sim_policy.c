@@ -1,9 +1,10 @@
 /* sim_policy.c - what to answer, and when.
  *
- * A chat call is decided in this order, as a provider would: authentication (401), body
- * size (413), validation (400), the RPM/TPM limits (429 rate_limit_exceeded; the refusals
- * above count against RPM too), the quota (429 insufficient_quota), then the latency and
- * an injected fault (timeout, reset, 500/502/503), else the 200. */
+ * A call of any protocol is decided in this order, as a provider would: authentication
+ * (401/403), body size (413), validation (400/404), the RPM/TPM limits (429; the refusals
+ * above count against RPM too), the quota (429, or Anthropic's 400), then the latency and
+ * an injected fault (timeout, reset, the protocol's server errors), else the 200. The
+ * protocol (sim_protocol.h) only shapes each answer. */
 #include "sim_policy.h"
 
 #include <math.h>
@@ -17,9 +18,7 @@
 #include "sim_answer.h"
 #include "sim_batch.h"
 #include "sim_faults.h"
-#include "sim_json.h"
 #include "sim_limits.h"
-#include "sim_validate.h"
 
 /* z of the normal distribution's 99th percentile: p99 = median * exp(sigma * Z_P99). */
 #define Z_P99  2.3263
@@ -133,32 +132,19 @@ static unsigned policy_delay_ms(sim_policy_t *p)
     return d > 0 ? (unsigned)d : 0;
 }
 
-int sim_policy_authorize(const sim_policy_t *p, const char *authorization, sim_reply_t *reply)
+int sim_policy_authorize(const sim_policy_t *p, const sim_call_t *call, sim_reply_t *reply)
 {
-    static const char bearer[] = "Bearer ";
-    const char *key = p->cfg->key;
-    if (!key)
-        return 0;
-    if (authorization && strncmp(authorization, bearer, strlen(bearer)) == 0 &&
-        strcmp(authorization + strlen(bearer), key) == 0)
-        return 0;
-    int rc = authorization
-                 ? sim_reply_error(reply, 401, "invalid_request_error", NULL, "invalid_api_key",
-                                   "Incorrect API key provided.")
-                 : sim_reply_error(reply, 401, "invalid_request_error", NULL, "invalid_api_key",
-                                   "You didn't provide an API key. You need to provide your API "
-                                   "key in an Authorization header using Bearer auth.");
-    return rc == 0 ? -1 : -2;
+    return call->proto->authorize(p->cfg, call, reply);
 }
 
 /* A call refused before the limits (401, 413, 400) still counts against RPM and reports
- * the limits. Returns 0. */
-static int policy_refused(sim_policy_t *p, sim_reply_t *reply)
+ * the limits as proto does. Returns 0. */
+static int policy_refused(sim_policy_t *p, const sim_protocol_t *proto, sim_reply_t *reply)
 {
     if (sim_limits_active(p->limits)) {
         sim_limit_result_t lim;
         sim_limits_count_refused(p->limits, clock_now(&p->clock), &lim);
-        sim_limits_headers(p->limits, &lim, reply);
+        proto->limit_headers(p->cfg, &lim, reply);
     }
     return 0;
 }
@@ -176,20 +162,41 @@ static sim_garble_t policy_garble(sim_policy_t *p, const sim_request_t *req)
     return (sim_garble_t)(SIM_GARBLE_NONE + 1 + nth % (SIM_GARBLE_KINDS - 1));
 }
 
-/* Decides the answer to the valid request req: limits, quota, latency, fault, 200.
- * Returns 0, or -1 when out of memory. */
-static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned long id,
+/* Builds the 200 for req into reply, as call->proto shapes it. Returns 0, or -1 when out
+ * of memory. */
+static int policy_build_answer(sim_policy_t *p, const sim_call_t *call, const sim_request_t *req,
+                               sim_reply_t *reply)
+{
+    sim_garble_t garble = policy_garble(p, req);
+    double json_draw = req->response_format ? unit_interval(policy_random(p)) : 0.0;
+    sim_answer_t answer;
+    if (sim_answer_compose(req, garble, p->cfg->bad_json_rate, json_draw, &answer,
+                           &reply->billing) != 0)
+        return -1;
+    int rc = call->proto->answer(req, &answer, call->id, reply);
+    sim_answer_clear(&answer);
+    return rc;
+}
+
+/* Decides the answer to the valid request req of call: limits, quota, latency, fault,
+ * 200. Returns 0, or -1 when out of memory. */
+static int policy_answer(sim_policy_t *p, const sim_call_t *call, const sim_request_t *req,
                          sim_reply_t *reply)
 {
     const sim_config_t *cfg = p->cfg;
+    const sim_protocol_t *proto = call->proto;
     sim_limit_result_t lim;
     int limited = sim_limits_active(p->limits);
     if (limited) {
         unsigned long long weight =
             (unsigned long long)sim_answer_prompt_tokens(req) + req->max_tokens;
         sim_limits_admit(p->limits, weight, clock_now(&p->clock), &lim);
-        if (lim.verdict != SIM_LIMIT_OK)
-            return sim_limits_reply(p->limits, &lim, req->model, reply);
+        if (lim.verdict != SIM_LIMIT_OK) {
+            if (proto->limited(cfg, &lim, req->model, reply) != 0)
+                return -1;
+            proto->limit_headers(cfg, &lim, reply);
+            return 0;
+        }
     }
 
     /* Drawn before the quota is looked at, so that the check and the count of promised
@@ -211,57 +218,55 @@ static int policy_answer(sim_policy_t *p, const sim_request_t *req, unsigned lon
     pthread_mutex_unlock(&p->lock);
 
     if (over_quota) {
-        if (sim_reply_error(reply, 429, "insufficient_quota", NULL, "insufficient_quota",
-                            "You exceeded your current quota, please check your plan and billing "
-                            "details.") != 0)
+        if (proto->quota(cfg, req->model, reply) != 0)
             return -1;
-        reply->refusal = SIM_REFUSAL_QUOTA;
     } else {
-        if (sim_answer_build(req, policy_garble(p, req), id, (long long)time(NULL), reply) != 0)
-            return -1;
-        if (req->response_format &&
-            sim_json_rewrite(req, cfg->bad_json_rate, unit_interval(policy_random(p)), reply))
+        if (policy_build_answer(p, call, req, reply) != 0)
             return -1;
         reply->delay_ms = delay;
         reply->fault = fault;
         if (fault == SIM_FAULT_TIMEOUT)
             reply->hang_ms = cfg->hang_ms;
-        else if (fault == SIM_FAULT_HTTP && sim_faults_server_error(nth_error, reply) != 0)
+        else if (fault == SIM_FAULT_HTTP && proto->server_error(nth_error, reply) != 0)
             return -1;
         else if (fault >= SIM_FAULT_HTML &&
-                 sim_faults_bad_body(fault, cfg->redirect_to, reply) != 0)
+                 sim_faults_bad_body(fault, proto, call->path, cfg->redirect_to, reply) != 0)
             return -1;
     }
     if (limited)
-        sim_limits_headers(p->limits, &lim, reply);
+        proto->limit_headers(cfg, &lim, reply);
     return 0;
 }
 
 int sim_policy_decide(sim_policy_t *p, const sim_call_t *call, sim_reply_t *reply)
 {
-    int auth = sim_policy_authorize(p, call->authorization, reply);
+    const sim_protocol_t *proto = call->proto;
+    reply->call_id = call->id;
+    int auth = proto->authorize(p->cfg, call, reply);
     if (auth != 0)
-        return auth == -1 ? policy_refused(p, reply) : -1;
+        return auth == -1 ? policy_refused(p, proto, reply) : -1;
 
+    sim_error_t err;
     if (call->body_too_large) {
-        if (sim_reply_error(reply, 413, "invalid_request_error", NULL, "request_too_large",
-                            "The request body is larger than the limit of %zu bytes.",
-                            p->cfg->max_body_bytes) != 0)
+        sim_error_set(&err, NULL, "request_too_large",
+                      "The request body is larger than the limit of %zu bytes.",
+                      sim_protocol_body_limit(proto, p->cfg));
+        err.status = 413;
+        if (proto->refuse(reply, &err) != 0)
             return -1;
-        return policy_refused(p, reply);
+        return policy_refused(p, proto, reply);
     }
 
     sim_request_t req;
-    sim_error_t err;
-    if (sim_request_parse(call->body ? call->body : "", call->body_len, p->cfg, &req, &err)) {
-        if (sim_reply_from_error(reply, &err) != 0)
+    if (proto->parse(p->cfg, call, &req, &err) != 0) {
+        if (proto->refuse(reply, &err) != 0)
             return -1;
         if (strncmp(err.code, "invalid_image", 13) == 0)
             reply->refusal = SIM_REFUSAL_INVALID_IMAGE;
-        return policy_refused(p, reply);
+        return policy_refused(p, proto, reply);
     }
 
-    int rc = policy_answer(p, &req, call->id, reply);
+    int rc = policy_answer(p, call, &req, reply);
     sim_request_free(&req);
     return rc;
 }

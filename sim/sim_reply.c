@@ -15,9 +15,11 @@ void sim_reply_clear(sim_reply_t *r)
 {
     if (!r)
         return;
+    unsigned long call_id = r->call_id; /* still the same call's reply */
     free(r->body);
     free(r->billing.digests);
     memset(r, 0, sizeof *r);
+    r->call_id = call_id;
 }
 
 int sim_reply_header(sim_reply_t *r, const char *name, const char *fmt, ...)
@@ -59,11 +61,9 @@ static size_t utf8_seq_len(const unsigned char *s)
     return n;
 }
 
-/* Replaces every byte that is not part of valid UTF-8 with '?': messages quote request
- * text and are cut by snprintf, which may split a character, and JSON needs UTF-8. Not a
- * full validator (overlong 3/4-byte forms pass); jansson rejects those and the caller
- * then fails cleanly. */
-static void utf8_sanitize(char *s)
+/* Not a full validator (overlong 3/4-byte forms pass); jansson rejects those and the
+ * caller then fails cleanly. */
+void sim_reply_utf8_sanitize(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
@@ -76,11 +76,24 @@ static void utf8_sanitize(char *s)
     }
 }
 
+int sim_reply_json(sim_reply_t *r, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return -1;
+    free(r->body);
+    r->body = text;
+    r->body_len = strlen(text);
+    r->status = status;
+    return 0;
+}
+
 /* Builds the error body from an already formatted message (sanitized in place). */
 static int reply_error_text(sim_reply_t *r, int status, const char *type, const char *param,
                             const char *code, char *message)
 {
-    utf8_sanitize(message);
+    sim_reply_utf8_sanitize(message);
     json_t *err = json_pack("{s:{s:s,s:s,s:o,s:o}}", "error", "message", message, "type", type,
                             "param", string_or_null(param), "code", string_or_null(code));
     if (!err)
@@ -113,7 +126,7 @@ int sim_reply_from_error(sim_reply_t *r, const sim_error_t *e)
     char param[sizeof e->param];
     snprintf(message, sizeof message, "%s", e->message);
     snprintf(param, sizeof param, "%s", e->param);
-    utf8_sanitize(param);
+    sim_reply_utf8_sanitize(param);
     return reply_error_text(r, e->status ? e->status : 400, "invalid_request_error", param, e->code,
                             message);
 }

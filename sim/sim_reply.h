@@ -3,10 +3,11 @@
 #ifndef VB_SIM_REPLY_H
 #define VB_SIM_REPLY_H
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 
-#define SIM_REPLY_MAX_HEADERS 16
+#define SIM_REPLY_MAX_HEADERS 24 /* Anthropic sends 12 rate-limit headers alone */
 #define SIM_DIGEST_LEN        32
 
 typedef struct {
@@ -65,6 +66,7 @@ typedef enum {
 } sim_refusal_t;
 
 typedef struct {
+    unsigned long call_id; /* the call's number, for the request ids error bodies carry */
     int status;
     char *body; /* malloc'd, owned by the reply; JSON unless content_type says otherwise */
     size_t body_len;
@@ -89,7 +91,7 @@ typedef struct {
 /* Zeroes a reply. */
 void sim_reply_init(sim_reply_t *r);
 
-/* Frees what the reply owns and zeroes it again. r may be NULL. */
+/* Frees what the reply owns and zeroes it again, but for call_id. r may be NULL. */
 void sim_reply_clear(sim_reply_t *r);
 
 /* Adds a response header (value from printf-style fmt). Returns 0, or -1 when the header
@@ -103,6 +105,14 @@ int sim_reply_header(sim_reply_t *r, const char *name, const char *fmt, ...)
  * when out of memory. */
 int sim_reply_error(sim_reply_t *r, int status, const char *type, const char *param,
                     const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Replaces reply's body with body dumped compactly (body's reference is taken over, NULL
+ * allowed: out of memory) and sets status. Returns 0, or -1 when out of memory. */
+int sim_reply_json(sim_reply_t *r, int status, json_t *body);
+
+/* Replaces every byte of s that is not part of valid UTF-8 with '?', in place: messages
+ * quote request text and are cut by snprintf, and JSON needs UTF-8. */
+void sim_reply_utf8_sanitize(char *s);
 
 /* sim_reply_error for a validation failure (type "invalid_request_error"). */
 int sim_reply_from_error(sim_reply_t *r, const sim_error_t *e);

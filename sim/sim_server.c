@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "sim_policy.h"
+#include "sim_protocol.h"
 #include "sim_reply.h"
 #include "sim_stats.h"
 
@@ -42,14 +43,14 @@ static const char *const listed_models[] = {
     "gpt-4.1-nano", "o4-mini", "claude-sonnet-4-5", "gemini-2.5-flash",
 };
 
-typedef enum { ROUTE_UNKNOWN = 0, ROUTE_CHAT, ROUTE_MODELS, ROUTE_STATS, ROUTE_RESET } route_t;
+/* ROUTE_PROTOCOL: a protocol's endpoint (sim_protocol.h), POST only. */
+typedef enum { ROUTE_UNKNOWN = 0, ROUTE_PROTOCOL, ROUTE_MODELS, ROUTE_STATS, ROUTE_RESET } route_t;
 
 static const struct {
     const char *path;
     const char *method;
     route_t route;
 } routes[] = {
-    {"/v1/chat/completions", "POST", ROUTE_CHAT},
     {"/v1/models", "GET", ROUTE_MODELS},
     {"/sim/stats", "GET", ROUTE_STATS},
     {"/sim/reset", "POST", ROUTE_RESET},
@@ -73,7 +74,8 @@ struct sim_server {
 /* One HTTP request's state, from its headers to its end. */
 typedef struct {
     route_t route;
-    const char *allow; /* the route's method, for 405 */
+    const sim_protocol_t *proto; /* ROUTE_PROTOCOL: whose endpoint */
+    const char *allow;           /* the route's method, for 405 */
     int method_ok;
     int in_flight; /* counted in the stats' in_flight */
     unsigned long id;
@@ -94,7 +96,16 @@ static void conn_route(sim_conn_t *c, const char *path, const char *method)
             return;
         }
     }
-    c->route = ROUTE_UNKNOWN;
+    c->proto = sim_protocol_for_path(path);
+    c->route = c->proto ? ROUTE_PROTOCOL : ROUTE_UNKNOWN;
+    c->allow = "POST";
+    c->method_ok = strcmp(method, "POST") == 0;
+}
+
+/* sim_lookup_fn over a libmicrohttpd connection. */
+static const char *conn_lookup(void *ctx, int query, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, query ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
 }
 
 /* Keeps data[0..n) of the body, unless the body has gone past max: then the whole body is
@@ -392,7 +403,7 @@ static char *models_json(void)
     return text;
 }
 
-/* Appends the call's body as one line to --record-requests. */
+/* Appends the call's body as one line to --record-requests (every protocol's). */
 static void record_body(sim_server_t *s, const sim_conn_t *c)
 {
     if (!s->record || c->too_large)
@@ -405,25 +416,33 @@ static void record_body(sim_server_t *s, const sim_conn_t *c)
     pthread_mutex_unlock(&s->record_lock);
 }
 
-/* Answers a complete chat/completions call: the policy decides, we wait and deliver it
- * as reply.fault says (send, hold without answering, or break half way). */
-static enum MHD_Result answer_chat(sim_server_t *s, struct MHD_Connection *conn, sim_conn_t *c)
+/* Answers a complete call of a protocol's endpoint: the policy decides, we wait and
+ * deliver it as reply.fault says (send, hold without answering, or break half way). */
+static enum MHD_Result answer_call(sim_server_t *s, struct MHD_Connection *conn, sim_conn_t *c,
+                                   const char *url)
 {
     record_body(s, c);
     sim_call_t call = {
+        .proto = c->proto,
         .id = c->id,
-        .authorization =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .path = url,
         .body = c->body,
         .body_len = c->len,
         .body_too_large = c->too_large,
+        .lookup = conn_lookup,
+        .lookup_ctx = conn,
     };
+    if (sim_call_query(&call, "key"))
+        sim_stats_key_in_url(s->stats);
     sim_reply_t reply;
     sim_reply_init(&reply);
+    reply.call_id = c->id;
     if (sim_policy_decide(s->policy, &call, &reply) != 0) {
+        sim_error_t err;
         sim_reply_clear(&reply);
-        if (sim_reply_error(&reply, 500, "server_error", NULL, NULL,
-                            "The server had an error while processing your request.") != 0)
+        sim_error_set(&err, NULL, NULL, "The server had an error while processing your request.");
+        err.status = 500;
+        if (c->proto->refuse(&reply, &err) != 0)
             sim_reply_clear(&reply);
     }
     free(c->body); /* not needed any more: do not hold it through the delay */
@@ -446,8 +465,7 @@ static enum MHD_Result answer_chat(sim_server_t *s, struct MHD_Connection *conn,
         sim_reply_clear(&reply);
         return MHD_NO; /* close without a response */
     }
-    sim_reply_header(&reply, "x-request-id", "req_sim_%lu", c->id);
-    sim_reply_header(&reply, "openai-processing-ms", "%ld", elapsed_ms(&c->start));
+    c->proto->response_headers(c->id, elapsed_ms(&c->start), &reply);
     if (!reply.body)
         reply.status = 500; /* send_reply's fallback body */
     enum MHD_Result ret =
@@ -476,14 +494,14 @@ static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, si
         return send_error(conn, 405, c->allow, message);
     }
     switch (c->route) {
-    case ROUTE_CHAT:
-        return answer_chat(s, conn, c);
-    case ROUTE_MODELS: {
+    case ROUTE_PROTOCOL:
+        return answer_call(s, conn, c, url);
+    case ROUTE_MODELS: { /* OpenAI's */
         sim_reply_t reply;
         sim_reply_init(&reply);
-        const char *auth =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (sim_policy_authorize(s->policy, auth, &reply) != 0) {
+        sim_call_t call = {
+            .proto = &sim_protocol_openai, .path = url, .lookup = conn_lookup, .lookup_ctx = conn};
+        if (sim_policy_authorize(s->policy, &call, &reply) != 0) {
             enum MHD_Result ret = send_reply(conn, &reply);
             sim_reply_clear(&reply);
             return ret;
@@ -514,18 +532,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!c)
             return MHD_NO;
         conn_route(c, url, method);
-        if (c->route == ROUTE_CHAT && c->method_ok) {
+        if (c->route == ROUTE_PROTOCOL && c->method_ok) {
             c->id = atomic_fetch_add(&s->next_id, 1) + 1;
             clock_gettime(CLOCK_MONOTONIC, &c->start);
-            sim_stats_call_begin(s->stats);
+            sim_stats_call_begin(s->stats, c->proto->id);
             c->in_flight = 1;
         }
         *con_cls = c;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (c->route == ROUTE_CHAT && c->method_ok)
-            conn_take_body(c, upload_data, *upload_data_size, s->cfg->max_body_bytes);
+        if (c->route == ROUTE_PROTOCOL && c->method_ok)
+            conn_take_body(c, upload_data, *upload_data_size,
+                           sim_protocol_body_limit(c->proto, s->cfg));
         *upload_data_size = 0; /* other routes: the body is ignored */
         return MHD_YES;
     }

@@ -23,15 +23,17 @@
 #define NS_PER_MS         1000000ULL
 
 /* The slots of the faults counter, in the JSON's order. */
-enum { FAULT_500, FAULT_502, FAULT_503, FAULT_TIMEOUT, FAULT_RESET, FAULT_BAD_BODY,
+enum { FAULT_500, FAULT_502, FAULT_503, FAULT_529, FAULT_TIMEOUT, FAULT_RESET, FAULT_BAD_BODY,
        FAULT_KINDS = FAULT_BAD_BODY + SIM_BAD_BODY_KINDS };
-static const char *const fault_names[FAULT_KINDS] = {"500", "502", "503", "timeout", "reset",
-                                                     "html", "truncate", "no-usage", "error200",
-                                                     "huge-body", "drip", "redirect"};
+static const char *const fault_names[FAULT_KINDS] = {
+    "500",  "502",      "503",      "529",      "timeout",   "reset", "html",
+    "truncate", "no-usage", "error200", "huge-body", "drip",  "redirect"};
 
 struct sim_stats {
     pthread_mutex_t lock;
     unsigned long long requests;
+    unsigned long long requests_by_protocol[SIM_PROTO_COUNT];
+    unsigned long long key_in_url;
     unsigned long long responses[STATUS_MAX - STATUS_MIN + 1];
     unsigned long long in_flight, max_in_flight;
     unsigned long long images_billed;
@@ -118,7 +120,7 @@ static int set_reserve(sim_stats_t *s)
     return 0;
 }
 
-void sim_stats_call_begin(sim_stats_t *s)
+void sim_stats_call_begin(sim_stats_t *s, sim_proto_id_t proto)
 {
     uint64_t now = clock_monotonic_ns() - s->origin_ns;
     pthread_mutex_lock(&s->lock);
@@ -127,6 +129,7 @@ void sim_stats_call_begin(sim_stats_t *s)
         s->have_first = 1;
     }
     s->requests++;
+    s->requests_by_protocol[proto]++;
     if (++s->in_flight > s->max_in_flight)
         s->max_in_flight = s->in_flight;
     pthread_mutex_unlock(&s->lock);
@@ -157,6 +160,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
             s->faults[FAULT_502]++;
         else if (reply->status == 503)
             s->faults[FAULT_503]++;
+        else if (reply->status == 529)
+            s->faults[FAULT_529]++;
         break;
     case SIM_FAULT_NONE:
         break;
@@ -190,6 +195,13 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
     pthread_mutex_unlock(&s->lock);
 }
 
+void sim_stats_key_in_url(sim_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->key_in_url++;
+    pthread_mutex_unlock(&s->lock);
+}
+
 void sim_stats_call_abort(sim_stats_t *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -201,7 +213,8 @@ void sim_stats_call_abort(sim_stats_t *s)
 void sim_stats_reset(sim_stats_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    s->requests = 0;
+    s->requests = s->key_in_url = 0;
+    memset(s->requests_by_protocol, 0, sizeof s->requests_by_protocol);
     memset(s->responses, 0, sizeof s->responses);
     s->max_in_flight = s->in_flight;
     s->images_billed = s->prompt_tokens = s->completion_tokens = s->image_tokens = 0;
@@ -222,12 +235,14 @@ char *sim_stats_json(sim_stats_t *s)
     json_t *responses = json_object();
     json_t *faults = json_object();
     json_t *garbled = json_object();
+    json_t *by_protocol = json_object();
     json_t *root = NULL;
     char *text = NULL;
-    if (!responses || !faults || !garbled) {
+    if (!responses || !faults || !garbled || !by_protocol) {
         json_decref(responses);
         json_decref(faults);
         json_decref(garbled);
+        json_decref(by_protocol);
         return NULL;
     }
 
@@ -245,6 +260,9 @@ char *sim_stats_json(sim_stats_t *s)
     for (int k = SIM_GARBLE_NONE + 1; k < SIM_GARBLE_KINDS; k++)
         json_object_set_new(garbled, sim_batch_garble_name((sim_garble_t)k),
                             json_integer((json_int_t)s->garbled[k]));
+    for (int k = 0; k < SIM_PROTO_COUNT; k++)
+        json_object_set_new(by_protocol, sim_protocol_get((sim_proto_id_t)k)->name,
+                            json_integer((json_int_t)s->requests_by_protocol[k]));
     root = json_pack(
         "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
         (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
@@ -260,8 +278,11 @@ char *sim_stats_json(sim_stats_t *s)
     if (root) {
         json_object_set_new(root, "batch_answers", json_integer((json_int_t)s->batch_answers));
         json_object_set_new(root, "garbled", garbled);
+        json_object_set_new(root, "requests_by_protocol", by_protocol);
+        json_object_set_new(root, "key_in_url", json_integer((json_int_t)s->key_in_url));
     } else {
         json_decref(garbled);
+        json_decref(by_protocol);
     }
     pthread_mutex_unlock(&s->lock);
     if (root) {

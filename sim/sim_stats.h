@@ -1,10 +1,12 @@
 /* sim_stats.h - the simulator's counters, served as JSON on GET /sim/stats.
  *
- * Only chat/completions calls are counted. A call is "in flight" from the moment its
- * headers arrive until its response is queued (or the client goes away). */
+ * Only the protocols' calls are counted (chat/completions, messages, generateContent),
+ * together and per protocol. A call is "in flight" from the moment its headers arrive
+ * until its response is queued (or the client goes away). */
 #ifndef VB_SIM_STATS_H
 #define VB_SIM_STATS_H
 
+#include "sim_protocol.h"
 #include "sim_reply.h"
 
 typedef struct sim_stats sim_stats_t;
@@ -15,9 +17,12 @@ sim_stats_t *sim_stats_new(void);
 /* Frees s; NULL is a no-op. */
 void sim_stats_free(sim_stats_t *s);
 
-/* A chat/completions call's headers arrived: requests + 1, in_flight + 1, and
- * first_request_ms when it is the first. */
-void sim_stats_call_begin(sim_stats_t *s);
+/* A call's headers arrived on proto's path: requests + 1 (overall and proto's),
+ * in_flight + 1, and first_request_ms when it is the first. */
+void sim_stats_call_begin(sim_stats_t *s, sim_proto_id_t proto);
+
+/* A call carried an API key in its URL (?key=): key_in_url + 1. */
+void sim_stats_key_in_url(sim_stats_t *s);
 
 /* The call is over (reply was queued, or the call was held until it was dropped, as
  * reply->fault says): in_flight - 1 and last_response_ms (unless it was a timeout).
@@ -37,9 +42,11 @@ void sim_stats_reset(sim_stats_t *s);
  * memory:
  * {"requests","responses":{"<status>":n},"in_flight","max_in_flight","images_billed",
  *  "distinct_images_billed","prompt_tokens","completion_tokens","image_tokens",
- *  "rate_limited","quota_rejected","faults":{"500","502","503","timeout","reset"},
- *  "first_request_ms","last_response_ms","batch_answers","garbled":{"count","json","order"}}. The times are monotonic milliseconds since the
- * counters were created (the simulator's start), 0 while there is none. */
+ *  "rate_limited","quota_rejected","invalid_images","faults":{"500","502","503","529",
+ *  "timeout","reset",<bad bodies>},"first_request_ms","last_response_ms","batch_answers",
+ *  "garbled":{"count","json","order"},"requests_by_protocol":{"openai","anthropic",
+ *  "gemini"},"key_in_url"}. The times are monotonic milliseconds since the counters were
+ * created (the simulator's start), 0 while there is none. */
 char *sim_stats_json(sim_stats_t *s);
 
 #endif

@@ -15,6 +15,7 @@
 #define RATE_FLOOR 0.1       /* never below this share of the target */
 #define RATE_RECOVERY 0.002  /* share of the target regained per success */
 #define NS 1e9
+#define RAMP_START    0.2    /* a ramped limit starts at this share of its target */
 
 /* An isolated 429 (the pace is right; the server's slice boundary disagreed by a hair)
  * costs only its request a retry-after and paces a little lower from then on; a run-wide
@@ -34,6 +35,7 @@ typedef struct pace {
     double current; /* target, or less after a 429 */
     double ceiling; /* the limit itself (user's or server's): more can never go */
     double unpaced; /* units sent while no limit was known: charged once one is */
+    uint64_t ramp_from; /* when a ramp to a learned limit began; 0: none running */
 } pace_t;
 
 struct admit {
@@ -76,6 +78,11 @@ static void pace_set_target(admit_t *a, pace_t *p, double limit, double margin, 
     p->target = per_min;
     if (p->current <= 0 || p->current > per_min)
         p->current = per_min;
+    if (!p->rl && a->s.ramp_s > 0 && p->user <= 0) {
+        /* a server that refuses sharp ramps: start low, reach the target over ramp_s */
+        p->current = per_min * RAMP_START;
+        p->ramp_from = now ? now : 1;
+    }
     if (!p->rl) {
         p->rl = ratelimit_new(a->s.kind, p->current, pace_burst(a, per_min, tokens));
         /* what went out while probing counts against the limit just learned: a server
@@ -178,10 +185,28 @@ admit_verdict_t admit_try(admit_t *a, double tokens, long in_flight, uint64_t no
     return ADMIT_GO;
 }
 
+/* Raises a ramping pace to its share of the target at now: RAMP_START at the start of the
+ * ramp, growing linearly to the whole target after ramp_s. */
+static void pace_ramp(const admit_t *a, pace_t *p, uint64_t now)
+{
+    if (!p->ramp_from || !p->rl)
+        return;
+    double t = now > p->ramp_from ? (double)(now - p->ramp_from) / NS : 0;
+    double share = RAMP_START + (1 - RAMP_START) * t / a->s.ramp_s;
+    if (share >= 1) {
+        share = 1;
+        p->ramp_from = 0;
+    }
+    if (p->current < p->target * share) {
+        p->current = p->target * share;
+        ratelimit_set_limit(p->rl, p->current);
+    }
+}
+
 /* Moves a pace back towards its target after a success. */
 static void pace_recover(pace_t *p)
 {
-    if (!p->rl || p->current >= p->target)
+    if (!p->rl || p->current >= p->target || p->ramp_from) /* a ramp grows by time */
         return;
     p->current += p->target * RATE_RECOVERY;
     if (p->current > p->target)
@@ -229,6 +254,7 @@ static void pace_cut(pace_t *p)
 {
     if (!p->rl)
         return;
+    p->ramp_from = 0; /* the server pushed back: recover from here as after any cut */
     p->current *= RATE_DECREASE;
     if (p->current < p->target * RATE_FLOOR)
         p->current = p->target * RATE_FLOOR;
@@ -272,6 +298,8 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
 {
     if (info)
         learn(a, info, now);
+    pace_ramp(a, &a->req, now);
+    pace_ramp(a, &a->tok, now);
     switch (signal) {
     case ADMIT_SIGNAL_OK:
         a->consecutive = 0;

@@ -33,6 +33,10 @@ typedef struct admit_settings {
     long concurrency;       /* ceiling of the window */
     double pause_base_s;    /* run-wide pause after a 429 without retry-after ... */
     double pause_max_s;     /* ... doubling per consecutive 429 event, capped */
+    double ramp_s;          /* a limit learned from the server is paced to from 20% of
+                               it, rising to all of it over this many seconds (for
+                               servers that refuse sharp ramps: Anthropic's
+                               "acceleration" 429s); 0: at once */
 } admit_settings_t;
 
 typedef enum {

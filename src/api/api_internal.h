@@ -7,6 +7,17 @@
 
 #include <signal.h>
 
+/* What a job's options leave to the provider, resolved (static or the options' strings). */
+typedef struct api_choice {
+    const char *provider; /* "openai", "anthropic" or "gemini" */
+    const char *base_url; /* o->base_url, else the provider's service */
+    const char *model;    /* o->model, else the provider's default */
+} api_choice_t;
+
+/* Resolves o's provider (by name, else from the base URL's host), base URL and model.
+ * Returns 0, or -1 with a reason in err for an unknown provider name. */
+int api_options_resolve(const vb_options_t *o, api_choice_t *out, char *err, size_t errlen);
+
 /* Readies r for a worker's run with options o (already validated): the reading
  * connection and the result cache's. Returns 0, or -1 with a reason in err. */
 int api_redis_prepare(vb_redis_t *r, const vb_options_t *o, double visibility_s, char *err,

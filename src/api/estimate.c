@@ -2,6 +2,7 @@
  * counts; this gives it the public shape). */
 #include <visionbatch.h>
 
+#include "api/api_internal.h"
 #include "cost/estimate.h"
 #include "input/input.h"
 
@@ -31,10 +32,13 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
                  o->detail ? o->detail : "(none)");
         return NULL;
     }
+    api_choice_t choice;
+    if (api_options_resolve(o, &choice, err, errlen) != 0)
+        return NULL;
     vb_estimate_t *e = calloc(1, sizeof *e);
     if (!e)
         goto oom;
-    e->model = strdup(o->model ? o->model : "");
+    e->model = strdup(choice.model);
     e->prompt = strdup(o->prompt ? o->prompt : "");
     e->in = input_new();
     if (!e->model || !e->prompt || !e->in)

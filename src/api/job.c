@@ -18,7 +18,8 @@
 
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
-    char *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize, *pricing;
+    char *provider, *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize,
+        *pricing;
     char *schema, *output_format;
     volatile sig_atomic_t cancel;
     input_t *input;
@@ -45,8 +46,8 @@ void vb_global_cleanup(void)
 void vb_options_init(vb_options_t *o)
 {
     memset(o, 0, sizeof *o);
-    o->base_url = "https://api.openai.com/v1";
-    o->model = "gpt-4o-mini";
+    /* provider, base_url and model NULL: OpenAI's protocol, service and default model,
+     * or another provider's when one is named (api_options_resolve) */
     o->prompt = "Describe this product image for an online catalog.";
     o->detail = "auto";
     o->max_tokens = 300;
@@ -73,6 +74,7 @@ void vb_job_free(vb_job_t *job)
         return;
     if (job->api_key)
         explicit_bzero(job->api_key, strlen(job->api_key));
+    free(job->provider);
     free(job->base_url);
     free(job->api_key);
     free(job->model);
@@ -193,14 +195,23 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
     return 0;
 }
 
-vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
+vb_job_t *vb_job_new(const vb_options_t *given, char *err, size_t errlen)
 {
+    api_choice_t choice;
+    if (api_options_resolve(given, &choice, err, errlen) != 0)
+        return NULL;
+    vb_options_t resolved = *given;
+    resolved.provider = choice.provider;
+    resolved.base_url = choice.base_url;
+    resolved.model = choice.model;
+    const vb_options_t *o = &resolved;
     if (options_check(o, err, errlen) != 0)
         return NULL;
     vb_job_t *job = calloc(1, sizeof *job);
     if (!job)
         goto oom;
     job->o = *o;
+    job->provider = strdup(o->provider);
     job->base_url = strdup(o->base_url);
     job->model = strdup(o->model);
     job->prompt = strdup(o->prompt);
@@ -213,11 +224,12 @@ vb_job_t *vb_job_new(const vb_options_t *o, char *err, size_t errlen)
     job->schema = o->schema ? strdup(o->schema) : NULL;
     job->output_format = strdup(o->output_format);
     job->input = input_new();
-    if (!job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
+    if (!job->provider || !job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
         !job->input ||
         (o->api_key && !job->api_key) || (o->journal && !job->journal) || !job->resize ||
         (o->pricing && !job->pricing) || (o->schema && !job->schema) || !job->output_format)
         goto oom;
+    job->o.provider = job->provider;
     job->o.base_url = job->base_url;
     job->o.model = job->model;
     job->o.prompt = job->prompt;

@@ -76,13 +76,16 @@ const char *vb_redis_consumer(const vb_redis_t *r)
 }
 
 /* The parameters every worker of a job must share, as canonical JSON (sorted keys). */
-static char *shared_params(const vb_options_t *o)
+static char *shared_params(const vb_options_t *o, const api_choice_t *c)
 {
-    json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:b, s:I}", "model", o->model,
+    json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:b, s:I}", "model", c->model,
                           "prompt", o->prompt, "detail", o->detail, "max_tokens",
                           (json_int_t)o->max_tokens, "max_side", (json_int_t)o->max_side, "budget",
                           o->budget_usd, "batch_size", (json_int_t)o->batch_size, "json",
                           o->json_object, "json_retries", (json_int_t)o->json_retries);
+    /* only for another protocol than OpenAI's, so jobs created before it still match */
+    if (p && strcmp(c->provider, "openai") != 0)
+        json_object_set_new(p, "provider", json_string(c->provider));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -90,7 +93,10 @@ static char *shared_params(const vb_options_t *o)
 
 int vb_redis_create(vb_redis_t *r, const vb_options_t *o, char *err, size_t errlen)
 {
-    char *params = shared_params(o), *stored = NULL;
+    api_choice_t choice;
+    if (api_options_resolve(o, &choice, err, errlen) != 0)
+        return -1;
+    char *params = shared_params(o, &choice), *stored = NULL;
     if (!params) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -124,6 +130,8 @@ int vb_redis_join(vb_redis_t *r, vb_redis_params_t *out, char *err, size_t errle
         return -1;
     }
     out->json = r->params_text;
+    const char *provider = json_string_value(json_object_get(r->params, "provider"));
+    out->provider = provider ? provider : "openai";
     out->max_tokens = (long)max_tokens;
     out->max_side = (long)max_side;
     out->batch_size = (long)batch_size;

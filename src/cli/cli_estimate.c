@@ -35,7 +35,10 @@ static void estimate_usage(FILE *out)
             ".jsonl manifests.\n"
             "\n"
             "Options:\n"
-            "  -m, --model NAME      model (default gpt-4o-mini)\n"
+            "      --provider P      openai, anthropic or gemini (default: from --base-url's\n"
+            "                        host, else openai): the default model\n"
+            "      --base-url URL    the API root a run would use (only its host matters)\n"
+            "  -m, --model NAME      model (default: the provider's, gpt-4o-mini for openai)\n"
             "  -p, --prompt TEXT     prompt sent with each image\n"
             "      --prompt-file F   read the prompt from a file\n"
             "      --max-tokens N    completion limit per request, 0 = not sent: no upper\n"
@@ -69,6 +72,8 @@ enum { OPT_SETTING = 256, OPT_CONFIG, OPT_JSON };
 
 static const struct option estimate_options[] = {
     {"model", required_argument, 0, 'm'},
+    {"provider", required_argument, 0, OPT_SETTING},
+    {"base-url", required_argument, 0, OPT_SETTING},
     {"prompt", required_argument, 0, 'p'},
     {"prompt-file", required_argument, 0, OPT_SETTING},
     {"max-tokens", required_argument, 0, OPT_SETTING},
@@ -203,6 +208,12 @@ static json_t *json_or_null(double v, double scale)
     return v >= 0 ? json_real(round(v * scale) / scale) : json_null();
 }
 
+/* The model the estimate is for: the one named, else the provider's default. */
+static const char *estimate_model(const vb_options_t *o)
+{
+    return o->model ? o->model : vb_provider_default_model(o->provider);
+}
+
 /* Prints the estimate as one JSON object. Returns 0, or -1 when out of memory. */
 static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
 {
@@ -222,7 +233,8 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
         json_decref(p);
         return -1;
     }
-    json_object_set_new(root, "model", json_string(o->model));
+    json_object_set_new(root, "provider", json_string(o->provider));
+    json_object_set_new(root, "model", json_string(estimate_model(o)));
     json_object_set_new(root, "detail", json_string(o->detail));
     json_object_set_new(root, "max_tokens", json_integer(o->max_tokens));
     json_object_set_new(root, "images", json_integer(e->images));
@@ -242,7 +254,7 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     json_object_set_new(root, "tpm", o->tpm > 0 ? json_real(o->tpm) : json_null());
     json_object_set_new(root, "seconds_at_limits", json_or_null(seconds, 1e3));
     json_object_set_new(root, "token_rules_known", json_boolean(e->model_known));
-    json_object_set_new(root, "assumptions", assumptions_build(e, o->model));
+    json_object_set_new(root, "assumptions", assumptions_build(e, estimate_model(o)));
     char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(root);
     if (!text)
@@ -277,8 +289,8 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     const vb_price_t *price = e->priced ? &e->price : NULL;
     double low = e->cost_low_usd, high = e->cost_high_usd, seconds = e->seconds_at_limits;
     char dur[64];
-    printf("estimate for %s, detail %s, max-tokens %ld (nothing was sent)\n", o->model, o->detail,
-           o->max_tokens);
+    printf("estimate for %s (%s), detail %s, max-tokens %ld (nothing was sent)\n",
+           estimate_model(o), o->provider, o->detail, o->max_tokens);
     printf("  images          %ld", e->images);
     if (e->urls)
         printf(" (%ld URL%s, counted as %dx%d)", e->urls, e->urls == 1 ? "" : "s",
@@ -304,7 +316,7 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     }
     if (!price)
         printf("  cost            unknown (no price for '%s'; add it with --pricing FILE)\n",
-               o->model);
+               estimate_model(o));
     else if (high < 0)
         printf("  cost            at least %s, no upper bound (%s: %s in, %s out per 1M "
                "tokens)\n",

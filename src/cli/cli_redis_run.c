@@ -48,7 +48,9 @@ static int adopt_params(config_t *c, const vb_redis_params_t *p, char *err, size
     vb_options_t def;
     vb_options_init(&def);
     const char *conflict = NULL;
-    if (strcmp(c->o.model, def.model) && strcmp(c->o.model, p->model))
+    if (config_named_provider(c) && strcmp(config_named_provider(c), p->provider))
+        conflict = "--provider";
+    else if (c->o.model && strcmp(c->o.model, p->model))
         conflict = "--model";
     else if (strcmp(c->o.prompt, def.prompt) && strcmp(c->o.prompt, p->prompt))
         conflict = "--prompt";
@@ -79,7 +81,8 @@ static int adopt_params(config_t *c, const vb_redis_params_t *p, char *err, size
                  conflict, p->json);
         return -1;
     }
-    if (config_set(c, "model", p->model, "job", err, errlen) == 0 &&
+    if (config_set(c, "provider", p->provider, "job", err, errlen) == 0 &&
+        config_set(c, "model", p->model, "job", err, errlen) == 0 &&
         config_set(c, "prompt", p->prompt, "job", err, errlen) == 0 &&
         config_set(c, "detail", p->detail, "job", err, errlen) == 0 &&
         config_set(c, "max-tokens", mt, "job", err, errlen) == 0 &&
@@ -88,7 +91,7 @@ static int adopt_params(config_t *c, const vb_redis_params_t *p, char *err, size
         config_set(c, "batch-size", bs, "job", err, errlen) == 0 &&
         config_set(c, "json", p->json_object ? "true" : "false", "job", err, errlen) == 0 &&
         config_set(c, "json-retries", jr, "job", err, errlen) == 0)
-        return 0;
+        return config_choose_provider(c, err, errlen); /* its base URL and key */
     return -1;
 }
 

@@ -22,9 +22,10 @@ static void run_usage(FILE *out)
     fprintf(out,
             "Usage: visionbatch run [options] INPUT...\n"
             "\n"
-            "Sends every image of the inputs to POST {base-url}/chat/completions with the\n"
-            "prompt, and writes one JSON line per image (to --output or standard output),\n"
-            "flushed as each completes. A summary goes to standard error at the end.\n"
+            "Sends every image of the inputs with the prompt to the provider's API (OpenAI\n"
+            "chat/completions and every server that speaks it, Anthropic Messages, Gemini\n"
+            "generateContent), and writes one JSON line per image (to --output or standard\n"
+            "output), flushed as each completes. A summary goes to standard error at the end.\n"
             "\n"
             "INPUT is an image file (JPEG, PNG, WebP, GIF, recognised by content; BMP,\n"
             "TIFF, HEIC, AVIF with --convert), a directory (walked recursively in name\n"
@@ -37,9 +38,13 @@ static void run_usage(FILE *out)
             "inlined as data URLs, the model its own) and custom_id is the item's id.\n"
             "\n"
             "Options:\n"
+            "      --provider P      openai, anthropic or gemini (default: from the base\n"
+            "                        URL's host: api.anthropic.com is anthropic,\n"
+            "                        generativelanguage.googleapis.com gemini, else openai)\n"
             "  --base-url URL        API root (default $OPENAI_BASE_URL, else\n"
-            "                        https://api.openai.com/v1)\n"
-            "  -m, --model NAME      model (default gpt-4o-mini)\n"
+            "                        https://api.openai.com/v1; anthropic: $ANTHROPIC_BASE_URL,\n"
+            "                        else %s; gemini: %s)\n"
+            "  -m, --model NAME      model (default %s; anthropic: %s; gemini: %s)\n"
             "  -p, --prompt TEXT     prompt sent with each image\n"
             "      --prompt-file F   read the prompt from a file\n"
             "      --max-tokens N    completion limit per request, 0 = not sent (default 300)\n"
@@ -156,13 +161,19 @@ static void run_usage(FILE *out)
             "  -h, --help            this text\n"
             "      --version         print the version\n"
             "\n"
-            "API key: $OPENAI_API_KEY or $VISIONBATCH_API_KEY, or --api-key-file. It is never\n"
-            "taken from a command-line value, which other users could read with ps.\n"
+            "API key: $VISIONBATCH_API_KEY, else the provider's own variable\n"
+            "($OPENAI_API_KEY; $ANTHROPIC_API_KEY; $GEMINI_API_KEY, else $GOOGLE_API_KEY),\n"
+            "or --api-key-file. It is sent only in the provider's header (Authorization,\n"
+            "x-api-key, x-goog-api-key), never in a URL, and never taken from a\n"
+            "command-line value, which other users could read with ps.\n"
             "\n"
             "Settings resolve as: defaults < config file < environment < flags. Every\n"
             "setting below can be written as a flag (--max-tokens 300), as a line of the\n"
             "config file (max-tokens = 300, optionally under [visionbatch]) and as an\n"
-            "environment variable (VISIONBATCH_MAX_TOKENS=300):\n");
+            "environment variable (VISIONBATCH_MAX_TOKENS=300):\n",
+            vb_provider_default_base_url("anthropic"), vb_provider_default_base_url("gemini"),
+            vb_provider_default_model("openai"), vb_provider_default_model("anthropic"),
+            vb_provider_default_model("gemini"));
     config_print_settings(out);
     fprintf(out,
             "\n"
@@ -188,6 +199,7 @@ static void run_usage(FILE *out)
 enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
 
 static const struct option run_options[] = {
+    {"provider", required_argument, 0, OPT_SETTING},
     {"base-url", required_argument, 0, OPT_SETTING},
     {"model", required_argument, 0, 'm'},
     {"prompt", required_argument, 0, 'p'},
@@ -334,7 +346,8 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
             break;
         case OPT_API_KEY:
             fprintf(stderr, "visionbatch: --api-key is not accepted: a key on the command line "
-                            "is visible to every user through ps. Set OPENAI_API_KEY or use "
+                            "is visible to every user through ps. Set the provider's key variable "
+                            "(OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY) or use "
                             "--api-key-file FILE.\n");
             goto out;
         case 'q':

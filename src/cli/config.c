@@ -39,12 +39,35 @@ typedef struct setting {
 #define NUM(kind, field) kind, offsetof(vb_options_t, field)
 
 /* The owned copies behind o's string fields live in config_t.owned[]. */
-enum { OWN_BASE_URL, OWN_MODEL, OWN_PROMPT, OWN_DETAIL, OWN_LIMITER, OWN_RESIZE, OWN_OUTPUT_FORMAT };
+enum {
+    OWN_BASE_URL, /* NULL: the provider SDK's variable, else the provider's service */
+    OWN_MODEL,    /* NULL: the provider's default model */
+    OWN_PROVIDER, /* NULL: from the base URL's host */
+    OWN_PROMPT,
+    OWN_DETAIL,
+    OWN_LIMITER,
+    OWN_RESIZE,
+    OWN_OUTPUT_FORMAT
+};
+
+/* Each provider's official SDK names its API root and key in the environment. */
+static const struct provider_env {
+    const char *provider;
+    const char *base_url_var; /* NULL: none */
+    const char *key_vars[2];  /* tried in order after VISIONBATCH_API_KEY */
+} provider_envs[] = {
+    {"openai", "OPENAI_BASE_URL", {"OPENAI_API_KEY", NULL}},
+    {"anthropic", "ANTHROPIC_BASE_URL", {"ANTHROPIC_API_KEY", NULL}},
+    {"gemini", NULL, {"GEMINI_API_KEY", "GOOGLE_API_KEY"}},
+};
 
 static const setting_t settings[] = {
+    {"provider", TEXT(owned[OWN_PROVIDER]), 0, 0,
+     "openai, anthropic or gemini (default: from the base URL's host, else openai)"},
     {"base-url", TEXT(owned[OWN_BASE_URL]), 0, 0,
-     "API root, e.g. https://api.openai.com/v1 (env OPENAI_BASE_URL too)"},
-    {"model", TEXT(owned[OWN_MODEL]), 0, 0, "model name (default gpt-4o-mini)"},
+     "API root (default $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL, else the provider's service)"},
+    {"model", TEXT(owned[OWN_MODEL]), 0, 0,
+     "model name (default gpt-4o-mini; anthropic, gemini: their defaults in --help)"},
     {"prompt", TEXT(owned[OWN_PROMPT]), 0, 0, "text sent with every image"},
     {"prompt-file", PATH(prompt_file), 0, 0, "read the prompt from this file"},
     {"detail", TEXT(owned[OWN_DETAIL]), 0, 0, "image detail: auto, low or high (default auto)"},
@@ -124,6 +147,17 @@ static const setting_t settings[] = {
      "seconds before a dead worker's items go to another worker (with --redis; 60)"},
 };
 
+/* Wipes and frees the key held, if any. */
+static void key_wipe(config_t *c)
+{
+    if (c->api_key) {
+        explicit_bzero(c->api_key, strlen(c->api_key));
+        free(c->api_key);
+    }
+    c->api_key = NULL;
+    c->key_from_env = 0;
+}
+
 static const setting_t *setting_find(const char *name)
 {
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
@@ -135,6 +169,7 @@ static const setting_t *setting_find(const char *name)
 /* Re-points o's string fields at the owned copies after one changed. */
 static void config_sync(config_t *c)
 {
+    c->o.provider = c->owned[OWN_PROVIDER];
     c->o.base_url = c->owned[OWN_BASE_URL];
     c->o.model = c->owned[OWN_MODEL];
     c->o.prompt = c->owned[OWN_PROMPT];
@@ -150,14 +185,12 @@ config_t *config_new(void)
     if (!c)
         return NULL;
     vb_options_init(&c->o);
-    c->owned[OWN_BASE_URL] = strdup(c->o.base_url);
-    c->owned[OWN_MODEL] = strdup(c->o.model);
     c->owned[OWN_PROMPT] = strdup(c->o.prompt);
     c->owned[OWN_DETAIL] = strdup(c->o.detail);
     c->owned[OWN_LIMITER] = strdup(c->o.limiter);
     c->owned[OWN_RESIZE] = strdup(c->o.resize);
     c->owned[OWN_OUTPUT_FORMAT] = strdup(c->o.output_format);
-    for (int i = OWN_BASE_URL; i <= OWN_OUTPUT_FORMAT; i++) {
+    for (int i = OWN_PROMPT; i <= OWN_OUTPUT_FORMAT; i++) {
         if (!c->owned[i]) {
             config_free(c);
             return NULL;
@@ -238,11 +271,12 @@ int config_set(config_t *c, const char *name, const char *value, const char *ori
     if (strcmp(name, "prompt") == 0) {
         free(c->prompt_file);
         c->prompt_file = NULL;
-    } else if (strcmp(name, "api-key-file") == 0 && c->api_key) {
-        explicit_bzero(c->api_key, strlen(c->api_key));
-        free(c->api_key);
-        c->api_key = NULL;
+    } else if (strcmp(name, "api-key-file") == 0) {
+        c->key_file_layer = c->layer; /* a flag's key file wins over the env's key */
+        key_wipe(c);
     }
+    if (strcmp(name, "base-url") == 0)
+        c->base_url_layer = c->layer; /* a file's loses to the provider's variable */
     config_sync(c);
     return 0;
 }
@@ -296,9 +330,8 @@ int config_load_file(config_t *c, const char *path, char *err, size_t errlen)
 
 int config_load_env(config_t *c, char *err, size_t errlen)
 {
-    const char *v = getenv("OPENAI_BASE_URL");
-    if (v && *v && config_set(c, "base-url", v, "OPENAI_BASE_URL", err, errlen) != 0)
-        return -1;
+    const char *v;
+    c->layer = CONFIG_LAYER_ENV;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         char var[64] = "VISIONBATCH_";
         size_t n = strlen(var);
@@ -309,18 +342,73 @@ int config_load_env(config_t *c, char *err, size_t errlen)
         if (v && *v && config_set(c, settings[i].name, v, var, err, errlen) != 0)
             return -1;
     }
-    v = getenv("VISIONBATCH_API_KEY");
-    if (!v || !*v)
-        v = getenv("OPENAI_API_KEY");
-    if (v && *v) {
-        free(c->api_key_file);
-        c->api_key_file = NULL;
-        free(c->api_key);
-        if (!(c->api_key = strdup(v))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
+    c->layer = CONFIG_LAYER_FLAGS; /* the provider's variables are read once it is known */
+    return 0;
+}
+
+static const struct provider_env *provider_env_of(const char *provider)
+{
+    for (size_t i = 0; i < sizeof provider_envs / sizeof provider_envs[0]; i++)
+        if (strcmp(provider_envs[i].provider, provider) == 0)
+            return &provider_envs[i];
+    return &provider_envs[0];
+}
+
+/* The key from VISIONBATCH_API_KEY, else the provider SDK's variables, or NULL; *var gets
+ * the variable's name. */
+static const char *env_key(const struct provider_env *pe, const char **var)
+{
+    const char *names[] = {"VISIONBATCH_API_KEY", pe->key_vars[0], pe->key_vars[1]};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = names[i] ? getenv(names[i]) : NULL;
+        if (v && *v) {
+            *var = names[i];
+            return v;
         }
     }
+    return NULL;
+}
+
+const char *config_named_provider(const config_t *c)
+{
+    return c->owned[OWN_PROVIDER];
+}
+
+int config_choose_provider(config_t *c, char *err, size_t errlen)
+{
+    const char *named = c->owned[OWN_PROVIDER];
+    if (named && !vb_provider_resolve(named, NULL)) {
+        snprintf(err, errlen, "unknown provider '%.64s' (openai, anthropic or gemini)", named);
+        return -1;
+    }
+    const char *base = c->owned[OWN_BASE_URL];
+    if (!base || c->base_url_layer == CONFIG_LAYER_FILE) {
+        /* the SDK's variable of the provider named, else OpenAI's (as before) */
+        const char *var = provider_env_of(named ? named : "openai")->base_url_var;
+        if (var && getenv(var) && *getenv(var))
+            base = getenv(var);
+    }
+    const char *provider = vb_provider_resolve(named, base);
+    const struct provider_env *pe = provider_env_of(provider);
+    c->o.provider = provider;
+    c->o.base_url = base;
+    if (!(c->api_key_file && c->key_file_layer == CONFIG_LAYER_FLAGS)) {
+        /* the environment's key wins over a config file's key file; a key meant for
+         * another provider is never sent to this one */
+        const char *var = NULL, *v = env_key(pe, &var);
+        if (v || c->key_from_env)
+            key_wipe(c);
+        if (v) {
+            free(c->api_key_file);
+            c->api_key_file = NULL;
+            if (!(c->api_key = strdup(v))) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            c->key_from_env = 1;
+        }
+    }
+    c->o.api_key = c->api_key;
     return 0;
 }
 
@@ -355,6 +443,8 @@ static char *read_small_file(const char *path, size_t max, const char *what, cha
 
 int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
 {
+    if (config_choose_provider(c, err, errlen) != 0)
+        return -1;
     if (c->prompt_file) {
         char *p = read_small_file(c->prompt_file, 256 * 1024, "prompt file", err, errlen);
         if (!p)
@@ -385,10 +475,7 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
         size_t n = strcspn(s, "\r\n");
         while (n > 0 && isspace((unsigned char)s[n - 1]))
             n--;
-        if (c->api_key) {
-            explicit_bzero(c->api_key, strlen(c->api_key));
-            free(c->api_key);
-        }
+        key_wipe(c);
         c->api_key = n ? strndup(s, n) : NULL;
         explicit_bzero(k, strlen(k));
         free(k);
@@ -398,7 +485,8 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
         }
     }
     config_sync(c);
-    c->o.api_key = c->api_key;
+    if (config_choose_provider(c, err, errlen) != 0) /* config_sync reset its choices */
+        return -1;
     if (!c->journal_path && c->output_path && strcmp(c->output_path, "-") != 0) {
         /* beside the output: results.jsonl -> results.journal */
         const char *out = c->output_path;
@@ -427,10 +515,7 @@ void config_free(config_t *c)
 {
     if (!c)
         return;
-    if (c->api_key) {
-        explicit_bzero(c->api_key, strlen(c->api_key));
-        free(c->api_key);
-    }
+    key_wipe(c);
     for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
         free(c->owned[i]);
     free(c->output_path);

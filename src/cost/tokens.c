@@ -12,12 +12,16 @@
 #include <string.h>
 #include <strings.h>
 
-/* Anthropic's area cap. The facts give "about 1.15 megapixels" but also list 784x1568
- * (1,229,312 px) among the largest sizes that are not scaled; the cap is the largest listed
- * area so all five listed sizes stay unscaled, which errs on the side of over-estimating. */
-#define ANTHROPIC_MAX_EDGE   1568ULL
-#define ANTHROPIC_MAX_PIXELS (784ULL * 1568ULL)
-#define ANTHROPIC_PX_PER_TOK 750ULL
+/* Anthropic (batch-api-facts.md §2, "Token formula changed"; platform.claude.com/docs/en/
+ * build-with-claude/vision): an image costs one token per 28 x 28 px patch,
+ * ceil(w/28) * ceil(h/28), after it is resized to fit its model's tier. */
+#define ANTHROPIC_PATCH 28ULL
+/* The standard tier: a 28-padded long edge of at most 1568 px and at most 1568 tokens. */
+#define ANTHROPIC_STD_EDGE   1568U
+#define ANTHROPIC_STD_TOKENS 1568U
+/* The high-resolution tier: 2576 px and 4784 tokens. */
+#define ANTHROPIC_HIGH_EDGE   2576U
+#define ANTHROPIC_HIGH_TOKENS 4784U
 
 #define TILE_FIT_EDGE    2048ULL
 #define TILE_SHORT_EDGE  768ULL
@@ -45,6 +49,8 @@ struct model_rule {
     tokens_model_t rule;
 };
 
+#define CLAUDE_HIGH_TIER {TOKENS_FAMILY_ANTHROPIC, ANTHROPIC_HIGH_EDGE, ANTHROPIC_HIGH_TOKENS, 0.0}
+
 /* docs/provider-facts.md §2; order does not matter, the longest matching prefix wins. */
 static const struct model_rule model_rules[] = {
     {"gpt-4o", {TOKENS_FAMILY_OPENAI_TILE, 85, 170, 0.0}},
@@ -58,7 +64,25 @@ static const struct model_rule model_rules[] = {
     {"o3", {TOKENS_FAMILY_OPENAI_TILE, 75, 150, 0.0}},
     {"o4-mini", {TOKENS_FAMILY_OPENAI_PATCH, 0, 0, 1.72}},
     {"computer-use-preview", {TOKENS_FAMILY_OPENAI_TILE, 65, 129, 0.0}},
-    {"claude", {TOKENS_FAMILY_ANTHROPIC, 0, 0, 0.0}},
+    /* Claude: the standard tier, unless a longer prefix below says otherwise (base: the
+     * tier's long edge, per_tile: its most tokens). */
+    {"claude", {TOKENS_FAMILY_ANTHROPIC, ANTHROPIC_STD_EDGE, ANTHROPIC_STD_TOKENS, 0.0}},
+    /* The high-resolution tier is confirmed for Opus 4.7 and later Opus models
+     * (batch-api-facts.md §2: "high-res tier (Opus 4.7+)"; the stored docs list Opus 4.8,
+     * Opus 5 and Opus 5.5 after it). */
+    {"claude-opus-4-7", CLAUDE_HIGH_TIER},
+    {"claude-opus-4-8", CLAUDE_HIGH_TIER},
+    {"claude-opus-5", CLAUDE_HIGH_TIER},
+    /* The models released after Opus 4.7 that are not Opus (Sonnet 5 and 5.5, Haiku 5.5,
+     * Fable and Mythos 5.x: the supportedModels of platform.claude.com/docs/id/
+     * build-with-claude/vision.md, and the models' overview pages): which tier they read
+     * images at is not in the stored docs. The high tier bills at least as much as the
+     * standard one for every size, so an estimate never falls short of the bill, and
+     * --resize auto never shrinks an image below what the model may read. Unconfirmed. */
+    {"claude-sonnet-5", CLAUDE_HIGH_TIER},
+    {"claude-haiku-5", CLAUDE_HIGH_TIER},
+    {"claude-fable", CLAUDE_HIGH_TIER},
+    {"claude-mythos", CLAUDE_HIGH_TIER},
     {"gemini", {TOKENS_FAMILY_GEMINI, 258, 258, 0.0}},
 };
 
@@ -182,27 +206,59 @@ static double patches_openai(unsigned long long w, unsigned long long h)
     return patches > PATCH_MAX ? PATCH_MAX : patches;
 }
 
-/* Anthropic: shrink so the long edge is <= 1568 (exact, in integers), then so the area
- * is within the cap. */
-static unsigned long tokens_anthropic(unsigned long long w, unsigned long long h)
+/* Whether a w x h image fits the tier (max_edge, max_tokens) as it is: its long side
+ * padded to 28 px within max_edge and its patches within max_tokens. */
+static bool anthropic_fits(unsigned long long w, unsigned long long h, unsigned max_edge,
+                           unsigned max_tokens)
 {
-    if (w >= h && w > ANTHROPIC_MAX_EDGE) {
-        h = h * ANTHROPIC_MAX_EDGE / w;
-        w = ANTHROPIC_MAX_EDGE;
-    } else if (h > w && h > ANTHROPIC_MAX_EDGE) {
-        w = w * ANTHROPIC_MAX_EDGE / h;
-        h = ANTHROPIC_MAX_EDGE;
+    unsigned long long longer = w > h ? w : h;
+    return ceil_div(longer, ANTHROPIC_PATCH) * ANTHROPIC_PATCH <= max_edge &&
+           ceil_div(w, ANTHROPIC_PATCH) * ceil_div(h, ANTHROPIC_PATCH) <= max_tokens;
+}
+
+/* num / den rounded to the nearest integer, a half to the even one (Python's round(), as
+ * the docs' resize computes), in integers so no floating-point error moves a side. */
+static unsigned long long div_round_half_even(unsigned long long num, unsigned long long den)
+{
+    unsigned long long q = num / den, r = num % den;
+    if (2 * r > den || (2 * r == den && (q & 1)))
+        q++;
+    return q;
+}
+
+void tokens_anthropic_size(const tokens_model_t *m, unsigned width, unsigned height,
+                           unsigned *out_w, unsigned *out_h)
+{
+    *out_w = width;
+    *out_h = height;
+    if (width == 0 || height == 0 || anthropic_fits(width, height, m->base, m->per_tile))
+        return;
+    /* The largest long side L (the short one following it) that fits: whether a size fits
+     * only gets worse as L grows, so a binary search finds it. L = 1 always fits. */
+    unsigned long long longer = width > height ? width : height;
+    unsigned long long shorter = width > height ? height : width;
+    unsigned long long lo = 1, hi = longer < m->base ? longer : m->base;
+    while (lo < hi) {
+        unsigned long long mid = lo + (hi - lo + 1) / 2;
+        unsigned long long other = div_round_half_even(mid * shorter, longer);
+        if (anthropic_fits(mid, other ? other : 1, m->base, m->per_tile))
+            lo = mid;
+        else
+            hi = mid - 1;
     }
-    if (w * h > ANTHROPIC_MAX_PIXELS) {
-        double s = sqrt((double)ANTHROPIC_MAX_PIXELS / ((double)w * (double)h));
-        w = (unsigned long long)floor((double)w * s);
-        h = (unsigned long long)floor((double)h * s);
-    }
-    if (w == 0)
-        w = 1;
-    if (h == 0)
-        h = 1;
-    return (unsigned long)ceil_div(w * h, ANTHROPIC_PX_PER_TOK);
+    unsigned long long other = div_round_half_even(lo * shorter, longer);
+    if (other == 0)
+        other = 1;
+    *out_w = (unsigned)(width > height ? lo : other);
+    *out_h = (unsigned)(width > height ? other : lo);
+}
+
+/* Anthropic: the patches of the size the image is resized to. */
+static unsigned long tokens_anthropic(const tokens_model_t *m, unsigned w, unsigned h)
+{
+    unsigned rw, rh;
+    tokens_anthropic_size(m, w, h, &rw, &rh);
+    return (unsigned long)(ceil_div(rw, ANTHROPIC_PATCH) * ceil_div(rh, ANTHROPIC_PATCH));
 }
 
 /* Gemini 2.x tiles of an image with a side over 384 px: the docs' "rough formula" (crop
@@ -231,7 +287,7 @@ unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned hei
     case TOKENS_FAMILY_OPENAI_PATCH:
         return (unsigned long)ceil_eps(patches_openai(w, h) * m->patch_multiplier);
     case TOKENS_FAMILY_ANTHROPIC:
-        return tokens_anthropic(w, h);
+        return tokens_anthropic(m, width, height);
     case TOKENS_FAMILY_GEMINI:
         if (width <= GEMINI_SMALL && height <= GEMINI_SMALL)
             return m->base;

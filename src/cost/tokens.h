@@ -1,8 +1,8 @@
 /* tokens.h - what an image (and, roughly, a text) costs in tokens before it is sent.
  *
  * Each model family bills images by its own formula (docs/provider-facts.md §2): OpenAI's
- * 512 px tiles, OpenAI's 32 px patches, Anthropic's area/750, Gemini 2.x's tiles and
- * Gemini 3's fixed count per media resolution.
+ * 512 px tiles, OpenAI's 32 px patches, Anthropic's 28 px patches (batch-api-facts.md §2),
+ * Gemini 2.x's tiles and Gemini 3's fixed count per media resolution.
  * A cost model must use the per-model rule, never one token count for every model.
  * Everything here is pure and thread-safe; nothing is allocated. */
 #ifndef VB_TOKENS_H
@@ -23,7 +23,7 @@ typedef enum {
     TOKENS_FAMILY_UNKNOWN = 0,
     TOKENS_FAMILY_OPENAI_TILE,  /* base + per_tile * 512 px tiles */
     TOKENS_FAMILY_OPENAI_PATCH, /* ceil(32 px patches * patch_multiplier) */
-    TOKENS_FAMILY_ANTHROPIC,    /* ceil(w * h / 750) after scaling down */
+    TOKENS_FAMILY_ANTHROPIC,    /* ceil(w/28) * ceil(h/28) after scaling down to a tier */
     TOKENS_FAMILY_GEMINI,       /* base for small images, else per_tile per crop-unit tile */
     TOKENS_FAMILY_GEMINI_MEDIA, /* Gemini 3 media_resolution: base at detail low, per_tile
                                    otherwise, whatever the size */
@@ -31,10 +31,12 @@ typedef enum {
 
 typedef struct {
     tokens_family_t family;
-    unsigned base;           /* tile: low-detail/base tokens; gemini: small-image tokens;
-                                gemini media: an image at media resolution low */
-    unsigned per_tile;       /* tile: tokens per 512 px tile; gemini: per tile; gemini
-                                media: an image at the model's default (high) */
+    unsigned base;     /* tile: low-detail/base tokens; gemini: small-image tokens;
+                          gemini media: an image at media resolution low;
+                          anthropic: the tier's longest side (px) an image is kept at */
+    unsigned per_tile; /* tile: tokens per 512 px tile; gemini: per tile; gemini media:
+                          an image at the model's default (high); anthropic: the tier's
+                          most 28 px patches (tokens) per image */
     double patch_multiplier; /* patch family only */
 } tokens_model_t;
 
@@ -53,6 +55,14 @@ int tokens_model_lookup(const char *model, tokens_model_t *out);
  * family. */
 unsigned long tokens_image(const tokens_model_t *m, unsigned width, unsigned height,
                            detail_t detail);
+
+/* The size Anthropic's pipeline resizes a width x height image to under the rules m (of
+ * the Anthropic family): the image itself when its long side is at most m->base and its
+ * 28 px patches at most m->per_tile, else the largest aspect-preserving size within
+ * both (the long side searched, the short one rounded half to even). Sets *out_w x
+ * *out_h (0 x 0 stays 0 x 0). The tokens are the patches of that size. */
+void tokens_anthropic_size(const tokens_model_t *m, unsigned width, unsigned height,
+                           unsigned *out_w, unsigned *out_h);
 
 /* tokens_model_lookup + tokens_image. Returns -1 for an unknown model, else 0 and *out. */
 int tokens_image_for_model(const char *model, unsigned width, unsigned height, detail_t detail,

@@ -21,8 +21,6 @@
 #define TILE_LOW_EDGE   512ULL /* OpenAI looks at a low-detail image at 512 x 512 */
 #define PATCH_EDGE      32.0
 #define PATCH_MAX       1536.0
-#define ANTHROPIC_EDGE  1568ULL
-#define ANTHROPIC_AREA  (784ULL * 1568ULL) /* tokens.c's ANTHROPIC_MAX_PIXELS */
 #define CEIL_EPS        1e-9               /* tokens.c's slack for ceil() */
 
 #define JPEG_QUALITY 90
@@ -110,23 +108,16 @@ static size2_t target_patch(size2_t s)
     return t;
 }
 
-/* Anthropic: tokens_anthropic() in tokens.c, without the final division. */
-static size2_t target_anthropic(size2_t s)
+/* Anthropic: exactly the size its pipeline resizes to (tokens_anthropic_size, the one
+ * tokens.c bills the patches of), so the model sees the same pixels and the bill is the
+ * same; the 28 px padding is the provider's, not sent. */
+static size2_t target_anthropic(const tokens_model_t *m, size2_t s)
 {
-    if (s.w >= s.h && s.w > ANTHROPIC_EDGE) {
-        s.h = s.h * ANTHROPIC_EDGE / s.w;
-        s.w = ANTHROPIC_EDGE;
-    } else if (s.h > s.w && s.h > ANTHROPIC_EDGE) {
-        s.w = s.w * ANTHROPIC_EDGE / s.h;
-        s.h = ANTHROPIC_EDGE;
-    }
-    if (s.w * s.h > ANTHROPIC_AREA) {
-        double k = sqrt((double)ANTHROPIC_AREA / ((double)s.w * (double)s.h));
-        s.w = (unsigned long long)floor((double)s.w * k);
-        s.h = (unsigned long long)floor((double)s.h * k);
-    }
-    clamp_min1(&s);
-    return s;
+    unsigned w, h;
+    tokens_anthropic_size(m, (unsigned)s.w, (unsigned)s.h, &w, &h);
+    size2_t t = {w, h};
+    clamp_min1(&t);
+    return t;
 }
 
 /* The size the provider keeps for model m at detail d; s itself when unknown. */
@@ -146,7 +137,7 @@ static size2_t target_automatic(const tokens_model_t *m, detail_t d, size2_t s)
         t = target_patch(s);
         break;
     case TOKENS_FAMILY_ANTHROPIC:
-        t = target_anthropic(s);
+        t = target_anthropic(m, s);
         break;
     case TOKENS_FAMILY_GEMINI: /* tiling undocumented: any change may change the bill */
     case TOKENS_FAMILY_GEMINI_MEDIA: /* a fixed count whatever the size: nothing to save */

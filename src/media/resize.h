@@ -25,7 +25,8 @@
  *   - OpenAI patch family: when ceil(w/32)*ceil(h/32) > 1536, the formula's factor r,
  *     each side rounded up (ceil(r*w) x ceil(r*h)), which has exactly the formula's patch
  *     count and is not scaled again;
- *   - Anthropic: long edge <= 1568, then area <= the cap tokens.c uses;
+ *   - Anthropic: the size its own pipeline resizes to (tokens_anthropic_size: the largest
+ *     aspect-preserving size within the model's tier of long edge and 28 px patches);
  *   - Gemini: unchanged (its tiling is undocumented: any downscale may change the tiles
  *     and so the tokens and the answer);
  *   - an unknown model: unchanged (its pipeline is unknown).

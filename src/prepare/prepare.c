@@ -116,6 +116,46 @@ static bool decode_check_now(const request_t *r, const prepare_settings_t *s)
            (r->image.format == IMAGE_JPEG || !reencoded(r, s, &smaller, &tw, &th));
 }
 
+/* The longest side, in px, the provider takes for an image of a request carrying as many
+ * images as s says; 0: no limit. */
+static long side_limit(const prepare_settings_t *s)
+{
+    const provider_image_limits_t *l = &s->provider->limits;
+    if (l->many_images_max_side > 0 && s->images_per_request > l->many_images)
+        return l->max_side > 0 && l->max_side < l->many_images_max_side ? l->max_side
+                                                                        : l->many_images_max_side;
+    return l->max_side;
+}
+
+/* Fails r when the image as it will be sent (w x h px, n bytes) is over a limit of the
+ * provider's, with what to do about it; returns true when it did. */
+static bool over_provider_limits(request_t *r, const prepare_settings_t *s, unsigned w,
+                                 unsigned h, size_t n)
+{
+    const provider_image_limits_t *l = &s->provider->limits;
+    long side = side_limit(s);
+    unsigned longer = w > h ? w : h;
+    if (side > 0 && longer > (unsigned long)side) {
+        char many[96] = "";
+        if (side != l->max_side)
+            snprintf(many, sizeof many, " in a request of more than %ld images (--batch-size)",
+                     l->many_images);
+        request_fail(r, "too_large",
+                     "the image is %ux%u px; %s takes at most %ld px on a side%s (--resize auto "
+                     "or --max-side %ld sends it smaller)",
+                     w, h, s->provider->name, side, many, side);
+        return true;
+    }
+    if (l->max_image_bytes > 0 && n > l->max_image_bytes) {
+        request_fail(r, "too_large",
+                     "the image to send is %zu bytes; %s takes at most %zu per image "
+                     "(--resize auto or --max-side sends it smaller)",
+                     n, s->provider->name, l->max_image_bytes);
+        return true;
+    }
+    return false;
+}
+
 /* Builds the body from the image as it will be sent: re-encoded when reencoded() says so,
  * else the file's own bytes. The content hash and cache key stay those of the file. When
  * check_image left the decode check to the re-encode, it decodes strictly: if it fails,
@@ -164,9 +204,12 @@ static void send_image(request_t *r, const prepare_settings_t *s, const char *pr
     }
     const unsigned char *bytes = encoded ? encoded : data;
     size_t n = encoded ? encoded_len : len;
+    unsigned sent_w = encoded ? tw : r->image.width, sent_h = encoded ? th : r->image.height;
     if (n > s->max_image_bytes)
         request_fail(r, "too_large", "the image to send is %zu bytes, over the limit of %zu",
                      n, s->max_image_bytes);
+    else if (over_provider_limits(r, s, sent_w, sent_h, n))
+        ;
     else if (!(s->provider->limits.formats & 1u << format))
         request_fail(r, "unsupported_format", "%s does not take %s images", s->provider->name,
                      image_mime(format));

@@ -45,6 +45,8 @@ typedef struct prepare_settings {
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
     int resize_auto;                   /* downscale to what the provider would keep */
     long max_side;                     /* downscale to fit this square; 0 = no */
+    long images_per_request;           /* --batch-size: the provider's side limit may
+                                          depend on it (provider_image_limits_t) */
     const structured_t *structured;    /* --json / --schema (structured.h); NULL: none */
     const char *key_extra;             /* more that shapes the answer line (output format),
                                           for the cache key; NULL when none */

@@ -3,32 +3,14 @@
 #include "provider/openai.h"
 #include "provider/openai_internal.h"
 
-#include "util/redact.h"
+#include "provider/answer_words.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_error(answer_t *r, answer_action_t action, const char *kind,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void set_error(answer_t *r, answer_action_t action, const char *kind,
-                      const char *fmt, ...)
-{
-    va_list ap;
-    r->action = action;
-    r->error_kind = kind;
-    va_start(ap, fmt);
-    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
-    va_end(ap);
-    /* one line: a server message may hold newlines */
-    for (char *p = r->error_message; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-}
 
 static long usage_field(json_t *usage, const char *key)
 {
@@ -37,31 +19,25 @@ static long usage_field(json_t *usage, const char *key)
 }
 
 /* The kind and action of an HTTP error status, before the body is considered. */
-static void classify_status(long status, answer_t *r,
-                            const char *detail)
+static void classify_status(long status, answer_t *r, const char *detail)
 {
     if (status == 429)
-        set_error(r, ANSWER_RETRY, "rate_limited", "HTTP 429: %s", detail);
+        answer_set_error(r, ANSWER_RETRY, "rate_limited", "HTTP 429: %s", detail);
     else if (status == 401 || status == 403)
-        set_error(r, ANSWER_STOP_RUN, "auth", "HTTP %ld: %s", status, detail);
+        answer_set_error(r, ANSWER_STOP_RUN, "auth", "HTTP %ld: %s", status, detail);
     else if (status == 408)
-        set_error(r, ANSWER_RETRY, "timeout", "HTTP 408: %s", detail);
+        answer_set_error(r, ANSWER_RETRY, "timeout", "HTTP 408: %s", detail);
     else if (status == 409 || status >= 500)
-        set_error(r, ANSWER_RETRY, "server_error", "HTTP %ld: %s", status, detail);
+        answer_set_error(r, ANSWER_RETRY, "server_error", "HTTP %ld: %s", status, detail);
     else if (status == 413)
-        set_error(r, ANSWER_FAIL_ITEM, "too_large", "HTTP 413: %s", detail);
+        answer_set_error(r, ANSWER_FAIL_ITEM, "too_large", "HTTP 413: %s", detail);
     else if (status >= 400)
-        set_error(r, ANSWER_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
+        answer_set_error(r, ANSWER_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
     else if (status >= 300 && status < 400)
-        /* never followed (the key must not go to another host), and every later request
-         * would be redirected the same way */
-        set_error(r, ANSWER_STOP_RUN, "redirect",
-                  "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
-                  "API key must not go to another host): set --base-url to the final address",
-                  status);
+        answer_set_redirect(r, status);
     else
-        set_error(r, ANSWER_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
-                  detail);
+        answer_set_error(r, ANSWER_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
+                         detail);
 }
 
 /* Finds the billing-type errors that come with other statuses than 429 (e.g. a 400
@@ -74,36 +50,6 @@ static bool is_quota_code(const char *code, const char *type)
         if ((code && strcmp(code, codes[i]) == 0) || (type && strcmp(type, codes[i]) == 0))
             return true;
     return false;
-}
-
-/* Keeps the first line-ish part of an unparseable body for the message. */
-static void body_excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t n = len < 120 ? len : 120;
-    size_t j = 0;
-    for (size_t i = 0; i < n && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    out[j] = '\0';
-}
-
-/* A copy of a server's message (at most its first max bytes: a body is not
- * NUL-terminated) with secret scrubbed, in a buffer large enough for the masks. Returns
- * a malloc'd string (NULL when msg is NULL or out of memory). */
-static char *scrubbed(const char *msg, size_t max, const char *secret)
-{
-    if (!msg)
-        return NULL;
-    size_t n = strnlen(msg, max);
-    size_t cap = n * 3 + 16;
-    char *copy = malloc(cap);
-    if (copy) {
-        memcpy(copy, msg, n);
-        copy[n] = '\0';
-        redact_secret(copy, cap, secret);
-    }
-    return copy;
 }
 
 void openai_response_parse(long status, const char *body, size_t len, const char *should_retry,
@@ -120,8 +66,8 @@ void openai_response_parse(long status, const char *body, size_t len, const char
         json_t *content = json_object_get(json_object_get(choice, "message"), "content");
         json_t *usage = json_object_get(root, "usage");
         if (!json_is_string(content)) {
-            set_error(out, ANSWER_RETRY, "invalid_response",
-                      "HTTP 200 without choices[0].message.content");
+            answer_set_error(out, ANSWER_RETRY, "invalid_response",
+                             "HTTP 200 without choices[0].message.content");
         } else {
             out->action = ANSWER_OK;
             out->content = strdup(json_string_value(content));
@@ -133,23 +79,24 @@ void openai_response_parse(long status, const char *body, size_t len, const char
         }
     } else if (error) {
         /* every server word that can reach the message is scrubbed, code and type too */
-        char *msg = scrubbed(json_string_value(json_object_get(error, "message")), SIZE_MAX,
-                             secret);
+        char *msg = answer_scrubbed(json_string_value(json_object_get(error, "message")),
+                                    SIZE_MAX, secret);
         char *code =
-            scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
+            answer_scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
         char *type =
-            scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
+            answer_scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
         char detail[400];
         snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
                  code ? " (" : "", code ? code : "", code ? ")" : "");
         if (is_quota_code(code, type))
-            set_error(out, ANSWER_STOP_RUN, "quota", "HTTP %ld %s: %s", status,
-                      is_quota_code(code, NULL) ? code : type, msg ? msg : "no quota");
+            answer_set_error(out, ANSWER_STOP_RUN, "quota", "HTTP %ld %s: %s", status,
+                             is_quota_code(code, NULL) ? code : type, msg ? msg : "no quota");
         else if (status == 429 && msg && strncmp(msg, "Request too large", 17) == 0)
             /* bigger than the whole token limit: waiting cannot help (provider-facts §4) */
-            set_error(out, ANSWER_FAIL_ITEM, "too_large", "HTTP 429: %s", detail);
+            answer_set_error(out, ANSWER_FAIL_ITEM, "too_large", "HTTP 429: %s", detail);
         else if (status == 200)
-            set_error(out, ANSWER_RETRY, "server_error", "HTTP 200 with an error: %s", detail);
+            answer_set_error(out, ANSWER_RETRY, "server_error", "HTTP 200 with an error: %s",
+                             detail);
         else
             classify_status(status, out, detail);
         free(msg);
@@ -157,23 +104,18 @@ void openai_response_parse(long status, const char *body, size_t len, const char
         free(type);
     } else {
         char excerpt[128];
-        char *text = scrubbed(len ? body : "", len, secret);
-        body_excerpt(text ? text : "", text ? strlen(text) : 0, excerpt, sizeof excerpt);
+        char *text = answer_scrubbed(len ? body : "", len, secret);
+        answer_body_excerpt(text ? text : "", text ? strlen(text) : 0, excerpt, sizeof excerpt);
         free(text);
         if (status == 200)
-            set_error(out, ANSWER_RETRY, "invalid_response",
-                      "HTTP 200 with a body that is not chat.completion JSON: %s", excerpt);
+            answer_set_error(out, ANSWER_RETRY, "invalid_response",
+                             "HTTP 200 with a body that is not chat.completion JSON: %s", excerpt);
         else
             classify_status(status, out, len ? excerpt : "empty body");
     }
     json_decref(root);
 
-    if (out->action != ANSWER_OK && should_retry && out->action != ANSWER_STOP_RUN) {
-        if (strcmp(should_retry, "true") == 0)
-            out->action = ANSWER_RETRY;
-        else if (strcmp(should_retry, "false") == 0)
-            out->action = ANSWER_FAIL_ITEM;
-    }
+    answer_obey_should_retry(out, should_retry);
 }
 
 void openai_answer_parse(long status, const char *body, size_t len, header_get_fn get,

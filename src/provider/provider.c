@@ -26,7 +26,8 @@ void body_template_clear(body_template_t *t)
 }
 
 /* Every provider, the default (OpenAI's protocol) first. */
-static const provider_t *const all_providers[] = {&provider_openai, &provider_gemini};
+static const provider_t *const all_providers[] = {&provider_openai, &provider_anthropic,
+                                                     &provider_gemini};
 
 const provider_t *provider_find(const char *name)
 {

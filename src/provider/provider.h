@@ -144,9 +144,10 @@ typedef struct provider {
     size_t (*group_part_overhead)(const body_settings_t *s);
 
     /* The body's structured-answer option (compact JSON text, malloc'd into *out): for a
-     * JSON Schema (schema, named name) or, with schema NULL, any JSON object. Refuses a
-     * schema the provider would refuse, with the JSON path and the rule in err. Returns 0,
-     * or -1. */
+     * JSON Schema (schema, named name) or, with schema NULL, any JSON object. A provider
+     * without an option for the latter (Anthropic) sets *out NULL and returns 0: the
+     * prompt's instruction alone asks for the object. Refuses a schema the provider would
+     * refuse, with the JSON path and the rule in err. Returns 0, or -1. */
     int (*structured_option)(const json_t *schema, const char *name, char **out, char *err,
                              size_t errlen);
 
@@ -168,10 +169,18 @@ typedef struct provider {
                         unsigned long *out);
 
     provider_image_limits_t limits;
+
+    /* A limit learned from this provider's headers is approached over this many seconds
+     * (admit_settings_t.ramp_s): Anthropic answers sharp ramps with "acceleration" 429s.
+     * 0: paced to at once. */
+    double limit_ramp_s;
 } provider_t;
 
 /* OpenAI chat/completions, and every server that speaks it (openai.c). */
 extern const provider_t provider_openai;
+
+/* Anthropic Messages (anthropic.c). */
+extern const provider_t provider_anthropic;
 
 /* Gemini generateContent (gemini.c). */
 extern const provider_t provider_gemini;

@@ -19,6 +19,8 @@ static char *job_params(const vb_options_t *o, const char *response_format)
     /* only when set, so journals of jobs from before these options still resume */
     if (p && response_format)
         json_object_set_new(p, "response_format", json_string(response_format));
+    if (p && o->provider && strcmp(o->provider, "openai") != 0) /* OpenAI's jobs as before */
+        json_object_set_new(p, "provider", json_string(o->provider));
     if (p && strcmp(o->output_format, "jsonl") != 0)
         json_object_set_new(p, "output_format", json_string(o->output_format));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

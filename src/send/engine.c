@@ -227,7 +227,8 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
                                                                      : RATELIMIT_GCRA,
                            .concurrency = o->concurrency,
                            .pause_base_s = o->retry_base_s > 0 ? o->retry_base_s : 0.5,
-                           .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30};
+                           .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30,
+                           .ramp_s = e->provider->limit_ramp_s};
     if (!(e->latency = calloc(1, sizeof *e->latency)))
         goto oom;
     if (transfer_pool_init(&e->pool, e->provider, o, e->clock, err, errlen) != 0)
@@ -254,8 +255,17 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
         goto oom;
     if (template_build(e, err, errlen) != 0)
         return -1;
+    const provider_image_limits_t *lim = &e->provider->limits;
+    if (lim->max_images > 0 && o->batch_size > lim->max_images) {
+        snprintf(err, errlen, "%s takes at most %ld images per request: --batch-size %ld is too many",
+                 e->provider->name, lim->max_images, o->batch_size);
+        return -1;
+    }
+    size_t max_body = o->batch_max_bytes;
+    if (lim->max_request_bytes > 0 && lim->max_request_bytes < max_body)
+        max_body = lim->max_request_bytes; /* the provider's own cap on a request */
     e->group_settings = (group_settings_t){.size = o->batch_size,
-                                           .max_body_bytes = o->batch_max_bytes,
+                                           .max_body_bytes = max_body,
                                            .provider = e->provider,
                                            .body = &e->group_body,
                                            .template = &e->tmpl};
@@ -350,6 +360,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .skip_all = &e.skip_all,
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,
+                             .images_per_request = o->batch_size,
                              .convert = o->convert,
                              .decode_check = !o->no_decode_check,
                              .retry_failed = o->retry_failed,

@@ -37,7 +37,7 @@ check_tokens gpt-4o low huge-000001.jpg 85
 check_tokens gpt-4o-mini high sq-000001.jpg 25501
 check_tokens gpt-4.1-mini auto sq-000001.jpg 1659    # 1024 patches x 1.62, rounded up
 check_tokens gpt-4.1-mini auto patch-000001.jpg 2353 # 1452 patches x 1.62, rounded up
-check_tokens claude-sonnet-4-5 auto sq-000001.jpg 1399  # 1024*1024/750, rounded up
+check_tokens claude-sonnet-4-5 auto sq-000001.jpg 1369  # ceil(1024/28)^2 = 37 * 37
 
 # ---- the CLI's contract on one known image -------------------------------------------
 json=$(est -m gpt-4o-2024-08-06 --detail high -p "$PROMPT" --max-tokens 200 --rpm 60 \

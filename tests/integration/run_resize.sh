@@ -152,14 +152,14 @@ uploads "$TMP/patch-auto.jsonl" image/jpeg 1408 1056 >/dev/null ||
     fail "patch-auto: images sent are not all image/jpeg 1408x1056"
 echo "gpt-4.1-mini: $off_bytes -> $BYTES image bytes, $TOKENS image tokens both"
 
-# --- Anthropic (claude-sonnet-4-5): 4000x3000 -> 1568x1176 -> 1280x960 ----------------------
+# --- Anthropic (claude-sonnet-4-5): 4000x3000 -> 1270x952, 46 x 34 patches of 28 px -----------
 send claude-off -m claude-sonnet-4-5
 off_tokens=$TOKENS off_bytes=$BYTES
 send claude-auto -m claude-sonnet-4-5 --resize auto
 [ "$TOKENS" -eq "$off_tokens" ] || fail "claude --resize auto billed $TOKENS, not $off_tokens"
 [ "$BYTES" -lt "$off_bytes" ] || fail "claude --resize auto uploaded $BYTES >= $off_bytes bytes"
-uploads "$TMP/claude-auto.jsonl" image/jpeg 1280 960 >/dev/null ||
-    fail "claude-auto: images sent are not all image/jpeg 1280x960"
+uploads "$TMP/claude-auto.jsonl" image/jpeg 1270 952 >/dev/null ||
+    fail "claude-auto: images sent are not all image/jpeg 1270x952"
 echo "claude-sonnet-4-5: $off_bytes -> $BYTES image bytes, $TOKENS image tokens both"
 
 # --- Gemini: tiling undocumented, so auto leaves the image alone ----------------------------

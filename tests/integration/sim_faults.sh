@@ -66,7 +66,7 @@ EOF
 done
 [ "$(printf '%s\n' "${statuses[@]}" | sort -u | tr '\n' ' ')" = "500 502 503 " ] ||
     fail "fail-rate: statuses ${statuses[*]}, expected each of 500, 502, 503"
-stats_until "fail-rate stats" 'S["faults"] == {"500": 1, "502": 1, "503": 1, "timeout": 0, "reset": 0,
+stats_until "fail-rate stats" 'S["faults"] == {"500": 1, "502": 1, "503": 1, "529": 0, "timeout": 0, "reset": 0,
     **{"html": 0, "truncate": 0, "no-usage": 0, "error200": 0, "huge-body": 0, "drip": 0, "redirect": 0}}
     and S["responses"] == {"500": 1, "502": 1, "503": 1} and S["images_billed"] == 0
     and S["prompt_tokens"] == 0 and S["in_flight"] == 0'

@@ -176,7 +176,7 @@ check "quota: stats" <<'EOF'
 assert S["quota_rejected"] == 2 and S["rate_limited"] == 0, S
 assert S["responses"] == {"200": 2, "429": 2, "400": 1}, S
 assert S["images_billed"] == 2, S
-assert S["faults"] == {"500": 0, "502": 0, "503": 0, "timeout": 0, "reset": 0, "html": 0,
+assert S["faults"] == {"500": 0, "502": 0, "503": 0, "529": 0, "timeout": 0, "reset": 0, "html": 0,
                       "truncate": 0, "no-usage": 0, "error200": 0, "huge-body": 0, "drip": 0,
                       "redirect": 0}, S
 assert 0 < S["first_request_ms"] <= S["last_response_ms"], S

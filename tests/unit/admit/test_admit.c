@@ -111,6 +111,38 @@ static void test_learns_limit_from_headers(void **state)
     admit_free(a);
 }
 
+/* With ramp_s, a learned limit is approached from 20% of it, linearly; a user's limit is
+ * paced at once; a 429 event ends the ramp. */
+static void test_learned_limit_ramps_up(void **state)
+{
+    (void)state;
+    admit_settings_t s = settings(0, 0, 200);
+    s.ramp_s = 30;
+    admit_t *a = admit_new(&s);
+    ratelimit_info_t info = no_info();
+    info.limit_requests = 1000;
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
+    assert_float_equal(admit_rpm(a), 980 * 0.2, 1e-6);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 16 * S, 1, 16 * S); /* half way */
+    assert_float_equal(admit_rpm(a), 980 * 0.6, 1e-6);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 40 * S, 1, 40 * S);
+    assert_float_equal(admit_rpm(a), 980, 1e-6);
+    admit_free(a);
+
+    s = settings(500, 0, 200); /* the user's limit: no ramp */
+    s.ramp_s = 30;
+    a = admit_new(&s);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
+    assert_float_equal(admit_rpm(a), 500, 1e-6);
+    admit_free(a);
+
+    s = settings(0, 0, 200); /* without ramp_s: the whole learned limit at once */
+    a = admit_new(&s);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
+    assert_float_equal(admit_rpm(a), 980, 1e-6);
+    admit_free(a);
+}
+
 static void test_nothing_remaining_pauses_one_interval(void **state)
 {
     (void)state;
@@ -223,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_window_opens_when_server_publishes_no_limit),
         cmocka_unit_test(test_user_rpm_paces),
         cmocka_unit_test(test_learns_limit_from_headers),
+        cmocka_unit_test(test_learned_limit_ramps_up),
         cmocka_unit_test(test_nothing_remaining_pauses_one_interval),
         cmocka_unit_test(test_429_pauses_the_run_once_per_event),
         cmocka_unit_test(test_too_many_tokens_never_fits),

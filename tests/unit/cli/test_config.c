@@ -29,6 +29,11 @@ static int clear_env(void **state)
     (void)state;
     unsetenv("OPENAI_BASE_URL");
     unsetenv("OPENAI_API_KEY");
+    unsetenv("ANTHROPIC_BASE_URL");
+    unsetenv("ANTHROPIC_API_KEY");
+    unsetenv("GEMINI_API_KEY");
+    unsetenv("GOOGLE_API_KEY");
+    unsetenv("VISIONBATCH_PROVIDER");
     unsetenv("VISIONBATCH_API_KEY");
     unsetenv("VISIONBATCH_MODEL");
     unsetenv("VISIONBATCH_CONCURRENCY");
@@ -49,8 +54,12 @@ static void test_defaults(void **state)
     char err[256];
     config_t *c = config_new();
     assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
-    assert_string_equal(c->o.base_url, "https://api.openai.com/v1");
-    assert_string_equal(c->o.model, "gpt-4o-mini");
+    /* OpenAI's protocol; its service and model are the library's defaults */
+    assert_string_equal(c->o.provider, "openai");
+    assert_null(c->o.base_url);
+    assert_null(c->o.model);
+    assert_string_equal(vb_provider_default_base_url("openai"), "https://api.openai.com/v1");
+    assert_string_equal(vb_provider_default_model("openai"), "gpt-4o-mini");
     assert_int_equal(c->o.concurrency, 10);
     assert_null(c->o.api_key);
     config_free(c);
@@ -71,9 +80,9 @@ static void test_layers_in_order(void **state)
     assert_string_equal(c->o.model, "from-file");
     assert_int_equal(config_load_env(c, err, sizeof err), 0);
     assert_string_equal(c->o.model, "from-env");
-    assert_string_equal(c->o.base_url, "http://env.example/v1");
     assert_int_equal(config_set(c, "model", "from-flag", "--model", err, sizeof err), 0);
     assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
+    assert_string_equal(c->o.base_url, "http://env.example/v1"); /* env beats the file */
     assert_string_equal(c->o.model, "from-flag");
     assert_int_equal(c->o.concurrency, 7);
     assert_true(c->o.timeout_s > 2.49 && c->o.timeout_s < 2.51);
@@ -134,6 +143,70 @@ static void test_api_key_sources(void **state)
     config_free(c);
 }
 
+/* The provider: named, or from the base URL's host; each takes its SDK's variables, and
+ * a key meant for another provider is never used. */
+static void test_provider_choice(void **state)
+{
+    (void)state;
+    char err[256];
+    setenv("OPENAI_API_KEY", "openai-key", 1);
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1", 1);
+    setenv("ANTHROPIC_API_KEY", "anthropic-key", 1);
+    setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:2", 1);
+    setenv("GOOGLE_API_KEY", "google-key", 1);
+
+    config_t *c = config_new(); /* nothing named: OpenAI's, with its variables */
+    assert_int_equal(config_load_env(c, err, sizeof err), 0);
+    assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
+    assert_string_equal(c->o.provider, "openai");
+    assert_string_equal(c->o.base_url, "http://127.0.0.1:1/v1");
+    assert_string_equal(c->o.api_key, "openai-key");
+    config_free(c);
+
+    c = config_new(); /* --provider anthropic: its variables, never OpenAI's key */
+    assert_int_equal(config_load_env(c, err, sizeof err), 0);
+    assert_int_equal(config_set(c, "provider", "anthropic", "--provider", err, sizeof err), 0);
+    assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
+    assert_string_equal(c->o.provider, "anthropic");
+    assert_string_equal(c->o.base_url, "http://127.0.0.1:2");
+    assert_string_equal(c->o.api_key, "anthropic-key");
+    config_free(c);
+
+    unsetenv("OPENAI_BASE_URL"); /* the host alone names Gemini; GOOGLE_API_KEY after GEMINI_ */
+    c = config_new();
+    assert_int_equal(config_load_env(c, err, sizeof err), 0);
+    assert_int_equal(config_set(c, "base-url", "https://generativelanguage.googleapis.com",
+                                "--base-url", err, sizeof err), 0);
+    assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
+    assert_string_equal(c->o.provider, "gemini");
+    assert_string_equal(c->o.api_key, "google-key");
+    setenv("GEMINI_API_KEY", "gemini-key", 1);
+    assert_int_equal(config_choose_provider(c, err, sizeof err), 0);
+    assert_string_equal(c->o.api_key, "gemini-key");
+    config_free(c);
+
+    unsetenv("ANTHROPIC_API_KEY"); /* no key of its own: none, not OpenAI's */
+    c = config_new();
+    assert_int_equal(config_load_env(c, err, sizeof err), 0);
+    assert_int_equal(config_set(c, "base-url", "https://api.anthropic.com", "--base-url", err,
+                                sizeof err), 0);
+    assert_int_equal(config_finish(c, NULL, err, sizeof err), 0);
+    assert_string_equal(c->o.provider, "anthropic");
+    assert_null(c->o.api_key);
+    /* a Redis worker adopting an OpenAI job drops nothing it should keep */
+    assert_int_equal(config_set(c, "provider", "openai", "job", err, sizeof err), 0);
+    assert_int_equal(config_choose_provider(c, err, sizeof err), 0);
+    assert_string_equal(c->o.api_key, "openai-key");
+    config_free(c);
+
+    c = config_new();
+    assert_int_equal(config_set(c, "provider", "azure", "--provider", err, sizeof err), 0);
+    assert_int_equal(config_finish(c, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown provider 'azure'"));
+    config_free(c);
+    unsetenv("GEMINI_API_KEY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +215,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_values_name_their_origin, clear_env,
                                         remove_file),
         cmocka_unit_test_setup_teardown(test_api_key_sources, clear_env, remove_file),
+        cmocka_unit_test_setup_teardown(test_provider_choice, clear_env, remove_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

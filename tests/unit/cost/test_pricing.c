@@ -49,7 +49,8 @@ static void test_defaults(void **state)
     } rows[] = {
         {"gpt-4o", 2.50, 10.00, 1.25, 5.00, 1},      {"gpt-4o-mini", 0.15, 0.60, 0.075, 0.30, 1},
         {"gpt-4.1", 2.00, 8.00, 1.00, 4.00, 1},      {"gpt-4.1-mini", 0.40, 1.60, 0.20, 0.80, 1},
-        {"claude-sonnet-4-5", 3.00, 15.00, 0, 0, 0}, {"gemini-2.5-flash", 0.30, 2.50, 0, 0, 0},
+        {"claude-sonnet-4-5", 3.00, 15.00, 1.50, 7.50, 1},
+        {"claude-sonnet-5-5", 2.00, 10.00, 1.00, 5.00, 1},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         pricing_entry_t e = lookup_ok(p, rows[i].model);
@@ -135,8 +136,12 @@ static void test_cost(void **state)
     /* 50,000 gpt-4o-mini images at 25,501 + 20 tokens: counts past 2^31 */
     e = lookup_ok(p, "gpt-4o-mini");
     assert_float_equal(pricing_cost(&e, 50000L * 25521L, 0, 0), 1276050000.0 * 0.15 / 1e6, 1e-6);
+    pricing_free(p);
     /* no batch prices: -1, never the standard prices in disguise */
-    e = lookup_ok(p, "claude-sonnet-4-5");
+    p = pricing_load("{\"models\": {\"m-no-batch\": {\"input\": 3, \"output\": 15}}}", err,
+                     sizeof err);
+    assert_non_null(p);
+    e = lookup_ok(p, "m-no-batch");
     assert_float_equal(pricing_cost(&e, 1000, 1000, 1), -1.0, 1e-12);
     assert_float_equal(pricing_cost(&e, 1000000, 1000000, 0), 18.0, 1e-9);
     pricing_free(p);

@@ -1,7 +1,8 @@
 /* test_tokens.c - image-token formulas and model lookup.
  *
  * The worked examples are the test vectors of docs/provider-facts.md §2 ("Worked
- * examples"); the constants are that section's tables. */
+ * examples"); the constants are that section's tables. Claude's are those of
+ * batch-api-facts.md §2 ("Token formula changed"), which supersede provider-facts'. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -34,8 +35,10 @@ static void test_facts_vectors(void **state)
     assert_int_equal(patches(1024, 1024), 1024);
     assert_int_equal(patches(1800, 2400), 1452);
     assert_int_equal(for_model("gpt-4o-mini", 1024, 1024, DETAIL_HIGH), 25501);
-    assert_int_equal(for_model("claude-sonnet-4-5", 1000, 1000, DETAIL_AUTO), 1334);
-    assert_int_equal(for_model("claude-sonnet-4-5", 200, 200, DETAIL_AUTO), 54);
+    /* batch-api-facts.md §2: 28 px patches, standard tier */
+    assert_int_equal(for_model("claude-sonnet-4-5", 1000, 1000, DETAIL_AUTO), 1296);
+    assert_int_equal(for_model("claude-sonnet-4-5", 200, 200, DETAIL_AUTO), 64);
+    assert_int_equal(for_model("claude-sonnet-4-5", 1920, 1080, DETAIL_AUTO), 1560);
 }
 
 /* provider-facts.md §2: auto behaves as high; the tile steps one by one. */
@@ -78,7 +81,69 @@ static void test_patch_formula(void **state)
     assert_int_equal(for_model("o4-mini", 1024, 1024, DETAIL_LOW), 1762);
 }
 
-/* provider-facts.md §2: the largest unscaled Claude sizes stay unscaled; larger shrink. */
+static void claude_size(const char *model, unsigned w, unsigned h, unsigned *rw, unsigned *rh)
+{
+    tokens_model_t m;
+    assert_int_equal(tokens_model_lookup(model, &m), 0);
+    assert_int_equal(m.family, TOKENS_FAMILY_ANTHROPIC);
+    tokens_anthropic_size(&m, w, h, rw, rh);
+}
+
+/* The resize by a linear search from the largest long side down (the first that fits),
+ * independent of tokens.c's binary search: a half rounds to even. */
+static void naive_size(unsigned w, unsigned h, unsigned edge, unsigned max_tokens, unsigned *rw,
+                       unsigned *rh)
+{
+    unsigned long long lw = w > h ? w : h, sh = w > h ? h : w;
+    for (unsigned long long l = lw; l >= 1; l--) {
+        unsigned long long o = l * sh / lw, r = l * sh % lw;
+        if (2 * r > lw || (2 * r == lw && (o & 1)))
+            o++;
+        if (o == 0)
+            o = 1;
+        if (((l + 27) / 28) * 28 <= edge && ((l + 27) / 28) * ((o + 27) / 28) <= max_tokens) {
+            *rw = (unsigned)(w > h ? l : o);
+            *rh = (unsigned)(w > h ? o : l);
+            return;
+        }
+    }
+    *rw = *rh = 0;
+}
+
+/* batch-api-facts.md §2's vectors: the size Claude resizes to and its tokens, standard
+ * tier (Sonnet 4.5) and high-resolution tier (Opus 4.7). */
+static void test_anthropic_vectors(void **state)
+{
+    (void)state;
+    unsigned w, h;
+    claude_size("claude-sonnet-4-5", 1920, 1080, &w, &h);
+    assert_int_equal(w, 1456);
+    assert_int_equal(h, 819);
+    assert_int_equal(for_model("claude-sonnet-4-5", 1920, 1080, DETAIL_AUTO), 1560);
+    assert_int_equal(for_model("claude-sonnet-4-5", 3840, 2160, DETAIL_AUTO), 1560);
+    claude_size("claude-opus-4-7", 3840, 2160, &w, &h);
+    assert_int_equal(w, 2576);
+    assert_int_equal(h, 1449);
+    assert_int_equal(for_model("claude-opus-4-7", 3840, 2160, DETAIL_AUTO), 4784);
+    /* 1920x1080 fits the high tier as it is: ceil(1920/28) * ceil(1080/28) = 69 * 39 */
+    assert_int_equal(for_model("claude-opus-4-7", 1920, 1080, DETAIL_AUTO), 2691);
+    claude_size("claude-sonnet-4-5", 1075, 1520, &w, &h);
+    assert_int_equal(w, 924);
+    assert_int_equal(h, 1307);
+    /* a half rounds to even: 1270 * 1179 / 1572 = 952.5 -> 952 (up: 953, and 1269 x 952) */
+    claude_size("claude-sonnet-4-5", 1572, 1179, &w, &h);
+    assert_int_equal(w, 1270);
+    assert_int_equal(h, 952);
+    /* the orientation is kept: a portrait stays a portrait */
+    claude_size("claude-sonnet-4-5", 1080, 1920, &w, &h);
+    assert_int_equal(w, 819);
+    assert_int_equal(h, 1456);
+    /* detail does not matter to Claude */
+    assert_int_equal(for_model("claude-sonnet-4-5", 1920, 1080, DETAIL_LOW), 1560);
+}
+
+/* The older docs' largest unscaled sizes stay unscaled; a thin strip keeps at least a
+ * pixel; no size is ever billed above its tier. */
 static void test_anthropic_formula(void **state)
 {
     (void)state;
@@ -87,15 +152,35 @@ static void test_anthropic_formula(void **state)
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         unsigned long w = sizes[i][0], h = sizes[i][1];
         assert_int_equal(for_model("claude-3-5-sonnet", sizes[i][0], sizes[i][1], DETAIL_AUTO),
-                         (w * h + 749) / 750);
+                         ((w + 27) / 28) * ((h + 27) / 28));
     }
-    /* 3136x3136 is scaled: never more than the cap's 1,229,312 px / 750. */
-    unsigned long big = for_model("claude-opus-4", 3136, 3136, DETAIL_HIGH);
-    assert_true(big <= (784UL * 1568 + 749) / 750);
-    assert_true(big >= 1590);
-    /* Long edge capped at 1568: 4000x100 -> 1568x39. */
-    assert_int_equal(for_model("claude-haiku-4-5", 4000, 100, DETAIL_AUTO),
-                     (1568UL * 39 + 749) / 750);
+    /* 4000x100 -> 1568x39 (39.2 rounds to 39): 56 x 2 patches */
+    unsigned w, h;
+    claude_size("claude-haiku-4-5", 4000, 100, &w, &h);
+    assert_int_equal(w, 1568);
+    assert_int_equal(h, 39);
+    assert_int_equal(for_model("claude-haiku-4-5", 4000, 100, DETAIL_AUTO), 56 * 2);
+    claude_size("claude-haiku-4-5", 100000, 3, &w, &h);
+    assert_int_equal(w, 1568);
+    assert_int_equal(h, 1);
+    /* the largest allowed image, 8000x8000 */
+    assert_int_equal(for_model("claude-opus-4", 8000, 8000, DETAIL_HIGH), 39 * 39);
+    assert_int_equal(for_model("claude-opus-4-7", 8000, 8000, DETAIL_HIGH), 69 * 69);
+    /* a sweep: within the tier, as large as it can be, never larger than the image */
+    for (unsigned a = 1; a <= 9000; a += 37)
+        for (unsigned b = 1; b <= 9000; b += 413) {
+            unsigned long std = for_model("claude-sonnet-4-5", a, b, DETAIL_AUTO);
+            unsigned long high = for_model("claude-opus-5-5", a, b, DETAIL_AUTO);
+            assert_true(std >= 1 && std <= 1568);
+            assert_true(high >= std && high <= 4784);
+            claude_size("claude-sonnet-4-5", a, b, &w, &h);
+            assert_true(w <= a && h <= b && w >= 1 && h >= 1);
+            assert_true((w > h ? w : h) <= 1568);
+            unsigned nw, nh;
+            naive_size(a, b, 1568, 1568, &nw, &nh);
+            if (nw != w || nh != h)
+                fail_msg("claude %ux%u: %ux%u, the linear search says %ux%u", a, b, w, h, nw, nh);
+        }
 }
 
 /* Gemini 2.x (ai.google.dev/gemini-api/docs/image-understanding, "Token calculation"):
@@ -198,8 +283,27 @@ static void test_lookup(void **state)
 
     assert_int_equal(tokens_model_lookup("claude-sonnet-4-5", &m), 0);
     assert_int_equal(m.family, TOKENS_FAMILY_ANTHROPIC);
+    assert_int_equal(m.base, 1568);
+    assert_int_equal(m.per_tile, 1568);
     assert_int_equal(tokens_model_lookup("anthropic/claude-3-5-sonnet@20240620", &m), 0);
     assert_int_equal(m.family, TOKENS_FAMILY_ANTHROPIC);
+    /* the high-resolution tier: Opus 4.7 and later (and, unconfirmed, the later models) */
+    static const char *const high[] = {"claude-opus-4-7", "claude-opus-4-8-20260528",
+                                       "claude-opus-5", "claude-opus-5-5", "claude-sonnet-5",
+                                       "claude-sonnet-5-5", "claude-haiku-5-5",
+                                       "claude-fable-5-1"};
+    for (size_t i = 0; i < sizeof high / sizeof high[0]; i++) {
+        assert_int_equal(tokens_model_lookup(high[i], &m), 0);
+        assert_int_equal(m.base, 2576);
+        assert_int_equal(m.per_tile, 4784);
+    }
+    static const char *const standard[] = {"claude-opus-4-6", "claude-opus-4-1", "claude-opus-4",
+                                           "claude-sonnet-4-6", "claude-haiku-4-5",
+                                           "claude-3-7-sonnet-20250219"};
+    for (size_t i = 0; i < sizeof standard / sizeof standard[0]; i++) {
+        assert_int_equal(tokens_model_lookup(standard[i], &m), 0);
+        assert_int_equal(m.base, 1568);
+    }
     assert_int_equal(tokens_model_lookup("gemini-2.5-flash", &m), 0);
     assert_int_equal(m.family, TOKENS_FAMILY_GEMINI);
     assert_int_equal(tokens_model_lookup("models/gemini-2.5-pro", &m), 0);
@@ -276,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_facts_vectors),  cmocka_unit_test(test_tile_formula),
         cmocka_unit_test(test_patch_formula),  cmocka_unit_test(test_anthropic_formula),
+        cmocka_unit_test(test_anthropic_vectors),
         cmocka_unit_test(test_gemini_tiles),
         cmocka_unit_test(test_gemini3_media_resolution), cmocka_unit_test(test_zero_size),
         cmocka_unit_test(test_lookup),         cmocka_unit_test(test_lookup_unknown),

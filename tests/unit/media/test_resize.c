@@ -22,7 +22,7 @@
 static const char *const models[] = {
     "gpt-4o",       "gpt-4o-mini",   "o1",          "computer-use-preview", "gpt-4.1",
     "gpt-4.1-mini", "gpt-4.1-nano",  "o4-mini",     "claude-sonnet-4-5",    "gemini-2.5-flash",
-    "llava:13b",    "openai/gpt-4o", "qwen2-vl-7b",
+    "llava:13b",    "openai/gpt-4o", "qwen2-vl-7b", "claude-opus-4-7",      "claude-sonnet-5-5",
 };
 static const char *const details[] = {"low", "high", "auto", NULL};
 
@@ -70,8 +70,8 @@ static int provider_shrinks(const char *model, const char *detail, unsigned w, u
         return w > 2048 || h > 2048 || (w < h ? w : h) > 768;
     case TOKENS_FAMILY_OPENAI_PATCH:
         return ((W + 31) / 32) * ((H + 31) / 32) > 1536;
-    case TOKENS_FAMILY_ANTHROPIC:
-        return w > 1568 || h > 1568 || W * H > 784ULL * 1568ULL;
+    case TOKENS_FAMILY_ANTHROPIC: /* its tier: long side (base) and 28 px patches (per_tile) */
+        return (w > h ? w : h) > m.base || ((W + 27) / 28) * ((H + 27) / 28) > m.per_tile;
     default:
         return 0;
     }
@@ -128,14 +128,23 @@ static void test_facts_sizes(void **state)
     expect_target("gpt-4.1-mini", "auto", 1024, 1024, 0, 1, 1024, 1024);
     assert_int_equal(tokens_of("gpt-4.1-mini", "auto", 1056, 1408),
                      tokens_of("gpt-4.1-mini", "auto", 1800, 2400));
-    /* Anthropic: the five largest unscaled sizes are kept, the examples too. */
+    /* Anthropic: the older docs' five largest unscaled sizes are kept (each within 1568
+     * patches of 28 px), the examples too; batch-api-facts.md §2's resize vectors. */
     static const unsigned keep[][2] = {{1092, 1092}, {951, 1268},  {896, 1344}, {819, 1456},
                                        {784, 1568},  {1000, 1000}, {200, 200}};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         expect_target("claude-sonnet-4-5", NULL, keep[i][0], keep[i][1], 0, 1, keep[i][0],
                       keep[i][1]);
-    expect_target("claude-sonnet-4-5", NULL, 4000, 3000, 0, 1, 1280, 960);
+    expect_target("claude-sonnet-4-5", NULL, 4000, 3000, 0, 1, 1270, 952);
     expect_target("claude-sonnet-4-5", NULL, 1568, 3136, 0, 1, 784, 1568);
+    expect_target("claude-sonnet-4-5", NULL, 1920, 1080, 0, 1, 1456, 819);
+    expect_target("claude-sonnet-4-5", NULL, 3840, 2160, 0, 1, 1456, 819);
+    expect_target("claude-sonnet-4-5", NULL, 1075, 1520, 0, 1, 924, 1307);
+    expect_target("claude-opus-4-7", NULL, 3840, 2160, 0, 1, 2576, 1449);
+    expect_target("claude-opus-4-7", NULL, 1920, 1080, 0, 1, 1920, 1080);
+    assert_int_equal(tokens_of("claude-opus-4-7", NULL, 2576, 1449), 4784);
+    assert_int_equal(tokens_of("claude-sonnet-4-5", NULL, 1270, 952),
+                     tokens_of("claude-sonnet-4-5", NULL, 4000, 3000));
     /* Gemini and unknown models: unchanged. */
     expect_target("gemini-2.5-flash", NULL, 4000, 3000, 0, 1, 4000, 3000);
     expect_target("llava", NULL, 4000, 3000, 0, 1, 4000, 3000);
@@ -183,7 +192,7 @@ static void test_automatic_grid(void **state)
                 for (unsigned h = 1; h <= 5000; h += 41)
                     check_automatic(models[mi], details[di], w, h);
     /* Around each edge of the rules, pixel by pixel. */
-    static const unsigned edges[] = {384, 512, 768, 1092, 1536, 1568, 2048, 3072};
+    static const unsigned edges[] = {384, 512, 768, 1092, 1536, 1568, 2048, 2576, 3072};
     for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++)
         for (size_t di = 0; di < sizeof details / sizeof details[0]; di++)
             for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++)

@@ -56,6 +56,7 @@ static void options(vb_options_t *o)
 {
     vb_options_init(o);
     o->base_url = "http://127.0.0.1:9/v1";
+    o->model = "gpt-4o-mini"; /* vb_job_new resolves the default; the engine is given it */
     o->concurrency = 4;
     o->no_cache = 1;
 }

@@ -1,10 +1,8 @@
-/* sim_validate.c - strict request validation, modelled on OpenAI's answers.
+/* sim_openai_parse.c - strict chat/completions validation, modelled on OpenAI's answers.
  *
  * The first problem found is reported, with the JSON path of the offending value as
- * `param` ("messages[0].content[1].image_url.url"), as OpenAI does. Images are decoded
- * completely: a provider bills only images its decoder accepts, so a client that sends
- * truncated or mislabelled files must see it here, not in production. */
-#include "sim_validate.h"
+ * `param` ("messages[0].content[1].image_url.url"), as OpenAI does. */
+#include "sim_openai_parse.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "media/base64.h"
-#include "prepare/structured.h"
 #include "provider/openai.h"
 
 /* Top-level keys of OpenAI's CreateChatCompletionRequest (shared/openapi copy). Anything
@@ -64,7 +60,6 @@ typedef struct {
     const sim_config_t *cfg;
     sim_request_t *req;
     sim_error_t *err;
-    size_t images_cap;
 } vctx_t;
 
 static int is_known(const char *s, const char *const *list, size_t n)
@@ -75,52 +70,16 @@ static int is_known(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return 0;
-}
-
-/* Fills img's hash fields with the SHA-256 of data[0..len). */
-static void image_set_hash(sim_image_t *img, const void *data, size_t len)
-{
-    hash_sha256_hex(data, len, img->hash_hex);
-    for (size_t i = 0; i < SIM_DIGEST_LEN; i++)
-        img->digest[i] = (unsigned char)(hex_value(img->hash_hex[2 * i]) << 4 |
-                                         hex_value(img->hash_hex[2 * i + 1]));
-}
-
 /* Appends img to the request's images, at most SIM_MAX_IMAGES_PER_REQUEST. */
 static int add_image(vctx_t *c, const sim_image_t *img)
 {
-    sim_request_t *req = c->req;
-    if (req->n_images >= SIM_MAX_IMAGES_PER_REQUEST)
+    if (c->req->n_images >= SIM_MAX_IMAGES_PER_REQUEST)
         return sim_error_set(c->err, "messages", NULL,
                              "Too many images in the request: at most %d are allowed.",
                              SIM_MAX_IMAGES_PER_REQUEST);
-    if (req->n_images == c->images_cap) {
-        size_t cap = c->images_cap ? c->images_cap * 2 : 4;
-        sim_image_t *grown = realloc(req->images, cap * sizeof *grown);
-        if (!grown) {
-            sim_error_set(c->err, NULL, NULL, "The server is out of memory.");
-            c->err->status = 500;
-            return -1;
-        }
-        req->images = grown;
-        c->images_cap = cap;
-    }
-    req->images[req->n_images++] = *img;
+    if (sim_request_add_image(c->req, img) != 0)
+        return sim_error_no_memory(c->err);
     return 0;
-}
-
-/* The short name of a format for messages and answers ("png"). */
-static const char *format_name(image_format_t f)
-{
-    const char *mime = image_mime(f);
-    return mime ? mime + strlen("image/") : "unknown";
 }
 
 /* Validates a data URL (data:<mime>;base64,<payload>) and measures and hashes its image. */
@@ -144,59 +103,32 @@ static int check_data_url(vctx_t *c, const char *url, size_t len, const char *pa
                              (int)(mime_len > 60 ? 60 : mime_len), mime);
 
     const char *payload = semi + strlen(b64_marker);
-    size_t plen = (size_t)(end - payload);
-    if (plen == 0)
+    const char *found = NULL;
+    char why[256];
+    switch (sim_image_check_base64(c->cfg, payload, (size_t)(end - payload), image_mime(declared),
+                                   img, &found, why, sizeof why)) {
+    case SIM_IMAGE_OK:
+        return 0;
+    case SIM_IMAGE_NO_MEMORY:
+        return sim_error_no_memory(c->err);
+    case SIM_IMAGE_EMPTY:
         return sim_error_set(c->err, param, "invalid_image", "The data URL holds no image data.");
-    if (plen % 4 != 0)
+    case SIM_IMAGE_BAD_BASE64:
         return sim_error_set(c->err, param, "invalid_image",
                              "Invalid base64 image data in data URL.");
-    size_t decoded_len = plen / 4 * 3 - (payload[plen - 1] == '=') - (payload[plen - 2] == '=');
-    if (decoded_len > c->cfg->max_image_bytes)
-        return sim_error_set(c->err, param, "image_too_large",
-                             "The image is %zu bytes, more than the limit of %zu bytes.",
-                             decoded_len, c->cfg->max_image_bytes);
-
-    unsigned char *data = malloc(plen / 4 * 3);
-    if (!data) {
-        sim_error_set(c->err, NULL, NULL, "The server is out of memory.");
-        c->err->status = 500;
-        return -1;
+    case SIM_IMAGE_TOO_LARGE:
+        return sim_error_set(c->err, param, "image_too_large", "%s", why);
+    case SIM_IMAGE_NOT_IMAGE:
+        return sim_error_set(c->err, param, "invalid_image_format",
+                             "Invalid image data (declared %s): %s.", image_mime(declared), why);
+    case SIM_IMAGE_MISMATCH:
+        return sim_error_set(c->err, param, "invalid_image_format", "declared %s but data is %s",
+                             image_mime(declared), found);
+    case SIM_IMAGE_CORRUPT:
+        break;
     }
-    int rc = -1;
-    long got = base64_decode(payload, plen, data);
-    if (got < 0) {
-        sim_error_set(c->err, param, "invalid_image", "Invalid base64 image data in data URL.");
-        goto out;
-    }
-
-    char why[256];
-    image_info_t info;
-    image_status_t st = image_probe(data, (size_t)got, &info, why, sizeof why);
-    if (st != IMAGE_OK) {
-        int wrong_kind = st == IMAGE_ERR_NOT_IMAGE || st == IMAGE_ERR_UNSUPPORTED;
-        sim_error_set(c->err, param, wrong_kind ? "invalid_image_format" : "invalid_image",
-                      "Invalid image data (declared %s): %s.", image_mime(declared), why);
-        goto out;
-    }
-    if (info.format != declared) {
-        sim_error_set(c->err, param, "invalid_image_format", "declared %s but data is %s",
-                      image_mime(declared), image_mime(info.format));
-        goto out;
-    }
-    if (!c->cfg->header_check_only &&
-        image_decode_check(data, (size_t)got, why, sizeof why) != 0) {
-        sim_error_set(c->err, param, "invalid_image", "Invalid %s image: %s.",
-                      format_name(info.format), why);
-        goto out;
-    }
-    img->format = info.format;
-    img->width = info.width;
-    img->height = info.height;
-    image_set_hash(img, data, (size_t)got);
-    rc = 0;
-out:
-    free(data);
-    return rc;
+    return sim_error_set(c->err, param, "invalid_image", "Invalid %s image: %s.",
+                         image_mime(declared) + strlen("image/"), why);
 }
 
 /* Validates one {"type":"image_url","image_url":{"url":...,"detail":...}} part. */
@@ -241,7 +173,7 @@ static int check_image_part(vctx_t *c, json_t *part, const char *role, const cha
                (len > 8 && strncasecmp(s, "https://", 8) == 0)) {
         /* Not fetched (the simulator has no network): named by the URL itself. */
         img.is_url = 1;
-        image_set_hash(&img, s, len);
+        sim_image_set_hash(&img, s, len);
     } else {
         return sim_error_set(c->err, param, "invalid_image_url",
                              "Invalid image URL: expected an http(s) URL or a "
@@ -256,9 +188,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
     char param[160];
     snprintf(param, sizeof param, "%s.content", mpath);
     if (json_is_string(content)) {
-        c->req->text_tokens +=
-            tokens_text_estimate(json_string_value(content), json_string_length(content));
-        c->req->mentions_json |= structured_mentions_json(json_string_value(content));
+        sim_request_add_text(c->req, json_string_value(content), json_string_length(content));
         return 0;
     }
     if (!json_is_array(content))
@@ -293,11 +223,7 @@ static int check_content(vctx_t *c, json_t *content, const char *role, const cha
                 return sim_error_set(c->err, tparam, "invalid_type",
                                      "Invalid type for '%s': expected a string.", tparam);
             }
-            c->req->text_tokens +=
-                tokens_text_estimate(json_string_value(text), json_string_length(text));
-            if (strstr(json_string_value(text), "JSON array"))
-                c->req->asks_json_array = 1;
-            c->req->mentions_json |= structured_mentions_json(json_string_value(text));
+            sim_request_add_text(c->req, json_string_value(text), json_string_length(text));
         } else if (strcmp(t, "image_url") == 0) {
             if (check_image_part(c, part, role, ppath) != 0)
                 return -1;
@@ -391,12 +317,7 @@ static int check_top_level(vctx_t *c, json_t *root)
     c->req->max_tokens = max_completion ? max_completion : max_tokens;
 
     c->req->model = strdup(json_string_value(model));
-    if (!c->req->model) {
-        sim_error_set(c->err, NULL, NULL, "The server is out of memory.");
-        c->err->status = 500;
-        return -1;
-    }
-    return 0;
+    return c->req->model ? 0 : sim_error_no_memory(c->err);
 }
 
 /* A json_schema name: 1 to 64 letters, digits, '_' or '-'. */
@@ -465,18 +386,15 @@ static int check_response_format(json_t *root, sim_request_t *req, sim_error_t *
                              "'json_schema', and 'text'.",
                              type);
     }
-    if (!(req->response_format = json_dumps(rf, JSON_COMPACT))) {
-        sim_error_set(err, NULL, NULL, "The server is out of memory.");
-        err->status = 500;
-        return -1;
-    }
+    if (!(req->response_format = json_dumps(rf, JSON_COMPACT)))
+        return sim_error_no_memory(err);
     return 0;
 }
 
-int sim_request_parse(const char *body, size_t len, const sim_config_t *cfg, sim_request_t *req,
-                      sim_error_t *err)
+int sim_openai_parse(const char *body, size_t len, const sim_config_t *cfg, sim_request_t *req,
+                     sim_error_t *err)
 {
-    vctx_t c = {cfg, req, err, 0};
+    vctx_t c = {cfg, req, err};
     json_error_t jerr;
 
     memset(req, 0, sizeof *req);
@@ -528,14 +446,4 @@ out:
     if (rc != 0)
         sim_request_free(req);
     return rc;
-}
-
-void sim_request_free(sim_request_t *req)
-{
-    if (!req)
-        return;
-    free(req->model);
-    free(req->images);
-    free(req->response_format);
-    memset(req, 0, sizeof *req);
 }

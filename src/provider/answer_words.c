@@ -1,0 +1,67 @@
+/* answer_words.c - the server's words in an answer: verdicts, scrubbed messages,
+ * excerpts, x-should-retry (answer_words.h). */
+#include "provider/answer_words.h"
+
+#include "util/redact.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void answer_set_error(answer_t *r, answer_action_t action, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    r->action = action;
+    r->error_kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
+    va_end(ap);
+    for (char *p = r->error_message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+void answer_set_redirect(answer_t *r, long status)
+{
+    answer_set_error(r, ANSWER_STOP_RUN, "redirect",
+                     "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
+                     "API key must not go to another host): set --base-url to the final address",
+                     status);
+}
+
+char *answer_scrubbed(const char *msg, size_t max, const char *secret)
+{
+    if (!msg)
+        return NULL;
+    size_t n = strnlen(msg, max);
+    size_t cap = n * 3 + 16;
+    char *copy = malloc(cap);
+    if (copy) {
+        memcpy(copy, msg, n);
+        copy[n] = '\0';
+        redact_secret(copy, cap, secret);
+    }
+    return copy;
+}
+
+void answer_body_excerpt(const char *body, size_t len, char *out, size_t outlen)
+{
+    size_t n = len < 120 ? len : 120;
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)body[i];
+        out[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    out[j] = '\0';
+}
+
+void answer_obey_should_retry(answer_t *r, const char *should_retry)
+{
+    if (r->action == ANSWER_OK || r->action == ANSWER_STOP_RUN || !should_retry)
+        return;
+    if (strcmp(should_retry, "true") == 0)
+        r->action = ANSWER_RETRY;
+    else if (strcmp(should_retry, "false") == 0)
+        r->action = ANSWER_FAIL_ITEM;
+}
