@@ -210,10 +210,13 @@ static void parse_success(const json_t *root, const char *secret, answer_t *out)
     } else if (finish && strcmp(finish, "MAX_TOKENS") == 0) {
         /* thinking can use the whole budget before a word of answer: the same request
          * stops the same way, so the item fails with what to change */
+        char used[48] = "";
+        if (out->completion_tokens >= 0)
+            snprintf(used, sizeof used, " (%ld tokens, thinking included)", out->completion_tokens);
         set_error(out, secret, ANSWER_FAIL_ITEM, "max_tokens",
-                  "HTTP 200 without text: the model reached maxOutputTokens first (%ld tokens, "
-                  "thinking included); raise --max-tokens",
-                  out->completion_tokens);
+                  "HTTP 200 without text: the model reached maxOutputTokens first%s; raise "
+                  "--max-tokens",
+                  used);
     } else {
         set_error(out, secret, ANSWER_RETRY, "invalid_response",
                   "HTTP 200 without text (finishReason %s)", word ? word : "absent");

@@ -122,8 +122,12 @@ static void test_refusals(void **state)
                    "\"MAX_TOKENS\"}],\"usageMetadata\":{\"promptTokenCount\":300,"
                    "\"thoughtsTokenCount\":100,\"totalTokenCount\":400}}");
     expect_class(&a, ANSWER_FAIL_ITEM, "max_tokens");
-    assert_non_null(strstr(a.error_message, "100 tokens"));
+    assert_non_null(strstr(a.error_message, "(100 tokens, thinking included)"));
     assert_non_null(strstr(a.error_message, "--max-tokens"));
+    answer_clear(&a);
+    a = parse(200, "{\"candidates\":[{\"finishReason\":\"MAX_TOKENS\"}]}");
+    expect_class(&a, ANSWER_FAIL_ITEM, "max_tokens");
+    assert_null(strstr(a.error_message, "-1"));
     answer_clear(&a);
 }
 
