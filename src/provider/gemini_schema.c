@@ -8,9 +8,11 @@
  * propertyOrdering, default, items, minimum, maximum). A JSON Schema is converted into
  * it: type names in capitals, a ["x", "null"] type as nullable, a string const as a
  * one-value enum, propertyOrdering from the order of "properties" (Gemini otherwise orders
- * the answer's keys as it likes). What has no equivalent is refused with its JSON path,
- * before a run sends thousands of requests Gemini would answer 400 or, worse, follow
- * without the constraint. */
+ * the answer's keys as it likes), "format" copied as it is (the reference: "any value is
+ * allowed"), and OpenAI strict mode's "additionalProperties": false dropped (an answer
+ * holds only the listed properties anyway), so a schema written for OpenAI works here.
+ * What has no equivalent is refused with its JSON path, before a run sends thousands of
+ * requests Gemini would answer 400 or, worse, follow without the constraint. */
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
 
