@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define INITIAL_WINDOW 16    /* slow start begins here (or at the concurrency if lower) */
+#define QUIET_INITIAL_WINDOW 2 /* ... or here, when the server states limits only in 429s */
 #define LEARNED_MARGIN 0.98  /* share of a server-reported limit used */
 #define BURST_S        0.02  /* automatic burst: this many seconds of quota (at least 1) */
 #define RATE_DECREASE 0.9    /* rate cut on a 429 event */
@@ -111,7 +112,8 @@ admit_t *admit_new(const admit_settings_t *s)
         admit_free(a);
         return NULL;
     }
-    double initial = s->concurrency < INITIAL_WINDOW ? (double)s->concurrency : INITIAL_WINDOW;
+    double first = s->no_limit_headers ? QUIET_INITIAL_WINDOW : INITIAL_WINDOW;
+    double initial = (double)s->concurrency < first ? (double)s->concurrency : first;
     adaptive_init(&a->window, initial, 1, (double)s->concurrency, 0.7);
     return a;
 }
@@ -303,7 +305,8 @@ void admit_on_response(admit_t *a, admit_signal_t signal, const ratelimit_info_t
     switch (signal) {
     case ADMIT_SIGNAL_OK:
         a->consecutive = 0;
-        if (info && a->window.slow_start && a->last_cut == 0 && !a->req.rl && !a->tok.rl &&
+        if (info && !a->s.no_limit_headers && a->window.slow_start && a->last_cut == 0 &&
+            !a->req.rl && !a->tok.rl &&
             !(info->limit_requests >= LEARNED_MIN) && !(info->limit_tokens >= LEARNED_MIN)) {
             /* The server answered and publishes no limit (a local or self-hosted one):
              * probing would only cost round trips at a fraction of the concurrency.

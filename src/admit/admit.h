@@ -37,6 +37,10 @@ typedef struct admit_settings {
                                it, rising to all of it over this many seconds (for
                                servers that refuse sharp ramps: Anthropic's
                                "acceleration" 429s); 0: at once */
+    int no_limit_headers;   /* the server never states its limits in headers, only in its
+                               429s (Gemini): slow start begins at 2, and a success without
+                               limit headers does not open the window (a server that
+                               publishes limits would have said them) */
 } admit_settings_t;
 
 typedef enum {

@@ -119,4 +119,6 @@ const provider_t provider_gemini = {
                .max_side = 0,
                .max_request_bytes = (size_t)100 * 1000 * 1000,
                .max_images = 3600},
+    /* no x-ratelimit-style headers: a limit is known only from a 429's QuotaFailure */
+    .no_limit_headers = 1,
 };

@@ -210,7 +210,7 @@ static void parse_success(const json_t *root, const char *secret, answer_t *out)
     } else if (finish && strcmp(finish, "MAX_TOKENS") == 0) {
         /* thinking can use the whole budget before a word of answer: the same request
          * stops the same way, so the item fails with what to change */
-        char used[48] = "";
+        char used[64] = "";
         if (out->completion_tokens >= 0)
             snprintf(used, sizeof used, " (%ld tokens, thinking included)", out->completion_tokens);
         set_error(out, secret, ANSWER_FAIL_ITEM, "max_tokens",

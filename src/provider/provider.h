@@ -174,6 +174,10 @@ typedef struct provider {
      * (admit_settings_t.ramp_s): Anthropic answers sharp ramps with "acceleration" 429s.
      * 0: paced to at once. */
     double limit_ramp_s;
+
+    /* The provider states its limits only in 429 answers, never in headers (Gemini):
+     * admission probes from a small window (admit_settings_t.no_limit_headers). */
+    int no_limit_headers;
 } provider_t;
 
 /* OpenAI chat/completions, and every server that speaks it (openai.c). */

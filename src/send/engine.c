@@ -228,7 +228,8 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
                            .concurrency = o->concurrency,
                            .pause_base_s = o->retry_base_s > 0 ? o->retry_base_s : 0.5,
                            .pause_max_s = o->retry_max_s > 0 ? o->retry_max_s : 30,
-                           .ramp_s = e->provider->limit_ramp_s};
+                           .ramp_s = e->provider->limit_ramp_s,
+                           .no_limit_headers = e->provider->no_limit_headers};
     if (!(e->latency = calloc(1, sizeof *e->latency)))
         goto oom;
     if (transfer_pool_init(&e->pool, e->provider, o, e->clock, err, errlen) != 0)

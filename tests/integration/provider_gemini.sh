@@ -11,7 +11,9 @@ provider_estimate 384x384 385x100 200x200 1000x1000 1920x1080 768x768 769x769 30
 got=$(vbp estimate --json -q --provider gemini -m "$MODEL" "$TMP"/est/s384x384-* |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["image_tokens"])')
 [ "$got" = 258 ] || fail "gemini 384x384: $got image tokens, docs say 258"
-provider_pacing 1200 200
+# Gemini sends no limit headers: the first 429 names the limit (QuotaFailure), and the
+# requests in flight then (slow start from 2 doubles per round trip) are refused once
+provider_pacing 1200 200 12
 provider_faults
 provider_wrong_key
 provider_structured_and_groups

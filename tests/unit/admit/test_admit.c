@@ -143,6 +143,27 @@ static void test_learned_limit_ramps_up(void **state)
     admit_free(a);
 }
 
+/* A server that states limits only in 429s: probing starts at 2 and a plain success does
+ * not open the window at once (it would for a server that publishes no limits at all). */
+static void test_quiet_server_probes_from_two(void **state)
+{
+    (void)state;
+    admit_settings_t s = settings(0, 0, 64);
+    s.no_limit_headers = 1;
+    admit_t *a = admit_new(&s);
+    assert_int_equal(admit_window(a), 2);
+    ratelimit_info_t info = no_info();
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
+    assert_true(admit_window(a) < 64);
+    admit_free(a);
+    s.no_limit_headers = 0;
+    a = admit_new(&s);
+    assert_int_equal(admit_window(a), 16);
+    admit_on_response(a, ADMIT_SIGNAL_OK, &info, 1 * S, 1, 1 * S);
+    assert_int_equal(admit_window(a), 64);
+    admit_free(a);
+}
+
 static void test_nothing_remaining_pauses_one_interval(void **state)
 {
     (void)state;
@@ -256,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_user_rpm_paces),
         cmocka_unit_test(test_learns_limit_from_headers),
         cmocka_unit_test(test_learned_limit_ramps_up),
+        cmocka_unit_test(test_quiet_server_probes_from_two),
         cmocka_unit_test(test_nothing_remaining_pauses_one_interval),
         cmocka_unit_test(test_429_pauses_the_run_once_per_event),
         cmocka_unit_test(test_too_many_tokens_never_fits),
