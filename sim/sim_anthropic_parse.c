@@ -406,6 +406,13 @@ int sim_anthropic_parse(const char *body, size_t len, const sim_config_t *cfg, s
     if (check_system(&c, json_object_get(root, "system")) ||
         check_output_config(&c, json_object_get(root, "output_config")))
         goto out;
+    /* Claude has no JSON-object mode: a prompt that asks for JSON (and not a batch's
+     * array) is answered with a JSON object, as the model would */
+    if (!req->response_format && req->mentions_json && !req->asks_json_array &&
+        !(req->response_format = strdup("{\"type\":\"json_object\"}"))) {
+        sim_error_no_memory(err);
+        goto out;
+    }
     rc = 0;
 out:
     json_decref(root);

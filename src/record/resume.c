@@ -19,6 +19,8 @@ static char *job_params(const vb_options_t *o, const char *response_format)
     /* only when set, so journals of jobs from before these options still resume */
     if (p && response_format)
         json_object_set_new(p, "response_format", json_string(response_format));
+    else if (p && o->json_object) /* a provider asking for JSON in the prompt alone */
+        json_object_set_new(p, "json", json_true());
     if (p && o->provider && strcmp(o->provider, "openai") != 0) /* OpenAI's jobs as before */
         json_object_set_new(p, "provider", json_string(o->provider));
     if (p && strcmp(o->output_format, "jsonl") != 0)

@@ -23,4 +23,14 @@ provider_pacing 1200 200
 provider_faults
 provider_wrong_key
 provider_structured_and_groups
+
+# --json asks in the prompt alone (Anthropic has no JSON-object mode): its journal still
+# tells the job from a plain one, so a plain run is not taken for its resume
+vbp run --provider anthropic --base-url "$(root)" -m "$MODEL" -q --json -o "$TMP/j.jsonl" \
+    "$TMP/est" 2>"$TMP/j.err" || { cat "$TMP/j.err"; fail "--json run failed"; }
+status=0
+vbp run --provider anthropic --base-url "$(root)" -m "$MODEL" -q -o "$TMP/j.jsonl" \
+    "$TMP/est" 2>"$TMP/j2.err" || status=$?
+[ "$status" -eq 2 ] && grep -q "json" "$TMP/j2.err" ||
+    { cat "$TMP/j2.err"; fail "a plain run resumed a --json job's journal (exit $status)"; }
 echo "provider_anthropic: ok"
