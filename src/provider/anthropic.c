@@ -130,37 +130,6 @@ static int anthropic_template_build(body_template_t *t, const body_settings_t *s
     return 0;
 }
 
-/* Joins prefix + head + [base64 of img | raw] + tail + suffix into one malloc'd buffer. */
-static char *body_join(const body_template_t *t, const char *head, size_t head_len,
-                       const unsigned char *img, size_t img_len, bool encode, const char *tail,
-                       size_t *body_len)
-{
-    size_t tail_len = strlen(tail);
-    size_t mid = encode ? base64_encoded_len(img_len) : img_len;
-    size_t n = t->prefix_len + head_len + mid + tail_len + t->suffix_len;
-    char *b = malloc(n + 1);
-    if (!b)
-        return NULL;
-    char *p = b;
-    memcpy(p, t->prefix, t->prefix_len);
-    p += t->prefix_len;
-    memcpy(p, head, head_len);
-    p += head_len;
-    if (encode)
-        p += base64_encode(img, img_len, p);
-    else {
-        memcpy(p, img, img_len);
-        p += img_len;
-    }
-    memcpy(p, tail, tail_len);
-    p += tail_len;
-    memcpy(p, t->suffix, t->suffix_len);
-    p += t->suffix_len;
-    *p = '\0';
-    *body_len = n;
-    return b;
-}
-
 /* {"type":"base64","media_type":<mime>,"data":"<base64 of img>"}. */
 static char *anthropic_body_image(const body_template_t *t, const char *mime,
                                   const unsigned char *img, size_t len, size_t *body_len)
@@ -170,7 +139,7 @@ static char *anthropic_body_image(const body_template_t *t, const char *mime,
         snprintf(head, sizeof head, "{\"type\":\"base64\",\"media_type\":\"%s\",\"data\":\"", mime);
     if (n < 0 || (size_t)n >= sizeof head || strpbrk(mime, "\"\\"))
         return NULL;
-    return body_join(t, head, (size_t)n, img, len, true, "\"}", body_len);
+    return body_template_join(t, head, img, len, true, "\"}", body_len);
 }
 
 /* {"type":"url","url":"<url, JSON-escaped>"}. */
@@ -182,8 +151,8 @@ static char *anthropic_body_image_url(const body_template_t *t, const char *url,
     if (!quoted)
         return NULL;
     static const char head[] = "{\"type\":\"url\",\"url\":";
-    char *b = body_join(t, head, sizeof head - 1, (const unsigned char *)quoted, strlen(quoted),
-                        false, "}", body_len);
+    char *b = body_template_join(t, head, (const unsigned char *)quoted, strlen(quoted), false,
+                                 "}", body_len);
     free(quoted);
     return b;
 }

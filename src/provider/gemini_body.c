@@ -117,36 +117,6 @@ int gemini_template_build(body_template_t *t, const body_settings_t *s, char *er
     return 0;
 }
 
-/* prefix + head + [base64 of mid | mid as it is] + close + suffix, in one malloc'd
- * buffer; *body_len gets its length. */
-static char *body_join(const body_template_t *t, const char *head, const unsigned char *mid,
-                       size_t mid_len, bool encode, const char *close, size_t *body_len)
-{
-    size_t head_len = strlen(head), close_len = strlen(close);
-    size_t coded = encode ? base64_encoded_len(mid_len) : mid_len;
-    size_t n = t->prefix_len + head_len + coded + close_len + t->suffix_len;
-    char *b = malloc(n + 1);
-    if (!b)
-        return NULL;
-    char *p = b;
-    memcpy(p, t->prefix, t->prefix_len);
-    p += t->prefix_len;
-    memcpy(p, head, head_len);
-    p += head_len;
-    if (encode) {
-        p += base64_encode(mid, mid_len, p);
-    } else {
-        memcpy(p, mid, mid_len);
-        p += mid_len;
-    }
-    memcpy(p, close, close_len);
-    p += close_len;
-    memcpy(p, t->suffix, t->suffix_len);
-    p[t->suffix_len] = '\0';
-    *body_len = n;
-    return b;
-}
-
 /* A MIME type as image_mime() names them: nothing JSON would have to escape. */
 static bool mime_ok(const char *mime)
 {
@@ -167,7 +137,7 @@ char *gemini_body_image(const body_template_t *t, const char *mime, const unsign
         return NULL;
     char head[128];
     snprintf(head, sizeof head, "{\"inlineData\":{\"mimeType\":\"%s\",\"data\":\"", mime);
-    return body_join(t, head, img, len, true, "\"}}", body_len);
+    return body_template_join(t, head, img, len, true, "\"}}", body_len);
 }
 
 /* {"fileData":{"fileUri":URL}}: the Gemini API fetches public and signed http(s) URLs
@@ -181,7 +151,7 @@ char *gemini_body_image_url(const body_template_t *t, const char *url, size_t *b
     json_decref(s);
     if (!quoted)
         return NULL;
-    char *b = body_join(t, "{\"fileData\":{\"fileUri\":", (const unsigned char *)quoted,
+    char *b = body_template_join(t, "{\"fileData\":{\"fileUri\":", (const unsigned char *)quoted,
                         strlen(quoted), false, "}}", body_len);
     free(quoted);
     return b;

@@ -103,33 +103,6 @@ static int openai_template_build(body_template_t *t, const body_settings_t *s, c
     return 0;
 }
 
-/* Joins prefix + head + [base64 of img | raw] + suffix into one malloc'd buffer. */
-static char *body_join(const body_template_t *t, const char *head, size_t head_len,
-                       const unsigned char *img, size_t img_len, bool encode, size_t *body_len)
-{
-    size_t mid = encode ? base64_encoded_len(img_len) : img_len;
-    size_t n = t->prefix_len + head_len + mid + t->suffix_len;
-    char *b = malloc(n + 1);
-    if (!b)
-        return NULL;
-    char *p = b;
-    memcpy(p, t->prefix, t->prefix_len);
-    p += t->prefix_len;
-    memcpy(p, head, head_len);
-    p += head_len;
-    if (encode)
-        p += base64_encode(img, img_len, p);
-    else {
-        memcpy(p, img, img_len);
-        p += img_len;
-    }
-    memcpy(p, t->suffix, t->suffix_len);
-    p += t->suffix_len;
-    *p = '\0';
-    *body_len = n;
-    return b;
-}
-
 /* The image as a data URL: data:<mime>;base64,<bytes>. */
 static char *openai_body_image(const body_template_t *t, const char *mime, const unsigned char *img,
                                size_t len, size_t *body_len)
@@ -138,7 +111,7 @@ static char *openai_body_image(const body_template_t *t, const char *mime, const
     int n = snprintf(head, sizeof head, "data:%s;base64,", mime);
     if (n < 0 || (size_t)n >= sizeof head)
         return NULL;
-    return body_join(t, head, (size_t)n, img, len, true, body_len);
+    return body_template_join(t, head, img, len, true, "", body_len);
 }
 
 /* The URL itself, JSON-escaped. */
@@ -150,7 +123,8 @@ static char *openai_body_image_url(const body_template_t *t, const char *url, si
     if (!quoted)
         return NULL;
     size_t qlen = strlen(quoted);
-    char *b = body_join(t, "", 0, (const unsigned char *)quoted + 1, qlen - 2, false, body_len);
+    char *b = body_template_join(t, "", (const unsigned char *)quoted + 1, qlen - 2, false, "",
+                                 body_len);
     free(quoted);
     return b;
 }

@@ -2,6 +2,8 @@
  * provider by name. */
 #include "provider/provider.h"
 
+#include "media/base64.h"
+
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,34 @@ void body_template_clear(body_template_t *t)
     free(t->prefix);
     free(t->suffix);
     memset(t, 0, sizeof *t);
+}
+
+char *body_template_join(const body_template_t *t, const char *head, const unsigned char *mid,
+                         size_t mid_len, bool encode, const char *close, size_t *body_len)
+{
+    size_t head_len = strlen(head), close_len = strlen(close);
+    size_t coded = encode ? base64_encoded_len(mid_len) : mid_len;
+    size_t n = t->prefix_len + head_len + coded + close_len + t->suffix_len;
+    char *b = malloc(n + 1);
+    if (!b)
+        return NULL;
+    char *p = b;
+    memcpy(p, t->prefix, t->prefix_len);
+    p += t->prefix_len;
+    memcpy(p, head, head_len);
+    p += head_len;
+    if (encode) {
+        p += base64_encode(mid, mid_len, p);
+    } else {
+        memcpy(p, mid, mid_len);
+        p += mid_len;
+    }
+    memcpy(p, close, close_len);
+    p += close_len;
+    memcpy(p, t->suffix, t->suffix_len);
+    p[t->suffix_len] = '\0';
+    *body_len = n;
+    return b;
 }
 
 /* Every provider, the default (OpenAI's protocol) first. */

@@ -29,6 +29,7 @@
 #include "cost/tokens.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -72,6 +73,13 @@ typedef struct body_template {
 
 /* Frees the template's strings and zeroes it. NULL is a no-op. */
 void body_template_clear(body_template_t *t);
+
+/* One body in one malloc'd, NUL-terminated buffer: t's prefix, head, mid[0..mid_len)
+ * (base64-encoded straight into the buffer when encode, else as it is), close, t's
+ * suffix; *body_len gets its length. What every provider's body_image and
+ * body_image_url write around the image. NULL when out of memory. */
+char *body_template_join(const body_template_t *t, const char *head, const unsigned char *mid,
+                         size_t mid_len, bool encode, const char *close, size_t *body_len);
 
 /* What every request of a job (or an item with its own prompt) shares. */
 typedef struct body_settings {
