@@ -105,6 +105,19 @@ typedef struct vb_options {
     int insecure;           /* do not verify the server's TLS certificate (loud; tests only) */
     int allow_http;         /* allow plain http:// to a host that is not loopback */
     double body_timeout_s;  /* a response body that has started must end within this */
+    /* The provider's batch API (OpenAI Files + Batches, Anthropic Message Batches, Gemini
+     * batch mode): the same requests at the batch price (half), answered within 24 h.
+     * Needs a journal: it is what knows the batches and lets a later run collect them. */
+    int batch_api;              /* send through the batch API instead of one request each */
+    int batch_no_wait;          /* submit what is not yet in a batch, then return
+                                   VB_RUN_SUBMITTED; a later run of the job collects */
+    double poll_interval_s;     /* seconds between polls of open batches (default 30) */
+    long batch_api_max_lines;   /* lines per batch at most; 0 = the provider's cap */
+    double max_enqueued_tokens; /* estimated prompt tokens of the job's open batches at
+                                   most (the providers' per-model queue); 0 = no limit */
+    int fallback_online;        /* items of a batch that expires (or has waited
+                                   fallback_after_s) are sent online instead */
+    double fallback_after_s;    /* with fallback_online: 0 = only when a batch expires */
 } vb_options_t;
 
 typedef enum {
@@ -189,6 +202,12 @@ typedef struct vb_stats {
     unsigned long long latency_count;
     double latency_sum_s;
     int final;             /* the last snapshot of the run */
+    /* batch_api runs: the job's provider batches */
+    long batch_open;        /* submitted and not yet collected */
+    long batch_collected;   /* results taken in */
+    long batch_lines_open;  /* lines in open batches */
+    long batch_provider_done; /* lines the provider reports finished in open batches */
+    double batch_next_poll_s; /* seconds until the next poll; -1 none */
 } vb_stats_t;
 
 /* Why a run went no faster: seconds the loop spent with each reason holding it back. */
@@ -237,6 +256,12 @@ typedef struct vb_summary {
     vb_kind_count_t retries_by_cause[VB_KIND_SLOTS];
     double limited_s[VB_LIMIT_COUNT]; /* seconds spent held back, per vb_limit_t */
     vb_stats_t stats;       /* the final snapshot (requests by status, latency buckets) */
+    /* batch_api runs */
+    double online_cost_usd; /* the same usage at the online price; -1 unknown, 0 online runs */
+    long batch_jobs_submitted; /* provider batches this run created */
+    long batch_jobs_collected; /* provider batches whose results this run took in */
+    long batch_lines_resubmitted; /* lines sent again in a later batch (expired, 5xx, ...) */
+    long batch_fallback_online;   /* items sent online after their batch waited too long */
 } vb_summary_t;
 
 /* vb_job_run's result. */
@@ -247,6 +272,8 @@ typedef enum {
     VB_RUN_STOPPED = 3,    /* a fatal error (bad key, no quota) stopped the run */
     VB_RUN_CANCELLED = 4,  /* vb_job_cancel was called; the journal can resume the job */
     VB_RUN_BUDGET = 5,     /* the budget was used up: the items not sent are skipped */
+    VB_RUN_SUBMITTED = 6,  /* batch_no_wait: the batches are submitted; run the job again
+                              (same journal) to collect them */
 } vb_run_status_t;
 
 /* How much a library message matters. */
@@ -381,6 +408,32 @@ VB_EXPORT long vb_journal_export(vb_journal_t *j, FILE *out, char *err, size_t e
 
 /* Closes the journal. NULL is a no-op. */
 VB_EXPORT void vb_journal_close(vb_journal_t *j);
+
+/* One provider batch of a batch_api job, as its journal has it. */
+typedef struct vb_batch_info {
+    const char *chunk;        /* the journal's key of the chunk ("c000001") */
+    const char *batch_id;     /* the provider's id, or "" before it is known */
+    const char *state;        /* the journal's: "building", "sealed", "uploaded",
+                                 "creating", "submitted", "collected", "abandoned" */
+    const char *remote_state; /* the provider's last word ("in_progress", "ended", ...), or "" */
+    long lines;               /* requests it carries */
+    long succeeded, failed, pending; /* the provider's last counts; -1 unknown */
+    double created_at;        /* unix seconds: the chunk was sealed */
+    double updated_at;        /* last poll */
+} vb_batch_info_t;
+
+/* Calls fn for every provider batch of the journal's job, oldest first (fn returns 0 to
+ * go on). Strings are valid during the call only. Returns the number of batches, or -1
+ * with err set. */
+VB_EXPORT long vb_journal_foreach_batch(vb_journal_t *j,
+                                        int (*fn)(const vb_batch_info_t *b, void *userdata),
+                                        void *userdata, char *err, size_t errlen);
+
+/* Cancels the open provider batches of the job in o->journal (provider, base URL and
+ * key from o, as for a run), then collects what finished: those items' results are
+ * journaled (export shows them); the rest stay unsent and a later run sends them.
+ * *cancelled gets how many batches were asked to cancel. Returns 0, or -1 with err set. */
+VB_EXPORT int vb_batch_cancel(const vb_options_t *o, long *cancelled, char *err, size_t errlen);
 
 /* A job's run as one self-contained HTML page (`visionbatch report`): totals, charts over
  * the run's time, the slowest requests and the failed items, read from its journal. The

@@ -32,7 +32,7 @@ vb_journal_t *vb_journal_open(const char *path, char *err, size_t errlen)
 
 int vb_journal_summary(vb_journal_t *vj, vb_journal_summary_t *out, char *err, size_t errlen)
 {
-    long counts[6];
+    long counts[JOURNAL_STATE_COUNT];
     double cost;
     memset(out, 0, sizeof *out);
     if (journal_counts(vj->j, counts, &cost) != 0) {

@@ -84,8 +84,8 @@ struct journal_reader {
     sqlite3_stmt *cached;
 };
 
-static const char *const state_names[] = {"none", "pending", "in_flight", "ok", "failed",
-                                          "skipped"};
+static const char *const state_names[] = {"none",   "pending", "in_flight", "ok",
+                                          "failed", "skipped", "batched"};
 
 const char *journal_state_name(journal_state_t s)
 {
@@ -486,10 +486,10 @@ long journal_recent_attempts(journal_t *j, double seconds)
     return n;
 }
 
-int journal_counts(journal_t *j, long counts[6], double *cost)
+int journal_counts(journal_t *j, long counts[JOURNAL_STATE_COUNT], double *cost)
 {
     sqlite3_stmt *st;
-    memset(counts, 0, 6 * sizeof counts[0]);
+    memset(counts, 0, JOURNAL_STATE_COUNT * sizeof counts[0]);
     *cost = 0;
     if (sqlite3_prepare_v2(j->db,
                            "SELECT state, COUNT(*), IFNULL(SUM(cost_usd), 0) FROM items GROUP BY"

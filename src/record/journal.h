@@ -26,12 +26,14 @@ typedef enum {
     JOURNAL_OK,
     JOURNAL_FAILED,
     JOURNAL_SKIPPED,
+    JOURNAL_BATCHED, /* in a provider batch (journal_batch.h): a run collects, never resends */
+    JOURNAL_STATE_COUNT
 } journal_state_t;
 
 typedef struct journal journal_t;
 typedef struct journal_reader journal_reader_t;
 
-/* "pending", "in_flight", "ok", "failed", "skipped"; "none" for JOURNAL_NONE. */
+/* "pending", "in_flight", "ok", "failed", "skipped", "batched"; "none" for JOURNAL_NONE. */
 const char *journal_state_name(journal_state_t s);
 
 /* Opens (creating if needed) the journal at path for writing, holding PATH.lock so no
@@ -102,9 +104,9 @@ char *journal_cached(journal_t *j, const char *cache_key);
 /* Answers the result cache holds. */
 long journal_cache_size(journal_t *j);
 
-/* Counts by state: counts[JOURNAL_PENDING..JOURNAL_SKIPPED]; *cost the sum of item
+/* Counts by state: counts[JOURNAL_PENDING..JOURNAL_BATCHED]; *cost the sum of item
  * costs. Returns 0, or -1. */
-int journal_counts(journal_t *j, long counts[6], double *cost);
+int journal_counts(journal_t *j, long counts[JOURNAL_STATE_COUNT], double *cost);
 
 /* The last error message of the journal's database. */
 const char *journal_errmsg(journal_t *j);

@@ -68,7 +68,7 @@ int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format
     rs->resuming = bound == 1;
     if (rs->resuming) {
         /* the budget is the job's: what earlier runs of it spent counts */
-        long counts[6];
+        long counts[JOURNAL_STATE_COUNT];
         double spent = 0;
         if (journal_counts(rs->journal, counts, &spent) == 0 && spent > 0)
             rs->spent_usd = spent;
