@@ -77,7 +77,7 @@ static void test_states_and_export(void **state)
     assert_int_equal(journal_export(j, f, 1), 1); /* failed ones about to be retried */
     fclose(f);
 
-    long counts[6];
+    long counts[JOURNAL_STATE_COUNT];
     double cost;
     assert_int_equal(journal_counts(j, counts, &cost), 0);
     assert_int_equal(counts[JOURNAL_OK], 1);
@@ -118,7 +118,7 @@ static void test_job_binding(void **state)
     assert_non_null(strstr(err, "--new-job"));
     assert_non_null(strstr(err, "m1"));
     assert_int_equal(journal_bind_job(j, "{\"model\":\"m2\"}", 1, err, sizeof err), 0);
-    long counts[6];
+    long counts[JOURNAL_STATE_COUNT];
     double cost;
     journal_counts(j, counts, &cost);
     assert_int_equal(counts[JOURNAL_OK], 0); /* items forgotten ... */
