@@ -135,6 +135,8 @@ static int exit_status(vb_run_status_t rs, const char *err)
     case VB_RUN_CANCELLED:
         fprintf(stderr, "visionbatch: %s; items not finished go to the other workers\n", err);
         return 128 + (first_signal ? first_signal : SIGINT);
+    case VB_RUN_SUBMITTED: /* workers never use the batch API */
+        return EXIT_ALL_OK;
     }
     return EXIT_USAGE;
 }

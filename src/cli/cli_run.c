@@ -471,6 +471,10 @@ static int run_main(int argc, char **argv, bool worker)
                 c->o.journal ? "" : " (no journal: it will start over)");
         status = 128 + (first_signal ? first_signal : SIGINT);
         break;
+    case VB_RUN_SUBMITTED:
+        fprintf(stderr, "visionbatch: %s\n", err);
+        status = EXIT_ALL_OK;
+        break;
     }
     if (rs == VB_RUN_CONFIG)
         goto out;
