@@ -108,4 +108,12 @@ long journal_batch_lines_open(journal_t *j, const char *chunk,
 long journal_batch_copies(journal_t *j, const char *custom_id,
                           int (*fn)(const journal_batch_line_t *l, void *ctx), void *ctx);
 
+/* The custom_id of the open, non-copy line whose item has result key cache_key (the
+ * first of its key in a batch), into out. Returns 1 when there is one, 0 when not, -1. */
+int journal_batch_first_by_key(journal_t *j, const char *cache_key, char *out, size_t n);
+
+/* The copies waiting for line from wait for line to instead (from was sent again as
+ * to). Returns 0, or -1. */
+int journal_batch_copies_move(journal_t *j, const char *from, const char *to);
+
 #endif

@@ -9,6 +9,7 @@
 #include "send/engine_internal.h"
 
 #include "prepare/prepare.h"
+#include "send/batchapi.h"
 #include "prepare/prompt_fill.h"
 #include "record/resume.h"
 #include "record/stats.h"
@@ -58,10 +59,7 @@ static int poll_timeout_ms(const engine_t *e)
     return ms > (uint64_t)cap ? cap : (int)ms;
 }
 
-/* The engine's one statistics hook: at most every stats_interval_s (and at the end,
- * final), fills the live snapshot from the counters and hands it to on_stats; once a
- * second, writes a sample of the limits to the journal for the report. */
-static void engine_publish(engine_t *e, bool final)
+void engine_publish(engine_t *e, bool final)
 {
     uint64_t now = clock_now(&e->clock);
     vb_stats_t *s = &e->live;
@@ -242,7 +240,10 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
         return -1;
     if (o->journal && engine_open_journal(e, err, errlen) != 0)
         return -1;
-    if (!o->no_dedupe && !e->out.batch_output && !(e->dedupe = e->out.dedupe = dedupe_new()))
+    /* the batch API dedupes through the journal (journal_batch_first_by_key): a copy
+     * waits for its first across runs, for hours */
+    if (!o->no_dedupe && !e->out.batch_output && !o->batch_api &&
+        !(e->dedupe = e->out.dedupe = dedupe_new()))
         goto oom;
     if (!(e->admit = admit_new(&as)) || !(e->retries = retryq_new((size_t)o->concurrency * 2)))
         goto oom;
@@ -341,6 +342,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
     vb_summary_t local;
     engine_t e;
     prepare_t *prep = NULL;
+    batchapi_t *bapi = NULL;
     vb_run_status_t status = VB_RUN_CONFIG;
 
     if (engine_setup(&e, o, shared, clock_system(), fn, userdata, summary ? summary : &local, err,
@@ -370,10 +372,15 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .shared_cache = e.out.cache};
     if (o->journal || o->on_stats) /* a total for the journal and for progress */
         e.counter = input_counter_start(in);
+    if (o->batch_api && !(bapi = batchapi_new(&e, err, errlen)))
+        goto out;
     if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
         goto out;
 
-    engine_loop(&e);
+    if (bapi)
+        batchapi_loop(bapi);
+    else
+        engine_loop(&e);
     stats_limits_enter(&e.limits, e.out.sum->limited_s, e.held, clock_now(&e.clock));
 
     input_stop(in);        /* a source waiting for shared work stops waiting */
@@ -387,6 +394,11 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
     if (e.out.sum->stopped) {
         snprintf(err, errlen, "%s", e.out.sum->stop_reason);
         status = VB_RUN_STOPPED;
+    } else if (bapi && e.grace_deadline) {
+        snprintf(err, errlen, "detached: %ld batches go on at the provider; run the same "
+                 "command again to collect them (visionbatch cancel JOURNAL cancels them)",
+                 batchapi_open_batches(bapi));
+        status = VB_RUN_CANCELLED;
     } else if (e.grace_deadline) {
         snprintf(err, errlen, "cancelled; %ld requests were still in flight", e.pool.in_flight);
         status = VB_RUN_CANCELLED;
@@ -394,10 +406,16 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
         snprintf(err, errlen, "the budget of $%.4f is used up ($%.4f spent): %ld items skipped",
                  o->budget_usd, e.cost.budget.spent, e.out.sum->skipped);
         status = VB_RUN_BUDGET;
+    } else if (bapi && batchapi_open_batches(bapi) > 0) {
+        snprintf(err, errlen, "%ld batches are at the provider (%ld submitted by this run); run "
+                 "the same command again to collect them", batchapi_open_batches(bapi),
+                 e.out.sum->batch_jobs_submitted);
+        status = VB_RUN_SUBMITTED;
     } else {
         status = e.out.sum->failed ? VB_RUN_SOME_FAILED : VB_RUN_ALL_OK;
     }
 out:
+    batchapi_free(bapi);
     if (prep) {
         input_stop(in);
         queue_cancel(e.ready);

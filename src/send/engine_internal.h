@@ -113,4 +113,9 @@ void engine_dispatch(engine_t *e);
  * re-asks for JSON or leaves it unfinished (complete.c). */
 void engine_complete(engine_t *e, transfer_t *t, CURLcode rc);
 
+/* The engine's one statistics hook: at most every stats_interval_s (and at the end,
+ * final), fills the live snapshot from the counters and hands it to on_stats; once a
+ * second, writes a sample of the limits to the journal for the report. */
+void engine_publish(engine_t *e, bool final);
+
 #endif

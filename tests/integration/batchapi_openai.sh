@@ -1,0 +1,10 @@
+# batchapi_openai.sh - --batch-api through the simulator's openai batch endpoints: see
+# batchapi_lib.inc for what every provider must do.
+source "$(dirname "$0")/lib.sh"
+PROVIDER=openai MODEL=gpt-4o-mini KEY_VAR=OPENAI_API_KEY
+source "$(dirname "$0")/batchapi_lib.inc"
+
+batch_same_as_online 90
+batch_no_wait
+batch_faults
+echo "batchapi_openai: ok"
