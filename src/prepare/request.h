@@ -50,6 +50,8 @@ struct request {
     struct request *next_solo; /* group.c's queue of images waiting to go alone */
     int resend;                /* goes alone next because its batch answer was unsplit */
     const char *retry_kind;                  /* static: why the last attempt is retried */
+    int online_fallback;                     /* --batch-api: a batch line sent online after
+                                                its batch waited too long (online price) */
 };
 
 /* Frees the request and everything it owns (a batch request: its members). NULL is a

@@ -108,6 +108,7 @@ batchapi_t *batchapi_new(engine_t *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read the journal's batches: %s", journal_errmsg(e->journal));
         goto fail;
     }
+    batchapi_fallback_resume(b);
     double open_reserved = 0;
     for (size_t i = 0; i < b->n_open; i++)
         open_reserved += b->open[i].c.reserved_usd;
@@ -556,6 +557,18 @@ static void step_poll(batchapi_t *b, open_chunk_t *oc, uint64_t now)
     }
     oc->errors = 0;
     oc->polled = true;
+    const vb_options_t *o = b->e->o;
+    if (o->fallback_online && o->fallback_after_s > 0 && !oc->fallback &&
+        !batch_remote_final(st.state) &&
+        batchapi_wall_now() - oc->c.submitted_at >= o->fallback_after_s) {
+        if (b->codec->cancel(&b->ops, oc->c.base_url, oc->c.batch_id, o->api_key, err,
+                             sizeof err) == 0) {
+            oc->fallback = true;
+            log_message(VB_LOG_NOTICE,
+                        "batch %s waited %.0f s: cancelled; what did not run goes online",
+                        oc->c.key, batchapi_wall_now() - oc->c.submitted_at);
+        }
+    }
     take_status(&oc->c, &st);
     oc->st = st;
     oc->c.updated_at = batchapi_wall_now();
@@ -651,7 +664,7 @@ static bool finished(const batchapi_t *b)
     engine_t *e = b->e;
     if (e->stopping)
         return true;
-    if (!queue_drained(e->ready) || b->building)
+    if (!queue_drained(e->ready) || b->building || batchapi_fallback_busy(b))
         return false;
     if (!e->o->batch_no_wait)
         return b->n_open == 0;
@@ -668,6 +681,8 @@ static int sleep_ms(const batchapi_t *b, uint64_t now)
         if (b->open[i].due_ns < next)
             next = b->open[i].due_ns;
     int cap = 100; /* new work, a cancel, a redraw */
+    if (b->e->wake_ns < next) /* a fallback request's retry falls due */
+        next = b->e->wake_ns;
     if (next <= now)
         return 0;
     uint64_t ms = (next - now) / 1000000;
@@ -689,6 +704,12 @@ void batchapi_loop(batchapi_t *b)
             batchapi_seal(b);
         uint64_t now = clock_now(&e->clock);
         step_open(b, now);
+        if (batchapi_fallback_busy(b)) { /* --fallback-online: the engine sends them */
+            batchapi_fallback_feed(b, now);
+            engine_dispatch(e);
+            while (engine_take_finished(e) > 0)
+                engine_dispatch(e);
+        }
         batch_stats(b, now);
         engine_publish(e, false);
         if (journal_tick(e->journal, 0) != 0)

@@ -68,7 +68,7 @@ long chunk_foreach_line(const char *path, chunk_line_fn fn, void *ctx)
             continue;
         *sp = '\0';
         n++;
-        if (fn(line, sp + 1, (size_t)(len - (sp + 1 - line)), ctx) != 0)
+        if (fn && fn(line, sp + 1, (size_t)(len - (sp + 1 - line)), ctx) != 0)
             break;
     }
     free(line);

@@ -32,7 +32,7 @@ typedef int (*chunk_line_fn)(const char *custom_id, const char *body, size_t len
 
 /* Reads the lines file at path, calling fn per well-formed line (a partial last line,
  * cut by a crash, is passed over). Returns the number of lines, or -1 when it cannot be
- * read. */
+ * read. fn may be NULL (counting only). */
 long chunk_foreach_line(const char *path, chunk_line_fn fn, void *ctx);
 
 /* Writes the upload file for the lines of lines_path that keep(custom_id, keep_ctx)

@@ -263,6 +263,7 @@ typedef struct rest {
     bool count_attempt;    /* a line that did not run counts as an attempt */
     const char *kind;      /* ... failing with this once out of attempts */
     const char *message;
+    bool online;           /* lines that did not run go online (--fallback-online) */
     const long *fail_lines; /* 1-based numbers among the chunk's lines that fail alone */
     size_t n_fail_lines;
     long line_no;
@@ -317,6 +318,9 @@ static int rest_line(const char *custom_id, const char *body, size_t len, void *
         record_failure(b, &l, 400, "invalid_request", r->message);
     } else if (ag && ag->json_reask) {
         send_again(b, &l, ag, true, body, len);
+    } else if (!ag && r->online) {
+        if (batchapi_fallback_add(b, custom_id, body, len) != 0)
+            send_again(b, &l, NULL, true, body, len);
     } else if (ag || r->count_attempt) {
         if (attempts_left(b, &l)) {
             send_again(b, &l, ag, true, body, len);
@@ -374,6 +378,9 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen)
             free(c.again);
             return -1;
         }
+        rest.online = e->o->fallback_online &&
+                      (st->state == BATCH_REMOTE_EXPIRED || (oc->fallback && st->state ==
+                                                                 BATCH_REMOTE_CANCELLED));
         rest.kind = st->state == BATCH_REMOTE_EXPIRED     ? "batch_expired"
                     : st->state == BATCH_REMOTE_CANCELLED ? "batch_cancelled"
                                                           : "missing_result";

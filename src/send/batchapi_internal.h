@@ -18,6 +18,7 @@ typedef struct open_chunk {
     uint64_t due_ns;   /* next upload/create/poll attempt */
     int errors;        /* consecutive failed calls (backoff) */
     bool polled;       /* polled at least once by this run */
+    bool fallback;     /* cancelled after --fallback-after: what did not run goes online */
     batch_status_t st; /* the provider's last word on it */
 } open_chunk_t;
 
@@ -42,6 +43,11 @@ struct batchapi {
 
     open_chunk_t *open;
     size_t n_open, cap_open;
+
+    /* --fallback-online (batchapi_fallback.c) */
+    long fallback_pending; /* lines in fallback.lines */
+    long fallback_fed;     /* ... of which handed to the engine */
+    long fallback_offset;  /* where reading goes on */
 };
 
 /* Seals the chunk being built (if any) and adds it to the open ones. Returns 0, or -1
@@ -62,6 +68,18 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen);
  * that when message names one request ("requests.3..."), that line alone fails and the
  * others go again in a later chunk. */
 void batchapi_fail_lines(batchapi_t *b, open_chunk_t *oc, const char *kind, const char *message);
+
+/* Appends a line that goes online instead of in another batch. Returns 0, or -1. */
+int batchapi_fallback_add(batchapi_t *b, const char *custom_id, const char *body, size_t len);
+
+/* Hands fallback lines to the engine's retry heap while it has room. */
+void batchapi_fallback_feed(batchapi_t *b, uint64_t now);
+
+/* Picks up fallback lines an earlier run left. */
+void batchapi_fallback_resume(batchapi_t *b);
+
+/* Whether fallback lines are waiting, queued or on the wire. */
+bool batchapi_fallback_busy(const batchapi_t *b);
 
 /* Wall-clock seconds. */
 double batchapi_wall_now(void);

@@ -101,9 +101,14 @@ static void settle_cost(engine_t *e, completion_t *c)
 {
     request_t *r = c->r;
     const answer_t *resp = &c->resp;
-    c->cost = resp->action == ANSWER_OK
-                  ? job_cost_usage(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens)
-                  : 0;
+    c->cost = resp->action != ANSWER_OK ? 0
+              : r->online_fallback
+                  ? job_cost_online(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens)
+                  : job_cost_usage(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens);
+    if (r->online_fallback && resp->action == ANSWER_OK) /* the batch run's online figure */
+        e->out.sum->online_cost_usd =
+            c->cost >= 0 && e->out.sum->online_cost_usd >= 0 ? e->out.sum->online_cost_usd + c->cost
+                                                             : -1;
     bool maybe_billed = (resp->action == ANSWER_OK && c->cost < 0) ||
                         (c->rc != CURLE_OK && transfer_uploaded(c->t) && !c->t->overflow);
     budget_settle(&e->cost.budget, r->reserved_usd,

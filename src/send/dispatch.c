@@ -53,6 +53,9 @@ static request_t *next_request(engine_t *e, uint64_t now)
         e->held = VB_LIMIT_CONCURRENCY;
         return NULL;
     }
+    if (e->o->batch_api) /* new work goes in batches: only --fallback-online's lines, which
+                            come through the retry heap, are sent here */
+        return NULL;
     e->held =
         retryq_count(e->retries) || queue_drained(e->ready) ? VB_LIMIT_LATENCY : VB_LIMIT_PREPARE;
     return queue_try_pop(e->ready);

@@ -108,6 +108,28 @@ void engine_publish(engine_t *e, bool final)
     }
 }
 
+int engine_take_finished(engine_t *e)
+{
+    int running = 0;
+    curl_multi_perform(e->pool.multi, &running);
+    CURLMsg *m;
+    int left, done = 0;
+    while ((m = curl_multi_info_read(e->pool.multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        transfer_t *t = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        engine_complete(e, t, m->data.result);
+        done++;
+    }
+    /* Results are committed as soon as they are in, one transaction per loop turn: a
+     * kill -9 can then only cost what was still in flight. */
+    if (done && e->journal && journal_tick(e->journal, 1) != 0)
+        engine_stop(e, "the journal cannot be written; stopping so nothing is paid for "
+                       "twice (is the disk full?)");
+    return done;
+}
+
 /* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
  * in flight. */
 static void engine_loop(engine_t *e)
@@ -136,23 +158,7 @@ static void engine_loop(engine_t *e)
             (e->stopping || (!e->next && retryq_count(e->retries) == 0 && queue_drained(e->ready) &&
                              (!e->group || group_idle(e->group)))))
             return;
-        int running = 0;
-        curl_multi_perform(e->pool.multi, &running);
-        CURLMsg *m;
-        int left, done = 0;
-        while ((m = curl_multi_info_read(e->pool.multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            transfer_t *t = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            engine_complete(e, t, m->data.result);
-            done++;
-        }
-        /* Results are committed as soon as they are in, one transaction per loop turn:
-         * a kill -9 can then only cost what was still in flight. */
-        if (done && e->journal && journal_tick(e->journal, 1) != 0)
-            engine_stop(e, "the journal cannot be written; stopping so nothing is paid for "
-                           "twice (is the disk full?)");
+        int done = engine_take_finished(e);
         if (done)
             continue; /* refill the window before sleeping */
         curl_multi_poll(e->pool.multi, NULL, 0, poll_timeout_ms(e), NULL);

@@ -113,6 +113,10 @@ void engine_dispatch(engine_t *e);
  * re-asks for JSON or leaves it unfinished (complete.c). */
 void engine_complete(engine_t *e, transfer_t *t, CURLcode rc);
 
+/* Drives the transfers on the wire and takes in those that ended (engine_complete),
+ * committing their results. Never sleeps. Returns how many ended. */
+int engine_take_finished(engine_t *e);
+
 /* The engine's one statistics hook: at most every stats_interval_s (and at the end,
  * final), fills the live snapshot from the counters and hands it to on_stats; once a
  * second, writes a sample of the limits to the journal for the report. */
