@@ -381,6 +381,8 @@ typedef struct vb_journal_summary {
     const char *params; /* the job's request parameters (JSON, never the key), or NULL
                            before a run bound them; owned by the journal: valid until the
                            next vb_journal_summary or vb_journal_close */
+    long batched;      /* items in a provider batch not collected yet (batch_api): a run
+                          of the job collects them, never sends them again */
 } vb_journal_summary_t;
 
 /* Opens the journal at path, which must exist. NULL with a reason in err. Close with
