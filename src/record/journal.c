@@ -27,9 +27,12 @@
     "  result TEXT,"                                                                           \
     "  updated_at REAL NOT NULL)"
 
+/* Per connection. */
+static const char connection_settings[] = "PRAGMA synchronous=NORMAL;";
+
+/* Creates what a journal of the current schema has (journal_mode persists in the file). */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS items " ITEMS_COLUMNS ";"
     "CREATE INDEX IF NOT EXISTS items_seq ON items(seq);"
@@ -174,6 +177,23 @@ static int items_allow_batched(sqlite3 *db)
     return rc;
 }
 
+/* Whether the journal already is of schema 3: then opening it writes nothing, so a
+ * reader (status, while a run holds a write transaction) does not wait for the writer. */
+static int schema_current(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int current = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0; /* no meta table: a new file */
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        current = v && strcmp(v, "3") == 0;
+    }
+    sqlite3_finalize(st);
+    return current && items_allow_batched(db) == 1;
+}
+
 /* Brings an older journal's items table to schema 3 (items_migrate). Returns SQLITE_OK
  * or an error code (the transaction rolled back). */
 static int items_upgrade(sqlite3 *db)
@@ -207,8 +227,10 @@ static journal_t *journal_open_flags(const char *path, int flags, int lock, char
     }
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(j->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        journal_batch_schema(j->db) != SQLITE_OK || items_upgrade(j->db) != SQLITE_OK)
+        sqlite3_exec(j->db, connection_settings, NULL, NULL, NULL) != SQLITE_OK ||
+        (!schema_current(j->db) &&
+         (sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+          journal_batch_schema(j->db) != SQLITE_OK || items_upgrade(j->db) != SQLITE_OK)))
         goto fail;
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(j->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i],

@@ -177,6 +177,63 @@ static void test_chunks_survive_reopen(void **state)
     journal_close(j);
 }
 
+static journal_batch_line_t line_make(const char *custom_id, const char *chunk, char *item)
+{
+    journal_batch_line_t l;
+    memset(&l, 0, sizeof l);
+    snprintf(l.custom_id, sizeof l.custom_id, "%s", custom_id);
+    snprintf(l.chunk, sizeof l.chunk, "%s", chunk);
+    l.item_id = item;
+    l.attempt = 1;
+    return l;
+}
+
+static int count_batch(const vb_batch_info_t *b, void *arg)
+{
+    long *n = arg;
+    if (strcmp(b->chunk, "c000001") == 0) {
+        assert_string_equal(b->batch_id, "batch_abc");
+        assert_string_equal(b->state, "submitted");
+        assert_int_equal(b->lines, 3);
+        assert_int_equal(b->succeeded, -1);
+        assert_true(b->created_at == 1700000000.25);
+    }
+    (*n)++;
+    return 0;
+}
+
+/* vb_journal_foreach_batch reads the batches while a run holds the journal and writes:
+ * what the run committed, not what it has yet to commit. */
+static void test_batches_listed_while_a_run_writes(void **state)
+{
+    (void)state;
+    char err[512];
+    journal_t *w = open_bound();
+    journal_chunk_t a = chunk_make(1, CHUNK_SUBMITTED), b = chunk_make(2, CHUNK_BUILDING);
+    snprintf(a.batch_id, sizeof a.batch_id, "batch_abc");
+    assert_int_equal(journal_chunk_add(w, &a), 0);
+    assert_int_equal(journal_tick(w, 1), 0);
+    assert_int_equal(journal_chunk_add(w, &b), 0); /* not committed yet */
+    vb_journal_t *r = vb_journal_open(path, err, sizeof err);
+    if (!r)
+        fprintf(stderr, "open: %s\n", err);
+    assert_non_null(r);
+    long n = 0;
+    assert_int_equal(vb_journal_foreach_batch(r, count_batch, &n, err, sizeof err), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(journal_tick(w, 1), 0);
+    n = 0;
+    assert_int_equal(vb_journal_foreach_batch(r, count_batch, &n, err, sizeof err), 2);
+    vb_journal_summary_t js;
+    journal_batch_line_t l = line_make("c000001-1", "c000001", "a");
+    assert_int_equal(journal_batch_line_add(w, &l), 0);
+    assert_int_equal(journal_tick(w, 1), 0);
+    assert_int_equal(vb_journal_summary(r, &js, err, sizeof err), 0);
+    assert_int_equal(js.batched, 1);
+    vb_journal_close(r);
+    journal_close(w);
+}
+
 /* Key order is number order past six digits. */
 static void test_chunk_numbers_past_six_digits(void **state)
 {
@@ -190,17 +247,6 @@ static void test_chunk_numbers_past_six_digits(void **state)
     assert_string_equal(all.text, "c999999,c1000000");
     assert_int_equal(journal_chunk_next_number(j), 1000001);
     journal_close(j);
-}
-
-static journal_batch_line_t line_make(const char *custom_id, const char *chunk, char *item)
-{
-    journal_batch_line_t l;
-    memset(&l, 0, sizeof l);
-    snprintf(l.custom_id, sizeof l.custom_id, "%s", custom_id);
-    snprintf(l.chunk, sizeof l.chunk, "%s", chunk);
-    l.item_id = item;
-    l.attempt = 1;
-    return l;
 }
 
 static journal_state_t reader_state(const char *id)
@@ -563,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunks_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_numbers_past_six_digits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_listed_while_a_run_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_open_copies_done, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_lines_marked_while_listed, setup, teardown),
