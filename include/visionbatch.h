@@ -381,6 +381,8 @@ typedef struct vb_journal_summary {
     const char *params; /* the job's request parameters (JSON, never the key), or NULL
                            before a run bound them; owned by the journal: valid until the
                            next vb_journal_summary or vb_journal_close */
+    long batched;      /* items in a provider batch not collected yet (batch_api): a run
+                          of the job collects them, never sends them again */
 } vb_journal_summary_t;
 
 /* Opens the journal at path, which must exist. NULL with a reason in err. Close with
@@ -514,6 +516,9 @@ typedef struct vb_estimate_summary {
     double cost_high_usd; /* with max_tokens for every request; -1 when not priced or
                              unbounded */
     double seconds_at_limits; /* at the options' rpm and tpm; -1 when both are 0 */
+    int batch_api;        /* o->batch_api: the costs above are at the Batch API's prices */
+    double online_cost_low_usd;  /* the same at the standard (online) prices; -1 when not */
+    double online_cost_high_usd; /* priced or unbounded, as above */
 } vb_estimate_summary_t;
 
 /* Called once per error item, never concurrently: label is the item's path or URL as
@@ -523,8 +528,8 @@ typedef void (*vb_estimate_error_fn)(const char *label, const char *kind, const 
                                      void *userdata);
 
 /* Creates an estimate for the job o describes; of o it uses model, prompt, detail,
- * max_tokens, max_image_bytes, prepare_threads, rpm and tpm. NULL with a reason in err
- * (a detail other than auto, low or high). Free with vb_estimate_free. */
+ * max_tokens, max_image_bytes, prepare_threads, rpm, tpm and batch_api. NULL with a
+ * reason in err (a detail other than auto, low or high). Free with vb_estimate_free. */
 VB_EXPORT vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen);
 
 /* Adds an input, as vb_job_add_input does. Returns 0, or -1 with a reason in err. */
@@ -533,7 +538,8 @@ VB_EXPORT int vb_estimate_add_input(vb_estimate_t *e, const char *path, char *er
 
 /* Reads every input's items (header reads on prepare_threads threads) and fills *out,
  * pricing it with prices (NULL: the built-in table). fn (may be NULL) hears of each error
- * item. Runs once: the inputs are read through. Returns 0, or -1 with a reason in err. */
+ * item. Runs once: the inputs are read through. Returns 0, or -1 with a reason in err
+ * (also, with batch_api, for a model without batch prices, before any input is read). */
 VB_EXPORT int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices,
                               vb_estimate_error_fn fn, void *userdata, vb_estimate_summary_t *out,
                               char *err, size_t errlen);

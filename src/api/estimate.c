@@ -19,6 +19,7 @@ struct vb_estimate {
     estimate_settings_t s; /* model and prompt point at the copies below */
     char *model, *prompt;
     double rpm, tpm;
+    int batch_api;
     input_t *in;
     vb_pricing_t *builtin; /* the built-in prices, when the run was given none */
     int ran;
@@ -51,6 +52,7 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
                                  .threads = (int)o->prepare_threads};
     e->rpm = o->rpm;
     e->tpm = o->tpm;
+    e->batch_api = o->batch_api != 0;
     return e;
 oom:
     vb_estimate_free(e);
@@ -69,6 +71,8 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     estimate_t t;
     memset(out, 0, sizeof *out);
     out->cost_low_usd = out->cost_high_usd = out->seconds_at_limits = -1.0;
+    out->online_cost_low_usd = out->online_cost_high_usd = -1.0;
+    out->batch_api = e->batch_api;
     if (e->ran) {
         snprintf(err, errlen, "the estimate has run already: its inputs are read through");
         return -1;
@@ -76,6 +80,14 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     e->ran = 1;
     if (!prices && !(prices = e->builtin = vb_pricing_load(NULL, err, errlen)))
         return -1;
+    vb_price_t known;
+    if (e->batch_api && (vb_pricing_lookup(prices, e->model, &known) != 0 || !known.has_batch)) {
+        snprintf(err, errlen,
+                 "--batch-api: no batch price is known for model %s: add \"batch_input\" and "
+                 "\"batch_output\" for it with --pricing FILE",
+                 e->model);
+        return -1;
+    }
     if (estimate_run(e->in, &e->s, fn, userdata, &t, err, errlen) != 0)
         return -1;
     out->images = t.images;
@@ -93,10 +105,15 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     out->output_unbounded = t.output_unbounded;
     out->model_known = t.model_known;
     if (vb_pricing_lookup(prices, e->model, &out->price) == 0) {
-        pricing_entry_t price = {
-            .model = out->price.model, .input = out->price.input, .output = out->price.output};
+        pricing_entry_t price = {.model = out->price.model,
+                                 .input = out->price.input,
+                                 .output = out->price.output,
+                                 .batch_input = out->price.batch_input,
+                                 .batch_output = out->price.batch_output,
+                                 .has_batch = out->price.has_batch};
         out->priced = 1;
-        estimate_cost(&t, &price, &out->cost_low_usd, &out->cost_high_usd);
+        estimate_cost(&t, &price, e->batch_api, &out->cost_low_usd, &out->cost_high_usd);
+        estimate_cost(&t, &price, 0, &out->online_cost_low_usd, &out->online_cost_high_usd);
     }
     out->seconds_at_limits = estimate_seconds_at_limits(&t, e->rpm, e->tpm);
     return 0;

@@ -66,6 +66,8 @@ void vb_options_init(vb_options_t *o)
     o->output_format = "jsonl";
     o->stats_interval_s = 0.1;
     o->body_timeout_s = 30;
+    o->poll_interval_s = 30;  /* batch_api: results take minutes to hours */
+    o->fallback_after_s = 0;  /* with fallback_online: only once a batch expires */
 }
 
 void vb_job_free(vb_job_t *job)
@@ -88,6 +90,63 @@ void vb_job_free(vb_job_t *job)
     free(job->output_format);
     input_free(job->input);
     free(job);
+}
+
+/* Checks the batch_api options (and that the ones that only mean something with it are
+ * not set without it); writes the first problem into err. */
+static int batch_options_check(const vb_options_t *o, char *err, size_t errlen)
+{
+    if (!o->batch_api) {
+        const char *flag = o->batch_no_wait      ? "--no-wait"
+                           : o->fallback_online  ? "--fallback-online"
+                           : o->fallback_after_s ? "--fallback-after"
+                                                 : NULL;
+        if (flag) {
+            snprintf(err, errlen, "%s only applies to --batch-api runs", flag);
+            return -1;
+        }
+        return 0;
+    }
+    if (!o->journal) {
+        snprintf(err, errlen, "--batch-api needs --journal FILE: the journal is what knows the "
+                              "batches, so the same command can collect them");
+        return -1;
+    }
+    if (o->batch_size > 1) {
+        snprintf(err, errlen, "--batch-api cannot be combined with --batch-size above 1: each "
+                              "line of a provider batch is one image's request, so the "
+                              "batch already groups them (at half the price)");
+        return -1;
+    }
+    if (o->output_format && strcmp(o->output_format, "openai-batch") == 0) {
+        snprintf(err, errlen, "--batch-api cannot be combined with --output-format "
+                              "openai-batch: those lines are each request's own HTTP answer "
+                              "(status code, request id, body), which a batch's result lines "
+                              "do not carry alike for every provider (Anthropic and Gemini "
+                              "give no status code or request id per line); use jsonl");
+        return -1;
+    }
+    if (!(o->poll_interval_s >= 0.05 && o->poll_interval_s <= 3600)) {
+        snprintf(err, errlen, "--poll-interval must be from 0.05 to 3600 seconds");
+        return -1;
+    }
+    if (o->batch_api_max_lines < 0) {
+        snprintf(err, errlen, "--batch-api-max-lines must be 0 (the provider's cap) or more");
+        return -1;
+    }
+    if (!(o->max_enqueued_tokens >= 0)) {
+        snprintf(err, errlen, "--max-enqueued-tokens must be 0 (no limit) or more");
+        return -1;
+    }
+    if (!(o->fallback_after_s >= 0)) {
+        snprintf(err, errlen, "--fallback-after must be 0 (only on expiry) seconds or more");
+        return -1;
+    }
+    if (o->fallback_after_s > 0 && !o->fallback_online) {
+        snprintf(err, errlen, "--fallback-after needs --fallback-online");
+        return -1;
+    }
+    return 0;
 }
 
 /* Checks an options struct; writes the first problem into err. */
@@ -192,7 +251,7 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
         return -1;
     }
-    return 0;
+    return batch_options_check(o, err, errlen);
 }
 
 vb_job_t *vb_job_new(const vb_options_t *given, char *err, size_t errlen)
@@ -269,6 +328,11 @@ int vb_job_set_redis(vb_job_t *job, vb_redis_t *r, double visibility_s, char *er
     }
     if (job->redis) {
         snprintf(err, errlen, "the job already works on a Redis job");
+        return -1;
+    }
+    if (job->o.batch_api) { /* its batches are known to one journal, which Redis jobs lack */
+        snprintf(err, errlen, "--batch-api cannot run a distributed (Redis) job: the "
+                              "journal that knows its batches is one process's");
         return -1;
     }
     if (api_redis_prepare(r, &job->o, visibility_s, err, errlen) != 0)

@@ -2,6 +2,7 @@
 #include <visionbatch.h>
 
 #include "record/journal.h"
+#include "record/journal_batch.h"
 #include "report/report_data.h"
 #include "report/report_html.h"
 
@@ -50,6 +51,7 @@ int vb_journal_summary(vb_journal_t *vj, vb_journal_summary_t *out, char *err, s
     out->ok = counts[JOURNAL_OK];
     out->failed = counts[JOURNAL_FAILED];
     out->skipped = counts[JOURNAL_SKIPPED];
+    out->batched = counts[JOURNAL_BATCHED];
     out->cost_usd = cost;
     long recent = journal_recent_attempts(vj->j, 60);
     out->rate_per_s = recent > 0 ? (double)recent / 60.0 : 0;
@@ -81,6 +83,38 @@ long vb_journal_export(vb_journal_t *vj, FILE *out, char *err, size_t errlen)
     long n = journal_export(vj->j, out, 0);
     if (n < 0)
         snprintf(err, errlen, "exporting %s failed", vj->path);
+    return n;
+}
+
+typedef struct batch_ctx {
+    int (*fn)(const vb_batch_info_t *b, void *userdata);
+    void *userdata;
+} batch_ctx_t;
+
+/* One chunk of the journal as the public vb_batch_info_t. */
+static int chunk_to_user(const journal_chunk_t *c, void *arg)
+{
+    batch_ctx_t *x = arg;
+    vb_batch_info_t b = {.chunk = c->key,
+                         .batch_id = c->batch_id,
+                         .state = chunk_state_name(c->state),
+                         .remote_state = c->remote_state,
+                         .lines = c->lines,
+                         .succeeded = c->succeeded,
+                         .failed = c->failed,
+                         .pending = c->pending,
+                         .created_at = c->created_at,
+                         .updated_at = c->updated_at};
+    return x->fn(&b, x->userdata);
+}
+
+long vb_journal_foreach_batch(vb_journal_t *vj, int (*fn)(const vb_batch_info_t *b, void *userdata),
+                              void *userdata, char *err, size_t errlen)
+{
+    batch_ctx_t x = {fn, userdata};
+    long n = journal_chunk_foreach(vj->j, 0, chunk_to_user, &x);
+    if (n < 0)
+        snprintf(err, errlen, "%s: cannot read its batches: %s", vj->path, journal_errmsg(vj->j));
     return n;
 }
 

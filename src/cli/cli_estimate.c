@@ -52,6 +52,9 @@ static void estimate_usage(FILE *out)
             "      --pricing FILE    prices (USD per 1M tokens) laid over the built-in\n"
             "                        table, in its format: {\"models\": {\"NAME\": {\"input\":\n"
             "                        2.5, \"output\": 10}}}\n"
+            "      --batch-api       price at the provider's Batch API prices (half), as\n"
+            "                        `run --batch-api` is billed; the online cost is shown too.\n"
+            "                        A model without batch prices is refused\n"
             "      --json            print one JSON object instead of the text summary\n"
             "  -q, --quiet           do not list the error items\n"
             "  -h, --help            this text\n"
@@ -68,7 +71,7 @@ static void estimate_usage(FILE *out)
             "configuration error.\n");
 }
 
-enum { OPT_SETTING = 256, OPT_CONFIG, OPT_JSON };
+enum { OPT_SETTING = 256, OPT_CONFIG, OPT_JSON, OPT_FLAG };
 
 static const struct option estimate_options[] = {
     {"model", required_argument, 0, 'm'},
@@ -84,6 +87,7 @@ static const struct option estimate_options[] = {
     {"prepare-threads", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"pricing", required_argument, 0, OPT_SETTING},
+    {"batch-api", no_argument, 0, OPT_FLAG},
     {"json", no_argument, 0, OPT_JSON},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
@@ -120,6 +124,9 @@ static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
             /* fall through */
         case OPT_SETTING:
             cli_flags_add(&flags, name, optarg);
+            break;
+        case OPT_FLAG:
+            cli_flags_add(&flags, name, "1");
             break;
         case OPT_CONFIG:
             flags.config_path = optarg;
@@ -224,7 +231,11 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     for (size_t i = 0; kinds && i < e->error_kinds; i++)
         json_object_set_new(kinds, e->errors_by_kind[i].kind,
                             json_integer(e->errors_by_kind[i].n));
-    if (price)
+    if (price && e->batch_api) /* the batch prices are what it is priced at */
+        p = json_pack("{s:s,s:f,s:f,s:f,s:f}", "model", price->model, "input", price->input,
+                      "output", price->output, "batch_input", price->batch_input,
+                      "batch_output", price->batch_output);
+    else if (price)
         p = json_pack("{s:s,s:f,s:f}", "model", price->model, "input", price->input, "output",
                       price->output);
     if (!root || !kinds || !p) {
@@ -250,6 +261,12 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     json_object_set_new(root, "price", p);
     json_object_set_new(root, "cost_usd_low", json_or_null(low, 1e6));
     json_object_set_new(root, "cost_usd_high", json_or_null(high, 1e6));
+    json_object_set_new(root, "batch_api", json_boolean(e->batch_api));
+    if (e->batch_api) { /* what the same job would cost sent one request at a time */
+        json_object_set_new(root, "online_cost_usd_low", json_or_null(e->online_cost_low_usd, 1e6));
+        json_object_set_new(root, "online_cost_usd_high",
+                            json_or_null(e->online_cost_high_usd, 1e6));
+    }
     json_object_set_new(root, "rpm", o->rpm > 0 ? json_real(o->rpm) : json_null());
     json_object_set_new(root, "tpm", o->tpm > 0 ? json_real(o->tpm) : json_null());
     json_object_set_new(root, "seconds_at_limits", json_or_null(seconds, 1e3));
@@ -310,21 +327,29 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
         printf("  output tokens   at most %llu (%ld per request)\n", e->output_tokens_max,
                o->max_tokens);
     char pin[32], pout[32], clow[32], chigh[32];
+    const char *kind = e->batch_api ? " batch" : "";
     if (price) {
-        price_format(price->input, pin, sizeof pin);
-        price_format(price->output, pout, sizeof pout);
+        price_format(e->batch_api ? price->batch_input : price->input, pin, sizeof pin);
+        price_format(e->batch_api ? price->batch_output : price->output, pout, sizeof pout);
     }
     if (!price)
         printf("  cost            unknown (no price for '%s'; add it with --pricing FILE)\n",
                estimate_model(o));
     else if (high < 0)
-        printf("  cost            at least %s, no upper bound (%s: %s in, %s out per 1M "
+        printf("  cost            at least %s, no upper bound (%s%s: %s in, %s out per 1M "
                "tokens)\n",
-               usd_format(low, clow, sizeof clow), price->model, pin, pout);
+               usd_format(low, clow, sizeof clow), price->model, kind, pin, pout);
     else
-        printf("  cost            %s to %s (%s: %s in, %s out per 1M tokens)\n",
+        printf("  cost            %s to %s (%s%s: %s in, %s out per 1M tokens)\n",
                usd_format(low, clow, sizeof clow), usd_format(high, chigh, sizeof chigh),
-               price->model, pin, pout);
+               price->model, kind, pin, pout);
+    if (price && e->batch_api && e->online_cost_high_usd >= 0)
+        printf("  online cost     %s to %s (the same requests sent one at a time)\n",
+               usd_format(e->online_cost_low_usd, clow, sizeof clow),
+               usd_format(e->online_cost_high_usd, chigh, sizeof chigh));
+    else if (price && e->batch_api)
+        printf("  online cost     at least %s (the same requests sent one at a time)\n",
+               usd_format(e->online_cost_low_usd, clow, sizeof clow));
     if (seconds < 0)
         printf("  time at limits  unknown (give --rpm and/or --tpm)\n");
     else
@@ -360,6 +385,15 @@ int cli_estimate(int argc, char **argv)
     }
     if (!(prices = vb_pricing_load(o->pricing, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
+        goto out;
+    }
+    vb_price_t known;
+    if (o->batch_api &&
+        (vb_pricing_lookup(prices, estimate_model(o), &known) != 0 || !known.has_batch)) {
+        fprintf(stderr,
+                "visionbatch: --batch-api: no batch price is known for model %s: add "
+                "\"batch_input\" and \"batch_output\" for it with --pricing FILE\n",
+                estimate_model(o));
         goto out;
     }
     for (int i = optind; i < argc; i++) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void status_usage(FILE *out)
 {
@@ -18,7 +19,10 @@ static void status_usage(FILE *out)
                  "\n"
                  "Shows a job's progress from its journal (while it runs or after): items by\n"
                  "state, the rate over the last minute, and the time left when the job's total\n"
-                 "is known. --json prints one JSON object. With --redis: a distributed job's\n"
+                 "is known. A --batch-api job's provider batches are listed one a line: its\n"
+                 "chunk, the provider's batch id, state (the journal's and the provider's last\n"
+                 "word), lines, succeeded/failed/pending as the provider last said, and age.\n"
+                 "--json prints one JSON object. With --redis: a distributed job's\n"
                  "items, results by status, items held by workers, and the shared spend.\n");
 }
 
@@ -69,6 +73,73 @@ static int parse(int argc, char **argv, bool export, int *json, const char **for
     return 0;
 }
 
+/* A job's provider batches, added up (and printed one a line, when out is set). */
+typedef struct batch_list {
+    FILE *out;     /* NULL: only add up */
+    json_t *array; /* set: each batch appended as an object */
+    double now;
+    long batches, open, lines, succeeded, failed, pending;
+} batch_list_t;
+
+/* A provider count for people: "?" when the provider has not said (-1). */
+static const char *count_text(long n, char *buf, size_t len)
+{
+    if (n < 0)
+        snprintf(buf, len, "?");
+    else
+        snprintf(buf, len, "%ld", n);
+    return buf;
+}
+
+static int on_batch(const vb_batch_info_t *b, void *arg)
+{
+    batch_list_t *l = arg;
+    double age = b->created_at > 0 ? l->now - b->created_at : -1;
+    l->batches++;
+    l->open += strcmp(b->state, "collected") != 0 && strcmp(b->state, "abandoned") != 0;
+    l->lines += b->lines;
+    l->succeeded += b->succeeded > 0 ? b->succeeded : 0;
+    l->failed += b->failed > 0 ? b->failed : 0;
+    l->pending += b->pending > 0 ? b->pending : 0;
+    if (l->out) {
+        char s[24], f[24], p[24], ago[32] = "-";
+        if (age >= 0)
+            snprintf(ago, sizeof ago, "%ldh%02ldm", (long)age / 3600, (long)age / 60 % 60);
+        fprintf(l->out, "  %-9s %-32s %-10s %-12s %6ld lines  %s/%s/%s  age %s\n", b->chunk,
+                b->batch_id[0] ? b->batch_id : "-", b->state,
+                b->remote_state[0] ? b->remote_state : "-", b->lines,
+                count_text(b->succeeded, s, sizeof s), count_text(b->failed, f, sizeof f),
+                count_text(b->pending, p, sizeof p), ago);
+    }
+    if (l->array) {
+        json_t *count[3] = {NULL, NULL, NULL};
+        const long n[3] = {b->succeeded, b->failed, b->pending};
+        for (int i = 0; i < 3; i++)
+            count[i] = n[i] >= 0 ? json_integer(n[i]) : json_null();
+        json_array_append_new(
+            l->array,
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:f, s:f, s:o}", "chunk",
+                      b->chunk, "batch_id", b->batch_id, "state", b->state, "remote_state",
+                      b->remote_state, "lines", (json_int_t)b->lines, "succeeded", count[0],
+                      "failed", count[1], "pending", count[2], "created_at", b->created_at,
+                      "updated_at", b->updated_at, "age_s",
+                      age >= 0 ? json_real(age) : json_null()));
+    }
+    return 0;
+}
+
+/* The job's batches into l (printing or collecting them as l says). Returns the number
+ * of batches, or -1 after printing why they could not be read. */
+static long batches_read(vb_journal_t *j, batch_list_t *l)
+{
+    char err[512];
+    l->now = (double)time(NULL);
+    long n = vb_journal_foreach_batch(j, on_batch, l, err, sizeof err);
+    if (n < 0)
+        fprintf(stderr, "visionbatch: %s\n", err);
+    return n;
+}
+
 int cli_status(int argc, char **argv)
 {
     if (cli_redis_wanted(argc, argv))
@@ -98,15 +169,34 @@ int cli_status(int argc, char **argv)
     if (total >= 0 && done >= total)
         eta = 0;
 
+    batch_list_t batches = {0};
     if (json) {
+        batches.array = json_array();
+        if (batches_read(j, &batches) < 0) {
+            json_decref(batches.array);
+            vb_journal_close(j);
+            return EXIT_USAGE;
+        }
         json_t *o = json_pack(
-            "{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:o, s:o}", "journal", path,
+            "{s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:f, s:f, s:o, s:o}", "journal", path,
             "items_total", total >= 0 ? json_integer(total) : json_null(), "counts", "pending",
             (json_int_t)js.pending, "in_flight", (json_int_t)js.in_flight, "ok",
             (json_int_t)js.ok, "failed", (json_int_t)js.failed, "skipped",
-            (json_int_t)js.skipped, "cost_usd", js.cost_usd, "rate_per_s", rate, "eta_s",
-            eta >= 0 ? json_real(eta) : json_null(), "params",
+            (json_int_t)js.skipped, "batched", (json_int_t)js.batched, "cost_usd", js.cost_usd,
+            "rate_per_s", rate, "eta_s", eta >= 0 ? json_real(eta) : json_null(), "params",
             params ? json_loads(params, 0, NULL) : json_null());
+        if (o && batches.batches > 0) { /* a --batch-api job's */
+            json_object_set_new(o, "batches", batches.array);
+            json_object_set_new(
+                o, "batch_totals",
+                json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "batches",
+                          (json_int_t)batches.batches, "open", (json_int_t)batches.open,
+                          "lines", (json_int_t)batches.lines, "succeeded",
+                          (json_int_t)batches.succeeded, "failed", (json_int_t)batches.failed,
+                          "pending", (json_int_t)batches.pending));
+        } else {
+            json_decref(batches.array);
+        }
         char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
         puts(text ? text : "{}");
         free(text);
@@ -119,8 +209,11 @@ int cli_status(int argc, char **argv)
                    total ? 100.0 * (double)done / (double)total : 100.0);
         else
             printf("items      %ld done (total not counted yet)\n", done);
-        printf("states     ok %ld, failed %ld, in flight %ld, pending %ld, skipped %ld\n",
+        printf("states     ok %ld, failed %ld, in flight %ld, pending %ld, skipped %ld",
                js.ok, js.failed, js.in_flight, js.pending, js.skipped);
+        if (js.batched)
+            printf(", in provider batches %ld", js.batched);
+        printf("\n");
         printf("cost       $%.4f\n", js.cost_usd);
         printf("rate       %.1f requests/s over the last minute\n", rate);
         if (eta >= 0)
@@ -128,6 +221,18 @@ int cli_status(int argc, char **argv)
                    (long)eta % 60);
         else
             printf("eta        unknown\n");
+        if (batches_read(j, &batches) < 0) { /* first added up, then listed */
+            vb_journal_close(j);
+            return EXIT_USAGE;
+        }
+        if (batches.batches > 0) {
+            printf("batches    %ld (%ld open): %ld lines, succeeded %ld, failed %ld, pending "
+                   "%ld (the provider's last counts)\n",
+                   batches.batches, batches.open, batches.lines, batches.succeeded,
+                   batches.failed, batches.pending);
+            batch_list_t rows = {.out = stdout};
+            batches_read(j, &rows);
+        }
     }
     vb_journal_close(j);
     return EXIT_ALL_OK;

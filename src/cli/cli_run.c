@@ -142,6 +142,28 @@ static void run_usage(FILE *out)
             "      --job NAME        the job's name (letters, digits, . _ -)\n"
             "      --visibility-timeout SEC  an item a worker has held this long without a\n"
             "                        result goes to another worker (default 60)\n"
+            "\n"
+            "Batch APIs (half the price, answers within 24 h; see README):\n"
+            "      --batch-api       send the requests through the provider's batch API\n"
+            "                        (OpenAI Batches, Anthropic Message Batches, Gemini batch\n"
+            "                        mode) instead of one by one, priced at its batch prices;\n"
+            "                        needs a journal, which knows the batches: the same\n"
+            "                        command collects them after Ctrl-C, a crash or --no-wait,\n"
+            "                        and never submits an item a batch already holds\n"
+            "      --no-wait         submit the batches and exit 0; run the same command\n"
+            "                        again to collect them\n"
+            "      --poll-interval SEC  between polls of the open batches (default 30)\n"
+            "      --batch-api-max-lines N  requests per batch at most (default: the\n"
+            "                        provider's cap; files are also kept under its byte cap)\n"
+            "      --max-enqueued-tokens N  estimated prompt tokens of the job's open\n"
+            "                        batches at most (the provider's per-model queue limit)\n"
+            "      --fallback-online items of a batch that expired are sent online instead\n"
+            "                        of in a new batch (at the online price)\n"
+            "      --fallback-after SEC  with --fallback-online: also once a batch has\n"
+            "                        waited SEC seconds\n"
+            "      `visionbatch status JOURNAL` lists the job's batches; `visionbatch cancel\n"
+            "      JOURNAL` cancels the open ones\n"
+            "\n"
             "Progress, summary and metrics:\n"
             "      --progress MODE   auto (default: bar on a terminal, else log), bar (one\n"
             "                        line redrawn: done/total, %%, images/s, ETA, in flight,\n"
@@ -182,7 +204,8 @@ static void run_usage(FILE *out)
             "(the server rejected the key, the account has no quota, the server redirects\n"
             "(never followed), or its TLS certificate fails verification); 130/143 stopped\n"
             "by SIGINT/SIGTERM (run the same command again to resume); 4 the budget was\n"
-            "used up and the items left were written as skipped.\n"
+            "used up and the items left were written as skipped. With --batch-api\n"
+            "--no-wait, 0 also when the batches were submitted and wait to be collected.\n"
             "\n"
             "Retried: 408, 409, 429, 5xx, timeouts, connection errors, and whatever the\n"
             "server marks x-should-retry: true; a retry waits without holding a\n"
@@ -245,6 +268,13 @@ static const struct option run_options[] = {
     {"redis", required_argument, 0, OPT_SETTING},
     {"job", required_argument, 0, OPT_SETTING},
     {"visibility-timeout", required_argument, 0, OPT_SETTING},
+    {"batch-api", no_argument, 0, OPT_FLAG},
+    {"no-wait", no_argument, 0, OPT_FLAG},
+    {"poll-interval", required_argument, 0, OPT_SETTING},
+    {"batch-api-max-lines", required_argument, 0, OPT_SETTING},
+    {"max-enqueued-tokens", required_argument, 0, OPT_SETTING},
+    {"fallback-online", no_argument, 0, OPT_FLAG},
+    {"fallback-after", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"api-key", required_argument, 0, OPT_API_KEY},
     {"quiet", no_argument, 0, 'q'},

@@ -120,6 +120,29 @@ static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
         *at = *at + (size_t)n < len ? *at + (size_t)n : len - 1;
 }
 
+/* Whether s is a --batch-api run's: batches are out or in. Its line then shows the
+ * batches instead of requests in flight, retries and 429s, which a batch does not have. */
+static bool batch_mode(const vb_stats_t *s)
+{
+    return s->batch_open > 0 || s->batch_collected > 0;
+}
+
+/* The batch fields of a --batch-api run's line: batches open and collected, lines the
+ * provider has finished of those in open batches, and the next poll. */
+static void format_batch_fields(char *batches, char *lines, char *poll, size_t len,
+                                const vb_stats_t *s, bool compact)
+{
+    snprintf(batches, len, compact ? "batches %ld open %ld in" : "batches %ld open, %ld collected",
+             s->batch_open, s->batch_collected);
+    snprintf(lines, len, compact ? "lines %ld/%ld" : "lines %ld/%ld done at the provider",
+             s->batch_provider_done, s->batch_lines_open);
+    if (s->batch_next_poll_s >= 0) {
+        char when[32];
+        format_duration(when, sizeof when, s->batch_next_poll_s);
+        snprintf(poll, len, "%s %s", compact ? "poll in" : "next poll in", when);
+    }
+}
+
 /* The figures of a line, without the bar: what both the bar and the log line say.
  * compact: single spaces and shorter words, for narrow terminals; then, while the line is
  * wider than width, whole fields are left out, the least telling first (a field is never
@@ -155,6 +178,9 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     snprintf(f[FLD_RETRY], sizeof f[FLD_RETRY], "%s %ld", compact ? "retry" : "retrying",
              s->retrying);
     snprintf(f[FLD_429], sizeof f[FLD_429], "429s %ld", s->rate_limited);
+    if (batch_mode(s)) /* in their places: what a batch has instead */
+        format_batch_fields(f[FLD_FLY], f[FLD_RETRY], f[FLD_429], sizeof f[FLD_FLY], s,
+                            compact);
     if (s->cost_usd >= 0)
         snprintf(f[FLD_COST], sizeof f[FLD_COST], "$%.4f", s->cost_usd);
     if (s->budget_usd > 0)
@@ -250,6 +276,15 @@ static void draw_json(progress_t *p, const vb_stats_t *s, double rate)
         (json_int_t)s->requests, "rate_limited", (json_int_t)s->rate_limited, "cost_usd",
         s->cost_usd, "budget_left_usd", s->budget_usd > 0 ? s->budget_left_usd : -1.0, "final",
         s->final);
+    if (o && batch_mode(s)) {
+        json_object_set_new(o, "batches_open", json_integer(s->batch_open));
+        json_object_set_new(o, "batches_collected", json_integer(s->batch_collected));
+        json_object_set_new(o, "batch_lines_open", json_integer(s->batch_lines_open));
+        json_object_set_new(o, "batch_provider_done", json_integer(s->batch_provider_done));
+        json_object_set_new(o, "next_poll_s", s->batch_next_poll_s >= 0
+                                                  ? json_real(s->batch_next_poll_s)
+                                                  : json_null());
+    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     if (text) {
         size_t n = strlen(text);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,14 @@
 static long paid_items(const vb_summary_t *s)
 {
     return s->ok - s->cached - s->replayed - s->duplicates;
+}
+
+/* Whether the run went through the provider's batch API (--batch-api). */
+static bool batch_run(const vb_summary_t *s)
+{
+    return s->batch_jobs_submitted || s->batch_jobs_collected || s->batch_lines_resubmitted ||
+           s->batch_fallback_online || s->online_cost_usd != 0 || s->stats.batch_open ||
+           s->stats.batch_collected;
 }
 
 static void print_kinds(FILE *out, const vb_kind_count_t *k, size_t n)
@@ -37,6 +46,13 @@ void summary_print(FILE *out, const vb_summary_t *s)
         fprintf(out, "  batches      %ld requests of several images; %ld answers could not be "
                      "split, %ld images sent again alone\n",
                 s->batches, s->batch_unsplit, s->batch_resent);
+    if (batch_run(s)) {
+        fprintf(out, "  batch API    %ld batches submitted, %ld collected, %ld lines resubmitted",
+                s->batch_jobs_submitted, s->batch_jobs_collected, s->batch_lines_resubmitted);
+        if (s->batch_fallback_online)
+            fprintf(out, ", %ld items sent online", s->batch_fallback_online);
+        fputc('\n', out);
+    }
     if (s->retry_kinds) {
         fprintf(out, "  retried for  ");
         print_kinds(out, s->retries_by_cause, s->retry_kinds);
@@ -50,7 +66,11 @@ void summary_print(FILE *out, const vb_summary_t *s)
             s->latency_avg_ms);
     fprintf(out, "  tokens       in %ld, out %ld\n", s->prompt_tokens, s->completion_tokens);
     long paid = paid_items(s);
-    if (s->cost_usd >= 0)
+    if (s->cost_usd >= 0 && batch_run(s) && s->online_cost_usd >= 0)
+        fprintf(out, "  cost         $%.4f (online price would be $%.4f, saved $%.4f)%s\n",
+                s->cost_usd, s->online_cost_usd, s->online_cost_usd - s->cost_usd,
+                s->skipped ? " - budget used up" : "");
+    else if (s->cost_usd >= 0)
         fprintf(out, "  cost         $%.4f ($%.4f per 1,000 images)%s\n", s->cost_usd,
                 paid > 0 ? s->cost_usd * 1000.0 / (double)paid : 0.0,
                 s->skipped ? " - budget used up" : "");
@@ -80,6 +100,22 @@ static json_t *kinds_json(const vb_kind_count_t *k, size_t n)
     for (size_t i = 0; o && i < n; i++)
         json_object_set_new(o, k[i].kind, json_integer(k[i].n));
     return o;
+}
+
+/* A batch run's own figures (null for an online run). */
+static json_t *batch_json(const vb_summary_t *s)
+{
+    if (!batch_run(s))
+        return json_null();
+    bool priced = s->cost_usd >= 0 && s->online_cost_usd >= 0;
+    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "batches_submitted",
+                     (json_int_t)s->batch_jobs_submitted, "batches_collected",
+                     (json_int_t)s->batch_jobs_collected, "lines_resubmitted",
+                     (json_int_t)s->batch_lines_resubmitted, "fallback_online",
+                     (json_int_t)s->batch_fallback_online, "online_cost_usd",
+                     s->online_cost_usd >= 0 ? json_real(s->online_cost_usd) : json_null(),
+                     "saved_usd",
+                     priced ? json_real(s->online_cost_usd - s->cost_usd) : json_null());
 }
 
 /* The whole summary as a JSON object; NULL when out of memory. */
@@ -136,6 +172,8 @@ int summary_write_json(const char *path, const vb_summary_t *s, char *err, size_
         return -1;
     }
     json_t *o = summary_json(s);
+    if (o)
+        json_object_set_new(o, "batch_api", batch_json(s));
     if (!o) {
         snprintf(err, errlen, "--stats-json: out of memory");
         return -1;

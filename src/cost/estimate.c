@@ -220,11 +220,13 @@ int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on
     return rc;
 }
 
-void estimate_cost(const estimate_t *e, const pricing_entry_t *price, double *low, double *high)
+void estimate_cost(const estimate_t *e, const pricing_entry_t *price, int batch, double *low,
+                   double *high)
 {
     long in = (long)e->input_tokens;
-    *low = pricing_cost(price, in, 0, 0);
-    *high = e->output_unbounded ? -1.0 : pricing_cost(price, in, (long)e->output_tokens_max, 0);
+    *low = pricing_cost(price, in, 0, batch);
+    *high = e->output_unbounded ? -1.0
+                                : pricing_cost(price, in, (long)e->output_tokens_max, batch);
 }
 
 double estimate_seconds_at_limits(const estimate_t *e, double rpm, double tpm)

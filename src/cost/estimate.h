@@ -69,8 +69,10 @@ int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on
 
 /* The cost of e at the prices of price in USD: *low with no completion tokens, *high
  * with max_tokens of completion for every request, or -1.0 when there is no bound
- * (e->output_unbounded). At standard prices (not the Batch API's). */
-void estimate_cost(const estimate_t *e, const pricing_entry_t *price, double *low, double *high);
+ * (e->output_unbounded). At the Batch API's prices when batch is set (both -1.0 when
+ * price has none), else at the standard ones. */
+void estimate_cost(const estimate_t *e, const pricing_entry_t *price, int batch, double *low,
+                   double *high);
 
 /* Seconds the job needs at most rpm requests and tpm tokens per minute (a provider
  * counts input + max_tokens against TPM): max(images / rpm, tokens / tpm) minutes, a

@@ -16,7 +16,16 @@ int job_cost_open(job_cost_t *c, const vb_options_t *o, vb_summary_t *sum, char 
     if (!c->pricing)
         return -1;
     c->price_known = pricing_lookup(c->pricing, o->model, &c->price) == 0;
+    c->batch = o->batch_api != 0;
     c->budget.limit = o->budget_usd;
+    if (c->batch && !(c->price_known && c->price.has_batch)) {
+        snprintf(err, errlen,
+                 "--batch-api: no batch price is known for model %s, so the run cannot say what "
+                 "it will be billed: add \"batch_input\" and \"batch_output\" for it with "
+                 "--pricing FILE",
+                 o->model);
+        return -1;
+    }
     if (!c->price_known) {
         sum->cost_usd = -1;
         if (o->budget_usd > 0) {
@@ -60,13 +69,32 @@ bool job_cost_price(const job_cost_t *c, const char *model, pricing_entry_t *p)
     return c->price_known;
 }
 
-double job_cost_usage(const job_cost_t *c, const char *model, long prompt_tokens,
-                      long completion_tokens)
+/* prompt_tokens + completion_tokens at model's price, batch or online. */
+static double cost_at(const job_cost_t *c, const char *model, long prompt_tokens,
+                      long completion_tokens, bool batch)
 {
     pricing_entry_t p;
     if (!job_cost_price(c, model, &p) || prompt_tokens < 0)
         return -1;
-    return pricing_cost(&p, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0, 0);
+    return pricing_cost(&p, prompt_tokens, completion_tokens > 0 ? completion_tokens : 0, batch);
+}
+
+double job_cost_usage(const job_cost_t *c, const char *model, long prompt_tokens,
+                      long completion_tokens)
+{
+    return cost_at(c, model, prompt_tokens, completion_tokens, c->batch);
+}
+
+double job_cost_online(const job_cost_t *c, const char *model, long prompt_tokens,
+                       long completion_tokens)
+{
+    return cost_at(c, model, prompt_tokens, completion_tokens, false);
+}
+
+double job_cost_worst(const job_cost_t *c, const char *model, double input_tokens_worst,
+                      long max_tokens)
+{
+    return cost_at(c, model, (long)input_tokens_worst, max_tokens, c->batch);
 }
 
 void job_cost_warn(job_cost_t *c, double spent_usd)

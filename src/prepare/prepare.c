@@ -385,7 +385,9 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
 }
 
 /* Whether an earlier run of the job finished the item for good: its line is replayed
- * from the journal, so it is neither read nor sent again. Returns 1 done, 0 not done,
+ * from the journal, so it is neither read nor sent again. An item in a provider batch
+ * (batched) is passed over too: its answer comes from that batch, collected by a
+ * batch_api run, and sending it again would pay for it twice. Returns 1 done, 0 not done,
  * -1 when the journal cannot tell (the run must stop rather than pay twice or lose it). */
 static int already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
 {
@@ -394,7 +396,8 @@ static int already_done(const prepare_t *p, journal_reader_t *reader, const inpu
     journal_state_t st;
     if (journal_reader_state(reader, item->id, &st) != 0)
         return -1;
-    return st == JOURNAL_OK || (st == JOURNAL_FAILED && !p->settings->retry_failed);
+    return st == JOURNAL_OK || st == JOURNAL_BATCHED ||
+           (st == JOURNAL_FAILED && !p->settings->retry_failed);
 }
 
 /* A request that stops the run: the journal could not say whether item id is done. */

@@ -1,6 +1,7 @@
 /* journal.c - the SQLite job journal. */
 #include "record/journal.h"
 
+#include "record/journal_internal.h"
 #include "util/clock.h"
 
 #include <errno.h>
@@ -13,20 +14,27 @@
 #include <string.h>
 #include <time.h>
 
+/* The items table's columns; schema 3 added 'batched' to the states (items_migrate). */
+#define ITEMS_COLUMNS                                                                          \
+    "(id TEXT PRIMARY KEY,"                                                                    \
+    "  seq INTEGER NOT NULL,"                                                                  \
+    "  source TEXT NOT NULL,"                                                                  \
+    "  content_hash TEXT,"                                                                     \
+    "  state TEXT NOT NULL CHECK (state IN"                                                    \
+    "    ('pending','in_flight','ok','failed','skipped','batched')),"                          \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                   \
+    "  cost_usd REAL,"                                                                         \
+    "  result TEXT,"                                                                           \
+    "  updated_at REAL NOT NULL)"
+
+/* Per connection. */
+static const char connection_settings[] = "PRAGMA synchronous=NORMAL;";
+
+/* Creates what a journal of the current schema has (journal_mode persists in the file). */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS items ("
-    "  id TEXT PRIMARY KEY,"
-    "  seq INTEGER NOT NULL,"
-    "  source TEXT NOT NULL,"
-    "  content_hash TEXT,"
-    "  state TEXT NOT NULL CHECK (state IN ('pending','in_flight','ok','failed','skipped')),"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  cost_usd REAL,"
-    "  result TEXT,"
-    "  updated_at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS items " ITEMS_COLUMNS ";"
     "CREATE INDEX IF NOT EXISTS items_seq ON items(seq);"
     "CREATE TABLE IF NOT EXISTS attempts ("
     "  item_id TEXT NOT NULL, n INTEGER NOT NULL, finished_at REAL NOT NULL,"
@@ -39,7 +47,23 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS samples ("
     "  t REAL NOT NULL, in_flight INTEGER, window INTEGER, concurrency INTEGER,"
     "  rpm REAL, tpm REAL, paused INTEGER);"
-    "INSERT OR IGNORE INTO meta VALUES ('schema_version', '2');";
+    /* schema 3: the 'batched' state, and journal_batch.c's tables */
+    "INSERT OR IGNORE INTO meta VALUES ('schema_version', '3');";
+
+/* A journal of schema 1 or 2 allows no 'batched' item: SQLite cannot change a CHECK, so
+ * its items table is copied into one that does, in one transaction (SQLite's documented
+ * way to change a table's definition). Rows, order (seq) and the index stay the same. */
+static const char items_migrate[] =
+    "BEGIN IMMEDIATE;"
+    "DROP TABLE IF EXISTS items_v3;"
+    "CREATE TABLE items_v3 " ITEMS_COLUMNS ";"
+    "INSERT INTO items_v3 SELECT id, seq, source, content_hash, state, attempts, cost_usd,"
+    "  result, updated_at FROM items;"
+    "DROP TABLE items;"
+    "ALTER TABLE items_v3 RENAME TO items;"
+    "CREATE INDEX IF NOT EXISTS items_seq ON items(seq);"
+    "INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');"
+    "COMMIT;";
 
 enum {
     ST_SENT,
@@ -76,6 +100,7 @@ struct journal {
     int writes;
     uint64_t tx_started_ns;
     int failed;
+    struct journal_batch_statements *batch; /* journal_batch.c's, once used */
 };
 
 struct journal_reader {
@@ -100,7 +125,7 @@ static journal_state_t state_from_name(const char *name)
     return JOURNAL_NONE;
 }
 
-static double wall_now(void)
+double journal_wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -134,8 +159,59 @@ static int journal_lock(const char *path, char *err, size_t errlen)
     return fd;
 }
 
+/* Whether the items table allows the 'batched' state (schema 3). Returns 1, 0, or -1
+ * when the database cannot say. */
+static int items_allow_batched(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
+                               " name = 'items'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *sql = (const char *)sqlite3_column_text(st, 0);
+        rc = sql && strstr(sql, "'batched'") ? 1 : 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether the journal already is of schema 3: then opening it writes nothing, so a
+ * reader (status, while a run holds a write transaction) does not wait for the writer. */
+static int schema_current(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int current = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0; /* no meta table: a new file */
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        current = v && strcmp(v, "3") == 0;
+    }
+    sqlite3_finalize(st);
+    return current && items_allow_batched(db) == 1;
+}
+
+/* Brings an older journal's items table to schema 3 (items_migrate). Returns SQLITE_OK
+ * or an error code (the transaction rolled back). */
+static int items_upgrade(sqlite3 *db)
+{
+    int allowed = items_allow_batched(db);
+    if (allowed == 1)
+        return SQLITE_OK;
+    if (allowed < 0)
+        return SQLITE_ERROR;
+    int rc = sqlite3_exec(db, items_migrate, NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* Opens the journal with the given sqlite3_open_v2 flags; a writer (lock) takes the run
- * lock first. */
+ * lock first. An older journal gains the tables and states of schema 3 either way, so
+ * its schema_version never claims more than it holds. */
 static journal_t *journal_open_flags(const char *path, int flags, int lock, char *err,
                                      size_t errlen)
 {
@@ -151,7 +227,10 @@ static journal_t *journal_open_flags(const char *path, int flags, int lock, char
     }
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(j->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(j->db, connection_settings, NULL, NULL, NULL) != SQLITE_OK ||
+        (!schema_current(j->db) &&
+         (sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+          journal_batch_schema(j->db) != SQLITE_OK || items_upgrade(j->db) != SQLITE_OK)))
         goto fail;
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(j->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i],
@@ -248,11 +327,18 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
                  "with the same parameters, or pass --new-job to start a new job in it",
                  keys);
         rc = -1;
+    } else if (old && journal_batch_remote_open(j->db) != 0) {
+        /* forgetting them would leave batches running (and billed) that no run collects */
+        snprintf(err, errlen,
+                 "the journal's job has provider batches that are not collected yet: run its "
+                 "command again to collect them, or `visionbatch cancel JOURNAL`, before "
+                 "--new-job");
+        rc = -1;
     } else {
         rc = sqlite3_exec(j->db,
                           "BEGIN; DELETE FROM items; DELETE FROM attempts; DELETE FROM samples;"
-                          " COMMIT;", NULL, NULL,
-                          NULL) == SQLITE_OK &&
+                          " DELETE FROM chunks; DELETE FROM batch_lines; COMMIT;",
+                          NULL, NULL, NULL) == SQLITE_OK &&
                      meta_set(j, "params", params_json) == 0
                  ? 0
                  : -1;
@@ -292,6 +378,26 @@ static int run(journal_t *j, sqlite3_stmt *st)
     return 0;
 }
 
+sqlite3 *journal_db(journal_t *j)
+{
+    return j->db;
+}
+
+int journal_write_begin(journal_t *j)
+{
+    return journal_begin(j);
+}
+
+int journal_write_step(journal_t *j, sqlite3_stmt *st)
+{
+    return run(j, st);
+}
+
+struct journal_batch_statements **journal_batch_slot(journal_t *j)
+{
+    return &j->batch;
+}
+
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
@@ -310,7 +416,7 @@ int journal_item_sent(journal_t *j, const char *id, const char *source, const ch
     sqlite3_bind_text(st, 2, source ? source : id, -1, SQLITE_TRANSIENT);
     bind_text_or_null(st, 3, hash);
     sqlite3_bind_int(st, 4, attempt);
-    sqlite3_bind_double(st, 5, wall_now());
+    sqlite3_bind_double(st, 5, journal_wall_now());
     return run(j, st);
 }
 
@@ -323,7 +429,7 @@ int journal_attempt(journal_t *j, const char *id, int attempt, double latency_ms
     sqlite3_stmt *st = j->st[ST_ATTEMPT];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, attempt);
-    sqlite3_bind_double(st, 3, wall_now());
+    sqlite3_bind_double(st, 3, journal_wall_now());
     sqlite3_bind_double(st, 4, latency_ms);
     if (http_status)
         sqlite3_bind_int64(st, 5, http_status);
@@ -353,14 +459,14 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
     if (cost_usd >= 0)
         sqlite3_bind_double(st, 6, cost_usd);
     bind_text_or_null(st, 7, line);
-    sqlite3_bind_double(st, 8, wall_now());
+    sqlite3_bind_double(st, 8, journal_wall_now());
     if (run(j, st))
         return -1;
     if (cache_key && state == JOURNAL_OK && line) {
         st = j->st[ST_CACHE_PUT];
         sqlite3_bind_text(st, 1, cache_key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, line, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 3, wall_now());
+        sqlite3_bind_double(st, 3, journal_wall_now());
         return run(j, st);
     }
     return 0;
@@ -372,7 +478,7 @@ int journal_sample(journal_t *j, long in_flight, long window, long concurrency, 
     if (journal_begin(j))
         return -1;
     sqlite3_stmt *st = j->st[ST_SAMPLE];
-    sqlite3_bind_double(st, 1, wall_now());
+    sqlite3_bind_double(st, 1, journal_wall_now());
     sqlite3_bind_int64(st, 2, in_flight);
     sqlite3_bind_int64(st, 3, window);
     sqlite3_bind_int64(st, 4, concurrency);
@@ -479,7 +585,7 @@ long journal_recent_attempts(journal_t *j, double seconds)
     if (sqlite3_prepare_v2(j->db, "SELECT COUNT(*) FROM attempts WHERE finished_at >= ?1", -1,
                            &st, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_double(st, 1, wall_now() - seconds);
+    sqlite3_bind_double(st, 1, journal_wall_now() - seconds);
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -511,6 +617,7 @@ void journal_close(journal_t *j)
     journal_tick(j, 1);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(j->st[i]);
+    journal_batch_statements_free(j->batch);
     sqlite3_close(j->db);
     if (j->lock_fd >= 0)
         close(j->lock_fd); /* releases the flock */

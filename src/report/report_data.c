@@ -75,6 +75,10 @@ static int report_items(report_t *r, sqlite3 *db)
         const char *state = (const char *)sqlite3_column_text(st, 2);
         int attempts = sqlite3_column_int(st, 3);
         r->items++;
+        if (state && strcmp(state, "batched") == 0) { /* a batch_api run collects it */
+            r->batched++;
+            continue;
+        }
         if (!state || (strcmp(state, "ok") && strcmp(state, "failed") && strcmp(state, "skipped"))) {
             r->unfinished++;
             continue;

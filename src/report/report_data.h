@@ -43,6 +43,8 @@ typedef struct report {
     int has_samples;      /* the journal records the limits over time */
     char *params;         /* the job's request parameters (JSON), or NULL */
     long items, ok, failed, skipped, unfinished, reused; /* reused: ok without a request */
+    long batched;         /* in a provider batch not collected yet (not unfinished: a run
+                             of the job collects them, never sends them again) */
     long requests, retries, rate_limited, prompt_tokens, completion_tokens;
     double cost_usd;
     double p50_ms, p90_ms, p99_ms, max_ms, avg_ms;

@@ -195,9 +195,12 @@ static void write_summary(FILE *out, const report_t *r)
     long paid = r->ok - r->reused;
     fputs("<h2>Summary</h2>\n<table class=\"summary\">\n", out);
     row(out, "Images", "%ld: ok %ld, failed %ld, skipped %ld%s", r->items, r->ok, r->failed,
-        r->skipped, r->unfinished ? ", some unfinished" : "");
+        r->skipped, r->unfinished || r->batched ? ", some unfinished" : "");
     if (r->unfinished)
         row(out, "Unfinished", "%ld (a resume sends them)", r->unfinished);
+    if (r->batched)
+        row(out, "In provider batches", "%ld (a run of the same command collects them)",
+            r->batched);
     if (r->reused)
         row(out, "Answered without a request", "%ld (result cache or a byte-identical copy)",
             r->reused);

@@ -217,22 +217,20 @@ static gate_t gate_budget(engine_t *e, request_t **r, uint64_t now)
     request_t *q = *r;
     if (!(e->cost.budget.limit > 0) || q->reserved_usd != 0)
         return GATE_PASS;
-    pricing_entry_t price;
-    if (!job_cost_price(&e->cost, q->model, &price)) { /* a batch line of a model without a price */
+    double worst = job_cost_worst(&e->cost, q->model, q->input_tokens_worst,
+                                  q->n_members        ? q->batch_max_tokens
+                                  : q->max_tokens > 0 ? q->max_tokens
+                                                      : e->o->max_tokens);
+    if (worst < 0) { /* a batch line of a model without a price */
         *r = NULL;
         request_fail(q, "unknown_price",
-                     "no price is known for model %.100s, so --budget cannot be kept: "
+                     "no %sprice is known for model %.100s, so --budget cannot be kept: "
                      "add it with --pricing FILE",
-                     q->model);
+                     e->cost.batch ? "batch " : "", q->model);
         results_record_unsent(&e->out, q);
         request_free(q);
         return GATE_TOOK;
     }
-    double worst = pricing_cost(&price, (long)q->input_tokens_worst,
-                                q->n_members        ? q->batch_max_tokens
-                                : q->max_tokens > 0 ? q->max_tokens
-                                                    : e->o->max_tokens,
-                                0);
     if (budget_reserve(&e->cost.budget, worst) == 0) {
         q->reserved_usd = worst;
         return GATE_PASS;

@@ -85,6 +85,44 @@ status=0
 grep -q "price file $TMP/broken.json: not valid JSON: line 1" "$TMP/err.txt" ||
     { cat "$TMP/err.txt"; fail "broken price file message"; }
 
+# ---- --batch-api: the Batch API's prices, exactly half, with the online cost beside ----
+json=$(est --batch-api -m gpt-4o-2024-08-06 --detail high -p "$PROMPT" --max-tokens 200 \
+    "$TMP/facts/sq-000001.jpg" "$TMP/facts/tall-000001.jpg")
+py "$json" <<'PY'
+import json, sys
+e = json.loads(sys.argv[1])
+assert e["batch_api"] is True, e
+assert e["price"] == {"model": "gpt-4o", "input": 2.5, "output": 10.0,
+                      "batch_input": 1.25, "batch_output": 5.0}, e["price"]
+tokens = e["input_tokens"]
+assert tokens == 765 + 1105 + 2 * (9 + 7), e   # the two images' tokens + prompt + overhead
+assert abs(e["cost_usd_low"] - tokens * 1.25 / 1e6) < 1e-6, e
+assert abs(e["cost_usd_high"] - (tokens * 1.25 + 400 * 5.0) / 1e6) < 1e-6, e
+assert abs(e["online_cost_usd_low"] - tokens * 2.5 / 1e6) < 1e-6, e
+assert abs(e["online_cost_usd_high"] - (tokens * 2.5 + 400 * 10.0) / 1e6) < 1e-6, e
+assert abs(2 * e["cost_usd_high"] - e["online_cost_usd_high"]) < 2e-6, e
+PY
+json=$(est -m gpt-4o "$TMP/facts/sq-000001.jpg")
+[ "$(field "$json" batch_api)" = False ] || fail "an online estimate says batch_api"
+"$VB_BIN" estimate --batch-api -m gpt-4o "$TMP/facts/sq-000001.jpg" >"$TMP/batch.txt" ||
+    fail "text estimate --batch-api"
+grep -q "gpt-4o batch: \$1.25 in, \$5.00 out per 1M tokens" "$TMP/batch.txt" &&
+    grep -q "^  online cost " "$TMP/batch.txt" || { cat "$TMP/batch.txt"; fail "batch text"; }
+# a model without batch prices is refused: no batch price, no promise
+printf '{"models": {"llava-13b": {"input": 1, "output": 2}}}\n' >"$TMP/online-only.json"
+for model in llava-13b unknown-model; do
+    status=0
+    "$VB_BIN" estimate --batch-api --pricing "$TMP/online-only.json" -m "$model" \
+        "$TMP/facts/sq-000001.jpg" >/dev/null 2>"$TMP/err.txt" || status=$?
+    [ "$status" -eq 2 ] || fail "--batch-api for $model without batch prices: exit $status"
+    grep -q "no batch price is known for model $model: .*--pricing FILE" "$TMP/err.txt" ||
+        { cat "$TMP/err.txt"; fail "--batch-api without batch prices: message"; }
+done
+# ... and from a config file, as every setting
+printf 'batch-api = true\n' >"$TMP/batch.ini"
+json=$(est --config "$TMP/batch.ini" -m gpt-4o "$TMP/facts/sq-000001.jpg")
+[ "$(field "$json" batch_api)" = True ] || fail "batch-api = true in a config file"
+
 # ---- a mixed set, estimated and then sent ---------------------------------------------
 mkdir -p "$TMP/in"
 gen_images "$TMP/in" 14 --seed 21 --min-side 40 --max-side 2600   # JPEG and PNG, any shape

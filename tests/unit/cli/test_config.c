@@ -89,6 +89,43 @@ static void test_layers_in_order(void **state)
     config_free(c);
 }
 
+/* The batch API's settings, as config lines, environment variables and flags; their
+ * defaults when none is given. */
+static void test_batch_api_settings(void **state)
+{
+    (void)state;
+    char err[256];
+    config_t *c = config_new();
+    assert_int_equal(c->o.batch_api, 0);
+    assert_true(c->o.poll_interval_s == 30 && c->o.fallback_after_s == 0);
+    write_text(path, "batch-api = true\nno-wait = yes\npoll-interval = 2.5\n"
+                     "batch-api-max-lines = 500\nmax-enqueued-tokens = 2000000\n"
+                     "fallback-online = on\nfallback-after = 3600\n",
+               0600);
+    assert_int_equal(config_load_file(c, path, err, sizeof err), 0);
+    assert_int_equal(c->o.batch_api, 1);
+    assert_int_equal(c->o.batch_no_wait, 1);
+    assert_true(c->o.poll_interval_s == 2.5);
+    assert_int_equal(c->o.batch_api_max_lines, 500);
+    assert_true(c->o.max_enqueued_tokens == 2000000);
+    assert_int_equal(c->o.fallback_online, 1);
+    assert_true(c->o.fallback_after_s == 3600);
+    setenv("VISIONBATCH_POLL_INTERVAL", "7", 1);
+    setenv("VISIONBATCH_NO_WAIT", "false", 1);
+    assert_int_equal(config_load_env(c, err, sizeof err), 0);
+    unsetenv("VISIONBATCH_POLL_INTERVAL");
+    unsetenv("VISIONBATCH_NO_WAIT");
+    assert_true(c->o.poll_interval_s == 7);
+    assert_int_equal(c->o.batch_no_wait, 0);
+    assert_int_equal(config_set(c, "batch-api", "0", "--batch-api", err, sizeof err), 0);
+    assert_int_equal(c->o.batch_api, 0);
+    assert_int_equal(config_set(c, "poll-interval", "0", "--poll-interval", err, sizeof err), -1);
+    assert_int_equal(config_set(c, "batch-api-max-lines", "-1", "x.ini", err, sizeof err), -1);
+    assert_int_equal(config_set(c, "max-enqueued-tokens", "-1", "x.ini", err, sizeof err), -1);
+    assert_int_equal(config_set(c, "fallback-after", "-5", "x.ini", err, sizeof err), -1);
+    config_free(c);
+}
+
 static void test_bad_values_name_their_origin(void **state)
 {
     (void)state;
@@ -212,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, clear_env, remove_file),
         cmocka_unit_test_setup_teardown(test_layers_in_order, clear_env, remove_file),
+        cmocka_unit_test_setup_teardown(test_batch_api_settings, clear_env, remove_file),
         cmocka_unit_test_setup_teardown(test_bad_values_name_their_origin, clear_env,
                                         remove_file),
         cmocka_unit_test_setup_teardown(test_api_key_sources, clear_env, remove_file),

@@ -1,6 +1,6 @@
 /* test_monitor.c - the pieces behind progress, metrics and the summary: counters, the
- * verdict on what limited a run, the progress line's layout, the Prometheus rendering
- * and HTML escaping. */
+ * verdict on what limited a run, the progress line's layout (a batch run's too), the
+ * batch run's summary lines and JSON, the Prometheus rendering and HTML escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +9,14 @@
 
 #include "cli/metrics.h"
 #include "cli/progress.h"
+#include "cli/summary.h"
 #include "report/report_html.h"
 #include "record/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static vb_stats_t sample_stats(void)
 {
@@ -156,6 +158,98 @@ static void test_progress_line_layout(void **state)
     assert_int_equal(progress_mode_parse("bars", &m), -1);
 }
 
+/* A --batch-api run's line: its batches, the provider's progress and the next poll in
+ * the places of requests in flight, retries and 429s. */
+static void test_progress_line_batch(void **state)
+{
+    (void)state;
+    vb_stats_t s = sample_stats();
+    s.budget_usd = 0;
+    s.batch_open = 2;
+    s.batch_collected = 3;
+    s.batch_lines_open = 1500;
+    s.batch_provider_done = 420;
+    s.batch_next_poll_s = 12;
+    char line[512];
+    progress_format_line(line, sizeof line, &s, 38.2, 200);
+    assert_plain_fits(line, 200);
+    assert_non_null(strstr(line, "412/1000  41%  38.2 img/s  ETA 15s  batches 2 open, 3 collected"
+                                 "  ok 410  failed 2  lines 420/1500 done at the provider"
+                                 "  next poll in 12s  $0.0123"));
+    assert_null(strstr(line, "in flight"));
+    progress_format_line(line, sizeof line, &s, 38.2, 100);
+    assert_plain_fits(line, 100);
+    assert_non_null(strstr(line, "batches 2 open 3 in"));
+    /* the provider has not said when: no poll field */
+    s.batch_next_poll_s = -1;
+    progress_format_line(line, sizeof line, &s, 38.2, 200);
+    assert_null(strstr(line, "poll"));
+    /* an online run shows none of it */
+    s.batch_open = s.batch_collected = 0;
+    progress_format_line(line, sizeof line, &s, 38.2, 200);
+    assert_non_null(strstr(line, "in flight 10"));
+    assert_null(strstr(line, "batches"));
+}
+
+/* The summary of a batch run says what went to the provider and what it saved; of an
+ * online run, nothing of it. */
+static void test_summary_batch(void **state)
+{
+    (void)state;
+    vb_summary_t sum;
+    memset(&sum, 0, sizeof sum);
+    sum.images = sum.ok = 1000;
+    sum.cost_usd = 1.25;
+    sum.online_cost_usd = 2.5;
+    sum.batch_jobs_submitted = 4;
+    sum.batch_jobs_collected = 3;
+    sum.batch_lines_resubmitted = 17;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    summary_print(f, &sum);
+    fclose(f);
+    assert_non_null(strstr(text, "  batch API    4 batches submitted, 3 collected, 17 lines "
+                                 "resubmitted\n"));
+    assert_non_null(strstr(text, "  cost         $1.2500 (online price would be $2.5000, "
+                                 "saved $1.2500)\n"));
+    free(text);
+
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/vb-summary-%d.json", (int)getpid());
+    assert_int_equal(summary_write_json(path, &sum, err, sizeof err), 0);
+    FILE *j = fopen(path, "r");
+    assert_non_null(j);
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, j);
+    buf[n] = '\0';
+    fclose(j);
+    unlink(path);
+    assert_non_null(strstr(buf, "\"batches_submitted\": 4"));
+    assert_non_null(strstr(buf, "\"lines_resubmitted\": 17"));
+    assert_non_null(strstr(buf, "\"online_cost_usd\": 2.5"));
+    assert_non_null(strstr(buf, "\"saved_usd\": 1.25"));
+
+    memset(&sum, 0, sizeof sum); /* an online run */
+    sum.images = sum.ok = 10;
+    sum.cost_usd = 0.5;
+    text = NULL;
+    f = open_memstream(&text, &len);
+    summary_print(f, &sum);
+    fclose(f);
+    assert_null(strstr(text, "batch API"));
+    assert_null(strstr(text, "online price"));
+    free(text);
+    assert_int_equal(summary_write_json(path, &sum, err, sizeof err), 0);
+    assert_non_null(j = fopen(path, "r"));
+    n = fread(buf, 1, sizeof buf - 1, j);
+    buf[n] = '\0';
+    fclose(j);
+    unlink(path);
+    assert_non_null(strstr(buf, "\"batch_api\": null"));
+}
+
 static void test_metrics_render(void **state)
 {
     (void)state;
@@ -213,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_answers_and_buckets), cmocka_unit_test(test_kinds_overflow_to_other),
         cmocka_unit_test(test_limits_and_verdict),  cmocka_unit_test(test_progress_line_layout),
         cmocka_unit_test(test_metrics_render),      cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_progress_line_batch), cmocka_unit_test(test_summary_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,12 +139,20 @@ static void test_cost(void **state)
     e.input_tokens = 785000;
     e.output_tokens_max = 300000;
     double low, high;
-    estimate_cost(&e, &p, &low, &high);
+    estimate_cost(&e, &p, 0, &low, &high);
     assert_float_equal(low, 1.9625, 1e-9);
     assert_float_equal(high, 4.9625, 1e-9);
+    estimate_cost(&e, &p, 1, &low, &high); /* the Batch API's prices: half */
+    assert_float_equal(low, 0.98125, 1e-9);
+    assert_float_equal(high, 2.48125, 1e-9);
+    p.has_batch = 0; /* none known: no batch cost */
+    estimate_cost(&e, &p, 1, &low, &high);
+    assert_float_equal(low, -1.0, 1e-12);
+    assert_float_equal(high, -1.0, 1e-12);
+    p.has_batch = 1;
     e.output_tokens_max = 0;
     e.output_unbounded = 1;
-    estimate_cost(&e, &p, &low, &high);
+    estimate_cost(&e, &p, 0, &low, &high);
     assert_float_equal(low, 1.9625, 1e-9);
     assert_float_equal(high, -1.0, 1e-12);
 }
