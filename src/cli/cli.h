@@ -18,6 +18,9 @@ enum {
 /* visionbatch run [options] INPUT... ; argv[0] is "run". Returns an exit status. */
 int cli_run(int argc, char **argv);
 
+/* visionbatch cancel [options] JOURNAL: a --batch-api job's open batches (cli_cancel.c) */
+int cli_cancel(int argc, char **argv);
+
 /* visionbatch status [--json] JOURNAL */
 int cli_status(int argc, char **argv);
 

@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "  estimate  images, tokens, cost and time of a job, without sending anything\n"
             "  worker    work on a distributed job in Redis (visionbatch run --help)\n"
             "  report    a job's run as one self-contained HTML page, from its journal\n"
+            "  cancel    cancel a --batch-api job's open batches at the provider\n"
             "\n"
             "Options:\n"
             "  -h, --help     this text\n"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
         status = cli_estimate(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "report") == 0) {
         status = cli_report(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "cancel") == 0) {
+        status = cli_cancel(argc - 1, argv + 1);
     } else {
         fprintf(stderr, "visionbatch: unknown command '%s' (see visionbatch --help)\n", argv[1]);
         status = EXIT_USAGE;

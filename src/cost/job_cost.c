@@ -97,6 +97,12 @@ double job_cost_worst(const job_cost_t *c, const char *model, double input_token
     return cost_at(c, model, (long)input_tokens_worst, max_tokens, c->batch);
 }
 
+double job_cost_worst_online(const job_cost_t *c, const char *model, double input_tokens_worst,
+                             long max_tokens)
+{
+    return cost_at(c, model, (long)input_tokens_worst, max_tokens, false);
+}
+
 void job_cost_warn(job_cost_t *c, double spent_usd)
 {
     if (c->warned || !(c->warn_usd > 0) || spent_usd < c->warn_usd)

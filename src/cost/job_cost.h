@@ -59,6 +59,10 @@ double job_cost_online(const job_cost_t *c, const char *model, long prompt_token
 double job_cost_worst(const job_cost_t *c, const char *model, double input_tokens_worst,
                       long max_tokens);
 
+/* job_cost_worst at the online price whatever the job (--fallback-online's requests). */
+double job_cost_worst_online(const job_cost_t *c, const char *model, double input_tokens_worst,
+                             long max_tokens);
+
 /* Says once, through the log handler, that spent_usd passed --cost-warn. */
 void job_cost_warn(job_cost_t *c, double spent_usd);
 

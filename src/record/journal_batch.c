@@ -59,7 +59,9 @@ static const char batch_schema[] =
     "  done INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS batch_lines_open ON batch_lines(chunk, done, custom_id);"
     "CREATE INDEX IF NOT EXISTS batch_lines_copies ON batch_lines(copy_of, done, custom_id)"
-    "  WHERE copy_of IS NOT NULL;";
+    "  WHERE copy_of IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS batch_lines_key ON batch_lines(cache_key)"
+    "  WHERE copy_of IS NULL AND done = 0;";
 
 #define CHUNK_COLUMNS                                                                              \
     "key, state, provider, base_url, model, file_ref, batch_id, remote_state, lines, bytes,"       \
@@ -81,6 +83,8 @@ enum {
     JB_LINE_DONE,
     JB_LINES_OPEN,
     JB_COPIES,
+    JB_FIRST_BY_KEY,
+    JB_COPIES_MOVE,
     JB_COUNT
 };
 
@@ -114,6 +118,9 @@ static const char *const batch_sql[JB_COUNT] = {
                       " AND copy_of IS NULL AND custom_id > ?2 ORDER BY custom_id LIMIT ?3",
     [JB_COPIES] = "SELECT " LINE_COLUMNS " FROM batch_lines WHERE copy_of = ?1 AND done = 0"
                   " AND custom_id > ?2 ORDER BY custom_id LIMIT ?3",
+    [JB_FIRST_BY_KEY] = "SELECT custom_id FROM batch_lines WHERE cache_key = ?1"
+                        " AND copy_of IS NULL AND done = 0 LIMIT 1",
+    [JB_COPIES_MOVE] = "UPDATE batch_lines SET copy_of = ?2 WHERE copy_of = ?1 AND done = 0",
 };
 
 struct journal_batch_statements {
@@ -505,4 +512,32 @@ long journal_batch_copies(journal_t *j, const char *custom_id,
                           int (*fn)(const journal_batch_line_t *l, void *ctx), void *ctx)
 {
     return lines_foreach(j, JB_COPIES, custom_id, fn, ctx);
+}
+
+int journal_batch_first_by_key(journal_t *j, const char *cache_key, char *out, size_t n)
+{
+    sqlite3_stmt *st = stmt(j, JB_FIRST_BY_KEY);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, cache_key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return found;
+}
+
+int journal_batch_copies_move(journal_t *j, const char *from, const char *to)
+{
+    sqlite3_stmt *st = stmt(j, JB_COPIES_MOVE);
+    if (!st || journal_write_begin(j))
+        return -1;
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+    return journal_write_step(j, st) ? -1 : 0;
 }
