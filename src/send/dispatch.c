@@ -217,10 +217,12 @@ static gate_t gate_budget(engine_t *e, request_t **r, uint64_t now)
     request_t *q = *r;
     if (!(e->cost.budget.limit > 0) || q->reserved_usd != 0)
         return GATE_PASS;
-    double worst = job_cost_worst(&e->cost, q->model, q->input_tokens_worst,
-                                  q->n_members        ? q->batch_max_tokens
-                                  : q->max_tokens > 0 ? q->max_tokens
-                                                      : e->o->max_tokens);
+    long max_tokens = q->n_members        ? q->batch_max_tokens
+                      : q->max_tokens > 0 ? q->max_tokens
+                                          : e->o->max_tokens;
+    double worst = q->online_fallback /* a batch job's line sent online: the online price */
+                       ? job_cost_worst_online(&e->cost, q->model, q->input_tokens_worst, max_tokens)
+                       : job_cost_worst(&e->cost, q->model, q->input_tokens_worst, max_tokens);
     if (worst < 0) { /* a batch line of a model without a price */
         *r = NULL;
         request_fail(q, "unknown_price",
