@@ -176,6 +176,11 @@ void sim_stats_reset(sim_stats_t *s)
 
 char *sim_stats_json(sim_stats_t *s)
 {
+    return sim_stats_json_with(s, NULL, NULL);
+}
+
+char *sim_stats_json_with(sim_stats_t *s, const char *extra_key, json_t *extra)
+{
     json_t *responses = json_object();
     json_t *faults = json_object();
     json_t *garbled = json_object();
@@ -183,6 +188,7 @@ char *sim_stats_json(sim_stats_t *s)
     json_t *root = NULL;
     char *text = NULL;
     if (!responses || !faults || !garbled || !by_protocol) {
+        json_decref(extra);
         json_decref(responses);
         json_decref(faults);
         json_decref(garbled);
@@ -224,9 +230,14 @@ char *sim_stats_json(sim_stats_t *s)
         json_object_set_new(root, "garbled", garbled);
         json_object_set_new(root, "requests_by_protocol", by_protocol);
         json_object_set_new(root, "key_in_url", json_integer((json_int_t)s->key_in_url));
+        if (extra_key && extra)
+            json_object_set_new(root, extra_key, extra);
+        else
+            json_decref(extra);
     } else {
         json_decref(garbled);
         json_decref(by_protocol);
+        json_decref(extra);
     }
     pthread_mutex_unlock(&s->lock);
     if (root) {
