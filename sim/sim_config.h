@@ -48,6 +48,17 @@ typedef struct {
 
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */
+
+    /* The batch APIs (sim_batchapi.h). A batch's "ordinal" counts the create calls that
+     * passed the key and body checks, over the three protocols, from 1. */
+    double batch_seconds;                    /* how long a batch takes (2.0) */
+    double batch_line_fail_rate;             /* lines failing retryably (a draw each) */
+    unsigned long batch_expire_nth;          /* this batch expires (0: none) ... */
+    double batch_expire_fraction;            /* ... with this fraction of its lines not run */
+    unsigned long batch_validation_fail_nth; /* this batch fails validation (0: none) */
+    unsigned long long batch_enqueued_tokens; /* per model and protocol: the most estimated
+                                                 prompt tokens of unfinished batches (0: no
+                                                 limit) */
 } sim_config_t;
 
 #endif

@@ -4,6 +4,7 @@
  * taken with sigwait in main, so no code runs in a signal handler and the shutdown is an
  * ordinary function call: stop the daemon, free everything, exit 0. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -36,6 +37,9 @@ static const char usage_text[] =
     "                    [--truncate-rate P] [--no-usage-rate P] [--error200-rate P]\n"
     "                    [--huge-body-rate P] [--drip-rate P] [--redirect-rate P]\n"
     "                    [--redirect-to URL] [--garble-rate P] [--bad-json-rate P]\n"
+    "                    [--batch-seconds S] [--batch-line-fail-rate P]\n"
+    "                    [--batch-expire N:F] [--batch-validation-fail N]\n"
+    "                    [--batch-enqueued-tokens N]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -146,6 +150,35 @@ static const char usage_text[] =
     "    --bad-json-rate P      of the answers to requests with a json_object or\n"
     "                           json_schema response_format, send P cut half way\n"
     "                           (not valid JSON) (0)\n"
+    "\n"
+    "  Batch APIs (see BATCH APIS)\n"
+    "    --batch-seconds S      how long a batch takes (2; a fraction is fine): its\n"
+    "                           counts rise for S seconds, then it is final\n"
+    "    --batch-line-fail-rate P  fail a random fraction P of the lines a batch\n"
+    "                           runs, retryably (a draw per line): OpenAI\n"
+    "                           status_code 500 server_error, Anthropic errored\n"
+    "                           api_error, Gemini error 503 UNAVAILABLE (0)\n"
+    "    --batch-expire N:F     the N-th batch created expires with a fraction F of\n"
+    "                           its lines not run: OpenAI \"expired\" (the rest in\n"
+    "                           the error file as batch_expired), Anthropic ended\n"
+    "                           with them \"expired\", Gemini BATCH_STATE_EXPIRED\n"
+    "                           with no results at all\n"
+    "    --batch-validation-fail N  the N-th batch created fails validation: OpenAI\n"
+    "                           \"failed\" with errors naming line 2\n"
+    "                           invalid_json_line, Anthropic's create 400\n"
+    "                           invalid_request_error \"requests.1.params: ...\",\n"
+    "                           Gemini BATCH_STATE_FAILED with an error\n"
+    "    --batch-enqueued-tokens N  per protocol and model, the most estimated\n"
+    "                           prompt tokens of unfinished batches (0: no limit;\n"
+    "                           a line weighs the prompt tokens its online answer\n"
+    "                           would bill, images measured from their headers):\n"
+    "                           over it OpenAI's create answers 200 and the batch\n"
+    "                           fails with token_limit_exceeded, Anthropic's\n"
+    "                           create 429 rate_limit_error, Gemini's 429\n"
+    "                           RESOURCE_EXHAUSTED\n"
+    "    N counts the create calls that passed the key and body checks, over the\n"
+    "    three protocols, from 1. Online faults (--fail-rate, --garble-rate, ...),\n"
+    "    limits and quota do not apply to batch lines.\n"
     "\n"
     "  Structured answers\n"
     "    response_format {\"type\":\"json_object\"} (the messages must say \"json\")\n"
@@ -258,6 +291,39 @@ static const char usage_text[] =
     "    --tpm gets 429 with x-should-retry: false on OpenAI and Anthropic, 400\n"
     "    INVALID_ARGUMENT on Gemini.\n"
     "\n"
+    "BATCH APIS\n"
+    "    OpenAI     POST /v1/files (multipart: purpose=batch, file), GET\n"
+    "               /v1/files/ID[/content], POST /v1/batches {input_file_id,\n"
+    "               endpoint /v1/chat/completions, completion_window 24h,\n"
+    "               metadata}, GET /v1/batches[?limit&after], GET\n"
+    "               /v1/batches/ID, POST /v1/batches/ID/cancel. A file whose\n"
+    "               lines are not JSON, repeat a custom_id, name another url or\n"
+    "               mix models fails validation with errors naming the lines.\n"
+    "               validating, in_progress, finalizing, completed (or failed,\n"
+    "               expired, cancelling, cancelled); 200s in the output file,\n"
+    "               the rest in the error file (lines not run: batch_expired,\n"
+    "               batch_cancelled).\n"
+    "    Anthropic  POST /v1/messages/batches {requests: [{custom_id, params}]}\n"
+    "               (custom_id: 1-64 of [A-Za-z0-9_-], unique; else 400), GET\n"
+    "               /v1/messages/batches[?limit&after_id], GET .../ID, POST\n"
+    "               .../ID/cancel, GET .../ID/results.\n"
+    "    Gemini     POST /upload/v1beta/files (resumable: start, then upload,\n"
+    "               finalize to X-Goog-Upload-URL), GET /v1beta/files/ID, POST\n"
+    "               /v1beta/models/MODEL:batchGenerateContent {batch:\n"
+    "               {display_name, input_config: {file_name}}} (an Operation),\n"
+    "               GET /v1beta/batches[/ID], POST /v1beta/batches/ID:cancel,\n"
+    "               GET /download/v1beta/files/batch-ID:download?alt=media.\n"
+    "    The key is checked as online. Each line is answered by the online\n"
+    "    endpoint's own checks and answer (same text and usage; what it refuses\n"
+    "    is a failed line), when the batch is final and first looked at; results\n"
+    "    come in an order shuffled by --seed. A cancel leaves the batch\n"
+    "    cancelling for 0.2 s; lines not processed by then are not run.\n"
+    "    /sim/stats \"batch\": files, file_bytes, batches, by_protocol, open,\n"
+    "    final {completed, failed, expired, cancelled}, refused (creates a fault\n"
+    "    refused), lines {ok, failed, faults, not_run}, prompt_tokens and\n"
+    "    completion_tokens of the ok lines, billed_twice (ok lines whose images,\n"
+    "    or body, were billed ok in a batch before).\n"
+    "\n"
     "EXIT STATUS\n"
     "    0 after a stop signal, 1 when it cannot start, 2 for a usage error.\n";
 
@@ -286,6 +352,11 @@ enum {
     OPT_BAD_JSON,
     OPT_NO_DECODE,
     OPT_REDIRECT_TO,
+    OPT_BATCH_SECONDS,
+    OPT_BATCH_LINE_FAIL,
+    OPT_BATCH_EXPIRE,
+    OPT_BATCH_VALIDATION,
+    OPT_BATCH_TOKENS,
     OPT_BAD_BODY, /* OPT_BAD_BODY + i: the i-th of SIM_BAD_BODY_NAMES */
     OPT_BAD_BODY_LAST = OPT_BAD_BODY + SIM_BAD_BODY_KINDS - 1,
     OPT_VERSION,
@@ -316,6 +387,11 @@ static const struct option long_options[] = {
     {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"redirect-to", required_argument, NULL, OPT_REDIRECT_TO},
+    {"batch-seconds", required_argument, NULL, OPT_BATCH_SECONDS},
+    {"batch-line-fail-rate", required_argument, NULL, OPT_BATCH_LINE_FAIL},
+    {"batch-expire", required_argument, NULL, OPT_BATCH_EXPIRE},
+    {"batch-validation-fail", required_argument, NULL, OPT_BATCH_VALIDATION},
+    {"batch-enqueued-tokens", required_argument, NULL, OPT_BATCH_TOKENS},
     {"html-rate", required_argument, NULL, OPT_BAD_BODY + 0},
     {"truncate-rate", required_argument, NULL, OPT_BAD_BODY + 1},
     {"no-usage-rate", required_argument, NULL, OPT_BAD_BODY + 2},
@@ -360,6 +436,24 @@ static int parse_real(const char *name, const char *s, double min, double max, i
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* Parses --batch-expire N:F into cfg. Returns 0, or -1 after a message on stderr. */
+static int parse_expire(const char *s, sim_config_t *cfg)
+{
+    const char *colon = strchr(s, ':');
+    char n[32];
+    unsigned long long v;
+    if (!colon || (size_t)(colon - s) >= sizeof n) {
+        fprintf(stderr, "visionbatch-sim: --batch-expire: '%s' is not N:F\n", s);
+        return -1;
+    }
+    snprintf(n, sizeof n, "%.*s", (int)(colon - s), s);
+    if (parse_number("batch-expire", n, 1, ULONG_MAX, &v) ||
+        parse_real("batch-expire", colon + 1, 0, 1, 0, &cfg->batch_expire_fraction))
+        return -1;
+    cfg->batch_expire_nth = (unsigned long)v;
     return 0;
 }
 
@@ -516,6 +610,27 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_NO_DECODE:
             cfg->header_check_only = 1;
             break;
+        case OPT_BATCH_SECONDS:
+            if (parse_real(name, optarg, 0, 86400, 0, &cfg->batch_seconds))
+                return 2;
+            break;
+        case OPT_BATCH_LINE_FAIL:
+            if (parse_real(name, optarg, 0, 1, 0, &cfg->batch_line_fail_rate))
+                return 2;
+            break;
+        case OPT_BATCH_EXPIRE:
+            if (parse_expire(optarg, cfg))
+                return 2;
+            break;
+        case OPT_BATCH_VALIDATION:
+        case OPT_BATCH_TOKENS:
+            if (parse_number(name, optarg, opt == OPT_BATCH_VALIDATION, ULONG_MAX, &v))
+                return 2;
+            if (opt == OPT_BATCH_VALIDATION)
+                cfg->batch_validation_fail_nth = (unsigned long)v;
+            else
+                cfg->batch_enqueued_tokens = v;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 1;
@@ -556,6 +671,7 @@ int main(int argc, char **argv)
         .max_body_bytes = SIM_DEFAULT_MAX_BODY_BYTES,
         .burst_s = 1.0,
         .hang_ms = SIM_DEFAULT_HANG_MS,
+        .batch_seconds = 2.0,
     };
     int rc = parse_args(argc, argv, &cfg);
     if (rc != 0)

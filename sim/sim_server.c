@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "sim_batchapi.h"
+#include "sim_batchapi_http.h"
 #include "sim_policy.h"
 #include "sim_protocol.h"
 #include "sim_reply.h"
@@ -43,8 +45,16 @@ static const char *const listed_models[] = {
     "gpt-4.1-nano", "o4-mini", "claude-sonnet-4-5", "gemini-2.5-flash",
 };
 
-/* ROUTE_PROTOCOL: a protocol's endpoint (sim_protocol.h), POST only. */
-typedef enum { ROUTE_UNKNOWN = 0, ROUTE_PROTOCOL, ROUTE_MODELS, ROUTE_STATS, ROUTE_RESET } route_t;
+/* ROUTE_PROTOCOL: a protocol's endpoint (sim_protocol.h), POST only; ROUTE_BATCHAPI: its
+ * batch API (sim_batchapi_http.h), any method. */
+typedef enum {
+    ROUTE_UNKNOWN = 0,
+    ROUTE_PROTOCOL,
+    ROUTE_BATCHAPI,
+    ROUTE_MODELS,
+    ROUTE_STATS,
+    ROUTE_RESET
+} route_t;
 
 static const struct {
     const char *path;
@@ -61,6 +71,7 @@ struct sim_server {
     struct MHD_Daemon *daemon;
     sim_policy_t *policy;
     sim_stats_t *stats;
+    sim_batchapi_t *batchapi;
     FILE *record; /* --record-requests, or NULL */
     pthread_mutex_t record_lock;
     atomic_ulong next_id;
@@ -74,7 +85,7 @@ struct sim_server {
 /* One HTTP request's state, from its headers to its end. */
 typedef struct {
     route_t route;
-    const sim_protocol_t *proto; /* ROUTE_PROTOCOL: whose endpoint */
+    const sim_protocol_t *proto; /* ROUTE_PROTOCOL, ROUTE_BATCHAPI: whose endpoint */
     const char *allow;           /* the route's method, for 405 */
     int method_ok;
     int in_flight; /* counted in the stats' in_flight */
@@ -95,6 +106,11 @@ static void conn_route(sim_conn_t *c, const char *path, const char *method)
             c->method_ok = strcmp(method, routes[i].method) == 0;
             return;
         }
+    }
+    if ((c->proto = sim_batchapi_route(path)) != NULL) {
+        c->route = ROUTE_BATCHAPI;
+        c->method_ok = 1; /* each endpoint checks its own */
+        return;
     }
     c->proto = sim_protocol_for_path(path);
     c->route = c->proto ? ROUTE_PROTOCOL : ROUTE_UNKNOWN;
@@ -479,6 +495,41 @@ static enum MHD_Result answer_call(sim_server_t *s, struct MHD_Connection *conn,
     return ret;
 }
 
+/* Answers a complete call of a batch API endpoint, at once (sim_batchapi_http.h). */
+static enum MHD_Result answer_batchapi(sim_server_t *s, struct MHD_Connection *conn,
+                                       sim_conn_t *c, const char *url, const char *method)
+{
+    sim_call_t call = {
+        .proto = c->proto,
+        .id = c->id,
+        .path = url,
+        .body = c->body,
+        .body_len = c->len,
+        .body_too_large = c->too_large,
+        .lookup = conn_lookup,
+        .lookup_ctx = conn,
+    };
+    if (sim_call_query(&call, "key"))
+        sim_stats_key_in_url(s->stats);
+    sim_reply_t reply;
+    sim_reply_init(&reply);
+    reply.call_id = c->id;
+    if (sim_batchapi_handle(s->batchapi, method, &call, &c->body, &reply) != 0) {
+        sim_error_t err;
+        sim_reply_clear(&reply);
+        sim_error_set(&err, NULL, NULL, "The server had an error while processing your request.");
+        err.status = 500;
+        if (c->proto->refuse(&reply, &err) != 0)
+            sim_reply_clear(&reply);
+    }
+    c->proto->response_headers(c->id, elapsed_ms(&c->start), &reply);
+    if (!reply.body)
+        reply.status = 500; /* send_reply's fallback body */
+    enum MHD_Result ret = send_reply(conn, &reply);
+    sim_reply_clear(&reply);
+    return ret;
+}
+
 /* Routes a request whose body is complete. */
 static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, sim_conn_t *c,
                                 const char *url, const char *method)
@@ -496,6 +547,8 @@ static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, si
     switch (c->route) {
     case ROUTE_PROTOCOL:
         return answer_call(s, conn, c, url);
+    case ROUTE_BATCHAPI:
+        return answer_batchapi(s, conn, c, url, method);
     case ROUTE_MODELS: { /* OpenAI's */
         sim_reply_t reply;
         sim_reply_init(&reply);
@@ -509,10 +562,13 @@ static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, si
         return send_json(conn, models_json());
     }
     case ROUTE_STATS:
-        return send_json(conn, sim_stats_json(s->stats));
+        return send_json(conn, sim_stats_json_with(s->stats, "batch",
+                                                   sim_batchapi_stats_json(s->batchapi)));
     case ROUTE_RESET:
         sim_stats_reset(s->stats);
-        return send_json(conn, sim_stats_json(s->stats));
+        sim_batchapi_reset_stats(s->batchapi);
+        return send_json(conn, sim_stats_json_with(s->stats, "batch",
+                                                   sim_batchapi_stats_json(s->batchapi)));
     case ROUTE_UNKNOWN:
         break;
     }
@@ -532,9 +588,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!c)
             return MHD_NO;
         conn_route(c, url, method);
-        if (c->route == ROUTE_PROTOCOL && c->method_ok) {
+        if ((c->route == ROUTE_PROTOCOL && c->method_ok) || c->route == ROUTE_BATCHAPI) {
             c->id = atomic_fetch_add(&s->next_id, 1) + 1;
             clock_gettime(CLOCK_MONOTONIC, &c->start);
+        }
+        if (c->route == ROUTE_PROTOCOL && c->method_ok) {
             sim_stats_call_begin(s->stats, c->proto->id);
             c->in_flight = 1;
         }
@@ -545,6 +603,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (c->route == ROUTE_PROTOCOL && c->method_ok)
             conn_take_body(c, upload_data, *upload_data_size,
                            sim_protocol_body_limit(c->proto, s->cfg));
+        else if (c->route == ROUTE_BATCHAPI)
+            conn_take_body(c, upload_data, *upload_data_size, sim_batchapi_body_limit(url));
         *upload_data_size = 0; /* other routes: the body is ignored */
         return MHD_YES;
     }
@@ -637,7 +697,8 @@ sim_server_t *sim_server_start(const sim_config_t *cfg, char *err, size_t errlen
     s->wait_ready = 1;
     s->policy = sim_policy_new(cfg);
     s->stats = sim_stats_new();
-    if (!s->policy || !s->stats) {
+    s->batchapi = sim_batchapi_new(cfg);
+    if (!s->policy || !s->stats || !s->batchapi) {
         snprintf(err, errlen, "out of memory");
         goto err;
     }
@@ -699,6 +760,7 @@ void sim_server_stop(sim_server_t *s)
         pthread_mutex_destroy(&s->wait_lock);
     }
     sim_stats_free(s->stats);
+    sim_batchapi_free(s->batchapi);
     sim_policy_free(s->policy);
     free(s);
 }

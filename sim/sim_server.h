@@ -1,8 +1,8 @@
 /* sim_server.h - the simulator's HTTP side: libmicrohttpd, routing, uploads, stats.
  *
  * Routes: each protocol's endpoint (sim_protocol.h: POST /v1/chat/completions,
- * /v1/messages, /v1beta/models/{model}:generateContent), GET /v1/models, GET /sim/stats,
- * POST /sim/reset.
+ * /v1/messages, /v1beta/models/{model}:generateContent), their batch APIs
+ * (sim_batchapi_http.h), GET /v1/models, GET /sim/stats, POST /sim/reset.
  * Every connection has its own thread, so a call that waits out its latency (or is held
  * without an answer) blocks no other call. */
 #ifndef VB_SIM_SERVER_H

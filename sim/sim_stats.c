@@ -1,9 +1,6 @@
-/* sim_stats.c - counters under one mutex, and a set of the image hashes billed.
- *
- * The set is an open-addressing table of 32-byte SHA-256 digests that doubles at half
- * load, up to SET_MAX_SLOTS: past that distinct_images_billed stops growing (it is a
- * test aid; a run of millions of distinct images does not need it exact). An all-zero
- * slot is empty: no real image hashes to zero. */
+/* sim_stats.c - counters under one mutex, and a set of the image hashes billed
+ * (sim_digest_set.h): past SET_MAX_SLOTS distinct_images_billed stops growing (it is a
+ * test aid; a run of millions of distinct images does not need it exact). */
 #include "sim_stats.h"
 
 #include <jansson.h>
@@ -15,10 +12,10 @@
 
 #include "util/clock.h"
 #include "sim_batch.h"
+#include "sim_digest_set.h"
 
 #define STATUS_MIN        100
 #define STATUS_MAX        599
-#define SET_INITIAL_SLOTS 1024
 #define SET_MAX_SLOTS     ((size_t)1 << 22) /* 128 MiB of digests at most */
 #define NS_PER_MS         1000000ULL
 
@@ -46,8 +43,7 @@ struct sim_stats {
     uint64_t first_request_ns; /* since origin_ns; valid when have_first */
     uint64_t last_response_ns; /* since origin_ns; valid when have_last */
     int have_first, have_last;
-    unsigned char (*set)[SIM_DIGEST_LEN]; /* set_slots slots; NULL until the first image */
-    size_t set_slots, set_count;
+    sim_digest_set_t images; /* the distinct image hashes billed */
 };
 
 sim_stats_t *sim_stats_new(void)
@@ -60,6 +56,7 @@ sim_stats_t *sim_stats_new(void)
         return NULL;
     }
     s->origin_ns = clock_monotonic_ns();
+    sim_digest_set_init(&s->images, SET_MAX_SLOTS);
     return s;
 }
 
@@ -68,56 +65,8 @@ void sim_stats_free(sim_stats_t *s)
     if (!s)
         return;
     pthread_mutex_destroy(&s->lock);
-    free(s->set);
+    sim_digest_set_clear(&s->images);
     free(s);
-}
-
-static size_t digest_slot(const unsigned char *d, size_t slots)
-{
-    size_t h = 0;
-    memcpy(&h, d, sizeof h); /* SHA-256 bytes are already uniformly spread */
-    return h & (slots - 1);
-}
-
-static int digest_is_empty(const unsigned char *d)
-{
-    static const unsigned char zero[SIM_DIGEST_LEN];
-    return memcmp(d, zero, SIM_DIGEST_LEN) == 0;
-}
-
-/* Puts d into the table (which has a free slot); returns 1 when it was new. */
-static int set_put(unsigned char (*set)[SIM_DIGEST_LEN], size_t slots, const unsigned char *d)
-{
-    for (size_t i = digest_slot(d, slots);; i = (i + 1) & (slots - 1)) {
-        if (digest_is_empty(set[i])) {
-            memcpy(set[i], d, SIM_DIGEST_LEN);
-            return 1;
-        }
-        if (memcmp(set[i], d, SIM_DIGEST_LEN) == 0)
-            return 0;
-    }
-}
-
-/* Makes room for one more digest. Returns -1 when the set may not or cannot grow. */
-static int set_reserve(sim_stats_t *s)
-{
-    if (s->set && (s->set_count + 1) * 2 <= s->set_slots)
-        return 0;
-    size_t slots = s->set ? s->set_slots * 2 : SET_INITIAL_SLOTS;
-    /* At the maximum (or out of memory) keep filling up to three quarters. */
-    int room = s->set && (s->set_count + 1) * 4 <= s->set_slots * 3;
-    if (slots > SET_MAX_SLOTS)
-        return room ? 0 : -1;
-    unsigned char(*grown)[SIM_DIGEST_LEN] = calloc(slots, SIM_DIGEST_LEN);
-    if (!grown)
-        return room ? 0 : -1;
-    for (size_t i = 0; i < s->set_slots; i++)
-        if (!digest_is_empty(s->set[i]))
-            set_put(grown, slots, s->set[i]);
-    free(s->set);
-    s->set = grown;
-    s->set_slots = slots;
-    return 0;
 }
 
 void sim_stats_call_begin(sim_stats_t *s, sim_proto_id_t proto)
@@ -186,11 +135,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
         s->image_tokens += b->image_tokens;
         s->batch_answers += b->batch ? 1 : 0;
         s->garbled[b->garbled]++;
-        for (size_t i = 0; i < b->n_images; i++) {
-            if (digest_is_empty(b->digests[i]) || set_reserve(s) != 0)
-                continue;
-            s->set_count += (size_t)set_put(s->set, s->set_slots, b->digests[i]);
-        }
+        for (size_t i = 0; i < b->n_images; i++)
+            sim_digest_set_add(&s->images, b->digests[i]);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -224,13 +170,16 @@ void sim_stats_reset(sim_stats_t *s)
     memset(s->garbled, 0, sizeof s->garbled);
     s->have_first = s->have_last = 0;
     s->first_request_ns = s->last_response_ns = 0;
-    free(s->set);
-    s->set = NULL;
-    s->set_slots = s->set_count = 0;
+    sim_digest_set_clear(&s->images);
     pthread_mutex_unlock(&s->lock);
 }
 
 char *sim_stats_json(sim_stats_t *s)
+{
+    return sim_stats_json_with(s, NULL, NULL);
+}
+
+char *sim_stats_json_with(sim_stats_t *s, const char *extra_key, json_t *extra)
 {
     json_t *responses = json_object();
     json_t *faults = json_object();
@@ -239,6 +188,7 @@ char *sim_stats_json(sim_stats_t *s)
     json_t *root = NULL;
     char *text = NULL;
     if (!responses || !faults || !garbled || !by_protocol) {
+        json_decref(extra);
         json_decref(responses);
         json_decref(faults);
         json_decref(garbled);
@@ -267,7 +217,7 @@ char *sim_stats_json(sim_stats_t *s)
         "{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}", "requests",
         (json_int_t)s->requests, "responses", responses, "in_flight", (json_int_t)s->in_flight,
         "max_in_flight", (json_int_t)s->max_in_flight, "images_billed",
-        (json_int_t)s->images_billed, "distinct_images_billed", (json_int_t)s->set_count,
+        (json_int_t)s->images_billed, "distinct_images_billed", (json_int_t)s->images.count,
         "prompt_tokens", (json_int_t)s->prompt_tokens, "completion_tokens",
         (json_int_t)s->completion_tokens, "image_tokens", (json_int_t)s->image_tokens,
         "rate_limited", (json_int_t)s->rate_limited, "quota_rejected",
@@ -280,9 +230,14 @@ char *sim_stats_json(sim_stats_t *s)
         json_object_set_new(root, "garbled", garbled);
         json_object_set_new(root, "requests_by_protocol", by_protocol);
         json_object_set_new(root, "key_in_url", json_integer((json_int_t)s->key_in_url));
+        if (extra_key && extra)
+            json_object_set_new(root, extra_key, extra);
+        else
+            json_decref(extra);
     } else {
         json_decref(garbled);
         json_decref(by_protocol);
+        json_decref(extra);
     }
     pthread_mutex_unlock(&s->lock);
     if (root) {

@@ -6,6 +6,8 @@
 #ifndef VB_SIM_STATS_H
 #define VB_SIM_STATS_H
 
+#include <jansson.h>
+
 #include "sim_protocol.h"
 #include "sim_reply.h"
 
@@ -48,5 +50,9 @@ void sim_stats_reset(sim_stats_t *s);
  *  "gemini"},"key_in_url"}. The times are monotonic milliseconds since the counters were
  * created (the simulator's start), 0 while there is none. */
 char *sim_stats_json(sim_stats_t *s);
+
+/* sim_stats_json with one more member: extra_key set to extra (its reference is taken
+ * over; NULL: none), e.g. the batch APIs' counters (sim_batchapi.h). */
+char *sim_stats_json_with(sim_stats_t *s, const char *extra_key, json_t *extra);
 
 #endif
