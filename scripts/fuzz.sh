@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh 300             300 seconds per target
 #   scripts/fuzz.sh -runs=1000000   a million executions per target
 #   scripts/fuzz.sh 60 response     only fuzz_response (targets: manifest response
-#                                   ratelimit_headers config jpeg_check anthropic_answer gemini_answer)
+#                                   ratelimit_headers config jpeg_check anthropic_answer gemini_answer
+#                                   batch_openai batch_anthropic batch_gemini)
 #
 # New inputs go to build-fuzz/corpus/<target>/ (the repo's seeds stay as committed; copy
 # a finding there by hand to keep it). A crash, leak, UB or failed check stops that target
@@ -19,7 +20,8 @@ cd "$(dirname "$0")/.."
 limit="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(manifest response ratelimit_headers config jpeg_check anthropic_answer gemini_answer)
+[ ${#targets[@]} -eq 0 ] && targets=(manifest response ratelimit_headers config jpeg_check anthropic_answer gemini_answer
+  batch_openai batch_anthropic batch_gemini)
 case "$limit" in
   -runs=*) bound=("$limit") ;;
   *[!0-9]* | '') echo "fuzz.sh: limit is SECONDS or -runs=N, not '$limit'" >&2; exit 2 ;;

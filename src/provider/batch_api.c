@@ -229,10 +229,19 @@ static int origin_of(const char *url, origin_t *o)
     return 0;
 }
 
+/* Whether s holds a space or a control byte (no URL does; a header value might). */
+static bool has_blank(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 bool batch_same_origin(const char *url, const char *base_url)
 {
     origin_t a, b;
-    return origin_of(url, &a) == 0 && origin_of(base_url, &b) == 0 &&
+    return !has_blank(url) && origin_of(url, &a) == 0 && origin_of(base_url, &b) == 0 &&
            strcmp(a.scheme, b.scheme) == 0 && strcmp(a.host, b.host) == 0 && a.port == b.port;
 }
 

@@ -106,7 +106,9 @@ static int gemini_upload(const batch_http_t *h, const batch_submit_t *s, char *f
     if (batch_call(h, &req, what, s->secret, &resp, &status, err, errlen) != 0)
         goto out;
     json_t *root = batch_json_load(resp.body, resp.body ? resp.len : 0);
-    const char *file = json_string_value(json_object_get(json_object_get(root, "file"), "name"));
+    /* {"file":{File}} (the wire page, Google's answer); a bare File is taken too */
+    json_t *obj = json_object_get(root, "file");
+    const char *file = json_string_value(json_object_get(json_is_object(obj) ? obj : root, "name"));
     if (batch_word_copy(file_ref, ref_len, file, s->secret) == 0 &&
         batch_resource_ok(file_ref, "files/", ref_len - 1)) {
         rc = 0;

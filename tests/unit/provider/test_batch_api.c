@@ -138,6 +138,8 @@ static void test_same_origin(void **state)
     assert_false(batch_same_origin("/upload/v1beta/files", base));
     assert_false(batch_same_origin("http://127.0.0.1:99999/u", "http://127.0.0.1:99999"));
     assert_false(batch_same_origin(NULL, base));
+    assert_false(batch_same_origin("http://127.0.0.1:8080/u\r\nX-Evil: 1", base));
+    assert_false(batch_same_origin("http://127.0.0.1:8080/u v", base));
     assert_false(batch_same_origin("http:///u", "http:///"));
 }
 

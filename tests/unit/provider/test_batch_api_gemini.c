@@ -354,6 +354,21 @@ static void test_upload(void **state)
     assert_string_equal(r->headers[1], "X-Goog-Upload-Offset: 0");
     assert_string_equal(r->body_path, "/tmp/chunk-4.jsonl");
     fake_free(&f);
+
+    /* the finalize answer as a bare File; then one naming no file */
+    fake_init(&f, &h);
+    for (int i = 0; i < 2; i++) {
+        fake_answer(&f, 200, "");
+        f.answers[f.n_answers - 1].header_name = "X-Goog-Upload-URL";
+        f.answers[f.n_answers - 1].header_value = "http://127.0.0.1:7000/upload?upload_id=2";
+        fake_answer(&f, 200, i == 0 ? "{\"name\":\"files/def\"}" : "{\"file\":{}}");
+    }
+    assert_int_equal(C->upload(&h, &s, ref, sizeof ref, &status, err, sizeof err), 0);
+    assert_string_equal(ref, "files/def");
+    assert_int_equal(C->upload(&h, &s, ref, sizeof ref, &status, err, sizeof err), -1);
+    assert_string_equal(ref, "");
+    assert_string_equal(err, "gemini upload: HTTP 200 without a usable file name: {\"file\":{}}");
+    fake_free(&f);
 }
 
 /* The key goes only where the base URL points: an upload URL on another scheme, host or
