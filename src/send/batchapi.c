@@ -240,8 +240,10 @@ int batchapi_add_line(batchapi_t *b, journal_batch_line_t *line, const char *bod
         }
         snprintf(cid, sizeof cid, "%s-%06ld", b->build.key, b->build_line_no + 1);
         long framed = line->copy_of ? 0 : chunk_framed_bytes(b->codec, cid, len, line->model);
-        if (framed < 0)
+        if (framed < 0) {
+            engine_stop(e, "out of memory framing a batch line");
             return -1;
+        }
         bool full = b->build.lines > 0 &&
                     (b->build.lines >= b->max_lines ||
                      (size_t)(b->build.bytes + framed) > b->max_bytes ||
@@ -496,6 +498,7 @@ static void step_create(batchapi_t *b, open_chunk_t *oc, uint64_t now)
     oc->c.submitted_at = batchapi_wall_now();
     if (save(b, &oc->c) != 0)
         return;
+    oc->polled = true; /* --no-wait: a batch just created needs no look before exiting */
     b->e->out.sum->batch_jobs_submitted++;
     b->e->out.sum->requests += oc->c.lines;
     oc->due_ns = now + (uint64_t)(b->e->o->poll_interval_s * 1e9);
@@ -692,6 +695,7 @@ static int sleep_ms(const batchapi_t *b, uint64_t now)
 void batchapi_loop(batchapi_t *b)
 {
     engine_t *e = b->e;
+    b->uploaded_before = e->out.sum->bytes_uploaded;
     for (;;) {
         if (e->cancel && *e->cancel) { /* detach: the batches go on at the provider */
             e->grace_deadline = clock_now(&e->clock);
@@ -711,6 +715,7 @@ void batchapi_loop(batchapi_t *b)
                 engine_dispatch(e);
         }
         batch_stats(b, now);
+        e->out.sum->bytes_uploaded = b->uploaded_before + batchapi_http_uploaded(b->http);
         engine_publish(e, false);
         if (journal_tick(e->journal, 0) != 0)
             engine_stop(e, "the journal cannot be written; stopping so nothing is paid for twice "
@@ -722,5 +727,6 @@ void batchapi_loop(batchapi_t *b)
     if (b->building) /* its lines are journaled: the next run seals and sends them */
         journal_chunk_update(e->journal, &b->build);
     batch_stats(b, clock_now(&e->clock));
+    e->out.sum->bytes_uploaded = b->uploaded_before + batchapi_http_uploaded(b->http);
     journal_tick(e->journal, 1);
 }

@@ -36,10 +36,11 @@ long chunk_framed_bytes(const batch_codec_t *codec, const char *custom_id, size_
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return -1;
-    long n = codec->line_write(f, custom_id, "", 0, model);
+    /* the smallest body there is: the framing around it is what a line adds */
+    long n = codec->line_write(f, custom_id, "{}", 2, model);
     fclose(f);
     free(text);
-    return n < 0 ? -1 : n + (long)body_len + (long)strlen(codec->line_sep);
+    return n < 2 ? -1 : n - 2 + (long)body_len + (long)strlen(codec->line_sep);
 }
 
 int chunk_append(FILE *f, const char *custom_id, const char *body, size_t len)

@@ -197,6 +197,7 @@ static void take_line(collect_t *c, const journal_batch_line_t *l, const batch_l
         else
             e->out.sum->online_cost_usd = -1;
     }
+    histogram_add(e->latency, latency_ms); /* from submission to the batch's end */
     journal_attempt(e->journal, l->item_id, l->attempt, latency_ms, bl->http_status,
                     a->prompt_tokens, a->completion_tokens, cost > 0 ? cost : 0, a->error_kind,
                     a->error_kind ? a->error_message : NULL);

@@ -48,6 +48,7 @@ struct batchapi {
     long fallback_pending; /* lines in fallback.lines */
     long fallback_fed;     /* ... of which handed to the engine */
     long fallback_offset;  /* where reading goes on */
+    long long uploaded_before; /* the summary's bytes before the loop (fallback requests add) */
 };
 
 /* Seals the chunk being built (if any) and adds it to the open ones. Returns 0, or -1

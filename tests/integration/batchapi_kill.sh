@@ -27,6 +27,6 @@ vbrun --batch-api --poll-interval 0.1 --batch-api-max-lines 30 --journal "$TMP/k
     -o "$TMP/k.jsonl" "$TMP/in" 2>>"$TMP/k.err" || { cat "$TMP/k.err"; fail "the last run failed"; }
 check_batch_lines "$TMP/k.jsonl" $N
 [ "$(sim_stat batch.billed_twice)" -eq 0 ] || fail "a line was billed twice"
-[ "$(sim_stat batch.lines_submitted)" -eq $N ] ||
-    fail "$(sim_stat batch.lines_submitted) lines went in batches for $N images: an image went twice"
-echo "batchapi_kill: ok ($(sim_stat batch.created) batches)"
+[ "$(sim_stat batch.lines.ok)" -eq $N ] ||
+    fail "$(sim_stat batch.lines.ok) ok lines for $N images: an image went twice"
+echo "batchapi_kill: ok ($(sim_stat batch.batches) batches)"
