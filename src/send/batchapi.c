@@ -219,12 +219,12 @@ int batchapi_seal(batchapi_t *b)
     return c.state == CHUNK_SEALED ? add_open(b, &c, 0) : 0;
 }
 
-/* The estimated tokens of the batches submitted or about to be. */
+/* The estimated tokens of the batches submitted or being submitted. */
 static double enqueued_tokens(const batchapi_t *b)
 {
     double sum = 0;
     for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].c.state >= CHUNK_CREATING)
+        if (b->open[i].c.state >= CHUNK_UPLOADED) /* on its way: counts from its upload */
             sum += b->open[i].c.est_tokens;
     return sum;
 }

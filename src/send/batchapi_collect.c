@@ -319,7 +319,8 @@ static int rest_line(const char *custom_id, const char *body, size_t len, void *
         record_failure(b, &l, 400, "invalid_request", r->message);
     } else if (ag && ag->json_reask) {
         send_again(b, &l, ag, true, body, len);
-    } else if (!ag && r->online) {
+    } else if (r->online && (!ag || strcmp(ag->kind, "batch_expired") == 0 ||
+                             strcmp(ag->kind, "batch_cancelled") == 0)) { /* did not run */
         if (batchapi_fallback_add(b, custom_id, body, len) != 0)
             send_again(b, &l, NULL, true, body, len);
     } else if (ag || r->count_attempt) {
