@@ -36,7 +36,7 @@ for n in 5000 50000; do
     mib=$(python3 -c "print(round($(median "${peaks[@]}") / 1024, 1))")
     [ $n = 5000 ] && mib_small=$mib
     flat=$(python3 -c "print('%+.1f%% vs 5,000' % (100 * ($mib / $mib_small - 1)))")
-    batches=$(sim_stat batch.created)
+    batches=$(sim_stat batch.batches)
     echo "batch-api: $n images: median peak RSS $mib MiB ($flat), submit $(median "${submits[@]}") s, collect $(median "${collects[@]}") s, $batches batches ($RUNS runs)"
     echo "| (c) batch API, $n images: peak RSS | $mib MiB ($flat) | bounded by one batch file, flat vs 5,000 | \`BUILD=$BUILD RUNS=$RUNS bench/batch-api.sh\` |" >>"$OUT/table.md"
     echo "| (c) batch API, $n images: prepare + submit (--no-wait) / collect | $(median "${submits[@]}") s / $(median "${collects[@]}") s, $batches batches | - | \`BUILD=$BUILD RUNS=$RUNS bench/batch-api.sh\` |" >>"$OUT/table.md"
