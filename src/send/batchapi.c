@@ -715,6 +715,7 @@ void batchapi_loop(batchapi_t *b)
                 engine_dispatch(e);
         }
         batch_stats(b, now);
+        engine_save_total(e);
         e->out.sum->bytes_uploaded = b->uploaded_before + batchapi_http_uploaded(b->http);
         engine_publish(e, false);
         if (journal_tick(e->journal, 0) != 0)

@@ -108,6 +108,16 @@ void engine_publish(engine_t *e, bool final)
     }
 }
 
+void engine_save_total(engine_t *e)
+{
+    if (e->journal && !e->total_saved && e->counter && input_counter_total(e->counter) >= 0) {
+        char n[32];
+        snprintf(n, sizeof n, "%ld", input_counter_total(e->counter));
+        journal_meta_set(e->journal, "input_items", n);
+        e->total_saved = true;
+    }
+}
+
 int engine_take_finished(engine_t *e)
 {
     int running = 0;
@@ -145,12 +155,7 @@ static void engine_loop(engine_t *e)
         engine_dispatch(e);
         stats_limits_enter(&e->limits, e->out.sum->limited_s, e->held, clock_now(&e->clock));
         engine_publish(e, false);
-        if (e->journal && !e->total_saved && input_counter_total(e->counter) >= 0) {
-            char n[32];
-            snprintf(n, sizeof n, "%ld", input_counter_total(e->counter));
-            journal_meta_set(e->journal, "input_items", n);
-            e->total_saved = true;
-        }
+        engine_save_total(e);
         if (e->journal && journal_tick(e->journal, 0) != 0)
             engine_stop(e, "the journal cannot be written; stopping so nothing is paid for "
                            "twice (is the disk full?)");
@@ -401,9 +406,8 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
         snprintf(err, errlen, "%s", e.out.sum->stop_reason);
         status = VB_RUN_STOPPED;
     } else if (bapi && e.grace_deadline) {
-        snprintf(err, errlen, "detached: %ld batches go on at the provider; run the same "
-                 "command again to collect them (visionbatch cancel JOURNAL cancels them)",
-                 batchapi_open_batches(bapi));
+        snprintf(err, errlen, "detached: %ld batches go on at the provider (visionbatch "
+                 "cancel JOURNAL cancels them)", batchapi_open_batches(bapi));
         status = VB_RUN_CANCELLED;
     } else if (e.grace_deadline) {
         snprintf(err, errlen, "cancelled; %ld requests were still in flight", e.pool.in_flight);

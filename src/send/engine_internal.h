@@ -113,6 +113,9 @@ void engine_dispatch(engine_t *e);
  * re-asks for JSON or leaves it unfinished (complete.c). */
 void engine_complete(engine_t *e, transfer_t *t, CURLcode rc);
 
+/* Writes the job's item count to the journal once the background count has it. */
+void engine_save_total(engine_t *e);
+
 /* Drives the transfers on the wire and takes in those that ended (engine_complete),
  * committing their results. Never sleeps. Returns how many ended. */
 int engine_take_finished(engine_t *e);
