@@ -322,7 +322,7 @@ long journal_chunk_foreach(journal_t *j, int open_only,
         }
         for (int i = 0; i < n && !stop; i++) {
             called++;
-            stop = fn(&page[i], ctx) != 0;
+            stop = fn && fn(&page[i], ctx) != 0;
         }
         if (n < CHUNK_PAGE)
             break;
@@ -489,7 +489,7 @@ static long lines_foreach(journal_t *j, int which, const char *key,
         failed = rc != SQLITE_DONE;
         for (int i = 0; i < n && !stop && !failed; i++) {
             called++;
-            stop = fn(&page[i], ctx) != 0;
+            stop = fn && fn(&page[i], ctx) != 0;
         }
         if (n > 0)
             memcpy(last, page[n - 1].custom_id, sizeof last);

@@ -56,7 +56,8 @@ int journal_chunk_add(journal_t *j, const journal_chunk_t *c);
 int journal_chunk_update(journal_t *j, const journal_chunk_t *c);
 
 /* Calls fn for each chunk in key order (only those not COLLECTED or ABANDONED with
- * open_only); fn returns 0 to go on. Returns how many it was called for, or -1. */
+ * open_only); fn (NULL: counting only) returns 0 to go on. Returns how many it was
+ * called for, or -1. */
 long journal_chunk_foreach(journal_t *j, int open_only,
                            int (*fn)(const journal_chunk_t *c, void *ctx), void *ctx);
 

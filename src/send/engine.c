@@ -11,8 +11,10 @@
 #include "prepare/prepare.h"
 #include "send/batchapi.h"
 #include "prepare/prompt_fill.h"
+#include "record/journal_batch.h"
 #include "record/resume.h"
 #include "record/stats.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +209,12 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     if (rs.spent_usd > 0) /* the budget is the job's: what earlier runs of it spent counts */
         e->cost.budget.spent = rs.spent_usd;
     e->use_cache = rs.use_cache;
+    long open = e->o->batch_api ? 0 : journal_chunk_foreach(e->journal, 1, NULL, NULL);
+    if (open > 0) /* an online run passes over batched items: only a batch run collects */
+        log_message(VB_LOG_WARNING,
+                    "the journal has %ld provider batches open: their items are not sent by "
+                    "this run; run with --batch-api to collect them",
+                    open);
     return 0;
 }
 
