@@ -67,8 +67,9 @@ static void read_tags(const char *name, const char *secret, batch_status_t *out)
     *dash = '\0';
     if (batch_tag_ok(copy + k, sizeof out->job_tag - 1) &&
         batch_tag_ok(dash + 1, sizeof out->chunk_tag - 1)) {
-        snprintf(out->job_tag, sizeof out->job_tag, "%s", copy + k);
-        snprintf(out->chunk_tag, sizeof out->chunk_tag, "%s", dash + 1);
+        snprintf(out->job_tag, sizeof out->job_tag, "%.*s", (int)sizeof out->job_tag - 1, copy + k);
+        snprintf(out->chunk_tag, sizeof out->chunk_tag, "%.*s", (int)sizeof out->chunk_tag - 1,
+                 dash + 1);
     }
 }
 

@@ -9,7 +9,7 @@
 
 int chunk_dir(const char *journal_path, char *dir, size_t n, char *err, size_t errlen)
 {
-    if ((size_t)snprintf(dir, n, "%s.batches", journal_path) >= n) {
+    if ((size_t)snprintf(dir, n, "%s.batches", journal_path) >= n - 64) { /* room for names */
         snprintf(err, errlen, "the journal's path is too long");
         return -1;
     }
@@ -22,10 +22,10 @@ int chunk_dir(const char *journal_path, char *dir, size_t n, char *err, size_t e
 
 void chunk_paths(const char *dir, const char *key, char *lines, char *upload, size_t n)
 {
-    if (lines)
-        snprintf(lines, n, "%s/%s.lines", dir, key);
-    if (upload)
-        snprintf(upload, n, "%s/%s.upload", dir, key);
+    if (lines && (size_t)snprintf(lines, n, "%s/%s.lines", dir, key) >= n)
+        lines[0] = '\0'; /* cannot be: chunk_dir leaves room */
+    if (upload && (size_t)snprintf(upload, n, "%s/%s.upload", dir, key) >= n)
+        upload[0] = '\0';
 }
 
 long chunk_framed_bytes(const batch_codec_t *codec, const char *custom_id, size_t body_len,

@@ -19,7 +19,8 @@
 
 static void fallback_path(const batchapi_t *b, char *out, size_t n)
 {
-    snprintf(out, n, "%s/fallback.lines", b->dir);
+    if ((size_t)snprintf(out, n, "%s/fallback.lines", b->dir) >= n)
+        out[0] = '\0'; /* cannot be: dir leaves room (chunk_dir) */
 }
 
 int batchapi_fallback_add(batchapi_t *b, const char *custom_id, const char *body, size_t len)
