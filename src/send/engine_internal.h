@@ -113,6 +113,10 @@ void engine_dispatch(engine_t *e);
  * re-asks for JSON or leaves it unfinished (complete.c). */
 void engine_complete(engine_t *e, transfer_t *t, CURLcode rc);
 
+/* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
+ * in flight: the online loop. */
+void engine_loop(engine_t *e);
+
 /* Writes the job's item count to the journal once the background count has it. */
 void engine_save_total(engine_t *e);
 
