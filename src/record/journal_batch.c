@@ -85,6 +85,7 @@ enum {
     JB_COPIES,
     JB_FIRST_BY_KEY,
     JB_COPIES_MOVE,
+    JB_OPEN_RESERVED,
     JB_COUNT
 };
 
@@ -121,6 +122,8 @@ static const char *const batch_sql[JB_COUNT] = {
     [JB_FIRST_BY_KEY] = "SELECT custom_id FROM batch_lines WHERE cache_key = ?1"
                         " AND copy_of IS NULL AND done = 0 LIMIT 1",
     [JB_COPIES_MOVE] = "UPDATE batch_lines SET copy_of = ?2 WHERE copy_of = ?1 AND done = 0",
+    [JB_OPEN_RESERVED] = "SELECT IFNULL(SUM(reserved_usd), 0) FROM batch_lines WHERE done = 0"
+                         " AND copy_of IS NULL",
 };
 
 struct journal_batch_statements {
@@ -540,4 +543,14 @@ int journal_batch_copies_move(journal_t *j, const char *from, const char *to)
     sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
     return journal_write_step(j, st) ? -1 : 0;
+}
+
+double journal_batch_open_reserved(journal_t *j)
+{
+    sqlite3_stmt *st = stmt(j, JB_OPEN_RESERVED);
+    if (!st)
+        return -1;
+    double sum = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
+    sqlite3_reset(st);
+    return sum;
 }

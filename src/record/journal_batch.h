@@ -117,4 +117,8 @@ int journal_batch_first_by_key(journal_t *j, const char *cache_key, char *out, s
  * to). Returns 0, or -1. */
 int journal_batch_copies_move(journal_t *j, const char *from, const char *to);
 
+/* The budget held for every open line (not done, not a copy): what a run must hold again
+ * when it starts. -1 on error. */
+double journal_batch_open_reserved(journal_t *j);
+
 #endif

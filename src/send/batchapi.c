@@ -29,17 +29,24 @@ double batchapi_wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Adds chunk c to the open ones. Each has an allocation of its own: a step holding one
+ * may seal a new chunk (a resubmission) and so grow the array. */
 static int add_open(batchapi_t *b, const journal_chunk_t *c, uint64_t due_ns)
 {
     if (b->n_open == b->cap_open) {
         size_t cap = b->cap_open ? b->cap_open * 2 : 8;
-        open_chunk_t *grown = realloc(b->open, cap * sizeof *grown);
+        open_chunk_t **grown = realloc(b->open, cap * sizeof *grown);
         if (!grown)
             return -1;
         b->open = grown;
         b->cap_open = cap;
     }
-    b->open[b->n_open++] = (open_chunk_t){.c = *c, .due_ns = due_ns};
+    open_chunk_t *oc = calloc(1, sizeof *oc);
+    if (!oc)
+        return -1;
+    oc->c = *c;
+    oc->due_ns = due_ns;
+    b->open[b->n_open++] = oc;
     return 0;
 }
 
@@ -109,10 +116,11 @@ batchapi_t *batchapi_new(engine_t *e, char *err, size_t errlen)
         goto fail;
     }
     batchapi_fallback_resume(b);
-    double open_reserved = 0;
-    for (size_t i = 0; i < b->n_open; i++)
-        open_reserved += b->open[i].c.reserved_usd;
-    e->cost.budget.reserved += open_reserved; /* held until their lines are in */
+    /* the lines earlier runs left open hold their budget until they are in (a batch job
+     * has no shared budget: --redis is refused with --batch-api) */
+    double open_reserved = journal_batch_open_reserved(e->journal);
+    if (open_reserved > 0)
+        e->cost.budget.reserved += open_reserved;
     return b;
 fail:
     batchapi_free(b);
@@ -126,6 +134,8 @@ void batchapi_free(batchapi_t *b)
     if (b->build_file)
         fclose(b->build_file);
     batchapi_http_free(b->http);
+    for (size_t i = 0; i < b->n_open; i++)
+        free(b->open[i]);
     free(b->open);
     free(b);
 }
@@ -191,6 +201,10 @@ static int seal_chunk(batchapi_t *b, journal_chunk_t *c, char *err, size_t errle
     if (chunk_frame(b->codec, lines, upload, c->model, line_is_open, &s, &c->bytes, &c->lines,
                     err, errlen) != 0)
         return -1;
+    if (c->lines > 0 && chunk_sync(b->dir, c->key) != 0) {
+        snprintf(err, errlen, "cannot write the batch files of %s (is the disk full?)", c->key);
+        return -1;
+    }
     c->est_tokens = s.est_tokens;
     c->reserved_usd = s.reserved_usd;
     c->state = c->lines > 0 ? CHUNK_SEALED : CHUNK_COLLECTED;
@@ -224,8 +238,8 @@ static double enqueued_tokens(const batchapi_t *b)
 {
     double sum = 0;
     for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].c.state >= CHUNK_UPLOADED) /* on its way: counts from its upload */
-            sum += b->open[i].c.est_tokens;
+        if (b->open[i]->c.state >= CHUNK_UPLOADED) /* on its way: counts from its upload */
+            sum += b->open[i]->c.est_tokens;
     return sum;
 }
 
@@ -338,7 +352,7 @@ static bool room_to_submit(const batchapi_t *b, const journal_chunk_t *c)
 static bool submission_blocked(const batchapi_t *b)
 {
     for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].c.state == CHUNK_SEALED && !room_to_submit(b, &b->open[i].c))
+        if (b->open[i]->c.state == CHUNK_SEALED && !room_to_submit(b, &b->open[i]->c))
             return true;
     return false;
 }
@@ -476,15 +490,17 @@ static void step_create(batchapi_t *b, open_chunk_t *oc, uint64_t now)
     memset(&st, 0, sizeof st);
     long status = 0;
     if (b->codec->create(&b->ops, &s, oc->c.file_ref, &st, &status, err, sizeof err) != 0) {
-        oc->c.state = CHUNK_UPLOADED; /* an answer came: nothing was created */
-        if (status == 0) {
-            oc->c.state = CHUNK_CREATING; /* no answer: it may have been; look first */
+        if (status == 0 || status >= 500 || (status >= 200 && status < 300)) {
+            /* no answer, a gateway's 5xx or an answer that cannot be read: the batch may
+             * exist; it is looked up before it is created again */
             later(b, oc, now, "create", err);
         } else if (fatal_status(status)) {
+            oc->c.state = CHUNK_UPLOADED; /* refused: nothing was created */
             engine_stop(b->e, err);
-        } else if (status == 429 || status >= 500 || status == 408 ||
+        } else if (status == 429 || status == 408 ||
                    (status == 400 && oc->errors < 3 && strstr(err, "file"))) {
-            later(b, oc, now, "create", err); /* "Cannot find file" right after an upload */
+            oc->c.state = CHUNK_UPLOADED; /* "Cannot find file" right after an upload */
+            later(b, oc, now, "create", err);
         } else {
             fail_chunk(b, oc, "invalid_request", err);
             return;
@@ -515,10 +531,10 @@ static void step_find(batchapi_t *b, open_chunk_t *oc, uint64_t now)
     submit_fill(b, &s, &oc->c, upload, sizeof upload);
     if (!b->codec->find) {
         log_message(VB_LOG_WARNING,
-               "batch %s: the run stopped between creating it and hearing back; %s cannot look "
-               "batches up by tag, so it is created again (check the provider's console for a "
-               "duplicate created at %.0f)",
-               oc->c.key, b->codec->name, oc->c.updated_at);
+                    "batch %s: the answer to creating it was lost (a stop, a 5xx, a garbled "
+                    "answer); %s batches carry no tag to look it up by, so it is created again "
+                    "(check the provider's console for a duplicate created at %.0f)",
+                    oc->c.key, b->codec->name, oc->c.updated_at);
         oc->c.state = CHUNK_UPLOADED;
         step_create(b, oc, now);
         return;
@@ -593,7 +609,7 @@ static void step_poll(batchapi_t *b, open_chunk_t *oc, uint64_t now)
 static void step_open(batchapi_t *b, uint64_t now)
 {
     for (size_t i = 0; i < b->n_open && !b->e->stopping; i++) {
-        open_chunk_t *oc = &b->open[i];
+        open_chunk_t *oc = b->open[i];
         if (oc->due_ns > now)
             continue;
         switch (oc->c.state) {
@@ -622,9 +638,12 @@ static void step_open(batchapi_t *b, uint64_t now)
         }
     }
     size_t kept = 0;
-    for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].c.state != CHUNK_COLLECTED && b->open[i].c.state != CHUNK_ABANDONED)
+    for (size_t i = 0; i < b->n_open; i++) {
+        if (b->open[i]->c.state != CHUNK_COLLECTED && b->open[i]->c.state != CHUNK_ABANDONED)
             b->open[kept++] = b->open[i];
+        else
+            free(b->open[i]);
+    }
     b->n_open = kept;
     if (b->n_open == 0)
         b->hold_until_empty = false;
@@ -647,13 +666,13 @@ static void batch_stats(batchapi_t *b, uint64_t now)
     long lines = 0, done = 0;
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < b->n_open; i++) {
-        lines += b->open[i].c.lines;
-        if (b->open[i].c.succeeded > 0)
-            done += b->open[i].c.succeeded;
-        if (b->open[i].c.failed > 0)
-            done += b->open[i].c.failed;
-        if (b->open[i].due_ns < next)
-            next = b->open[i].due_ns;
+        lines += b->open[i]->c.lines;
+        if (b->open[i]->c.succeeded > 0)
+            done += b->open[i]->c.succeeded;
+        if (b->open[i]->c.failed > 0)
+            done += b->open[i]->c.failed;
+        if (b->open[i]->due_ns < next)
+            next = b->open[i]->due_ns;
     }
     s->batch_lines_open = lines;
     s->batch_provider_done = done;
@@ -672,7 +691,7 @@ static bool finished(const batchapi_t *b)
     if (!e->o->batch_no_wait)
         return b->n_open == 0;
     for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].c.state != CHUNK_SUBMITTED || !b->open[i].polled)
+        if (b->open[i]->c.state != CHUNK_SUBMITTED || !b->open[i]->polled)
             return false;
     return true;
 }
@@ -681,8 +700,8 @@ static int sleep_ms(const batchapi_t *b, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < b->n_open; i++)
-        if (b->open[i].due_ns < next)
-            next = b->open[i].due_ns;
+        if (b->open[i]->due_ns < next)
+            next = b->open[i]->due_ns;
     int cap = 100; /* new work, a cancel, a redraw */
     if (b->e->wake_ns < next) /* a fallback request's retry falls due */
         next = b->e->wake_ns;
@@ -697,11 +716,19 @@ void batchapi_loop(batchapi_t *b)
     engine_t *e = b->e;
     b->uploaded_before = e->out.sum->bytes_uploaded;
     for (;;) {
-        if (e->cancel && *e->cancel) { /* detach: the batches go on at the provider */
-            e->grace_deadline = clock_now(&e->clock);
+        if (e->cancel && *e->cancel && !e->grace_deadline) {
+            /* detach: the batches go on at the provider; requests --fallback-online has
+             * on the wire get the grace period to finish, as online */
+            e->grace_deadline = clock_now(&e->clock) + (uint64_t)(e->o->grace_s * 1e9) + 1;
             e->stopping = true;
             queue_cancel(e->ready);
-            break;
+        }
+        if (e->grace_deadline) {
+            if (e->pool.in_flight == 0 || clock_now(&e->clock) >= e->grace_deadline)
+                break;
+            engine_take_finished(e);
+            curl_multi_poll(e->pool.multi, NULL, 0, 100, NULL);
+            continue;
         }
         fill(b);
         if (b->building && queue_drained(e->ready) && !e->stopping)

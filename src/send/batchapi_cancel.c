@@ -85,7 +85,7 @@ int batchapi_cancel_job(const vb_options_t *o, long *cancelled, char *err, size_
         return -1;
     open_list_t l = {0};
     int rc = 0;
-    if (journal_chunk_foreach(j, 1, collect_open, &l) < 0) {
+    if (journal_chunk_foreach(j, 1, collect_open, &l) != (long)l.n) { /* an error, or no memory */
         snprintf(err, errlen, "cannot read the journal's batches: %s", journal_errmsg(j));
         rc = -1;
         goto out;

@@ -2,6 +2,7 @@
 #include "send/batchapi_chunk.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,6 +134,24 @@ int chunk_frame(const batch_codec_t *codec, const char *lines_path, const char *
     *bytes = c.bytes;
     *lines = c.lines;
     return 0;
+}
+
+/* Flushes the file at path to the disk. Returns 0, or -1. */
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int chunk_sync(const char *dir, const char *key)
+{
+    char lines[PATH_MAX], upload[PATH_MAX];
+    chunk_paths(dir, key, lines, upload, sizeof lines);
+    return sync_path(lines) == 0 && sync_path(upload) == 0 ? 0 : -1;
 }
 
 void chunk_remove_files(const char *dir, const char *key)

@@ -42,6 +42,10 @@ int chunk_frame(const batch_codec_t *codec, const char *lines_path, const char *
                 const char *model, int (*keep)(const char *custom_id, void *ctx), void *keep_ctx,
                 long long *bytes, long *lines, char *err, size_t errlen);
 
+/* Flushes both files of chunk key to the disk (before the journal calls it sealed, so a
+ * power loss cannot leave journaled lines without their bodies). Returns 0, or -1. */
+int chunk_sync(const char *dir, const char *key);
+
 /* Deletes the chunk's files. */
 void chunk_remove_files(const char *dir, const char *key);
 

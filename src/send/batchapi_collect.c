@@ -52,6 +52,15 @@ static void line_request(const journal_batch_line_t *l, request_t *r)
     r->json_retries = l->json_retries;
 }
 
+/* A copy waiting for a line whose item is left unfinished is left unfinished too. */
+static int release_copy_line(const journal_batch_line_t *l, void *arg)
+{
+    journal_t *j = arg;
+    journal_item_sent(j, l->item_id, l->source, l->hash, 0);
+    journal_batch_line_done(j, l->custom_id);
+    return 0;
+}
+
 typedef struct copies_ctx {
     batchapi_t *b;
     const char *first_id;
@@ -206,9 +215,7 @@ static void take_line(collect_t *c, const journal_batch_line_t *l, const batch_l
         take_ok(c, l, bl, cost, latency_ms);
         return;
     case ANSWER_STOP_RUN: /* unfinished: a later run sends it */
-        budget_settle(&e->cost.budget, l->reserved_usd, 0);
-        journal_item_sent(e->journal, l->item_id, l->source, l->hash, l->attempt);
-        journal_batch_line_done(e->journal, l->custom_id);
+        batchapi_release_line(b, l);
         engine_stop(e, a->error_message);
         return;
     case ANSWER_RETRY:
@@ -268,6 +275,7 @@ typedef struct rest {
     const long *fail_lines; /* 1-based numbers among the chunk's lines that fail alone */
     size_t n_fail_lines;
     long line_no;
+    bool cut;              /* the walk stopped before the end (the run stops) */
 } rest_t;
 
 /* Sends line l (whose body is body) again in the chunk being built, carrying what its
@@ -321,7 +329,7 @@ static int rest_line(const char *custom_id, const char *body, size_t len, void *
         send_again(b, &l, ag, true, body, len);
     } else if (r->online && (!ag || strcmp(ag->kind, "batch_expired") == 0 ||
                              strcmp(ag->kind, "batch_cancelled") == 0)) { /* did not run */
-        if (batchapi_fallback_add(b, custom_id, body, len) != 0)
+        if (batchapi_fallback_add(b, &l, body, len) != 0)
             send_again(b, &l, NULL, true, body, len);
     } else if (ag || r->count_attempt) {
         if (attempts_left(b, &l)) {
@@ -336,7 +344,23 @@ static int rest_line(const char *custom_id, const char *body, size_t len, void *
         send_again(b, &l, NULL, false, body, len);
     }
     journal_batch_line_clear(&l);
-    return b->e->stopping && !b->building ? 1 : 0;
+    r->cut = b->e->stopping;
+    return r->cut ? 1 : 0;
+}
+
+void batchapi_release_line(batchapi_t *b, const journal_batch_line_t *l)
+{
+    engine_t *e = b->e;
+    budget_settle(&e->cost.budget, l->reserved_usd, 0);
+    journal_item_sent(e->journal, l->item_id, l->source, l->hash, l->attempt);
+    journal_batch_copies(e->journal, l->custom_id, release_copy_line, e->journal);
+    journal_batch_line_done(e->journal, l->custom_id);
+}
+
+static int release_open(const journal_batch_line_t *l, void *arg)
+{
+    batchapi_release_line(arg, l);
+    return 0;
 }
 
 /* Walks the chunk's lines file deciding each open line with r's rule. */
@@ -348,6 +372,8 @@ static void walk_rest(collect_t *c, rest_t *r)
     if (chunk_foreach_line(lines, rest_line, r) < 0)
         log_message(VB_LOG_WARNING, "batch %s: its lines file is gone; its open items are sent "
                                     "again by the next run", c->oc->c.key);
+    if (!r->cut) /* what the file did not hold (lost, cut by a power loss) goes to a later run */
+        journal_batch_lines_open(c->b->e->journal, c->oc->c.key, release_open, c->b);
 }
 
 int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen)
@@ -355,6 +381,8 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen)
     engine_t *e = b->e;
     const batch_status_t *st = &oc->st;
     collect_t c = {.b = b, .oc = oc};
+    /* every line that goes again counts an attempt, so that nothing goes round forever
+     * (a line alone over the provider's queue limit, a validation naming no line) */
     rest_t rest = {.count_attempt = true};
     if (st->state == BATCH_REMOTE_FAILED) {
         bool token_limit = strcmp(st->error_code, "token_limit_exceeded") == 0 ||
@@ -364,9 +392,7 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen)
             double half = oc->c.est_tokens / 2;
             if (half > 0 && (!(b->token_cap > 0) || half < b->token_cap))
                 b->token_cap = half;
-            rest.count_attempt = false;
         } else if (st->n_error_lines > 0) { /* the lines it names fail; the rest go again */
-            rest.count_attempt = false;
             rest.fail_lines = st->error_lines;
             rest.n_fail_lines = st->n_error_lines;
         }
@@ -398,8 +424,8 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen)
         qsort(c.again, c.n_again, sizeof *c.again, again_cmp);
     walk_rest(&c, &rest);
     free(c.again);
-    if (e->stopping && b->building)
-        return 0; /* what is left open is collected by the next run */
+    if (rest.cut)
+        return 0; /* the run stops: what is left open is collected by the next run */
     oc->c.state = CHUNK_COLLECTED;
     oc->c.updated_at = batchapi_wall_now();
     if (journal_chunk_update(e->journal, &oc->c) != 0 || journal_tick(e->journal, 1) != 0) {

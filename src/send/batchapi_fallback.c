@@ -23,19 +23,29 @@ static void fallback_path(const batchapi_t *b, char *out, size_t n)
         out[0] = '\0'; /* cannot be: dir leaves room (chunk_dir) */
 }
 
-int batchapi_fallback_add(batchapi_t *b, const char *custom_id, const char *body, size_t len)
+int batchapi_fallback_add(batchapi_t *b, const journal_batch_line_t *l, const char *body,
+                          size_t len)
 {
     char path[PATH_MAX];
     fallback_path(b, path, sizeof path);
+    /* the line moves to the "fallback" pseudo-chunk: its own chunk is collected (and its
+     * open lines let go) while this one waits to be fed */
+    journal_batch_line_t nl = *l;
+    nl.done = 0;
+    snprintf(nl.custom_id, sizeof nl.custom_id, "fb-%.40s", l->custom_id); /* ours: short */
+    snprintf(nl.chunk, sizeof nl.chunk, "fallback");
     FILE *f = fopen(path, "ab");
     if (!f)
         return -1;
-    int rc = chunk_append(f, custom_id, body, len);
+    int rc = chunk_append(f, nl.custom_id, body, len);
     if (fclose(f) != 0)
         rc = -1;
-    if (rc == 0)
-        b->fallback_pending++;
-    return rc;
+    if (rc != 0 || journal_batch_line_add(b->e->journal, &nl) != 0)
+        return -1;
+    journal_batch_copies_move(b->e->journal, l->custom_id, nl.custom_id);
+    journal_batch_line_done(b->e->journal, l->custom_id);
+    b->fallback_pending++;
+    return 0;
 }
 
 /* A request for the online engine from journal line l and its body. NULL when out of
@@ -123,6 +133,9 @@ static int feed_line(const char *custom_id, const char *body, size_t len, void *
     } else if (r) {
         e->out.sum->batch_fallback_online++;
     }
+    /* in one transaction: the line is done and its item unfinished ("in flight"), so a
+     * stop before its answer leaves it to a later run, as online */
+    journal_item_sent(e->journal, l.item_id, l.source, l.hash, l.attempt);
     journal_batch_copies(e->journal, custom_id, release_copy, e->journal);
     journal_batch_line_done(e->journal, custom_id);
     journal_batch_line_clear(&l);
@@ -162,7 +175,7 @@ void batchapi_fallback_feed(batchapi_t *b, uint64_t now)
     }
     free(line);
     fclose(f);
-    if (!full) { /* read to the end */
+    if (!full && journal_tick(e->journal, 1) == 0) { /* read to the end, and journaled */
         b->fallback_fed = b->fallback_pending = 0;
         b->fallback_offset = 0;
         unlink(path);

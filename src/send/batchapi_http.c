@@ -36,6 +36,7 @@ struct batchapi_http {
     batch_line_sink_fn sink;
     void *sink_arg;
     int sink_stopped;
+    size_t scanned; /* bytes of buf known to hold no newline */
     long long uploaded;
 };
 
@@ -155,7 +156,7 @@ static size_t on_lines(char *data, size_t size, size_t n, void *arg)
     if (buf_append(h, data, len, LINE_CAP) != 0 || h->overflow)
         return 0; /* one line longer than any answer: refuse the file */
     size_t start = 0;
-    for (size_t i = 0; i < h->len; i++) {
+    for (size_t i = h->scanned; i < h->len; i++) {
         if (h->buf[i] != '\n')
             continue;
         size_t l = i - start;
@@ -169,6 +170,7 @@ static size_t on_lines(char *data, size_t size, size_t n, void *arg)
     }
     memmove(h->buf, h->buf + start, h->len - start);
     h->len -= start;
+    h->scanned = h->len; /* a partial line: the next bytes are scanned from here */
     return len;
 }
 
@@ -233,6 +235,7 @@ static void common_options(batchapi_http_t *h, const char *url, struct curl_slis
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o->insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o->insecure ? 0L : 2L);
     h->len = 0;
+    h->scanned = 0;
     h->overflow = 0;
     h->headers_len = 0;
     h->headers[0] = '\0';

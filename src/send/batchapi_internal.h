@@ -41,7 +41,7 @@ struct batchapi {
     FILE *build_file;
     long build_line_no;
 
-    open_chunk_t *open;
+    open_chunk_t **open; /* each its own allocation: steps hold them across a seal */
     size_t n_open, cap_open;
 
     /* --fallback-online (batchapi_fallback.c) */
@@ -70,8 +70,14 @@ int batchapi_collect(batchapi_t *b, open_chunk_t *oc, char *err, size_t errlen);
  * others go again in a later chunk. */
 void batchapi_fail_lines(batchapi_t *b, open_chunk_t *oc, const char *kind, const char *message);
 
-/* Appends a line that goes online instead of in another batch. Returns 0, or -1. */
-int batchapi_fallback_add(batchapi_t *b, const char *custom_id, const char *body, size_t len);
+/* Leaves line l's item unfinished (its budget let go, "in flight" in the journal, so a
+ * later run prepares it again), with its copies, and marks the line done. */
+void batchapi_release_line(batchapi_t *b, const journal_batch_line_t *l);
+
+/* Line l (its body) goes online instead of in another batch: appended to the fallback
+ * file as a new line of the "fallback" pseudo-chunk, l done. Returns 0, or -1. */
+int batchapi_fallback_add(batchapi_t *b, const journal_batch_line_t *l, const char *body,
+                          size_t len);
 
 /* Hands fallback lines to the engine's retry heap while it has room. */
 void batchapi_fallback_feed(batchapi_t *b, uint64_t now);

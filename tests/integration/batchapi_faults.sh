@@ -88,6 +88,29 @@ assert spent <= 0.004, spent
 PY
 echo "--budget: held at the batch price, never passed"
 
+# many lines failing: resubmissions seal new batches while a batch is being collected
+start_sim --key "$KEY" --batch-seconds 0.1 --batch-line-fail-rate 0.3
+vbrun "${BA[@]}" --retries 12 --journal "$TMP/r.journal" -o "$TMP/r.jsonl" "$TMP/in" \
+    2>"$TMP/r.err" || { cat "$TMP/r.err"; fail "30% failing lines: run failed"; }
+check_batch_lines "$TMP/r.jsonl" 40
+[ "$(sim_stat batch.billed_twice)" -eq 0 ] || fail "30% failing lines: billed twice"
+echo "30% failing lines: all resubmitted to success"
+
+# Ctrl-C while --fallback-online requests are on the wire: nothing is lost, the rerun
+# finishes every image
+start_sim --key "$KEY" --batch-seconds 0.2 --batch-expire 1:1.0 --latency-ms 1500
+vbrun "${BA[@]}" -c 2 --fallback-online --journal "$TMP/x.journal" -o "$TMP/x.jsonl" \
+    "$TMP/in" 2>"$TMP/x.err" &
+pid=$!
+VB_PIDS+=("$pid")
+sleep 3.5
+kill -INT "$pid"
+wait "$pid" || true
+vbrun "${BA[@]}" -c 8 --fallback-online --journal "$TMP/x.journal" -o "$TMP/x.jsonl" \
+    "$TMP/in" 2>>"$TMP/x.err" || { cat "$TMP/x.err"; fail "rerun after Ctrl-C failed"; }
+check_batch_lines "$TMP/x.jsonl" 40
+echo "Ctrl-C during fallback: nothing lost"
+
 # copies: the same image under three names is sent once, the copies get its answer
 mkdir -p "$TMP/dup"
 one=$(ls "$TMP/in" | head -1)
