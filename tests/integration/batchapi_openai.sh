@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 PROVIDER=openai MODEL=gpt-4o-mini KEY_VAR=OPENAI_API_KEY
 source "$(dirname "$0")/batchapi_lib.inc"
 
-batch_same_as_online 90
+batch_same_as_online "${VB_BATCH_N:-90}"
 batch_no_wait
 batch_faults
 echo "batchapi_openai: ok"
