@@ -114,6 +114,17 @@ size_t metrics_render(char *buf, size_t len, const vb_stats_t *s)
     one(&o, "visionbatch_paused", "gauge", "1 while a run-wide pause after a 429 is on.",
         (double)s->paused);
     one(&o, "visionbatch_elapsed_seconds", "gauge", "Time since the run started.", s->elapsed_s);
+    if (s->batch_open || s->batch_collected || s->batch_lines_open) { /* a --batch-api run */
+        family(&o, "visionbatch_batches", "gauge",
+               "The job's provider batches: open (submitted, not yet collected), collected.");
+        put(&o, "visionbatch_batches{state=\"open\"} %ld\n", s->batch_open);
+        put(&o, "visionbatch_batches{state=\"collected\"} %ld\n", s->batch_collected);
+        one(&o, "visionbatch_batch_lines_open", "gauge", "Requests in open provider batches.",
+            (double)s->batch_lines_open);
+        one(&o, "visionbatch_batch_lines_done", "gauge",
+            "Requests of open batches the provider reports finished.",
+            (double)s->batch_provider_done);
+    }
     return o.at;
 }
 

@@ -276,6 +276,17 @@ static void test_metrics_render(void **state)
     assert_non_null(strstr(buf, "visionbatch_cost_usd_total 0.0123\n"));
     assert_non_null(strstr(buf, "visionbatch_concurrency_window 8\n"));
     assert_int_equal(buf[n - 1], '\n');
+    assert_null(strstr(buf, "visionbatch_batches")); /* an online run has none */
+    s.batch_open = 2;
+    s.batch_collected = 3;
+    s.batch_lines_open = 900;
+    s.batch_provider_done = 120;
+    metrics_render(buf, sizeof buf, &s);
+    assert_non_null(strstr(buf, "# TYPE visionbatch_batches gauge\n"
+                                "visionbatch_batches{state=\"open\"} 2\n"
+                                "visionbatch_batches{state=\"collected\"} 3\n"));
+    assert_non_null(strstr(buf, "visionbatch_batch_lines_open 900\n"));
+    assert_non_null(strstr(buf, "visionbatch_batch_lines_done 120\n"));
     /* an unknown cost is left out rather than reported as a number */
     s.cost_usd = -1;
     metrics_render(buf, sizeof buf, &s);
