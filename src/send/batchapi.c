@@ -757,4 +757,10 @@ void batchapi_loop(batchapi_t *b)
     batch_stats(b, clock_now(&e->clock));
     e->out.sum->bytes_uploaded = b->uploaded_before + batchapi_http_uploaded(b->http);
     journal_tick(e->journal, 1);
+    if (b->fallback_copies > 0)
+        log_message(VB_LOG_WARNING,
+                    "%ld copies of images sent online by --fallback-online have no line yet: "
+                    "run the same command again to write them (answered from the result "
+                    "cache, nothing is sent)",
+                    b->fallback_copies);
 }

@@ -84,9 +84,10 @@ static request_t *fallback_request(const journal_batch_line_t *l, const char *bo
  * result cache, without sending it. */
 static int release_copy(const journal_batch_line_t *l, void *arg)
 {
-    journal_t *j = arg;
-    journal_item_sent(j, l->item_id, l->source, l->hash, 0);
-    journal_batch_line_done(j, l->custom_id);
+    batchapi_t *b = arg;
+    journal_item_sent(b->e->journal, l->item_id, l->source, l->hash, 0);
+    journal_batch_line_done(b->e->journal, l->custom_id);
+    b->fallback_copies++;
     return 0;
 }
 
@@ -136,7 +137,7 @@ static int feed_line(const char *custom_id, const char *body, size_t len, void *
     /* in one transaction: the line is done and its item unfinished ("in flight"), so a
      * stop before its answer leaves it to a later run, as online */
     journal_item_sent(e->journal, l.item_id, l.source, l.hash, l.attempt);
-    journal_batch_copies(e->journal, custom_id, release_copy, e->journal);
+    journal_batch_copies(e->journal, custom_id, release_copy, b);
     journal_batch_line_done(e->journal, custom_id);
     journal_batch_line_clear(&l);
     b->fallback_fed++;

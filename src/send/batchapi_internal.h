@@ -48,6 +48,7 @@ struct batchapi {
     long fallback_pending; /* lines in fallback.lines */
     long fallback_fed;     /* ... of which handed to the engine */
     long fallback_offset;  /* where reading goes on */
+    long fallback_copies;  /* copies of fallback lines left to a later run */
     long long uploaded_before; /* the summary's bytes before the loop (fallback requests add) */
 };
 

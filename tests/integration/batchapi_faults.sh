@@ -125,4 +125,21 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert len(lines) == 3 and all(l["status"] == "ok" for l in lines), lines
 assert sum(1 for l in lines if l.get("duplicate_of")) == 2, lines
 PY
+
+# a copy of an image that goes online (--fallback-online) is left to the next run, which
+# answers it from the result cache without sending anything
+start_sim --key "$KEY" --batch-seconds 0.2 --batch-expire 1:1.0
+vbrun "${BA[@]}" --fallback-online --journal "$TMP/fc.journal" -o "$TMP/fc.jsonl" "$TMP/dup" \
+    2>"$TMP/fc.err" || { cat "$TMP/fc.err"; fail "copies + fallback: run failed"; }
+grep -q "copies of images sent online" "$TMP/fc.err" || { cat "$TMP/fc.err"; fail "copies left unsaid"; }
+sent=$(sim_stat requests_by_protocol.openai)
+vbrun "${BA[@]}" --fallback-online --journal "$TMP/fc.journal" -o "$TMP/fc.jsonl" "$TMP/dup" \
+    2>>"$TMP/fc.err" || { cat "$TMP/fc.err"; fail "copies + fallback: rerun failed"; }
+[ "$(sim_stat requests_by_protocol.openai)" -eq "$sent" ] || fail "the rerun sent the copies"
+[ "$(sim_stat batch.batches)" -eq 1 ] || fail "the rerun made a batch"
+py "$TMP/fc.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 3 and all(l["status"] == "ok" for l in lines), lines
+PY
 echo "batchapi_faults: ok"
