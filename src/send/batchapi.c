@@ -247,13 +247,14 @@ int batchapi_add_line(batchapi_t *b, journal_batch_line_t *line, const char *bod
 {
     engine_t *e = b->e;
     char cid[BATCH_CUSTOM_ID_MAX + 1];
+    long framed = 0;
     for (int tries = 0; tries < 2; tries++) {
         if (!b->building && build_begin(b) != 0) {
             engine_stop(e, "cannot start a batch file next to the journal (is the disk full?)");
             return -1;
         }
         snprintf(cid, sizeof cid, "%s-%06ld", b->build.key, b->build_line_no + 1);
-        long framed = line->copy_of ? 0 : chunk_framed_bytes(b->codec, cid, len, line->model);
+        framed = line->copy_of ? 0 : chunk_framed_bytes(b->codec, cid, len, line->model);
         if (framed < 0) {
             engine_stop(e, "out of memory framing a batch line");
             return -1;
@@ -272,7 +273,6 @@ int batchapi_add_line(batchapi_t *b, journal_batch_line_t *line, const char *bod
     snprintf(line->chunk, sizeof line->chunk, "%s", b->build.key);
     b->build_line_no++;
     if (!line->copy_of) {
-        long framed = chunk_framed_bytes(b->codec, cid, len, line->model);
         if (chunk_append(b->build_file, cid, body, len) != 0) {
             engine_stop(e, "cannot write a batch file next to the journal (is the disk full?)");
             return -1;
