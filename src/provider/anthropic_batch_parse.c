@@ -120,18 +120,9 @@ static void errored(batch_line_t *l, const char *line, size_t len, const json_t 
         batch_line_garbled(l, secret, "an errored result line without an error object");
         return;
     }
-    size_t span_len = 0, text_len = 0;
-    const char *span = batch_json_span(line, len, deep, depth, &span_len);
-    char *text =
-        batch_json_wrap("{\"type\":\"error\",\"error\":", span, span_len, inner, "}", &text_len);
-    if (!text) {
-        batch_line_garbled(l, secret, "out of memory reading a result line");
-        return;
-    }
-    batch_line_answer(l, &provider_anthropic, status_of(str_of(inner, "type")), text, text_len,
-                      secret);
+    batch_line_answer_at(l, &provider_anthropic, status_of(str_of(inner, "type")), line, len,
+                         deep, depth, inner, "{\"type\":\"error\",\"error\":", "}", secret);
     l->response_body = batch_json_span(line, len, deep, 2, &l->response_len);
-    free(text);
 }
 
 /* "result":{"type":"succeeded","message":{Message}}: the Message as a 200 answer. */
@@ -144,17 +135,7 @@ static void succeeded(batch_line_t *l, const char *line, size_t len, const json_
         return;
     }
     static const char *const path[] = {"result", "message"};
-    size_t span_len = 0, text_len = 0;
-    const char *span = batch_json_span(line, len, path, 2, &span_len);
-    char *text = batch_json_wrap("", span, span_len, message, "", &text_len);
-    if (!text) {
-        batch_line_garbled(l, secret, "out of memory reading a result line");
-        return;
-    }
-    batch_line_answer(l, &provider_anthropic, 200, text, text_len, secret);
-    l->response_body = span;
-    l->response_len = span ? span_len : 0;
-    free(text);
+    batch_line_answer_at(l, &provider_anthropic, 200, line, len, path, 2, message, "", "", secret);
 }
 
 void anthropic_batch_line_parse(const char *line, size_t len, const char *secret, batch_line_t *out)

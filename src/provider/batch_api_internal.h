@@ -119,6 +119,13 @@ void batch_line_not_run(batch_line_t *l, const char *kind, const char *code, con
 void batch_line_answer(batch_line_t *l, const provider_t *p, long status, const char *body,
                        size_t len, const char *secret);
 
+/* The value at path in line (value: the same, parsed; dumped when its bytes cannot be
+ * found) between head and tail, classified by batch_line_answer with status; the line's
+ * response body is the value's bytes in line. */
+void batch_line_answer_at(batch_line_t *l, const provider_t *p, long status, const char *line,
+                          size_t len, const char *const *path, size_t n, const json_t *value,
+                          const char *head, const char *tail, const char *secret);
+
 /* A line as a JSON object (duplicate keys refused, so a span found by
  * batch_json_span is the value jansson read), or NULL. */
 json_t *batch_json_load(const char *text, size_t len);

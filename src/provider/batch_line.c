@@ -97,6 +97,23 @@ void batch_line_answer(batch_line_t *l, const provider_t *p, long status, const 
     }
 }
 
+void batch_line_answer_at(batch_line_t *l, const provider_t *p, long status, const char *line,
+                          size_t len, const char *const *path, size_t n, const json_t *value,
+                          const char *head, const char *tail, const char *secret)
+{
+    size_t span_len = 0, text_len = 0;
+    const char *span = batch_json_span(line, len, path, n, &span_len);
+    char *text = batch_json_wrap(head, span, span_len, value, tail, &text_len);
+    if (!text) {
+        batch_line_garbled(l, secret, "out of memory reading a result line");
+        return;
+    }
+    batch_line_answer(l, p, status, text, text_len, secret);
+    l->response_body = span;
+    l->response_len = span ? span_len : 0;
+    free(text);
+}
+
 /* ---- JSON ------------------------------------------------------------------------------ */
 
 json_t *batch_json_load(const char *text, size_t len)

@@ -195,17 +195,8 @@ static void line_error(batch_line_t *l, const char *line, size_t len, const json
         return;
     }
     static const char *const path[] = {"error"};
-    size_t span_len = 0, text_len = 0;
-    const char *span = batch_json_span(line, len, path, 1, &span_len);
-    char *text = batch_json_wrap("{\"error\":", span, span_len, error, "}", &text_len);
-    if (!text) {
-        batch_line_garbled(l, secret, "out of memory reading a result line");
-        return;
-    }
-    batch_line_answer(l, &provider_gemini, http, text, text_len, secret);
-    l->response_body = span;
-    l->response_len = span ? span_len : 0;
-    free(text);
+    batch_line_answer_at(l, &provider_gemini, http, line, len, path, 1, error, "{\"error\":", "}",
+                         secret);
 }
 
 /* {"key","response":{GenerateContentResponse}}: the response as a 200 answer. */
@@ -213,17 +204,7 @@ static void line_response(batch_line_t *l, const char *line, size_t len, const j
                           const char *secret)
 {
     static const char *const path[] = {"response"};
-    size_t span_len = 0, text_len = 0;
-    const char *span = batch_json_span(line, len, path, 1, &span_len);
-    char *text = batch_json_wrap("", span, span_len, response, "", &text_len);
-    if (!text) {
-        batch_line_garbled(l, secret, "out of memory reading a result line");
-        return;
-    }
-    batch_line_answer(l, &provider_gemini, 200, text, text_len, secret);
-    l->response_body = span;
-    l->response_len = span ? span_len : 0;
-    free(text);
+    batch_line_answer_at(l, &provider_gemini, 200, line, len, path, 1, response, "", "", secret);
 }
 
 void gemini_batch_line_parse(const char *line, size_t len, const char *secret, batch_line_t *out)

@@ -153,18 +153,8 @@ void openai_batch_line_parse(const char *line, size_t len, const char *secret, b
             batch_line_garbled(out, secret, "a result line without status_code and body");
         } else {
             static const char *const path[] = {"response", "body"};
-            size_t span_len = 0, text_len = 0;
-            const char *span = batch_json_span(line, len, path, 2, &span_len);
-            char *text = batch_json_wrap("", span, span_len, body, "", &text_len);
-            if (!text) {
-                batch_line_garbled(out, secret, "out of memory reading a result line");
-            } else {
-                batch_line_answer(out, &provider_openai, (long)json_integer_value(code), text,
-                                  text_len, secret);
-                out->response_body = span;
-                out->response_len = span ? span_len : 0;
-            }
-            free(text);
+            batch_line_answer_at(out, &provider_openai, (long)json_integer_value(code), line, len,
+                                 path, 2, body, "", "", secret);
         }
     } else if (json_is_object(error)) {
         not_run(out, error, secret);
