@@ -118,6 +118,14 @@ typedef struct vb_options {
     int fallback_online;        /* items of a batch that expires (or has waited
                                    fallback_after_s) are sent online instead */
     double fallback_after_s;    /* with fallback_online: 0 = only when a batch expires */
+    /* Networks and endpoints that cannot answer */
+    const char *ca_cert;        /* PEM file of CAs to trust instead of the system's; NULL:
+                                   CURL_CA_BUNDLE or SSL_CERT_FILE when set, else the system's */
+    double unreachable_timeout_s; /* after requests have succeeded, how long the endpoint may
+                                     stay unreachable (the run paused, probing) before the run
+                                     stops; default 300 */
+    int no_preflight;           /* do not ask the provider for its models before the first
+                                   upload */
 } vb_options_t;
 
 typedef enum {

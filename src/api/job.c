@@ -66,6 +66,7 @@ void vb_options_init(vb_options_t *o)
     o->output_format = "jsonl";
     o->stats_interval_s = 0.1;
     o->body_timeout_s = 30;
+    o->unreachable_timeout_s = 300;
     o->poll_interval_s = 30;  /* batch_api: results take minutes to hours */
     o->fallback_after_s = 0;  /* with fallback_online: only once a batch expires */
 }
