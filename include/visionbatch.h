@@ -270,6 +270,8 @@ typedef struct vb_summary {
     long batch_jobs_collected; /* provider batches whose results this run took in */
     long batch_lines_resubmitted; /* lines sent again in a later batch (expired, 5xx, ...) */
     long batch_fallback_online;   /* items sent online after their batch waited too long */
+    long usage_missing;     /* billed answers (2xx) without usable usage: cost_usd counts
+                               each at its worst case */
 } vb_summary_t;
 
 /* vb_job_run's result. */

@@ -76,6 +76,11 @@ void summary_print(FILE *out, const vb_summary_t *s)
                 s->skipped ? " - budget used up" : "");
     else
         fprintf(out, "  cost         unknown (no price for the model)\n");
+    if (s->usage_missing)
+        fprintf(out,
+                "               %ld billed answer%s came without usable usage: counted at the "
+                "worst case\n",
+                s->usage_missing, s->usage_missing == 1 ? "" : "s");
     if (s->skipped)
         fprintf(out, "  skipped      %ld (budget)\n", s->skipped);
     fprintf(out, "  uploaded     %.1f MB", (double)s->bytes_uploaded / 1e6);
@@ -139,8 +144,8 @@ static json_t *summary_json(const vb_summary_t *s)
     const char *verdict = vb_summary_limited_by(s);
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o, s:o, s:f, s:f, s:f,"
-        " s:{s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:I, s:f}, s:I, s:I, s:o, s:o, s:I, s:I, s:o,"
-        " s:o, s:b, s:o}",
+        " s:{s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:I, s:f}, s:I, s:I, s:o, s:o, s:I, s:I, s:I,"
+        " s:o, s:o, s:b, s:o}",
         "images", (json_int_t)s->images, "ok", (json_int_t)s->ok, "failed",
         (json_int_t)s->failed, "skipped", (json_int_t)s->skipped, "failed_by_kind",
         kinds_json(s->failed_by_kind, s->failed_kinds), "reused", "earlier_run",
@@ -158,7 +163,8 @@ static json_t *summary_json(const vb_summary_t *s)
         s->cost_usd >= 0 ? json_real(s->cost_usd) : json_null(), "cost_per_1000_images_usd",
         s->cost_usd >= 0 && paid > 0 ? json_real(s->cost_usd * 1000.0 / (double)paid)
                                      : json_null(),
-        "bytes_uploaded", (json_int_t)s->bytes_uploaded, "image_tokens_saved",
+        "usage_missing", (json_int_t)s->usage_missing, "bytes_uploaded",
+        (json_int_t)s->bytes_uploaded, "image_tokens_saved",
         (json_int_t)s->image_tokens_saved, "limited_s", limited ? limited : json_null(),
         "limited_by", verdict ? json_string(verdict) : json_null(), "stopped", s->stopped,
         "stop_reason", s->stopped ? json_string(s->stop_reason) : json_null());

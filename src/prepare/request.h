@@ -40,6 +40,8 @@ struct request {
     long earlier_prompt_tokens;
     long earlier_completion_tokens;
     uint64_t sent_ns;                        /* when the last attempt was sent */
+    int unusable_answers;                    /* billed 2xx answers that could not be used
+                                                (garbled, cut, without content) */
     /* --batch-size (group.c) */
     struct request **members;  /* a batch request: its images, owned; NULL otherwise */
     size_t n_members;          /* how many */

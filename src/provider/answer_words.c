@@ -65,3 +65,31 @@ void answer_obey_should_retry(answer_t *r, const char *should_retry)
     else if (strcmp(should_retry, "false") == 0)
         r->action = ANSWER_FAIL_ITEM;
 }
+
+long answer_usage_count(const json_t *v, bool *bad)
+{
+    if (!v || json_is_null(v))
+        return -1;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > ANSWER_USAGE_MAX) {
+        *bad = true;
+        return -1;
+    }
+    return (long)json_integer_value(v);
+}
+
+void answer_vet_usage(answer_t *a)
+{
+    if (!a->usage_bad)
+        return;
+    a->prompt_tokens = a->completion_tokens = a->total_tokens = -1;
+    if (a->action != ANSWER_OK)
+        return;
+    free(a->content);
+    a->content = NULL;
+    answer_set_error(a, ANSWER_FAIL_ITEM, "invalid_response",
+                     "HTTP 200 whose usage no request can have (a token count that is negative, "
+                     "not a whole number or over %ld): the answer is not used; the budget counts "
+                     "the request's worst case",
+                     ANSWER_USAGE_MAX);
+}

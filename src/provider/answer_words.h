@@ -7,6 +7,7 @@
 
 #include "provider/provider.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* Sets r's action and error kind (a static string) and formats its message, newlines
@@ -25,6 +26,21 @@ char *answer_scrubbed(const char *msg, size_t max, const char *secret);
 
 /* The first 120 bytes of body[0..len) with control bytes as spaces, into out. */
 void answer_body_excerpt(const char *body, size_t len, char *out, size_t outlen);
+
+/* The most tokens one request can be billed for: 10,000,000, five times the largest
+ * context window sold (Gemini's 2M input). A server's count above it is not a bill but a
+ * broken or hostile answer; capping here also keeps every sum of counts far from overflow. */
+#define ANSWER_USAGE_MAX 10000000L
+
+/* One token count of a usage object: the value, -1 when v is absent or null, and -1 with
+ * *bad set when it is there but no request can have it (negative, not an integer, over
+ * ANSWER_USAGE_MAX). */
+long answer_usage_count(const json_t *v, bool *bad);
+
+/* Ends the parse of an answer whose usage was flagged (a->usage_bad): the counts become
+ * unknown (-1: the budget keeps the worst case) and an ok answer is not used: the item
+ * fails with "invalid_response" (asking again would be billed by the same broken count). */
+void answer_vet_usage(answer_t *a);
 
 /* x-should-retry (should_retry: its value, or NULL when absent) decides retry against
  * fail-item for an answer that is neither a success nor a stop: "true" retries,

@@ -91,10 +91,9 @@ static void parse_error(long status, json_t *error, const char *secret, answer_t
     free(type);
 }
 
-static long usage_field(json_t *usage, const char *key)
+static long usage_field(json_t *usage, const char *key, answer_t *out)
 {
-    json_t *v = json_object_get(usage, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : -1;
+    return answer_usage_count(json_object_get(usage, key), &out->usage_bad);
 }
 
 /* a + b, or -1 when either is unknown or the sum would not fit. */
@@ -108,12 +107,12 @@ static long sum_or_unknown(long a, long b)
  * input counts"; an absent cache count is 0); completion tokens are output_tokens. */
 static void read_usage(json_t *usage, answer_t *out)
 {
-    long in = usage_field(usage, "input_tokens");
-    long written = usage_field(usage, "cache_creation_input_tokens");
-    long read = usage_field(usage, "cache_read_input_tokens");
+    long in = usage_field(usage, "input_tokens", out);
+    long written = usage_field(usage, "cache_creation_input_tokens", out);
+    long read = usage_field(usage, "cache_read_input_tokens", out);
     out->prompt_tokens =
         sum_or_unknown(sum_or_unknown(in, written > 0 ? written : 0), read > 0 ? read : 0);
-    out->completion_tokens = usage_field(usage, "output_tokens");
+    out->completion_tokens = usage_field(usage, "output_tokens", out);
     out->total_tokens = sum_or_unknown(out->prompt_tokens, out->completion_tokens);
 }
 
@@ -162,9 +161,9 @@ static void parse_message(json_t *root, const char *secret, answer_t *out)
     const char *stop = json_string_value(json_object_get(root, "stop_reason"));
     if (stop && strcmp(stop, "refusal") == 0) {
         char *said = answer_scrubbed(text, SIZE_MAX, secret);
-        answer_set_error(out, ANSWER_FAIL_ITEM, "refused", "HTTP 200: the model refused%s%s",
+        answer_set_error(out, ANSWER_FAIL_ITEM, "refused", "HTTP 200: the model refused%s%.400s",
                          said && said[0] ? ": " : "", said ? said : "");
-        free(said);
+        out->content = said; /* the model's words go with the item's result */
         free(text);
         return;
     }
@@ -212,6 +211,7 @@ void anthropic_response_parse(long status, const char *body, size_t len, const c
     }
     json_decref(root);
     answer_obey_should_retry(out, should_retry);
+    answer_vet_usage(out);
 }
 
 void anthropic_answer_parse(long status, const char *body, size_t len, header_get_fn get,

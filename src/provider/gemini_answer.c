@@ -9,6 +9,8 @@
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
 
+#include "provider/answer_words.h"
+
 #include "util/redact.h"
 
 #include <jansson.h>
@@ -71,17 +73,12 @@ static const char *str_of(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* No answer counts more tokens; a server's larger number is cut to it, so sums of counts
- * cannot overflow. */
-#define MAX_TOKEN_COUNT 1000000000000L
-
-/* A count of usageMetadata: proto3 JSON leaves out zeros, so an absent count is 0. */
-static long count_of(const json_t *usage, const char *key)
+/* A count of usageMetadata: proto3 JSON leaves out zeros, so an absent count is 0; one no
+ * request can have sets out->usage_bad. */
+static long count_of(const json_t *usage, const char *key, answer_t *out)
 {
-    json_t *v = json_object_get(usage, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return 0;
-    return json_integer_value(v) < MAX_TOKEN_COUNT ? (long)json_integer_value(v) : MAX_TOKEN_COUNT;
+    long n = answer_usage_count(json_object_get(usage, key), &out->usage_bad);
+    return n < 0 ? 0 : n;
 }
 
 int gemini_duration_parse(const char *s, double *seconds)
@@ -168,11 +165,11 @@ static void read_usage(const json_t *root, answer_t *out)
     json_t *usage = json_object_get(root, "usageMetadata");
     if (!json_is_object(usage))
         return;
-    out->prompt_tokens = count_of(usage, "promptTokenCount");
+    out->prompt_tokens = count_of(usage, "promptTokenCount", out);
     out->completion_tokens =
-        count_of(usage, "candidatesTokenCount") + count_of(usage, "thoughtsTokenCount");
+        count_of(usage, "candidatesTokenCount", out) + count_of(usage, "thoughtsTokenCount", out);
     out->total_tokens = json_is_integer(json_object_get(usage, "totalTokenCount"))
-                            ? count_of(usage, "totalTokenCount")
+                            ? count_of(usage, "totalTokenCount", out)
                             : out->prompt_tokens + out->completion_tokens;
 }
 
@@ -430,4 +427,5 @@ void gemini_answer_parse(long status, const char *body, size_t len, header_get_f
             classify_status(status, out, secret, len ? excerpt : "empty body");
     }
     json_decref(root);
+    answer_vet_usage(out);
 }

@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long usage_field(json_t *usage, const char *key)
+static long usage_field(json_t *usage, const char *key, answer_t *out)
 {
-    json_t *v = json_object_get(usage, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : -1;
+    return answer_usage_count(json_object_get(usage, key), &out->usage_bad);
 }
 
 /* The kind and action of an HTTP error status, before the body is considered. */
@@ -52,6 +51,41 @@ static bool is_quota_code(const char *code, const char *type)
     return false;
 }
 
+/* A 200 chat.completion: the model's text and usage; a refusal (message.refusal, or
+ * finish_reason "content_filter"), which is billed and fails the item with the model's
+ * words kept in content (asking again gets the same); or no content at all. */
+static void parse_completion(json_t *root, const char *secret, answer_t *out)
+{
+    json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+    json_t *message = json_object_get(choice, "message");
+    json_t *content = json_object_get(message, "content");
+    const char *refusal = json_string_value(json_object_get(message, "refusal"));
+    const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
+    json_t *usage = json_object_get(root, "usage");
+    out->prompt_tokens = usage_field(usage, "prompt_tokens", out);
+    out->completion_tokens = usage_field(usage, "completion_tokens", out);
+    out->total_tokens = usage_field(usage, "total_tokens", out);
+    const char *model = json_string_value(json_object_get(root, "model"));
+    out->model = model ? strdup(model) : NULL;
+    if (refusal || (finish && strcmp(finish, "content_filter") == 0)) {
+        const char *said = refusal ? refusal : json_string_value(content);
+        out->content = said ? answer_scrubbed(said, SIZE_MAX, secret) : NULL;
+        if (refusal)
+            answer_set_error(out, ANSWER_FAIL_ITEM, "refused", "HTTP 200: the model refused: %.400s",
+                             out->content ? out->content : "");
+        else
+            answer_set_error(out, ANSWER_FAIL_ITEM, "refused",
+                             "HTTP 200: the answer was withheld by the content filter "
+                             "(finish_reason content_filter)");
+    } else if (!json_is_string(content)) {
+        answer_set_error(out, ANSWER_RETRY, "invalid_response",
+                         "HTTP 200 without choices[0].message.content");
+    } else {
+        out->action = ANSWER_OK;
+        out->content = strdup(json_string_value(content));
+    }
+}
+
 void openai_response_parse(long status, const char *body, size_t len, const char *should_retry,
                            const char *secret, answer_t *out)
 {
@@ -62,21 +96,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
     json_t *error = json_object_get(root, "error");
 
     if (status == 200 && root && !error) {
-        json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
-        json_t *content = json_object_get(json_object_get(choice, "message"), "content");
-        json_t *usage = json_object_get(root, "usage");
-        if (!json_is_string(content)) {
-            answer_set_error(out, ANSWER_RETRY, "invalid_response",
-                             "HTTP 200 without choices[0].message.content");
-        } else {
-            out->action = ANSWER_OK;
-            out->content = strdup(json_string_value(content));
-            const char *model = json_string_value(json_object_get(root, "model"));
-            out->model = model ? strdup(model) : NULL;
-            out->prompt_tokens = usage_field(usage, "prompt_tokens");
-            out->completion_tokens = usage_field(usage, "completion_tokens");
-            out->total_tokens = usage_field(usage, "total_tokens");
-        }
+        parse_completion(root, secret, out);
     } else if (error) {
         /* every server word that can reach the message is scrubbed, code and type too */
         char *msg = answer_scrubbed(json_string_value(json_object_get(error, "message")),
@@ -116,6 +136,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
     json_decref(root);
 
     answer_obey_should_retry(out, should_retry);
+    answer_vet_usage(out);
 }
 
 void openai_answer_parse(long status, const char *body, size_t len, header_get_fn get,

@@ -57,6 +57,8 @@ typedef struct answer {
                               its quota in QuotaFailure, and no header ever does); 0: none.
                               The engine takes it where the headers name none */
     double limit_tokens;
+    bool usage_bad; /* a usage count no request can have (negative, not an integer, over
+                       ANSWER_USAGE_MAX): the counts are -1 and the answer is not used */
 } answer_t;
 
 /* Frees what a parse allocated in a (not a itself). NULL is a no-op. */

@@ -116,6 +116,33 @@ static void record_failure(batchapi_t *b, const journal_batch_line_t *l, long st
     record_line(b, l, &res);
 }
 
+/* Records line l as failed by an answer that was billed (a refusal, a content filter,
+ * usage no request can have): its usage and cost (the line's worst case when the usage
+ * is unknown) count, and the model's words go with it. */
+static void record_billed_failure(batchapi_t *b, const journal_batch_line_t *l,
+                                  const batch_line_t *bl, double cost, double latency_ms)
+{
+    const answer_t *a = &bl->answer;
+    if (cost < 0 && l->reserved_usd > 0) {
+        cost = l->reserved_usd;
+        b->e->out.sum->usage_missing++;
+    }
+    budget_settle(&b->e->cost.budget, l->reserved_usd, cost > 0 ? cost : 0);
+    vb_result_t res = {0};
+    res.status = VB_STATUS_ERROR;
+    res.latency_ms = latency_ms;
+    res.http_status = bl->http_status;
+    res.response = a->content;
+    res.model = a->model;
+    res.prompt_tokens = a->prompt_tokens;
+    res.completion_tokens = a->completion_tokens;
+    res.total_tokens = a->total_tokens;
+    res.cost_usd = cost;
+    res.error_kind = a->error_kind ? a->error_kind : "invalid_response";
+    res.error_message = a->error_message;
+    record_line(b, l, &res);
+}
+
 static again_t *add_again(collect_t *c, const char *custom_id)
 {
     if (c->n_again == c->cap_again) {
@@ -196,9 +223,12 @@ static void take_line(collect_t *c, const journal_batch_line_t *l, const batch_l
     engine_t *e = b->e;
     const answer_t *a = &bl->answer;
     double latency_ms = (batchapi_wall_now() - c->oc->c.submitted_at) * 1000.0;
-    double cost = a->action == ANSWER_OK ? job_cost_usage(&e->cost, l->model, a->prompt_tokens,
-                                                          a->completion_tokens)
-                                         : 0;
+    /* a 2xx line was billed, used or not (a refusal) */
+    bool billed = bl->http_status >= 200 && bl->http_status < 300;
+    double cost = a->action == ANSWER_OK || billed ? job_cost_usage(&e->cost, l->model,
+                                                                    a->prompt_tokens,
+                                                                    a->completion_tokens)
+                                                   : 0;
     if (a->action == ANSWER_OK) {
         double online = job_cost_online(&e->cost, l->model, a->prompt_tokens, a->completion_tokens);
         if (online >= 0 && e->out.sum->online_cost_usd >= 0)
@@ -237,6 +267,10 @@ static void take_line(collect_t *c, const journal_batch_line_t *l, const batch_l
         return;
     case ANSWER_FAIL_ITEM:
     default:
+        if (billed) {
+            record_billed_failure(b, l, bl, cost, latency_ms);
+            return;
+        }
         record_failure(b, l, bl->http_status, a->error_kind ? a->error_kind : "invalid_request",
                        a->error_message);
         return;

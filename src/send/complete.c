@@ -31,7 +31,10 @@ typedef struct completion {
     answer_t resp;
     ratelimit_info_t info;
     bool have_info; /* an HTTP answer came: info holds its rate-limit headers */
-    double cost;    /* of an ok answer's usage, -1 when unknown; 0 otherwise */
+    bool billed;    /* a 2xx came back: the model ran, whatever the answer says */
+    double cost;    /* what a billed answer cost (its usage, else its worst case: see
+                       worst_case), -1 when the model has no price; 0 when not billed */
+    bool worst_case; /* billed without usable usage: cost is the request's worst case */
     admit_signal_t signal;
     group_split_t split; /* a batch request's ok answer, per member */
     json_t *data;        /* --json/--schema: the answer parsed, or NULL */
@@ -74,6 +77,7 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
     c->now = clock_now(&e->clock);
     c->latency_ms = (double)(c->now - t->started_ns) / 1e6;
     c->status = transfer_status(t);
+    e->out.sum->bytes_uploaded += transfer_uploaded_bytes(t); /* what went, not what was meant */
     histogram_add(e->latency, c->latency_ms);
     stats_count_answer(&e->live, rc == CURLE_OK ? c->status : 0, c->latency_ms / 1000.0);
     if (rc != CURLE_OK) {
@@ -93,24 +97,37 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
         e->out.sum->rate_limited++;
 }
 
-/* Replaces the request's budget reservation by what the answer cost. A success costs its
- * real usage. A refused request is not billed. When the cost is not known for sure (a 200
- * without usage; a timeout or a break after the upload, which the provider may still
- * bill), the budget keeps the worst case. Needs the transfer not yet handed back. */
+/* At most this many answers per item that came back 2xx but could not be used (garbled,
+ * cut short, without content): each is billed, so asking again is not free. */
+#define UNUSABLE_ANSWERS_MAX 3
+
+/* Replaces the request's budget reservation by what the answer cost. A 2xx was billed,
+ * whether or not its answer can be used (a refusal, a content filter, a garbled or cut
+ * body): its usage at the model's price, or without usable usage the request's worst
+ * case, which is also what the run counts it at. A request the server refused (4xx, 5xx)
+ * is not billed. A timeout or a break after the upload may still be billed: the budget
+ * keeps its worst case, the run counts nothing. Needs the transfer not yet handed back. */
 static void settle_cost(engine_t *e, completion_t *c)
 {
     request_t *r = c->r;
     const answer_t *resp = &c->resp;
-    c->cost = resp->action != ANSWER_OK ? 0
-              : r->online_fallback
-                  ? job_cost_online(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens)
-                  : job_cost_usage(&e->cost, r->model, resp->prompt_tokens, resp->completion_tokens);
-    if (r->online_fallback && resp->action == ANSWER_OK) /* the batch run's online figure */
+    c->billed = c->rc == CURLE_OK && c->status >= 200 && c->status < 300;
+    c->cost = 0;
+    if (c->billed) {
+        c->cost = r->online_fallback ? job_cost_online(&e->cost, r->model, resp->prompt_tokens,
+                                                       resp->completion_tokens)
+                                     : job_cost_usage(&e->cost, r->model, resp->prompt_tokens,
+                                                      resp->completion_tokens);
+        if (c->cost < 0 && (c->cost = engine_worst_usd(e, r)) >= 0) {
+            c->worst_case = true;
+            e->out.sum->usage_missing++;
+        }
+    }
+    if (r->online_fallback && c->billed) /* the batch run's online figure */
         e->out.sum->online_cost_usd =
             c->cost >= 0 && e->out.sum->online_cost_usd >= 0 ? e->out.sum->online_cost_usd + c->cost
                                                              : -1;
-    bool maybe_billed = (resp->action == ANSWER_OK && c->cost < 0) ||
-                        (c->rc != CURLE_OK && transfer_uploaded(c->t) && !c->t->overflow);
+    bool maybe_billed = c->rc != CURLE_OK && transfer_uploaded(c->t) && !c->t->overflow;
     budget_settle(&e->cost.budget, r->reserved_usd,
                   maybe_billed  ? r->reserved_usd
                   : c->cost > 0 ? c->cost
@@ -156,6 +173,37 @@ static void note_attempt(engine_t *e, completion_t *c)
                       e->pool.in_flight + 1, c->now);
 }
 
+/* Adds cost (when > 0) and the usage of a billed answer resp to the run's totals at once:
+ * for an answer no image's result will carry. */
+static void count_billed(vb_summary_t *sum, double cost, const answer_t *resp)
+{
+    if (cost > 0 && sum->cost_usd >= 0)
+        sum->cost_usd += cost;
+    if (resp->prompt_tokens > 0)
+        sum->prompt_tokens += resp->prompt_tokens;
+    if (resp->completion_tokens > 0)
+        sum->completion_tokens += resp->completion_tokens;
+}
+
+/* A billed answer that was not used (r goes again): its cost and usage go with r to its
+ * final result, a single image's in earlier_*, a batch request's shared out among its
+ * images (its tokens are counted now: no image's result carries a batch's usage). */
+static void carry_unused(engine_t *e, completion_t *c)
+{
+    request_t *r = c->r;
+    if (!c->billed)
+        return;
+    if (r->n_members) {
+        for (size_t i = 0; c->cost > 0 && i < r->n_members; i++)
+            r->members[i]->carried_usd += c->cost / (double)r->n_members;
+        count_billed(e->out.sum, 0, &c->resp);
+        return;
+    }
+    r->earlier_cost_usd += c->cost > 0 ? c->cost : 0;
+    r->earlier_prompt_tokens += c->resp.prompt_tokens > 0 ? c->resp.prompt_tokens : 0;
+    r->earlier_completion_tokens += c->resp.completion_tokens > 0 ? c->resp.completion_tokens : 0;
+}
+
 /* An answer that stops the run, or a retryable one once the run is stopping, leaves the
  * item unfinished: no result now, and a resume sends it again. Returns true when it did
  * (the request is freed). */
@@ -165,6 +213,7 @@ static bool stop_unfinished(engine_t *e, completion_t *c)
         engine_stop(e, c->resp.error_message);
     if (c->resp.action != ANSWER_STOP_RUN && !(c->resp.action == ANSWER_RETRY && e->stopping))
         return false;
+    count_billed(e->out.sum, c->cost, &c->resp); /* no result will carry it */
     request_free(c->r);
     return true;
 }
@@ -200,8 +249,16 @@ static bool retry_later(engine_t *e, completion_t *c)
     r->retry_kind = c->resp.error_kind;
     if (c->resp.action != ANSWER_RETRY)
         return false;
-    if (schedule_retry(e, r, c->signal, c->have_info ? c->info.retry_after_s : -1, c->now))
+    if (c->billed && ++r->unusable_answers >= UNUSABLE_ANSWERS_MAX) {
+        size_t n = strlen(c->resp.error_message);
+        snprintf(c->resp.error_message + n, sizeof c->resp.error_message - n,
+                 " (%d such answers, each billed: not asked again)", r->unusable_answers);
+        return false;
+    }
+    if (schedule_retry(e, r, c->signal, c->have_info ? c->info.retry_after_s : -1, c->now)) {
+        carry_unused(e, c);
         return true;
+    }
     if (r->attempts > 1) {
         size_t n = strlen(c->resp.error_message);
         snprintf(c->resp.error_message + n, sizeof c->resp.error_message - n,
@@ -210,25 +267,25 @@ static bool retry_later(engine_t *e, completion_t *c)
     return false;
 }
 
-/* Fills res from the classified answer resp: ok with the model's text, usage and cost,
- * or its error. */
-static void result_of(vb_result_t *res, const answer_t *resp, long status,
-                      double latency_ms, double cost)
+/* Fills res from the classified answer resp: ok with the model's text, or its error (a
+ * refusal with the model's words); the usage and cost of a billed answer either way. */
+static void result_of(vb_result_t *res, const answer_t *resp, long status, double latency_ms,
+                      double cost)
 {
     memset(res, 0, sizeof *res);
     res->latency_ms = latency_ms;
     res->http_status = status;
+    res->prompt_tokens = resp->prompt_tokens;
+    res->completion_tokens = resp->completion_tokens;
+    res->total_tokens = resp->total_tokens;
+    res->cost_usd = cost;
+    res->model = resp->model;
     if (resp->action == ANSWER_OK) {
         res->status = VB_STATUS_OK;
         res->response = resp->content;
-        res->model = resp->model;
-        res->prompt_tokens = resp->prompt_tokens;
-        res->completion_tokens = resp->completion_tokens;
-        res->total_tokens = resp->total_tokens;
-        res->cost_usd = cost;
     } else {
         res->status = VB_STATUS_ERROR;
-        res->prompt_tokens = res->completion_tokens = res->total_tokens = -1;
+        res->response = resp->content; /* a refusal's words; NULL otherwise */
         res->error_kind = resp->error_kind;
         res->error_message = resp->error_message;
     }
@@ -246,16 +303,16 @@ static void finish_group(engine_t *e, completion_t *c)
     /* a refusal of the request (a 400, a body over a cap) may be one image's doing: each
      * image then gets its own verdict alone */
     bool refused = resp->action == ANSWER_FAIL_ITEM;
+    if (resp->action != ANSWER_OK) /* billed (a refusal) or not: nothing was split */
+        carry_unused(e, c);
     if ((resp->action == ANSWER_OK && !split->ok) || refused) {
         for (size_t i = 0; split->cost_usd && i < r->n_members; i++)
             if (split->cost_usd[i] > 0)
                 r->members[i]->carried_usd += split->cost_usd[i];
         if (!refused)
             sum->batch_unsplit++;
-        if (resp->prompt_tokens > 0) /* billed: the summary's tokens are what was billed */
-            sum->prompt_tokens += resp->prompt_tokens;
-        if (resp->completion_tokens > 0)
-            sum->completion_tokens += resp->completion_tokens;
+        if (!refused) /* billed: the summary's tokens are what was billed */
+            count_billed(sum, 0, resp);
         sum->batch_resent += (long)r->n_members;
         for (size_t i = 0; i < r->n_members; i++)
             r->members[i]->resend = 1; /* not a retry: the request did not fail */
@@ -265,6 +322,7 @@ static void finish_group(engine_t *e, completion_t *c)
     for (size_t i = 0; i < r->n_members; i++) {
         vb_result_t res;
         result_of(&res, resp, c->status, c->latency_ms, 0);
+        res.prompt_tokens = res.completion_tokens = res.total_tokens = -1; /* counted above */
         if (resp->action == ANSWER_OK) { /* its own entry and share */
             res.response = split->answers[i];
             res.prompt_tokens = split->prompt_tokens[i];
@@ -307,10 +365,10 @@ static bool reask_json(engine_t *e, completion_t *c)
     return true;
 }
 
-/* v + earlier, where v may be -1 (unknown) and stays so. */
+/* v + earlier, where v may be -1 (unknown): then earlier when there is any. */
 static long add_count(long v, long earlier)
 {
-    return v < 0 ? v : v + earlier;
+    return v < 0 ? (earlier > 0 ? earlier : v) : v + earlier;
 }
 
 /* Records the single-image request r with its answer (or its error), the usage and cost
@@ -328,12 +386,13 @@ static void record_item(engine_t *e, completion_t *c)
                          : NULL;
     char *data_text = c->data ? json_dumps(c->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     res.data_json = data_text;
-    if (resp->action == ANSWER_OK) { /* answers re-asked for not being JSON were billed too */
-        res.prompt_tokens = add_count(resp->prompt_tokens, r->earlier_prompt_tokens);
-        res.completion_tokens = add_count(resp->completion_tokens, r->earlier_completion_tokens);
-        res.total_tokens =
-            add_count(resp->total_tokens, r->earlier_prompt_tokens + r->earlier_completion_tokens);
-        res.cost_usd = c->cost; /* results_record adds what the re-asked answers cost */
+    /* earlier answers (not the JSON asked for, or not usable) were billed too;
+     * results_record adds what they cost */
+    res.prompt_tokens = add_count(resp->prompt_tokens, r->earlier_prompt_tokens);
+    res.completion_tokens = add_count(resp->completion_tokens, r->earlier_completion_tokens);
+    res.total_tokens =
+        add_count(resp->total_tokens, r->earlier_prompt_tokens + r->earlier_completion_tokens);
+    if (resp->action == ANSWER_OK) {
         if (c->bad_json) {
             res.status = VB_STATUS_ERROR;
             res.error_kind = "invalid_json";

@@ -208,6 +208,16 @@ static gate_t gate_free_handle(engine_t *e, request_t **r, uint64_t now)
     return GATE_WAIT;
 }
 
+double engine_worst_usd(const engine_t *e, const request_t *q)
+{
+    long max_tokens = q->n_members        ? q->batch_max_tokens
+                      : q->max_tokens > 0 ? q->max_tokens
+                                          : e->o->max_tokens;
+    return q->online_fallback /* a batch job's line sent online: the online price */
+               ? job_cost_worst_online(&e->cost, q->model, q->input_tokens_worst, max_tokens)
+               : job_cost_worst(&e->cost, q->model, q->input_tokens_worst, max_tokens);
+}
+
 /* With --budget, holds the request's worst-case cost. What does not fit waits for what
  * is in flight (which may cost less than held); with nothing in flight a batch breaks up
  * (one image may fit), and a single image ends the sending: the rest is skipped. */
@@ -217,12 +227,7 @@ static gate_t gate_budget(engine_t *e, request_t **r, uint64_t now)
     request_t *q = *r;
     if (!(e->cost.budget.limit > 0) || q->reserved_usd != 0)
         return GATE_PASS;
-    long max_tokens = q->n_members        ? q->batch_max_tokens
-                      : q->max_tokens > 0 ? q->max_tokens
-                                          : e->o->max_tokens;
-    double worst = q->online_fallback /* a batch job's line sent online: the online price */
-                       ? job_cost_worst_online(&e->cost, q->model, q->input_tokens_worst, max_tokens)
-                       : job_cost_worst(&e->cost, q->model, q->input_tokens_worst, max_tokens);
+    double worst = engine_worst_usd(e, q);
     if (worst < 0) { /* a batch line of a model without a price */
         *r = NULL;
         request_fail(q, "unknown_price",
@@ -310,8 +315,8 @@ static void mark_sent(engine_t *e, request_t *r)
     }
 }
 
-/* Counts what is about to go: a retry by its cause, the image tokens downscaling saved,
- * the bytes. */
+/* Counts what is about to go: a retry by its cause, the image tokens downscaling saved.
+ * The bytes are counted when the transfer ends, as libcurl sent them (complete.c). */
 static void count_send(vb_summary_t *sum, request_t *r)
 {
     if (r->resend) {
@@ -321,7 +326,6 @@ static void count_send(vb_summary_t *sum, request_t *r)
         stats_count_kind(sum->retries_by_cause, &sum->retry_kinds, r->retry_kind);
     } else if (r->image_tokens_saved > 0)
         sum->image_tokens_saved += (long)r->image_tokens_saved;
-    sum->bytes_uploaded += (long long)r->body_len;
 }
 
 /* Puts the request on the wire. When libcurl refuses, a batch breaks up (its images go

@@ -108,6 +108,12 @@ void engine_stop(engine_t *e, const char *reason);
  * Leaves in e->wake_ns when to try again and in e->held why it stopped (dispatch.c). */
 void engine_dispatch(engine_t *e);
 
+/* The most request q can cost (its worst-case prompt tokens and its completion limit at
+ * its model's price: batch, or online for a batch line sent online), -1 when the model
+ * has no price. What --budget holds while q is in flight, and what a billed answer
+ * without usage is counted at (dispatch.c). */
+double engine_worst_usd(const engine_t *e, const request_t *q);
+
 /* Takes in a finished transfer t (rc: libcurl's verdict): classifies the answer, settles
  * its cost, hands the handle back, then records the item, retries it, breaks up its group,
  * re-asks for JSON or leaves it unfinished (complete.c). */

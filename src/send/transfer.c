@@ -235,9 +235,14 @@ long transfer_status(const transfer_t *t)
 
 bool transfer_uploaded(const transfer_t *t)
 {
+    return transfer_uploaded_bytes(t) > 0;
+}
+
+long long transfer_uploaded_bytes(const transfer_t *t)
+{
     curl_off_t uploaded = 0;
     curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-    return uploaded > 0;
+    return uploaded > 0 ? (long long)uploaded : 0;
 }
 
 /* curl_easy_header as a header_get_fn. */

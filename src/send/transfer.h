@@ -77,6 +77,9 @@ long transfer_status(const transfer_t *t);
 /* Whether any byte of the request body went out (a provider may bill it). */
 bool transfer_uploaded(const transfer_t *t);
 
+/* The request body bytes libcurl sent for t's last transfer (0 when it never connected). */
+long long transfer_uploaded_bytes(const transfer_t *t);
+
 /* The value of response header name, or NULL. Owned by libcurl: valid until the handle
  * starts another transfer. */
 const char *transfer_header(const transfer_t *t, const char *name);

@@ -482,9 +482,17 @@ static void test_answer_refusal(void **state)
     assert_string_equal(a.error_kind, "refused");
     assert_string_equal(a.error_message,
                         "HTTP 200: the model refused: I can't help with that ([redacted]).");
-    assert_null(a.content);
+    assert_string_equal(a.content, "I can't help with that ([redacted]).");
     assert_int_equal(a.prompt_tokens, 900);
     assert_int_equal(a.completion_tokens, 7);
+    answer_clear(&a);
+    const char *absurd = "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"ok\"}],"
+                         "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":-1,"
+                         "\"output_tokens\":7}}";
+    anthropic_response_parse(200, absurd, strlen(absurd), NULL, key, &a);
+    assert_int_equal(a.action, ANSWER_FAIL_ITEM);
+    assert_string_equal(a.error_kind, "invalid_response");
+    assert_int_equal(a.prompt_tokens, -1);
     answer_clear(&a);
     const char *silent = "{\"content\":[],\"stop_reason\":\"refusal\"}";
     anthropic_response_parse(200, silent, strlen(silent), NULL, key, &a);

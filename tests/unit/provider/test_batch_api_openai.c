@@ -362,9 +362,12 @@ static void test_line_usage_and_scrub(void **state)
                "[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":-5,"
                "\"completion_tokens\":3}}}}",
                &l);
-    assert_int_equal(l.answer.action, ANSWER_OK);
+    /* a negative count is no bill: the answer is not used and the usage is unknown */
+    assert_int_equal(l.answer.action, ANSWER_FAIL_ITEM);
+    assert_string_equal(l.answer.error_kind, "invalid_response");
+    assert_null(l.answer.content);
     assert_int_equal(l.answer.prompt_tokens, -1);
-    assert_int_equal(l.answer.completion_tokens, 3);
+    assert_int_equal(l.answer.completion_tokens, -1);
     assert_int_equal(l.answer.total_tokens, -1);
     answer_clear(&l.answer);
 

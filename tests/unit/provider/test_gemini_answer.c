@@ -70,6 +70,18 @@ static void test_success(void **state)
     assert_int_equal(a.total_tokens, 340);
     answer_clear(&a);
 
+    /* a count no request can have: the answer is not used, the usage unknown */
+    a = parse(200, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"ok\"}]}}],"
+                   "\"usageMetadata\":{\"promptTokenCount\":9223372036854775807}}");
+    assert_int_equal(a.action, ANSWER_FAIL_ITEM);
+    assert_string_equal(a.error_kind, "invalid_response");
+    assert_int_equal(a.prompt_tokens, -1);
+    answer_clear(&a);
+    a = parse(200, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"ok\"}]}}],"
+                   "\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":-3}}");
+    assert_int_equal(a.action, ANSWER_FAIL_ITEM);
+    answer_clear(&a);
+
     /* no usageMetadata: unknown, not zero */
     a = parse(200, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"ok\"}]}}]}");
     assert_int_equal(a.action, ANSWER_OK);

@@ -193,6 +193,78 @@ static void test_secret_scrubbed_before_truncation(void **state)
     answer_clear(&r);
 }
 
+/* A refusal is billed and fails the item with the model's words; so does an answer the
+ * content filter withheld. Neither is asked again. */
+static void test_refusal_and_content_filter(void **state)
+{
+    (void)state;
+    const char *refusal =
+        "{\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+        "\"content\":null,\"refusal\":\"I'm sorry, I can't help with that.\"},\"finish_reason\":"
+        "\"stop\"}],\"usage\":{\"prompt_tokens\":900,\"completion_tokens\":9,\"total_tokens\":909}}";
+    answer_t r;
+    openai_response_parse(200, refusal, strlen(refusal), NULL, NULL, &r);
+    assert_int_equal(r.action, ANSWER_FAIL_ITEM);
+    assert_string_equal(r.error_kind, "refused");
+    assert_string_equal(r.content, "I'm sorry, I can't help with that.");
+    assert_non_null(strstr(r.error_message, "I'm sorry"));
+    assert_int_equal(r.prompt_tokens, 900);
+    assert_int_equal(r.completion_tokens, 9);
+    answer_clear(&r);
+
+    const char *filtered =
+        "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A pa\"},"
+        "\"finish_reason\":\"content_filter\"}],\"usage\":{\"prompt_tokens\":800,"
+        "\"completion_tokens\":2,\"total_tokens\":802}}";
+    openai_response_parse(200, filtered, strlen(filtered), NULL, NULL, &r);
+    assert_int_equal(r.action, ANSWER_FAIL_ITEM);
+    assert_string_equal(r.error_kind, "refused");
+    assert_non_null(strstr(r.error_message, "content_filter"));
+    assert_int_equal(r.prompt_tokens, 800);
+    answer_clear(&r);
+
+    /* no content and no refusal: retried, the usage kept (it was billed) */
+    const char *empty = "{\"choices\":[{\"message\":{\"content\":null}}],\"usage\":{"
+                        "\"prompt_tokens\":700,\"completion_tokens\":0,\"total_tokens\":700}}";
+    openai_response_parse(200, empty, strlen(empty), NULL, NULL, &r);
+    assert_int_equal(r.action, ANSWER_RETRY);
+    assert_string_equal(r.error_kind, "invalid_response");
+    assert_int_equal(r.prompt_tokens, 700);
+    answer_clear(&r);
+}
+
+/* Usage no request can have (INT64_MAX, over the cap, negative, fractional) is no bill:
+ * the answer is not used, the counts are unknown, nothing overflows. */
+static void test_absurd_usage(void **state)
+{
+    (void)state;
+    /* (a count past INT64_MAX is not JSON jansson reads: a garbled body, retried) */
+    static const char *const counts[] = {"9223372036854775807", "10000001", "-5", "12.5"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"choices\":[{\"message\":{\"content\":\"A shoe\"}}],\"usage\":{"
+                 "\"prompt_tokens\":%s,\"completion_tokens\":4,\"total_tokens\":10}}",
+                 counts[i]);
+        answer_t r;
+        openai_response_parse(200, body, strlen(body), NULL, NULL, &r);
+        assert_int_equal(r.action, ANSWER_FAIL_ITEM);
+        assert_string_equal(r.error_kind, "invalid_response");
+        assert_null(r.content);
+        assert_int_equal(r.prompt_tokens, -1);
+        assert_int_equal(r.completion_tokens, -1);
+        answer_clear(&r);
+    }
+    /* the cap itself is a count */
+    const char *big = "{\"choices\":[{\"message\":{\"content\":\"A shoe\"}}],\"usage\":{"
+                      "\"prompt_tokens\":10000000,\"completion_tokens\":4}}";
+    answer_t r;
+    openai_response_parse(200, big, strlen(big), NULL, NULL, &r);
+    assert_int_equal(r.action, ANSWER_OK);
+    assert_int_equal(r.prompt_tokens, 10000000);
+    answer_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_garbage_responses),
         cmocka_unit_test(test_error_message_is_one_line),
         cmocka_unit_test(test_secret_scrubbed_before_truncation),
+        cmocka_unit_test(test_refusal_and_content_filter),
+        cmocka_unit_test(test_absurd_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
