@@ -43,7 +43,7 @@ typedef struct {
     double garble_rate; /* of the batch answers (sim_batch.h): spoiled, in turn by kind */
 
     double bad_json_rate; /* of JSON answers (response_format): sent as broken JSON */
-    double bad_body_rate[7];  /* per sim_fault_t from SIM_FAULT_HTML on (--html-rate ...) */
+    double bad_body_rate[8];  /* per sim_fault_t from SIM_FAULT_HTML on (--html-rate ...) */
     const char *redirect_to; /* Location of SIM_FAULT_REDIRECT; NULL: the call's own URL */
 
     int quota_enabled;    /* --quota-after was given */

@@ -47,6 +47,36 @@ static int set_body(sim_reply_t *reply, const char *text, size_t len, const char
     return 0;
 }
 
+/* Rewrites the 200 answer in reply into proto's refusal of the same request, its usage
+ * (the bill) kept: OpenAI's message.refusal with a null content, Anthropic's stop_reason
+ * "refusal", Gemini's finishReason "SAFETY" without content. */
+static int refusal_body(const sim_protocol_t *proto, sim_reply_t *reply)
+{
+    static const char said[] = "I'm sorry, but I can't help with that image.";
+    json_t *root = json_loadb(reply->body, reply->body_len, 0, NULL);
+    int rc = -1;
+    if (proto->id == SIM_PROTO_OPENAI) {
+        json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+        json_t *message = json_object_get(choice, "message");
+        rc = json_object_set_new(message, "content", json_null()) |
+             json_object_set_new(message, "refusal", json_string(said)) |
+             json_object_set_new(choice, "finish_reason", json_string("stop"));
+    } else if (proto->id == SIM_PROTO_ANTHROPIC) {
+        rc = json_object_set_new(root, "content",
+                                 json_pack("[{s:s, s:s}]", "type", "text", "text", said)) |
+             json_object_set_new(root, "stop_reason", json_string("refusal"));
+    } else {
+        json_t *cand = json_array_get(json_object_get(root, "candidates"), 0);
+        rc = json_object_del(cand, "content") |
+             json_object_set_new(cand, "finishReason", json_string("SAFETY"));
+    }
+    char *text = rc == 0 ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    rc = text ? set_body(reply, text, strlen(text), NULL) : -1;
+    free(text);
+    return rc;
+}
+
 static const char portal_html[] =
     "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n"
     "<body><h1>We'll be right back</h1><p>The site is down for maintenance.</p></body></html>\n";
@@ -55,7 +85,7 @@ int sim_faults_bad_body(sim_fault_t f, const sim_protocol_t *proto, const char *
                         const char *redirect_to, sim_reply_t *reply)
 {
     reply->fault = f;
-    if (f != SIM_FAULT_NO_USAGE)
+    if (f != SIM_FAULT_NO_USAGE && f != SIM_FAULT_TRUNCATED && f != SIM_FAULT_REFUSAL)
         sim_protocol_drop_billing(reply);
     switch (f) {
     case SIM_FAULT_HTML:
@@ -85,6 +115,8 @@ int sim_faults_bad_body(sim_fault_t f, const sim_protocol_t *proto, const char *
         reply->status = 200;
         return 0;
     }
+    case SIM_FAULT_REFUSAL:
+        return refusal_body(proto, reply);
     case SIM_FAULT_REDIRECT:
         reply->status = 307;
         sim_reply_header(reply, "Location", "%s", redirect_to ? redirect_to : self_path);

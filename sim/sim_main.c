@@ -136,7 +136,7 @@ static const char usage_text[] =
     "    --hang-ms N            the longest a call is held by --timeout-rate, after\n"
     "                           its latency (120000)\n"
     "    --html-rate P          answer 200 with an HTML maintenance page (0)\n"
-    "    --truncate-rate P      answer 200 with the first half of the JSON (0)\n"
+    "    --truncate-rate P      answer 200 with the first half of the JSON, billed (0)\n"
     "    --no-usage-rate P      answer without \"usage\" (Gemini: \"usageMetadata\")\n"
     "                           (billed as usual) (0)\n"
     "    --error200-rate P      answer 200 with an error object (0)\n"
@@ -144,6 +144,9 @@ static const char usage_text[] =
     "    --drip-rate P          send the answer one byte every 100 ms (0)\n"
     "    --redirect-rate P      answer 307 to --redirect-to URL, else to the call's\n"
     "                           own URL (a loop) (0)\n"
+    "    --refusal-rate P       answer 200 with the model's refusal (OpenAI message.refusal,\n"
+    "                           Anthropic stop_reason refusal, Gemini finishReason SAFETY),\n"
+    "                           billed as an answer (0)\n"
     "    --garble-rate P        spoil this fraction of the batch answers (several\n"
     "                           images, a JSON array asked for): in turn an entry\n"
     "                           left out, the JSON cut off, two entries swapped (0)\n"
@@ -399,6 +402,7 @@ static const struct option long_options[] = {
     {"huge-body-rate", required_argument, NULL, OPT_BAD_BODY + 4},
     {"drip-rate", required_argument, NULL, OPT_BAD_BODY + 5},
     {"redirect-rate", required_argument, NULL, OPT_BAD_BODY + 6},
+    {"refusal-rate", required_argument, NULL, OPT_BAD_BODY + 7},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -595,6 +599,7 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
         case OPT_BAD_BODY + 4:
         case OPT_BAD_BODY + 5:
         case OPT_BAD_BODY + 6:
+        case OPT_BAD_BODY + 7:
             if (parse_real(name, optarg, 0, 1, 0, &cfg->bad_body_rate[opt - OPT_BAD_BODY]))
                 return 2;
             break;

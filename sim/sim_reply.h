@@ -43,16 +43,19 @@ typedef enum {
     SIM_FAULT_RESET,    /* send the headers and half the body, then break the connection */
     /* bad bodies (sim_faults_bad_body), in the order of SIM_BAD_BODY_NAMES: */
     SIM_FAULT_HTML,      /* 200 with an HTML page */
-    SIM_FAULT_TRUNCATED, /* 200 with the first half of the JSON (Content-Length matches) */
+    SIM_FAULT_TRUNCATED, /* 200 with the first half of the JSON (Content-Length matches);
+                            billed: the model ran, its answer was cut on the way */
     SIM_FAULT_NO_USAGE,  /* the answer without "usage" (billed as usual) */
     SIM_FAULT_ERROR200,  /* 200 with an error object */
     SIM_FAULT_HUGE,      /* 200 whose chunked body never ends (up to SIM_HUGE_BODY_BYTES) */
     SIM_FAULT_DRIP,      /* the answer, one byte every SIM_DRIP_MS */
     SIM_FAULT_REDIRECT,  /* 307 to --redirect-to, or to itself (a loop) */
+    SIM_FAULT_REFUSAL,   /* 200 with the model's refusal instead of the answer (billed) */
 } sim_fault_t;
 
-#define SIM_BAD_BODY_KINDS 7
-#define SIM_BAD_BODY_NAMES {"html", "truncate", "no-usage", "error200", "huge-body", "drip", "redirect"}
+#define SIM_BAD_BODY_KINDS 8
+#define SIM_BAD_BODY_NAMES                                                                     \
+    {"html", "truncate", "no-usage", "error200", "huge-body", "drip", "redirect", "refusal"}
 #define SIM_HUGE_BODY_BYTES ((size_t)64 * 1024 * 1024)
 #define SIM_DRIP_MS 100
 

@@ -128,7 +128,8 @@ void sim_stats_call_end(sim_stats_t *s, const sim_reply_t *reply)
     if (complete && reply->status >= STATUS_MIN && reply->status <= STATUS_MAX)
         s->responses[reply->status - STATUS_MIN]++;
     if (reply->status == 200 &&
-        (reply->fault == SIM_FAULT_NONE || reply->fault == SIM_FAULT_NO_USAGE)) {
+        (reply->fault == SIM_FAULT_NONE || reply->fault == SIM_FAULT_NO_USAGE ||
+         reply->fault == SIM_FAULT_TRUNCATED || reply->fault == SIM_FAULT_REFUSAL)) {
         s->images_billed += b->n_images;
         s->prompt_tokens += b->prompt_tokens;
         s->completion_tokens += b->completion_tokens;
