@@ -38,8 +38,8 @@ int curl_common_check_ca(const vb_options_t *o, char *err, size_t errlen)
         return 0;
     curl_common_ca_t ca = curl_common_ca(o);
     struct stat st;
-    if (ca.file && (access(ca.file, R_OK) != 0 || stat(ca.file, &st) != 0 ||
-                    !S_ISREG(st.st_mode))) {
+    if (ca.file &&
+        (access(ca.file, R_OK) != 0 || stat(ca.file, &st) != 0 || !S_ISREG(st.st_mode))) {
         snprintf(err, errlen, "cannot read the CA file %.300s (from %s): give a readable PEM file",
                  ca.file, ca.file_from);
         return -1;

@@ -14,9 +14,9 @@
  * certificates. NULL fields: libcurl's built-in default (the system's bundle). The
  * strings are o's or the environment's (valid while they are). */
 typedef struct curl_common_ca {
-    const char *file; /* CURLOPT_CAINFO */
+    const char *file;      /* CURLOPT_CAINFO */
     const char *file_from; /* "--ca-cert", "CURL_CA_BUNDLE" or "SSL_CERT_FILE" */
-    const char *dir;  /* CURLOPT_CAPATH */
+    const char *dir;       /* CURLOPT_CAPATH */
 } curl_common_ca_t;
 
 curl_common_ca_t curl_common_ca(const vb_options_t *o);
