@@ -138,13 +138,21 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
     if (!(p->multi = curl_multi_init()))
         goto oom;
     curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency + 4);
-    curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
     curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     /* HTTP/2: as many streams on one connection as there are requests at once (the
-     * server's SETTINGS_MAX_CONCURRENT_STREAMS still caps it; nginx says 128). libcurl's
-     * default of 100 made -c 200 open a fresh connection for each of the other 100 and
-     * run slower than -c 100 (issue #17; bench/tls.sh). */
+     * server's SETTINGS_MAX_CONCURRENT_STREAMS still caps it; nginx says 128). */
     curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)o->concurrency);
+    /* libcurl 7.88 opens a new connection for every request that finds the multiplexed
+     * ones full, even while the connection it opened for the previous such request is
+     * still being set up: at -c 300 through nginx that made ~130 connections, most
+     * idle, and -c 200 slower than -c 100 (issue #17; bench/tls.sh). Over TLS (likely
+     * HTTP/2) the host gets one connection per 100 requests at once (a server allows 100
+     * streams or more: RFC 9113 §6.5.2 recommends no fewer), plus one; when the first
+     * answer shows HTTP/1.x, transfer_release lifts the cap to one per request. */
+    p->concurrency = o->concurrency;
+    p->h2_capped = strncasecmp(p->url, "https:", 6) == 0 && o->concurrency > 100;
+    curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      p->h2_capped ? (o->concurrency + 99) / 100 + 1 : (long)o->concurrency);
 
     if (!(p->transfers = calloc((size_t)o->concurrency, sizeof *p->transfers)))
         goto oom;
@@ -211,6 +219,13 @@ int transfer_start(transfer_pool_t *p, request_t *r, uint64_t now)
 
 void transfer_release(transfer_pool_t *p, transfer_t *t)
 {
+    long version = CURL_HTTP_VERSION_NONE;
+    if (p->h2_capped && curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+        version != CURL_HTTP_VERSION_NONE) {
+        p->h2_capped = false; /* decided by the first answer */
+        if (version < CURL_HTTP_VERSION_2_0) /* no multiplexing: a connection per request */
+            curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, p->concurrency);
+    }
     curl_multi_remove_handle(p->multi, t->easy);
     p->in_flight--;
     t->req = NULL;

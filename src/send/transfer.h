@@ -45,6 +45,8 @@ typedef struct transfer_pool {
     transfer_t *free_list; /* handles not on the wire */
     long in_flight;        /* handles on the wire */
     const provider_t *provider; /* the endpoint, headers and answers of the protocol */
+    long concurrency;
+    bool h2_capped; /* connections capped for HTTP/2 until the first answer's version */
 } transfer_pool_t;
 
 /* Builds provider pv's endpoint URL and headers (with the API key, when o has one), the
