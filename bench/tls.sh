@@ -4,7 +4,7 @@
 # simulator, at -c 100, 200 and 500, beside the same images over plain HTTP straight to
 # the simulator at the same concurrency. The simulator answers after 100 ms (lognormal,
 # p99 150 ms), --no-decode (its CPU is not what is measured).
-# Prints, and adds to $OUT/table.md, per concurrency: the median wall seconds of RUNS
+# Prints (and adds rows to $OUT/table.md), per concurrency: the median wall seconds of RUNS
 # runs and the connections used (HTTP/2: distinct connections in nginx's log; plain
 # HTTP: the most established connections to the simulator seen while it ran).
 # Usage: BUILD=build RUNS=3 bench/tls.sh
@@ -72,5 +72,5 @@ for c in ${CONCURRENCIES:-100 200 500}; do
     row=$(printf '| %s | %s | %s | %s | %s |' "$c" "$(median "${h2_walls[@]}")" \
         "$(median "${h2_conns[@]}")" "$(median "${h1_walls[@]}")" "$(median "${h1_conns[@]}")")
     echo "$row"
-    echo "tls $row" >>"$OUT/table.md"
+    echo "| TLS + HTTP/2 (nginx) vs plain HTTP, $N images, c=$c, 100 ms server | h2 $(median "${h2_walls[@]}") s over $(median "${h2_conns[@]}") connections; plain $(median "${h1_walls[@]}") s over $(median "${h1_conns[@]}") | h2 no slower than plain, one connection per ~100 requests at once | \`BUILD=$BUILD RUNS=$RUNS bench/tls.sh\` |" >>"$OUT/table.md"
 done
