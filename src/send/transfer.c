@@ -145,7 +145,7 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
     /* libcurl 7.88 opens a new connection for every request that finds the multiplexed
      * ones full, even while the connection it opened for the previous such request is
      * still being set up: at -c 300 through nginx that made ~130 connections, most
-     * idle, and -c 200 slower than -c 100 (issue #17; bench/tls.sh). Over TLS (likely
+     * idle, and -c 500 took 2.5x as long (issue #17; bench/tls.sh). Over TLS (likely
      * HTTP/2) the host gets one connection per 100 requests at once (a server allows 100
      * streams or more: RFC 9113 §6.5.2 recommends no fewer), plus one; when the first
      * answer shows HTTP/1.x, transfer_release lifts the cap to one per request. */

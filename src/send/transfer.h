@@ -70,7 +70,8 @@ int transfer_start(transfer_pool_t *p, request_t *r, uint64_t now);
 
 /* Hands a finished transfer back: off the multi handle, reset, onto the free list. Its
  * request is the caller's (t->req is cleared; read it first). Its body (t->buf, not t->len)
- * and response headers stay readable until the handle starts another transfer. */
+ * and response headers stay readable until the handle starts another transfer. The first
+ * answer over TLS that is not HTTP/2 lifts the pool's HTTP/2 connection cap. */
 void transfer_release(transfer_pool_t *p, transfer_t *t);
 
 /* The HTTP status of t's response; 0 when none came. */
