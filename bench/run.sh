@@ -19,6 +19,7 @@ bench/memory.sh
 bench/rpm.sh
 # visionbatch's own promises
 bench/engine.sh
+bench/tls.sh
 bench/limits.sh
 bench/journal.sh
 bench/estimate.sh

@@ -18,6 +18,7 @@ packages=(
   libvips-tools openssl procps
   clang libclang-rt-14-dev valgrind
   libnghttp2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
+  nginx tinyproxy iproute2 util-linux
 )
 
 missing=()

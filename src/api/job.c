@@ -3,6 +3,7 @@
 
 #include "api/api_internal.h"
 #include "send/engine.h"
+#include "send/curl_common.h"
 #include "media/image.h"
 #include "input/input.h"
 #include "util/url_policy.h"
@@ -159,6 +160,8 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         return -1;
     }
     if (url_policy_check(o->base_url, o->allow_http, err, errlen) != 0)
+        return -1;
+    if (curl_common_check_ca(o, err, errlen) != 0) /* --ca-cert, CURL_CA_BUNDLE... */
         return -1;
     if (!o->model || !o->model[0]) {
         snprintf(err, errlen, "a model is required");

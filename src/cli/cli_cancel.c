@@ -19,6 +19,7 @@ static const struct option cancel_options[] = {
     {"timeout", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"insecure", no_argument, 0, OPT_FLAG},
+    {"ca-cert", required_argument, 0, OPT_SETTING},
     {"allow-http", no_argument, 0, OPT_FLAG},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -42,7 +43,7 @@ static void cancel_usage(FILE *out)
             "  --api-key-file FILE  read the API key from FILE\n"
             "  --config FILE        settings file (see visionbatch run --help)\n"
             "  --timeout SEC        per call (default 120)\n"
-            "  --insecure, --allow-http   as for run\n"
+            "  --ca-cert FILE, --insecure, --allow-http   as for run\n"
             "  -h, --help           this text\n");
 }
 

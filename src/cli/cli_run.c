@@ -69,6 +69,9 @@ static void run_usage(FILE *out)
             "                        sent (the check costs ~0.75 ms of CPU per image)\n"
             "\n"
             "Security:\n"
+            "      --ca-cert FILE    trust the CAs in this PEM file instead of the system's\n"
+            "                        (a private CA; default: $CURL_CA_BUNDLE, then\n"
+            "                        $SSL_CERT_FILE; $SSL_CERT_DIR adds a directory)\n"
             "      --insecure        do NOT verify the server's TLS certificate; a warning\n"
             "                        is printed on every run\n"
             "      --allow-http      allow plain http:// to a host that is not loopback\n"
@@ -258,6 +261,7 @@ static const struct option run_options[] = {
     {"no-decode-check", no_argument, 0, OPT_FLAG},
     {"body-timeout", required_argument, 0, OPT_SETTING},
     {"insecure", no_argument, 0, OPT_FLAG},
+    {"ca-cert", required_argument, 0, OPT_SETTING},
     {"allow-http", no_argument, 0, OPT_FLAG},
     {"resize", required_argument, 0, OPT_SETTING},
     {"max-side", required_argument, 0, OPT_SETTING},

@@ -128,6 +128,9 @@ static const setting_t settings[] = {
      "bytes is a timeout (30)"},
     {"insecure", NUM(SET_BOOL, insecure), 0, 1,
      "do NOT verify the server's TLS certificate (warned about on every run)"},
+    {"ca-cert", PATH(ca_cert_path), 0, 0,
+     "PEM file of the CAs to trust instead of the system's (default: $CURL_CA_BUNDLE, "
+     "then $SSL_CERT_FILE)"},
     {"allow-http", NUM(SET_BOOL, allow_http), 0, 1,
      "allow a plain http:// base URL to a host that is not loopback (the key goes in clear)"},
     {"output", PATH(output_path), 0, 0, "write JSONL results here (default: standard output)"},
@@ -517,6 +520,7 @@ int config_finish(config_t *c, FILE *warn, char *err, size_t errlen)
     c->o.journal = c->no_journal ? NULL : c->journal_path;
     c->o.pricing = c->pricing_path;
     c->o.schema = c->schema_path;
+    c->o.ca_cert = c->ca_cert_path;
     return 0;
 }
 
@@ -537,6 +541,7 @@ void config_free(config_t *c)
     free(c->journal_path);
     free(c->pricing_path);
     free(c->schema_path);
+    free(c->ca_cert_path);
     free(c->prompt_file);
     free(c->api_key_file);
     if (c->redis_url)

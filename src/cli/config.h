@@ -27,6 +27,7 @@ typedef struct config {
     char *api_key_file; /* when set, the key is read from it */
     char *api_key;      /* from the environment or the key file */
     char *schema_path;  /* --schema FILE, or NULL */
+    char *ca_cert_path; /* --ca-cert FILE, or NULL */
     char *redis_url;    /* --redis: a distributed job (cli_redis_run.c); may hold a password */
     char *job_name;     /* --job */
     char *visibility;   /* --visibility-timeout, seconds as text */

@@ -22,12 +22,52 @@ void answer_set_error(answer_t *r, answer_action_t action, const char *kind, con
             *p = ' ';
 }
 
-void answer_set_redirect(answer_t *r, long status)
+/* location without its user:password part, query and fragment (either may hold a
+ * token), cut to fit out. */
+static void location_shown(const char *location, char *out, size_t outlen)
 {
-    answer_set_error(r, ANSWER_STOP_RUN, "redirect",
-                     "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
-                     "API key must not go to another host): set --base-url to the final address",
-                     status);
+    const char *rest = location;
+    size_t n = 0;
+    const char *scheme_end = strstr(location, "://");
+    if (scheme_end && (size_t)(scheme_end - location) < 16) {
+        const char *host = scheme_end + 3;
+        const char *auth_end = host + strcspn(host, "/?#");
+        const char *at = NULL; /* the last '@' of the authority ends the userinfo */
+        for (const char *a = host; a < auth_end; a++)
+            if (*a == '@')
+                at = a;
+        n = (size_t)(host - location);
+        if (n >= outlen)
+            n = outlen - 1;
+        memcpy(out, location, n);
+        rest = at ? at + 1 : host;
+    }
+    size_t keep = strcspn(rest, "?#");
+    if (n + keep >= outlen)
+        keep = outlen - 1 - n;
+    memcpy(out + n, rest, keep);
+    out[n + keep] = '\0';
+}
+
+void answer_set_redirect(answer_t *r, long status, const char *location, const char *secret)
+{
+    char shown[300] = "";
+    if (location && location[0]) {
+        location_shown(location, shown, sizeof shown);
+        redact_secret(shown, sizeof shown, secret);
+    }
+    if (shown[0])
+        answer_set_error(r, ANSWER_STOP_RUN, "redirect",
+                         "HTTP %ld: the server redirects to %s; visionbatch never follows "
+                         "redirects (the API key must not go to another host): set --base-url "
+                         "to the final address",
+                         status, shown);
+    else
+        answer_set_error(r, ANSWER_STOP_RUN, "redirect",
+                         "HTTP %ld: the server redirects; visionbatch never follows redirects "
+                         "(the API key must not go to another host): set --base-url to the "
+                         "final address",
+                         status);
 }
 
 char *answer_scrubbed(const char *msg, size_t max, const char *secret)

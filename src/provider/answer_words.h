@@ -16,8 +16,10 @@ void answer_set_error(answer_t *r, answer_action_t action, const char *kind, con
     __attribute__((format(printf, 4, 5)));
 
 /* A 3xx: the run stops. A redirect is never followed (the API key must not go to another
- * host), and every later request would be redirected the same way. */
-void answer_set_redirect(answer_t *r, long status);
+ * host), and every later request would be redirected the same way. The message names
+ * location (the Location header; NULL when none) without its user:password part, query
+ * and fragment, and with secret (may be NULL) scrubbed, so the user can fix --base-url. */
+void answer_set_redirect(answer_t *r, long status, const char *location, const char *secret);
 
 /* A copy of a server's message (at most its first max bytes: a body is not
  * NUL-terminated) with secret scrubbed, in a buffer large enough for the masks. Returns

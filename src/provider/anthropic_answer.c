@@ -75,7 +75,7 @@ static void parse_error(long status, json_t *error, const char *secret, answer_t
         answer_scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
     const char *m = msg ? msg : "no message";
     if (status >= 300 && status < 400) {
-        answer_set_redirect(out, status);
+        answer_set_redirect(out, status, NULL, secret);
     } else if (msg && strstr(msg, "credit balance is too low")) {
         answer_set_error(out, ANSWER_STOP_RUN, "quota", "HTTP %ld %s: %s", status,
                          type ? type : "error", m);
@@ -190,7 +190,7 @@ void anthropic_response_parse(long status, const char *body, size_t len, const c
     } else if (status == 200 && json_is_object(root)) {
         answer_set_error(out, ANSWER_RETRY, "invalid_response", "HTTP 200 without a content array");
     } else if (status >= 300 && status < 400) {
-        answer_set_redirect(out, status);
+        answer_set_redirect(out, status, NULL, secret);
     } else {
         char excerpt[128];
         char *text = answer_scrubbed(len ? body : "", len, secret);
@@ -219,4 +219,6 @@ void anthropic_answer_parse(long status, const char *body, size_t len, header_ge
 {
     anthropic_response_parse(status, body, len, get ? get(hctx, "x-should-retry") : NULL, secret,
                              out);
+    if (status >= 300 && status < 400) /* whatever the body says; naming where it points */
+        answer_set_redirect(out, status, get ? get(hctx, "location") : NULL, secret);
 }

@@ -6,6 +6,7 @@
  * BlockReason, UsageMetadata), ai.google.dev/gemini-api/docs/troubleshooting (the status
  * table), batch-api-facts.md §3 (a 429's body; thinking bills as output). Kinds and
  * messages follow openai_answer.c's, so an output line reads the same whoever answered. */
+#include "provider/answer_words.h"
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
 
@@ -318,11 +319,7 @@ static void classify_status(long status, answer_t *r, const char *secret, const 
     else if (status >= 400)
         set_error(r, secret, ANSWER_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
     else if (status >= 300 && status < 400)
-        /* never followed (the key must not go to another host) */
-        set_error(r, secret, ANSWER_STOP_RUN, "redirect",
-                  "HTTP %ld: the server redirects; visionbatch never follows redirects (the "
-                  "API key must not go to another host): set --base-url to the final address",
-                  status);
+        answer_set_redirect(r, status, NULL, secret); /* the Location: gemini_answer_parse */
     else
         set_error(r, secret, ANSWER_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
                   detail);
@@ -394,8 +391,6 @@ static void body_excerpt(const char *body, size_t len, char *out, size_t outlen)
 void gemini_answer_parse(long status, const char *body, size_t len, header_get_fn get, void *hctx,
                          const char *secret, answer_t *out)
 {
-    (void)get; /* no header of Gemini's changes the verdict */
-    (void)hctx;
     memset(out, 0, sizeof *out);
     out->prompt_tokens = out->completion_tokens = out->total_tokens = -1;
     json_error_t jerr;
@@ -427,5 +422,7 @@ void gemini_answer_parse(long status, const char *body, size_t len, header_get_f
             classify_status(status, out, secret, len ? excerpt : "empty body");
     }
     json_decref(root);
+    if (status >= 300 && status < 400) /* whatever the body says; naming where it points */
+        answer_set_redirect(out, status, get ? get(hctx, "location") : NULL, secret);
     answer_vet_usage(out);
 }

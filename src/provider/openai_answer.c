@@ -33,7 +33,7 @@ static void classify_status(long status, answer_t *r, const char *detail)
     else if (status >= 400)
         answer_set_error(r, ANSWER_FAIL_ITEM, "invalid_request", "HTTP %ld: %s", status, detail);
     else if (status >= 300 && status < 400)
-        answer_set_redirect(r, status);
+        answer_set_redirect(r, status, NULL, NULL); /* the Location: openai_answer_parse */
     else
         answer_set_error(r, ANSWER_RETRY, "invalid_response", "unexpected HTTP %ld: %s", status,
                          detail);
@@ -144,4 +144,6 @@ void openai_answer_parse(long status, const char *body, size_t len, header_get_f
 {
     openai_response_parse(status, body, len, get ? get(hctx, "x-should-retry") : NULL, secret,
                           out);
+    if (status >= 300 && status < 400) /* whatever the body says; naming where it points */
+        answer_set_redirect(out, status, get ? get(hctx, "location") : NULL, secret);
 }

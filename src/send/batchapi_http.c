@@ -5,6 +5,7 @@
  * so the connection is too. */
 #include "send/batchapi_http.h"
 
+#include "send/curl_common.h"
 #include "util/redact.h"
 
 #include <curl/curl.h>
@@ -215,10 +216,10 @@ static void common_options(batchapi_http_t *h, const char *url, struct curl_slis
     CURL *c = h->easy;
     curl_easy_reset(c);
     h->errbuf[0] = '\0';
+    curl_common_setopts(c, h->o, url); /* TLS, CAs, proxies, protocols, redirects */
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     if (long_transfer) { /* an upload or a result file: no total limit, but no stall */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -228,12 +229,6 @@ static void common_options(batchapi_http_t *h, const char *url, struct curl_slis
     }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "visionbatch/" VB_VERSION);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* the key never follows a redirect */
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o->insecure ? 0L : 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o->insecure ? 0L : 2L);
     h->len = 0;
     h->scanned = 0;
     h->overflow = 0;
@@ -245,8 +240,11 @@ static void common_options(batchapi_http_t *h, const char *url, struct curl_slis
 static void transfer_error(batchapi_http_t *h, const char *method, const char *url, CURLcode rc,
                            char *err, size_t errlen)
 {
-    snprintf(err, errlen, "%s %s: %s", method, url,
-             h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+    snprintf(err, errlen, "%s %s: %s%s", method, url,
+             h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc),
+             rc == CURLE_PEER_FAILED_VERIFICATION
+                 ? " (a private CA: trust it with --ca-cert FILE or CURL_CA_BUNDLE)"
+                 : "");
     redact_secret(err, errlen, h->o->api_key);
 }
 

@@ -9,6 +9,8 @@
  * headers) comes from the pool's provider (provider/provider.h). */
 #include "send/transfer.h"
 
+#include "send/curl_common.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,9 +72,9 @@ static int transfer_init(transfer_pool_t *p, const vb_options_t *o, transfer_t *
     if (!(t->easy = curl_easy_init()))
         return -1;
     CURL *c = t->easy;
+    curl_common_setopts(c, o, p->url); /* TLS, CAs, proxies, protocols, redirects */
     curl_easy_setopt(c, CURLOPT_URL, p->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000.0));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -84,21 +86,10 @@ static int transfer_init(transfer_pool_t *p, const vb_options_t *o, transfer_t *
     /* a declared Content-Length over the cap is refused before any byte is read */
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RESPONSE_MAX_BYTES);
     curl_easy_setopt(c, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "visionbatch/" VB_VERSION);
-    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     /* Over TLS a request waits for a connection that may multiplex it (HTTP/2). Plain
      * http:// is HTTP/1.1 here (2TLS), where waiting only opens the connections one
      * after another: the first wave of -c 200 requests came back ~45 ms late. */
     curl_easy_setopt(c, CURLOPT_PIPEWAIT, strncasecmp(p->url, "https:", 6) == 0 ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* Redirects are never followed: a custom Authorization header would go along to
-     * whatever host the Location names (libcurl 7.88 keeps custom headers across hosts
-     * unless CURLOPT_UNRESTRICTED_AUTH logic applies). A 3xx stops the run (openai.c). */
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
     return 0;
 }
 
@@ -147,8 +138,21 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
     if (!(p->multi = curl_multi_init()))
         goto oom;
     curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency + 4);
-    curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
     curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    /* HTTP/2: as many streams on one connection as there are requests at once (the
+     * server's SETTINGS_MAX_CONCURRENT_STREAMS still caps it; nginx says 128). */
+    curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)o->concurrency);
+    /* libcurl 7.88 opens a new connection for every request that finds the multiplexed
+     * ones full, even while the connection it opened for the previous such request is
+     * still being set up: at -c 300 through nginx that made ~130 connections, most
+     * idle, and -c 500 took 2.5x as long (issue #17; bench/tls.sh). Over TLS (likely
+     * HTTP/2) the host gets one connection per 100 requests at once (a server allows 100
+     * streams or more: RFC 9113 §6.5.2 recommends no fewer), plus one; when the first
+     * answer shows HTTP/1.x, transfer_release lifts the cap to one per request. */
+    p->concurrency = o->concurrency;
+    p->h2_capped = strncasecmp(p->url, "https:", 6) == 0 && o->concurrency > 100;
+    curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      p->h2_capped ? (o->concurrency + 99) / 100 + 1 : (long)o->concurrency);
 
     if (!(p->transfers = calloc((size_t)o->concurrency, sizeof *p->transfers)))
         goto oom;
@@ -215,6 +219,13 @@ int transfer_start(transfer_pool_t *p, request_t *r, uint64_t now)
 
 void transfer_release(transfer_pool_t *p, transfer_t *t)
 {
+    long version = CURL_HTTP_VERSION_NONE;
+    if (p->h2_capped && curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+        version != CURL_HTTP_VERSION_NONE) {
+        p->h2_capped = false; /* decided by the first answer */
+        if (version < CURL_HTTP_VERSION_2_0) /* no multiplexing: a connection per request */
+            curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, p->concurrency);
+    }
     curl_multi_remove_handle(p->multi, t->easy);
     p->in_flight--;
     t->req = NULL;
@@ -277,8 +288,9 @@ void transfer_failure(const transfer_t *t, CURLcode rc, answer_t *resp)
         resp->action = ANSWER_STOP_RUN;
         resp->error_kind = "tls";
         snprintf(resp->error_message, sizeof resp->error_message,
-                 "TLS certificate verification failed (%s); fix the server's certificate "
-                 "or its CA, or (for a test server only) use --insecure",
+                 "TLS certificate verification failed (%s): if the server's CA is private, "
+                 "trust it with --ca-cert FILE (or CURL_CA_BUNDLE); only for a test server, "
+                 "--insecure",
                  curl_easy_strerror(rc));
     } else {
         resp->error_kind = rc == CURLE_OPERATION_TIMEDOUT || t->dripping ? "timeout" : "network";

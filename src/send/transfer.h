@@ -45,6 +45,8 @@ typedef struct transfer_pool {
     transfer_t *free_list; /* handles not on the wire */
     long in_flight;        /* handles on the wire */
     const provider_t *provider; /* the endpoint, headers and answers of the protocol */
+    long concurrency;
+    bool h2_capped; /* connections capped for HTTP/2 until the first answer's version */
 } transfer_pool_t;
 
 /* Builds provider pv's endpoint URL and headers (with the API key, when o has one), the
@@ -68,7 +70,8 @@ int transfer_start(transfer_pool_t *p, request_t *r, uint64_t now);
 
 /* Hands a finished transfer back: off the multi handle, reset, onto the free list. Its
  * request is the caller's (t->req is cleared; read it first). Its body (t->buf, not t->len)
- * and response headers stay readable until the handle starts another transfer. */
+ * and response headers stay readable until the handle starts another transfer. The first
+ * answer over TLS that is not HTTP/2 lifts the pool's HTTP/2 connection cap. */
 void transfer_release(transfer_pool_t *p, transfer_t *t);
 
 /* The HTTP status of t's response; 0 when none came. */

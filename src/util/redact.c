@@ -2,6 +2,17 @@
 #include "util/redact.h"
 
 #include <string.h>
+#include <strings.h>
+
+/* The first place at or after from where secret (slen bytes) occurs, ignoring ASCII case:
+ * a server may echo the key upper- or lower-cased. NULL when none. */
+static char *find_caseless(char *from, const char *secret, size_t slen)
+{
+    for (char *p = from; *p; p++)
+        if (strncasecmp(p, secret, slen) == 0)
+            return p;
+    return NULL;
+}
 
 void redact_secret(char *text, size_t cap, const char *secret)
 {
@@ -10,7 +21,7 @@ void redact_secret(char *text, size_t cap, const char *secret)
     if (slen < 4 || cap == 0)
         return;
     char *p, *from = text;
-    while ((p = strstr(from, secret))) {
+    while ((p = find_caseless(from, secret, slen))) {
         size_t tail = strlen(p + slen);
         size_t at = (size_t)(p - text);
         size_t mlen = sizeof mask - 1;

@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-/* Replaces every occurrence of secret in the NUL-terminated text (of capacity cap bytes)
+/* Replaces every occurrence of secret, in any ASCII case (a server may echo the key
+ * upper- or lower-cased), in the NUL-terminated text (of capacity cap bytes)
  * with "[redacted]", truncating if needed. secret NULL or shorter than 4 characters is
  * ignored (too short to be a key, and would garble ordinary words). */
 void redact_secret(char *text, size_t cap, const char *secret);

@@ -1,6 +1,8 @@
 /* url_policy.c - the base URL's scheme and host, checked before anything is sent. */
 #include "util/url_policy.h"
 
+#include "util/proxy_env.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -51,10 +53,18 @@ int url_policy_check(const char *base_url, int allow_http, char *err, size_t err
     } else if (allow_http || url_policy_is_loopback(host)) {
         rc = 0;
     } else {
-        snprintf(err, errlen,
-                 "refusing plain http:// to %.200s: the API key would be sent unencrypted. "
-                 "Use https://, or --allow-http if this network is trusted",
-                 host);
+        char proxy[400];
+        if (proxy_env_for("http", host, proxy, sizeof proxy))
+            snprintf(err, errlen,
+                     "refusing plain http:// to %.200s through the proxy %s: the API key would "
+                     "travel unencrypted to the proxy and past it. Use https:// (the proxy then "
+                     "only tunnels TLS), or --allow-http if the proxy and the network are trusted",
+                     host, proxy);
+        else
+            snprintf(err, errlen,
+                     "refusing plain http:// to %.200s: the API key would be sent unencrypted. "
+                     "Use https://, or --allow-http if this network is trusted",
+                     host);
     }
 out:
     curl_free(scheme);

@@ -12,8 +12,9 @@
 int url_policy_is_loopback(const char *host);
 
 /* Checks base_url: an http(s) URL with a host, and plain http only to loopback unless
- * allow_http. Returns 0, or -1 with a reason in err (naming the host, never the URL's
- * user:password part). */
+ * allow_http. Returns 0, or -1 with a reason in err (naming the host, and the proxy a
+ * plain-http request would cross (proxy_env.h), never a user:password part). A loopback
+ * host never goes through a proxy (curl_common.h), so its plain http stays on the machine. */
 int url_policy_check(const char *base_url, int allow_http, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,9 @@
 #   - a key file others can read is warned about; VISIONBATCH_API_KEY_FILE works;
 #   - plain http:// to a host that is not loopback is refused unless --allow-http;
 #   - TLS certificates are verified unless --insecure, which warns on every run;
-#   - a redirect to another host is never followed (no Authorization header there);
+#   - a redirect to another host is never followed (no Authorization header there), and
+#     the refusal names the Location without its password, query or the key;
+#   - a key echoed by a server upper- or lower-cased is redacted too;
 #   - the simulator listens on 127.0.0.1 unless told otherwise.
 source "$(dirname "$0")/lib.sh"
 
@@ -160,6 +162,54 @@ OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url "$SIM_URL" --no-journal -c 2 \
 grep -q "never follows redirects" "$TMP/redir.err" || fail "redirect: message"
 [ "$(python3 "$VB_SRC/scripts/sim_stat.py" "$SIM_B_URL" requests)" -eq 0 ] ||
     fail "the redirect target received a request"
+# the refusal names the Location (to fix --base-url by), without its user:password, its
+# query or the key, whatever its case
+B_HOSTPORT=${SIM_B_URL#http://}
+B_HOSTPORT=${B_HOSTPORT%%/*}
+UPPER_KEY=$(printf '%s' "$KEY" | tr '[:lower:]' '[:upper:]')
+start_sim --key "$KEY" --redirect-rate 1 \
+    --redirect-to "http://bob:hunter2@$B_HOSTPORT/v1/$UPPER_KEY/chat/completions?token=q9secret"
+status=0
+OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url "$SIM_URL" --no-journal -c 2 \
+    -o "$TMP/redir2.jsonl" "$TMP/in" 2>"$TMP/redir2.err" || status=$?
+[ "$status" -eq 3 ] || { cat "$TMP/redir2.err"; fail "redirect 2: exit $status, expected 3"; }
+grep -qF "redirects to http://$B_HOSTPORT/v1/[redacted]/chat/completions;" "$TMP/redir2.err" ||
+    { cat "$TMP/redir2.err"; fail "redirect: the refusal does not name the Location"; }
+! grep -qiE "hunter2|bob:|q9secret|$MIDDLE" "$TMP/redir2.err" "$TMP/redir2.jsonl" ||
+    fail "redirect: the message shows the Location's password, query or the key"
+
+# --- a server echoing the key upper-cased or lower-cased: masked all the same ---
+ECHO_PORT_FILE="$TMP/echo.port"
+python3 - "$ECHO_PORT_FILE" <<'PY' &
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        key = self.headers.get("Authorization", "").split(" ")[-1]
+        msg = "Incorrect API key provided: %s, or %s?" % (key.upper(), key.lower())
+        body = json.dumps({"error": {"message": msg, "type": "invalid_request_error",
+                                     "code": "invalid_api_key"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+VB_PIDS+=("$!")
+for _ in $(seq 1 100); do [ -s "$ECHO_PORT_FILE" ] && break; sleep 0.05; done
+status=0
+OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url "http://127.0.0.1:$(cat "$ECHO_PORT_FILE")/v1" \
+    --no-journal -c 1 -o "$TMP/echo.jsonl" "$TMP/in" 2>"$TMP/echo.err" || status=$?
+[ "$status" -eq 3 ] || { cat "$TMP/echo.err"; fail "echo: exit $status, expected 3 (auth)"; }
+grep -q "Incorrect API key provided: \[redacted\], or \[redacted\]" "$TMP/echo.err" \
+    "$TMP/echo.jsonl" || { cat "$TMP/echo.err"; fail "echo: the message is not the masked one"; }
+! grep -qiF "$MIDDLE" "$TMP/echo.err" "$TMP/echo.jsonl" ||
+    fail "a key echoed in another case is not redacted"
 
 # --- the simulator listens on 127.0.0.1 by default ---
 port=${SIM_A_URL#http://127.0.0.1:}

@@ -82,6 +82,19 @@ static void test_redact(void **state)
     assert_string_equal(none, "abc");
 }
 
+/* A server that echoes the key upper- or lower-cased (or in mixed case) still has it
+ * masked. */
+static void test_redact_any_case(void **state)
+{
+    (void)state;
+    char upper[96] = "Invalid key SK-TEST-ABCD1234 (sk-test-abcd1234, Sk-Test-AbCd1234).";
+    redact_secret(upper, sizeof upper, "sk-Test-aBcd1234");
+    assert_string_equal(upper, "Invalid key [redacted] ([redacted], [redacted]).");
+    char tail[16] = "k=SECRETKEY";
+    redact_secret(tail, sizeof tail, "secretkey");
+    assert_string_equal(tail, "k=[redacted]");
+}
+
 static int notified;
 static void count_notify(void *arg)
 {
@@ -226,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_histogram_quantiles),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_redact_any_case),
         cmocka_unit_test(test_queue_bounded_fifo),
         cmocka_unit_test(test_image_probe),
         cmocka_unit_test(test_jpeg_header_fast_path),

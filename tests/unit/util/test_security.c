@@ -6,9 +6,11 @@
 #include <cmocka.h>
 
 #include "input/idset.h"
+#include "util/proxy_env.h"
 #include "util/url_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_loopback_hosts(void **state)
@@ -45,6 +47,50 @@ static void test_http_only_to_loopback(void **state)
     assert_int_equal(url_policy_check("https://", 0, err, sizeof err), -1);
 }
 
+/* no_proxy entries as libcurl reads them: "*", a name and its subdomains, a leading dot. */
+static void test_noproxy_match(void **state)
+{
+    (void)state;
+    assert_true(proxy_env_noproxy_matches("*", "api.example.com"));
+    assert_true(proxy_env_noproxy_matches("foo, example.com", "api.example.com"));
+    assert_true(proxy_env_noproxy_matches(".example.com", "API.Example.com"));
+    assert_true(proxy_env_noproxy_matches("example.com", "example.com."));
+    assert_false(proxy_env_noproxy_matches("example.com", "badexample.com"));
+    assert_false(proxy_env_noproxy_matches("api.example.com", "example.com"));
+    assert_false(proxy_env_noproxy_matches("", "example.com"));
+    assert_false(proxy_env_noproxy_matches(NULL, "example.com"));
+}
+
+/* Plain http through an environment proxy is refused with the proxy named, its password
+ * never; HTTP_PROXY (upper case) is not libcurl's for http; no_proxy lifts it. */
+static void test_http_through_proxy(void **state)
+{
+    (void)state;
+    char err[512];
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    unsetenv("all_proxy");
+    unsetenv("ALL_PROXY");
+    setenv("http_proxy", "http://bob:pr0xyPass@proxy.corp:3128", 1);
+    assert_int_equal(url_policy_check("http://vllm.corp/v1", 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "through the proxy proxy.corp:3128 (from http_proxy)"));
+    assert_null(strstr(err, "pr0xyPass"));
+    assert_null(strstr(err, "bob"));
+    assert_int_equal(url_policy_check("http://vllm.corp/v1", 1, err, sizeof err), 0);
+    assert_int_equal(url_policy_check("http://127.0.0.1:9/v1", 0, err, sizeof err), 0);
+    setenv("no_proxy", ".corp", 1);
+    assert_int_equal(url_policy_check("http://vllm.corp/v1", 0, err, sizeof err), -1);
+    assert_null(strstr(err, "proxy"));
+    unsetenv("no_proxy");
+    unsetenv("http_proxy");
+    setenv("HTTP_PROXY", "proxy.corp:3128", 1);
+    setenv("ALL_PROXY", "socks5://10.0.0.1", 1);
+    assert_int_equal(url_policy_check("http://vllm.corp/v1", 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "10.0.0.1:1080 (from ALL_PROXY)"));
+    unsetenv("HTTP_PROXY");
+    unsetenv("ALL_PROXY");
+}
+
 static void test_idset(void **state)
 {
     (void)state;
@@ -71,6 +117,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback_hosts),
         cmocka_unit_test(test_http_only_to_loopback),
+        cmocka_unit_test(test_noproxy_match),
+        cmocka_unit_test(test_http_through_proxy),
         cmocka_unit_test(test_idset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
