@@ -10,8 +10,6 @@
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
 
-#include "provider/answer_words.h"
-
 #include "util/redact.h"
 
 #include <jansson.h>
