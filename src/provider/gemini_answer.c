@@ -8,6 +8,7 @@
  * messages follow openai_answer.c's, so an output line reads the same whoever answered. */
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
+#include "provider/answer_words.h"
 
 #include "util/redact.h"
 
@@ -429,5 +430,9 @@ void gemini_answer_parse(long status, const char *body, size_t len, header_get_f
         else
             classify_status(status, out, secret, len ? excerpt : "empty body");
     }
+    /* Gemini's 404 NOT_FOUND for a model: "models/NAME is not found for API version ..." */
+    const char *emsg = json_is_object(error) ? str_of(error, "message") : NULL;
+    answer_mark_not_found(out, status,
+                          emsg && strncmp(emsg, "models/", 7) == 0 && strstr(emsg, "not found"));
     json_decref(root);
 }

@@ -60,6 +60,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
     json_error_t jerr;
     json_t *root = len ? json_loadb(body, len, 0, &jerr) : NULL;
     json_t *error = json_object_get(root, "error");
+    bool model_missing = false; /* {"error":{"code":"model_not_found"}} */
 
     if (status == 200 && root && !error) {
         json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
@@ -85,6 +86,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             answer_scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
         char *type =
             answer_scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
+        model_missing = code && strcmp(code, "model_not_found") == 0;
         char detail[400];
         snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
                  code ? " (" : "", code ? code : "", code ? ")" : "");
@@ -114,7 +116,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             classify_status(status, out, len ? excerpt : "empty body");
     }
     json_decref(root);
-
+    answer_mark_not_found(out, status, model_missing); /* every request would fail alike */
     answer_obey_should_retry(out, should_retry);
 }
 
