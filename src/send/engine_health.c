@@ -75,7 +75,10 @@ static void note_answer(engine_t *e, long status, request_t *r, answer_t *resp, 
     if (resp->action == ANSWER_STOP_RUN && resp->error_kind &&
         strcmp(resp->error_kind, "not_found") == 0) {
         char hint[360];
-        v1_hint(e->o->base_url, hint, sizeof hint);
+        if (e->provider == &provider_openai) /* the others add their version themselves */
+            v1_hint(e->o->base_url, hint, sizeof hint);
+        else
+            hint[0] = '\0';
         snprintf(msg, sizeof msg, "%s%s", resp->error_message, hint);
         stop_with(resp, "not_found", msg);
         return;
