@@ -74,10 +74,15 @@ assert 1 <= len(sent) <= 4 and all(l["error"]["http_status"] == 429 for l in sen
 assert all(l["attempts"] in (0, 1) for l in lines)
 PY
 
-# a 400 (image over the server's size limit) fails the item without a retry
+# a 400 (image over the server's size limit) fails the item without a retry; the same 400
+# on the first 5 items, before any success, stops the run: every request is refused
 start_sim --max-image-bytes 100
 run bad_request -c 4 "$TMP/in"
-[ "$(kinds "$TMP/bad_request.jsonl")" = "error/invalid_request/1:40" ] || fail "400: $(kinds "$TMP/bad_request.jsonl")"
+[ "$status" -eq 3 ] || fail "400: exit $status"
+grep -q "every request is refused: the first 5 items all got HTTP 400 invalid_request" \
+    "$TMP/bad_request.err" || fail "400: $(tail -n 1 "$TMP/bad_request.err")"
+[ "$(kinds "$TMP/bad_request.jsonl")" = "error/invalid_request/1:4" ] || fail "400: $(kinds "$TMP/bad_request.jsonl")"
+[ "$(sim_stat requests)" -lt 12 ] || fail "400: $(sim_stat requests) requests"
 
 # no quota after 10 answers: the run stops with exit 3 and the reason; done items are kept
 start_sim --quota-after 10 --latency-ms 5
