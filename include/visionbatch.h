@@ -203,7 +203,7 @@ typedef struct vb_stats {
     long window;           /* the adaptive concurrency window now */
     double rpm_limit;      /* request rate paced to, per minute; 0 = none known */
     double tpm_limit;      /* token rate paced to, per minute; 0 = none known */
-    int paused;            /* a run-wide pause after a 429 is on */
+    int paused;            /* a run-wide pause is on: after a 429, or the endpoint unreachable */
     size_t status_slots;   /* entries used in by_status */
     vb_status_count_t by_status[VB_STATUS_SLOTS];
     unsigned long long latency_buckets[VB_LATENCY_BUCKETS]; /* cumulative: <= bound */

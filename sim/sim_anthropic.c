@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "sim_models.h"
 #include "sim_anthropic_parse.h"
 #include "sim_protocol.h"
 
@@ -97,7 +98,7 @@ static int anthropic_parse(const sim_config_t *cfg, const sim_call_t *call, sim_
         return sim_error_set(err, NULL, NULL, "content-type: must be application/json");
     if (sim_anthropic_parse(call->body ? call->body : "", call->body_len, cfg, req, err) != 0)
         return -1;
-    if (strncasecmp(req->model, "claude-", 7) != 0) {
+    if (strncasecmp(req->model, "claude-", 7) != 0 || !sim_models_serves(cfg->models, req->model)) {
         sim_error_set(err, NULL, NULL, "model: %.100s", req->model);
         err->status = 404;
         sim_request_free(req);

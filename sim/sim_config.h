@@ -45,6 +45,8 @@ typedef struct {
     double bad_json_rate; /* of JSON answers (response_format): sent as broken JSON */
     double bad_body_rate[8];  /* per sim_fault_t from SIM_FAULT_HTML on (--html-rate ...) */
     const char *redirect_to; /* Location of SIM_FAULT_REDIRECT; NULL: the call's own URL */
+    const char *models;      /* --models a,b,c: the only models served and listed; NULL: any
+                                model is served (sim_models.h) */
 
     int quota_enabled;    /* --quota-after was given */
     uint64_t quota_after; /* then: 200s before every call gets insufficient_quota */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim_models.h"
 #include "sim_gemini_parse.h"
 #include "sim_protocol.h"
 
@@ -136,7 +137,8 @@ static int gemini_parse(const sim_config_t *cfg, const sim_call_t *call, sim_req
     memset(req, 0, sizeof *req);
     if (split_path(call->path, version, sizeof version, model, sizeof model) != 0)
         return sim_error_set(err, NULL, NULL, "Invalid path.");
-    if (strncasecmp(model, "gemini-", 7) != 0 && strncasecmp(model, "gemma-", 6) != 0) {
+    if ((strncasecmp(model, "gemini-", 7) != 0 && strncasecmp(model, "gemma-", 6) != 0) ||
+        !sim_models_serves(cfg->models, model)) {
         sim_error_set(err, NULL, NULL,
                       "models/%.100s is not found for API version %s, or is not supported for "
                       "generateContent. Call ListModels to see the list of available models and "

@@ -39,7 +39,7 @@ static const char usage_text[] =
     "                    [--redirect-to URL] [--garble-rate P] [--bad-json-rate P]\n"
     "                    [--batch-seconds S] [--batch-line-fail-rate P]\n"
     "                    [--batch-expire N:F] [--batch-validation-fail N]\n"
-    "                    [--batch-enqueued-tokens N]\n"
+    "                    [--batch-enqueued-tokens N] [--models A,B,...]\n"
     "    visionbatch-sim --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -147,6 +147,9 @@ static const char usage_text[] =
     "    --refusal-rate P       answer 200 with the model's refusal (OpenAI message.refusal,\n"
     "                           Anthropic stop_reason refusal, Gemini finishReason SAFETY),\n"
     "                           billed as an answer (0)\n"
+    "    --models A,B,...       serve and list only these models: any other gets the\n"
+    "                           protocol's 404 (OpenAI model_not_found, Anthropic\n"
+    "                           not_found_error, Gemini NOT_FOUND) (any model)\n"
     "    --garble-rate P        spoil this fraction of the batch answers (several\n"
     "                           images, a JSON array asked for): in turn an entry\n"
     "                           left out, the JSON cut off, two entries swapped (0)\n"
@@ -237,7 +240,9 @@ static const char usage_text[] =
     "    POST /v1/chat/completions   the simulated OpenAI provider\n"
     "    POST /v1/messages           the simulated Anthropic provider\n"
     "    POST /v1beta/models/MODEL:generateContent  the simulated Gemini provider\n"
-    "    GET  /v1/models             the models it lists (OpenAI's)\n"
+    "    GET  /v1/models             the models it lists (OpenAI's list; Anthropic's\n"
+    "                                when the call carries anthropic-version)\n"
+    "    GET  /v1beta/models/MODEL   Gemini's model, or 404 NOT_FOUND\n"
     "    GET  /sim/stats             counters as JSON: requests, responses (by\n"
     "                                status; complete responses only), in_flight,\n"
     "                                max_in_flight, images_billed,\n"
@@ -355,6 +360,7 @@ enum {
     OPT_BAD_JSON,
     OPT_NO_DECODE,
     OPT_REDIRECT_TO,
+    OPT_MODELS,
     OPT_BATCH_SECONDS,
     OPT_BATCH_LINE_FAIL,
     OPT_BATCH_EXPIRE,
@@ -390,6 +396,7 @@ static const struct option long_options[] = {
     {"bad-json-rate", required_argument, NULL, OPT_BAD_JSON},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"redirect-to", required_argument, NULL, OPT_REDIRECT_TO},
+    {"models", required_argument, NULL, OPT_MODELS},
     {"batch-seconds", required_argument, NULL, OPT_BATCH_SECONDS},
     {"batch-line-fail-rate", required_argument, NULL, OPT_BATCH_LINE_FAIL},
     {"batch-expire", required_argument, NULL, OPT_BATCH_EXPIRE},
@@ -591,6 +598,9 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             break;
         case OPT_REDIRECT_TO:
             cfg->redirect_to = optarg;
+            break;
+        case OPT_MODELS:
+            cfg->models = optarg;
             break;
         case OPT_BAD_BODY + 0:
         case OPT_BAD_BODY + 1:

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim_models.h"
 #include "sim_openai_parse.h"
 #include "sim_protocol.h"
 
@@ -46,7 +47,17 @@ static int openai_authorize(const sim_config_t *cfg, const sim_call_t *call, sim
 static int openai_parse(const sim_config_t *cfg, const sim_call_t *call, sim_request_t *req,
                         sim_error_t *err)
 {
-    return sim_openai_parse(call->body ? call->body : "", call->body_len, cfg, req, err);
+    if (sim_openai_parse(call->body ? call->body : "", call->body_len, cfg, req, err) != 0)
+        return -1;
+    if (!sim_models_serves(cfg->models, req->model)) { /* OpenAI's answer to a misspelt model */
+        sim_error_set(err, NULL, "model_not_found",
+                      "The model `%.100s` does not exist or you do not have access to it.",
+                      req->model);
+        err->status = 404;
+        sim_request_free(req);
+        return -1;
+    }
+    return 0;
 }
 
 static int openai_refuse(sim_reply_t *reply, const sim_error_t *err)

@@ -27,6 +27,7 @@
 #include "sim_batchapi.h"
 #include "sim_batchapi_http.h"
 #include "sim_policy.h"
+#include "sim_models.h"
 #include "sim_protocol.h"
 #include "sim_reply.h"
 #include "sim_stats.h"
@@ -39,11 +40,6 @@
 #define HOLD_POLL_MS         50 /* how often a held call looks whether its client left */
 #define BROKEN_BLOCK_SIZE    4096U
 
-/* The models GET /v1/models lists. */
-static const char *const listed_models[] = {
-    "gpt-4o-mini",  "gpt-4o",  "gpt-4.1",           "gpt-4.1-mini",
-    "gpt-4.1-nano", "o4-mini", "claude-sonnet-4-5", "gemini-2.5-flash",
-};
 
 /* ROUTE_PROTOCOL: a protocol's endpoint (sim_protocol.h), POST only; ROUTE_BATCHAPI: its
  * batch API (sim_batchapi_http.h), any method. */
@@ -52,6 +48,7 @@ typedef enum {
     ROUTE_PROTOCOL,
     ROUTE_BATCHAPI,
     ROUTE_MODELS,
+    ROUTE_GEMINI_MODEL,
     ROUTE_STATS,
     ROUTE_RESET
 } route_t;
@@ -97,6 +94,8 @@ typedef struct {
 } sim_conn_t;
 
 /* Finds the route for path and whether method is the one it takes. */
+#define GEMINI_MODELS "/v1beta/models/"
+
 static void conn_route(sim_conn_t *c, const char *path, const char *method)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -106,6 +105,14 @@ static void conn_route(sim_conn_t *c, const char *path, const char *method)
             c->method_ok = strcmp(method, routes[i].method) == 0;
             return;
         }
+    }
+    if (strcmp(method, "GET") == 0 && strncmp(path, GEMINI_MODELS, strlen(GEMINI_MODELS)) == 0 &&
+        !strchr(path, ':')) { /* Gemini's models.get */
+        c->proto = &sim_protocol_gemini;
+        c->route = ROUTE_GEMINI_MODEL;
+        c->allow = "GET";
+        c->method_ok = 1;
+        return;
     }
     if ((c->proto = sim_batchapi_route(path)) != NULL) {
         c->route = ROUTE_BATCHAPI;
@@ -406,18 +413,6 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, char *text)
     return ret;
 }
 
-static char *models_json(void)
-{
-    json_t *data = json_array();
-    for (size_t i = 0; data && i < sizeof listed_models / sizeof listed_models[0]; i++)
-        json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s}", "id", listed_models[i], "object",
-                                              "model", "created", 1700000000, "owned_by",
-                                              "visionbatch-sim"));
-    json_t *root = json_pack("{s:s,s:o}", "object", "list", "data", data);
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
-    return text;
-}
 
 /* Appends the call's body as one line to --record-requests (every protocol's). */
 static void record_body(sim_server_t *s, const sim_conn_t *c)
@@ -530,6 +525,41 @@ static enum MHD_Result answer_batchapi(sim_server_t *s, struct MHD_Connection *c
     return ret;
 }
 
+/* GET /v1/models (OpenAI's list; Anthropic's when the call carries anthropic-version) and
+ * GET /v1beta/models/MODEL (Gemini's model, or its 404): the key checked as the protocol
+ * checks it, the models as --models says (sim_models.h). */
+static enum MHD_Result answer_models(sim_server_t *s, struct MHD_Connection *conn,
+                                     sim_conn_t *c, const char *url)
+{
+    bool anthropic = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "anthropic-version");
+    const sim_protocol_t *proto = c->route == ROUTE_GEMINI_MODEL ? &sim_protocol_gemini
+                                  : anthropic                    ? &sim_protocol_anthropic
+                                                                 : &sim_protocol_openai;
+    sim_reply_t reply;
+    sim_reply_init(&reply);
+    sim_call_t call = {.proto = proto, .path = url, .lookup = conn_lookup, .lookup_ctx = conn};
+    if (sim_policy_authorize(s->policy, &call, &reply) != 0) {
+        enum MHD_Result ret = send_reply(conn, &reply);
+        sim_reply_clear(&reply);
+        return ret;
+    }
+    if (c->route != ROUTE_GEMINI_MODEL)
+        return send_json(conn, sim_models_list_json(s->cfg->models, anthropic));
+    const char *model = url + strlen(GEMINI_MODELS);
+    bool known = (strncmp(model, "gemini-", 7) == 0 || strncmp(model, "gemma-", 6) == 0) &&
+                 sim_models_serves(s->cfg->models, model);
+    if (known)
+        return send_json(conn, sim_models_gemini_json(model));
+    sim_error_t err;
+    sim_error_set(&err, NULL, NULL, "models/%.100s is not found for API version v1beta.", model);
+    err.status = 404;
+    if (proto->refuse(&reply, &err) != 0)
+        sim_reply_clear(&reply);
+    enum MHD_Result ret = send_reply(conn, &reply);
+    sim_reply_clear(&reply);
+    return ret;
+}
+
 /* Routes a request whose body is complete. */
 static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, sim_conn_t *c,
                                 const char *url, const char *method)
@@ -549,18 +579,9 @@ static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, si
         return answer_call(s, conn, c, url);
     case ROUTE_BATCHAPI:
         return answer_batchapi(s, conn, c, url, method);
-    case ROUTE_MODELS: { /* OpenAI's */
-        sim_reply_t reply;
-        sim_reply_init(&reply);
-        sim_call_t call = {
-            .proto = &sim_protocol_openai, .path = url, .lookup = conn_lookup, .lookup_ctx = conn};
-        if (sim_policy_authorize(s->policy, &call, &reply) != 0) {
-            enum MHD_Result ret = send_reply(conn, &reply);
-            sim_reply_clear(&reply);
-            return ret;
-        }
-        return send_json(conn, models_json());
-    }
+    case ROUTE_MODELS: /* OpenAI's, or Anthropic's when the call is Anthropic's */
+    case ROUTE_GEMINI_MODEL:
+        return answer_models(s, conn, c, url);
     case ROUTE_STATS:
         return send_json(conn, sim_stats_json_with(s->stats, "batch",
                                                    sim_batchapi_stats_json(s->batchapi)));

@@ -57,6 +57,13 @@ static void run_usage(FILE *out)
             "      --timeout SEC     per-request timeout in seconds (default 120)\n"
             "      --body-timeout SEC  a response must end this long after its first byte\n"
             "                        (default 30): a server dripping bytes is a timeout\n"
+            "      --unreachable-timeout SEC  after requests have succeeded, how long the\n"
+            "                        endpoint may stay unreachable (the run paused, probing\n"
+            "                        with one request at a time) before the run stops with\n"
+            "                        exit 3 (default 300); before any success 3 failures in\n"
+            "                        a row that never reached it stop the run at once\n"
+            "      --no-preflight    do not ask the server's model listing (GET /models)\n"
+            "                        whether it has the model before the first upload\n"
             "  -o, --output FILE     JSONL results (default: standard output)\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
             "      --api-key-file F  read the API key from a file (mode 600)\n"
@@ -260,6 +267,8 @@ static const struct option run_options[] = {
     {"convert", no_argument, 0, OPT_FLAG},
     {"no-decode-check", no_argument, 0, OPT_FLAG},
     {"body-timeout", required_argument, 0, OPT_SETTING},
+    {"unreachable-timeout", required_argument, 0, OPT_SETTING},
+    {"no-preflight", no_argument, 0, OPT_FLAG},
     {"insecure", no_argument, 0, OPT_FLAG},
     {"ca-cert", required_argument, 0, OPT_SETTING},
     {"allow-http", no_argument, 0, OPT_FLAG},

@@ -126,6 +126,11 @@ static const setting_t settings[] = {
     {"body-timeout", NUM(SET_DOUBLE, body_timeout_s), 0, 86400,
      "seconds a response may take from its first byte to its last: a server dripping "
      "bytes is a timeout (30)"},
+    {"unreachable-timeout", NUM(SET_DOUBLE, unreachable_timeout_s), 1, 86400,
+     "after a success, seconds the endpoint may stay unreachable (the run paused, probing) "
+     "before the run stops with exit 3 (300)"},
+    {"no-preflight", NUM(SET_BOOL, no_preflight), 0, 1,
+     "do not ask the server's model listing whether it has the model before the first upload"},
     {"insecure", NUM(SET_BOOL, insecure), 0, 1,
      "do NOT verify the server's TLS certificate (warned about on every run)"},
     {"ca-cert", PATH(ca_cert_path), 0, 0,

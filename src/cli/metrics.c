@@ -111,7 +111,7 @@ size_t metrics_render(char *buf, size_t len, const vb_stats_t *s)
     one(&o, "visionbatch_concurrency_window", "gauge",
         "The adaptive concurrency window now (cut on overload, at most the limit).",
         (double)s->window);
-    one(&o, "visionbatch_paused", "gauge", "1 while a run-wide pause after a 429 is on.",
+    one(&o, "visionbatch_paused", "gauge", "1 while a run-wide pause is on (after a 429, or the endpoint unreachable).",
         (double)s->paused);
     one(&o, "visionbatch_elapsed_seconds", "gauge", "Time since the run started.", s->elapsed_s);
     if (s->batch_open || s->batch_collected || s->batch_lines_open) { /* a --batch-api run */

@@ -171,6 +171,8 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     else if (rate > 0 && s->total >= 0)
         format_duration(eta, sizeof eta, (double)(s->total - s->done) / rate);
     snprintf(f[FLD_ETA], sizeof f[FLD_ETA], "ETA %s", eta);
+    if (s->paused && !s->final) /* a 429's run-wide pause, or the endpoint unreachable */
+        snprintf(f[FLD_ETA], sizeof f[FLD_ETA], "PAUSED");
     snprintf(f[FLD_FLY], sizeof f[FLD_FLY], "%s %ld", compact ? "sending" : "in flight",
              s->in_flight);
     snprintf(f[FLD_OK], sizeof f[FLD_OK], "ok %ld", s->ok);
@@ -276,6 +278,8 @@ static void draw_json(progress_t *p, const vb_stats_t *s, double rate)
         (json_int_t)s->requests, "rate_limited", (json_int_t)s->rate_limited, "cost_usd",
         s->cost_usd, "budget_left_usd", s->budget_usd > 0 ? s->budget_left_usd : -1.0, "final",
         s->final);
+    if (o)
+        json_object_set_new(o, "paused", json_boolean(s->paused));
     if (o && batch_mode(s)) {
         json_object_set_new(o, "batches_open", json_integer(s->batch_open));
         json_object_set_new(o, "batches_collected", json_integer(s->batch_collected));

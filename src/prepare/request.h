@@ -36,6 +36,8 @@ struct request {
     char *model;                             /* a batch line's own model (owned), or NULL */
     long max_tokens;                         /* a batch line's own completion limit, or 0 */
     int json_retries;                        /* answers re-asked for not being the JSON */
+    int outage_retries; /* failures while the endpoint was down (send/outage.h): not counted
+                           against --retries */
     double earlier_cost_usd;                 /* of those re-asked answers: still billed */
     long earlier_prompt_tokens;
     long earlier_completion_tokens;

@@ -70,6 +70,20 @@ void answer_set_redirect(answer_t *r, long status, const char *location, const c
                          status);
 }
 
+void answer_mark_not_found(answer_t *r, long status, bool model_missing)
+{
+    if ((status != 404 && status != 405) || r->action == ANSWER_OK)
+        return;
+    char was[sizeof r->error_message];
+    memcpy(was, r->error_message, sizeof was);
+    if (model_missing)
+        answer_set_error(r, ANSWER_STOP_RUN, "model_not_found",
+                         "%.400s; the server does not have this model: check --model", was);
+    else
+        answer_set_error(r, ANSWER_STOP_RUN, "not_found",
+                         "%.400s; the server has no such endpoint: check --base-url", was);
+}
+
 char *answer_scrubbed(const char *msg, size_t max, const char *secret)
 {
     if (!msg)

@@ -8,6 +8,7 @@
 #include "provider/provider.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Sets r's action and error kind (a static string) and formats its message, newlines
@@ -20,6 +21,12 @@ void answer_set_error(answer_t *r, answer_action_t action, const char *kind, con
  * location (the Location header; NULL when none) without its user:password part, query
  * and fragment, and with secret (may be NULL) scrubbed, so the user can fix --base-url. */
 void answer_set_redirect(answer_t *r, long status, const char *location, const char *secret);
+
+/* A 404 or 405 (status) that r (already classified) carries: no request to the endpoint
+ * can succeed, so the run stops. model_missing (the body says the model is not found)
+ * makes it kind "model_not_found", else "not_found" (the path is unknown: the engine adds
+ * the base URL's hint). Any other status, or a success, leaves r as it is. */
+void answer_mark_not_found(answer_t *r, long status, bool model_missing);
 
 /* A copy of a server's message (at most its first max bytes: a body is not
  * NUL-terminated) with secret scrubbed, in a buffer large enough for the masks. Returns

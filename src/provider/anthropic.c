@@ -176,6 +176,8 @@ const provider_t provider_anthropic = {
      * (platform.claude.com/docs/en/about-claude/models: Claude Sonnet 5.5, $2 / $10). */
     .default_model = "claude-sonnet-5-5",
     .request_url = anthropic_request_url,
+    .models_url = anthropic_models_url,
+    .models_parse = anthropic_models_parse,
     .add_headers = anthropic_add_headers,
     .template_build = anthropic_template_build,
     .body_image = anthropic_body_image,

@@ -209,6 +209,9 @@ void anthropic_response_parse(long status, const char *body, size_t len, const c
                                  len ? excerpt : "empty body");
         }
     }
+    /* Anthropic's 404 not_found_error for a model says "model: NAME" */
+    const char *emsg = json_string_value(json_object_get(error, "message"));
+    answer_mark_not_found(out, status, emsg && strncmp(emsg, "model:", 6) == 0);
     json_decref(root);
     answer_obey_should_retry(out, should_retry);
     answer_vet_usage(out);

@@ -38,4 +38,10 @@ void anthropic_limits_parse(header_get_fn get, void *hctx, time_t now, ratelimit
 #define ANTHROPIC_IMAGE_MARK         "\x01vb-image-source\x01"
 #define ANTHROPIC_IMAGE_MARK_ESCAPED "\"\\u0001vb-image-source\\u0001\""
 
+/* The model listing for the preflight (models_list.c; provider_t.models_url and
+ * models_parse). */
+char *anthropic_models_url(const char *base_url, const char *model);
+models_verdict_t anthropic_models_parse(long status, const char *body, size_t len,
+                                     const char *model, char *listed, size_t listed_len);
+
 #endif

@@ -84,6 +84,9 @@ void batch_line_answer(batch_line_t *l, const provider_t *p, long status, const 
     answer_reset(&l->answer);
     l->http_status = status;
     p->answer_parse(status, body, len, NULL, NULL, secret, &l->answer);
+    if (l->answer.action == ANSWER_STOP_RUN && l->answer.error_kind &&
+        strstr(l->answer.error_kind, "not_found")) /* a line may name its own model: its own */
+        l->answer.action = ANSWER_FAIL_ITEM, l->answer.error_kind = "invalid_request";
     const answer_t *a = &l->answer;
     long worst = a->prompt_tokens;
     if (a->completion_tokens > worst)

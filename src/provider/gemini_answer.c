@@ -9,6 +9,7 @@
 #include "provider/answer_words.h"
 #include "provider/gemini.h"
 #include "provider/gemini_internal.h"
+#include "provider/answer_words.h"
 
 #include "util/redact.h"
 
@@ -419,6 +420,10 @@ void gemini_answer_parse(long status, const char *body, size_t len, header_get_f
         else
             classify_status(status, out, secret, len ? excerpt : "empty body");
     }
+    /* Gemini's 404 NOT_FOUND for a model: "models/NAME is not found for API version ..." */
+    const char *emsg = json_is_object(error) ? str_of(error, "message") : NULL;
+    answer_mark_not_found(out, status,
+                          emsg && strncmp(emsg, "models/", 7) == 0 && strstr(emsg, "not found"));
     json_decref(root);
     if (status >= 300 && status < 400) /* whatever the body says; naming where it points */
         answer_set_redirect(out, status, get ? get(hctx, "location") : NULL, secret);

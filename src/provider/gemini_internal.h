@@ -29,4 +29,10 @@ int gemini_structured_option(const json_t *schema, const char *name, char **out,
  * non-empty, only letters, digits, '.', '_' and '-'. */
 bool gemini_model_name_ok(const char *model);
 
+/* The model listing for the preflight (models_list.c; provider_t.models_url and
+ * models_parse). */
+char *gemini_models_url(const char *base_url, const char *model);
+models_verdict_t gemini_models_parse(long status, const char *body, size_t len,
+                                     const char *model, char *listed, size_t listed_len);
+
 #endif

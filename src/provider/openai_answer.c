@@ -94,6 +94,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
     json_error_t jerr;
     json_t *root = len ? json_loadb(body, len, 0, &jerr) : NULL;
     json_t *error = json_object_get(root, "error");
+    bool model_missing = false; /* {"error":{"code":"model_not_found"}} */
 
     if (status == 200 && root && !error) {
         parse_completion(root, secret, out);
@@ -105,6 +106,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             answer_scrubbed(json_string_value(json_object_get(error, "code")), SIZE_MAX, secret);
         char *type =
             answer_scrubbed(json_string_value(json_object_get(error, "type")), SIZE_MAX, secret);
+        model_missing = code && strcmp(code, "model_not_found") == 0;
         char detail[400];
         snprintf(detail, sizeof detail, "%s%s%s%s", msg ? msg : "no message",
                  code ? " (" : "", code ? code : "", code ? ")" : "");
@@ -134,7 +136,7 @@ void openai_response_parse(long status, const char *body, size_t len, const char
             classify_status(status, out, len ? excerpt : "empty body");
     }
     json_decref(root);
-
+    answer_mark_not_found(out, status, model_missing); /* every request would fail alike */
     answer_obey_should_retry(out, should_retry);
     answer_vet_usage(out);
 }

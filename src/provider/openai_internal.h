@@ -29,4 +29,10 @@ void openai_limits_parse(header_get_fn get, void *hctx, time_t now, ratelimit_in
 #define OPENAI_IMAGE_MARK         "\x01vb-image-url\x01"
 #define OPENAI_IMAGE_MARK_ESCAPED "\\u0001vb-image-url\\u0001"
 
+/* The model listing for the preflight (models_list.c; provider_t.models_url and
+ * models_parse). */
+char *openai_models_url(const char *base_url, const char *model);
+models_verdict_t openai_models_parse(long status, const char *body, size_t len,
+                                     const char *model, char *listed, size_t listed_len);
+
 #endif

@@ -115,6 +115,14 @@ typedef struct provider_image_limits {
                                   (Anthropic: 20, 2000); 0: no such rule */
 } provider_image_limits_t;
 
+/* What a provider's model listing says of the job's model (the preflight, before the
+ * first upload: send/preflight.h). */
+typedef enum {
+    MODELS_CANNOT_TELL = 0, /* no listing here (a 404 from a reseller), or it is cut short */
+    MODELS_PRESENT,
+    MODELS_ABSENT,
+} models_verdict_t;
+
 typedef struct provider {
     const char *name;             /* "openai", "anthropic", "gemini" */
     const char *default_base_url; /* the real service's API root, as its SDK names it */
@@ -180,6 +188,13 @@ typedef struct provider {
 
     provider_image_limits_t limits;
 
+    /* The URL of a cheap GET that lists (or describes) the models the key may use, for
+     * the preflight (malloc'd), or NULL when the provider has none or memory ran out. */
+    char *(*models_url)(const char *base_url, const char *model);
+    /* What the answer (status, body[0..len)) to models_url says of model; a few names it
+     * lists (comma-separated, for the hint) into listed (may be "" after). Pure. */
+    models_verdict_t (*models_parse)(long status, const char *body, size_t len, const char *model,
+                                     char *listed, size_t listed_len);
     /* A limit learned from this provider's headers is approached over this many seconds
      * (admit_settings_t.ramp_s): Anthropic answers sharp ramps with "acceleration" 429s.
      * 0: paced to at once. */

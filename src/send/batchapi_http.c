@@ -6,6 +6,7 @@
 #include "send/batchapi_http.h"
 
 #include "send/curl_common.h"
+#include "send/net_failure.h"
 #include "util/redact.h"
 
 #include <curl/curl.h>
@@ -26,6 +27,7 @@ struct batchapi_http {
     const vb_options_t *o;
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE];
+    bool unreachable; /* the last call failed without reaching the endpoint */
     /* the answer being read */
     char *buf;
     size_t len, cap;
@@ -236,16 +238,25 @@ static void common_options(batchapi_http_t *h, const char *url, struct curl_slis
     h->headers[0] = '\0';
 }
 
-/* err = "METHOD url: what libcurl says", the key scrubbed. */
+/* err = "METHOD url: what failed" (host:port, the proxy, libcurl's words:
+ * send/net_failure.h), the key scrubbed. */
 static void transfer_error(batchapi_http_t *h, const char *method, const char *url, CURLcode rc,
                            char *err, size_t errlen)
 {
-    snprintf(err, errlen, "%s %s: %s%s", method, url,
-             h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc),
+    char what[600];
+    net_failure_describe(h->easy, rc, h->errbuf, url, h->o->timeout_s, h->o->api_key, what,
+                         sizeof what);
+    h->unreachable = net_failure_unreachable(h->easy, rc);
+    snprintf(err, errlen, "%s %s: %s%s", method, url, what,
              rc == CURLE_PEER_FAILED_VERIFICATION
                  ? " (a private CA: trust it with --ca-cert FILE or CURL_CA_BUNDLE)"
                  : "");
     redact_secret(err, errlen, h->o->api_key);
+}
+
+bool batchapi_http_unreachable(const batchapi_http_t *h)
+{
+    return h->unreachable;
 }
 
 /* Sets the request body from req (memory, a file or a multipart form). Returns 0, or -1
@@ -310,6 +321,8 @@ static int http_call(void *ctx, const batch_req_t *req, batch_resp_t *resp, char
 {
     batchapi_http_t *h = ctx;
     memset(resp, 0, sizeof *resp);
+    h->unreachable = false;
+    h->errbuf[0] = '\0';
     struct curl_slist *headers = call_headers(h, req);
     if (!headers) {
         snprintf(err, errlen, "out of memory");

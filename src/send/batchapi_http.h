@@ -6,6 +6,7 @@
 
 #include "provider/batch_api.h"
 
+#include <stdbool.h>
 #include <visionbatch.h>
 
 typedef struct batchapi_http batchapi_http_t;
@@ -19,6 +20,10 @@ batch_http_t batchapi_http_ops(batchapi_http_t *h);
 
 /* Bytes of request bodies this client has sent (uploads included). */
 long long batchapi_http_uploaded(const batchapi_http_t *h);
+
+/* Whether the last call failed without reaching the endpoint (no name, no connection, no
+ * TLS handshake, a proxy's failure: send/net_failure.h). */
+bool batchapi_http_unreachable(const batchapi_http_t *h);
 
 /* Frees the client. NULL is a no-op. */
 void batchapi_http_free(batchapi_http_t *h);

@@ -81,7 +81,7 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
     histogram_add(e->latency, c->latency_ms);
     stats_count_answer(&e->live, rc == CURLE_OK ? c->status : 0, c->latency_ms / 1000.0);
     if (rc != CURLE_OK) {
-        transfer_failure(t, rc, &c->resp);
+        transfer_failure(&e->pool, t, rc, e->o->api_key, &c->resp);
     } else {
         transfer_parse(&e->pool, t, c->status, e->o->api_key, &c->resp);
         transfer_ratelimit_info(&e->pool, t, &c->info);
@@ -95,6 +95,7 @@ static void classify(engine_t *e, transfer_t *t, CURLcode rc, completion_t *c)
     }
     if (c->status == 429 && c->resp.error_kind && strcmp(c->resp.error_kind, "rate_limited") == 0)
         e->out.sum->rate_limited++;
+    engine_health_note(e, t, rc, c->status, c->r, &c->resp, c->now); /* may stop or pause */
 }
 
 /* At most this many answers per item that came back 2xx but could not be used (garbled,
@@ -223,7 +224,8 @@ static bool stop_unfinished(engine_t *e, completion_t *c)
 static bool schedule_retry(engine_t *e, request_t *r, admit_signal_t signal, double retry_after,
                            uint64_t now)
 {
-    if (r->attempts - r->json_retries > e->o->retries) /* re-asks for JSON do not count */
+    /* re-asks for JSON and failures while the endpoint was down do not count */
+    if (r->attempts - r->json_retries - r->outage_retries > e->o->retries)
         return false;
     uint64_t due;
     if (signal == ADMIT_SIGNAL_RATE_LIMITED) {

@@ -218,6 +218,22 @@ double engine_worst_usd(const engine_t *e, const request_t *q)
                : job_cost_worst(&e->cost, q->model, q->input_tokens_worst, max_tokens);
 }
 
+/* While the endpoint is unreachable (send/outage.h) nothing goes but one probe at a
+ * time; a pause that lasts --unreachable-timeout stops the run. */
+static gate_t gate_outage(engine_t *e, request_t **r, uint64_t now)
+{
+    (void)r;
+    uint64_t wake;
+    outage_gate_t g = outage_may_send(&e->outage, now, &wake);
+    if (g == OUTAGE_SEND)
+        return GATE_PASS;
+    if (g == OUTAGE_GIVE_UP)
+        engine_health_give_up(e, now);
+    e->wake_ns = wake;
+    e->held = VB_LIMIT_RATE;
+    return GATE_WAIT;
+}
+
 /* With --budget, holds the request's worst-case cost. What does not fit waits for what
  * is in flight (which may cost less than held); with nothing in flight a batch breaks up
  * (one image may fit), and a single image ends the sending: the rest is skipped. */
@@ -352,6 +368,7 @@ static gate_t gate_start(engine_t *e, request_t **r, uint64_t now)
         return GATE_TOOK;
     }
     e->out.sum->requests++;
+    outage_sent(&e->outage); /* during a pause: the probe */
     if (q->n_members && q->attempts == 1)
         e->out.sum->batches++;
     return GATE_TOOK;
@@ -368,6 +385,7 @@ static const gate_fn gates[] = {
     gate_dedupe,            /* a copy waits for its first, or is answered */
     gate_join_group,        /* --batch-size: joins the group being formed */
     gate_free_handle,       /* every handle busy */
+    gate_outage,            /* the endpoint is down: one probe at a time */
     gate_budget,            /* the worst-case cost must fit */
     gate_admission,         /* window, rate limiters, pause */
     gate_start,             /* on the wire */

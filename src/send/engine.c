@@ -93,7 +93,7 @@ void engine_publish(engine_t *e, bool final)
     s->window = admit_window(e->admit);
     s->rpm_limit = admit_rpm(e->admit);
     s->tpm_limit = admit_tpm(e->admit);
-    s->paused = admit_paused_until(e->admit) > now;
+    s->paused = admit_paused_until(e->admit) > now || outage_paused(&e->outage);
     s->final = final;
     if (sample) {
         e->sampled_ns = now;
@@ -226,6 +226,8 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
     atomic_init(&e->skip_all, 0);
     e->started_ns = clock_now(&e->clock);
     e->rng = clock_now(&e->clock) | 1;
+    outage_settings_t health = outage_defaults(o->unreachable_timeout_s);
+    outage_init(&e->outage, &health);
     admit_settings_t as = {.rpm = o->rpm,
                            .tpm = o->tpm,
                            .burst = o->burst,

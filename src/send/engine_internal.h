@@ -21,6 +21,7 @@
 #include "record/results.h"
 #include "record/stats.h"
 #include "send/group.h"
+#include "send/outage.h"
 #include "send/retryq.h"
 #include "send/transfer.h"
 #include "util/clock.h"
@@ -69,6 +70,7 @@ typedef struct engine {
     structured_t structured; /* --json / --schema: what answers must be */
     histogram_t *latency;
     uint64_t rng; /* jitter for backoff */
+    outage_t outage; /* the endpoint unreachable or refusing all: stop or pause (health) */
 
     /* what requests are built from (the preparing threads and group.c read them) */
     body_template_t tmpl;
@@ -118,6 +120,18 @@ double engine_worst_usd(const engine_t *e, const request_t *q);
  * its cost, hands the handle back, then records the item, retries it, breaks up its group,
  * re-asks for JSON or leaves it unfinished (complete.c). */
 void engine_complete(engine_t *e, transfer_t *t, CURLcode rc);
+
+/* Takes what came back for request r into the endpoint's health (send/outage.h) while
+ * its transfer t is not yet handed back (rc, status, the classified answer in *resp): a
+ * run of failures that never reached the endpoint stops the run (before a success) or
+ * pauses it (after), a run of the same refusal stops it, and resp is turned into the stop
+ * that says why; a failure during a pause does not count against r's retries; a
+ * not_found answer gets the base URL's hint (engine_health.c). */
+void engine_health_note(engine_t *e, const transfer_t *t, CURLcode rc, long status,
+                        request_t *r, answer_t *resp, uint64_t now);
+
+/* Stops the run: the endpoint has been unreachable for --unreachable-timeout seconds. */
+void engine_health_give_up(engine_t *e, uint64_t now);
 
 /* Drives transfers until the input is exhausted (or the run is stopped) and nothing is
  * in flight: the online loop. */

@@ -6,6 +6,7 @@
 #include "prepare/prepare.h"
 #include "prepare/prompt_fill.h"
 #include "send/batchapi.h"
+#include "send/preflight.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,11 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                      errlen) != 0)
         goto out;
     e.cancel = cancel;
+    if (preflight_run(e.provider, o, err, errlen) != 0) { /* the model is not there, ... */
+        engine_stop(&e, err);
+        status = VB_RUN_STOPPED;
+        goto out;
+    }
     prepare_settings_t ps = {.model = o->model,
                              .prompt = e.hinted ? e.hinted : o->prompt,
                              .prompt_template = prompt_is_template(o->prompt) ? o->prompt : NULL,

@@ -10,6 +10,7 @@
 #include "send/transfer.h"
 
 #include "send/curl_common.h"
+#include "send/net_failure.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,7 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
                        vbclock_t clock, char *err, size_t errlen)
 {
     p->provider = pv;
+    p->timeout_s = o->timeout_s;
     if (!(p->url = pv->request_url(o->base_url, o->model))) {
         /* out of memory is unlikely here; a model name the URL cannot carry is not */
         snprintf(err, errlen,
@@ -161,6 +163,8 @@ int transfer_pool_init(transfer_pool_t *p, const provider_t *pv, const vb_option
         p->transfers[i].clock = clock;
         if (transfer_init(p, o, &p->transfers[i]) != 0)
             goto oom;
+        /* libcurl's own words for a failure, with the address it tried */
+        curl_easy_setopt(p->transfers[i].easy, CURLOPT_ERRORBUFFER, p->transfers[i].errbuf);
         p->transfers[i].next_free = p->free_list;
         p->free_list = &p->transfers[i];
     }
@@ -204,6 +208,7 @@ int transfer_start(transfer_pool_t *p, request_t *r, uint64_t now)
     t->req = r;
     t->len = 0;
     t->overflow = false;
+    t->errbuf[0] = '\0';
     t->started_ns = now;
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, r->body);
@@ -274,7 +279,8 @@ void transfer_ratelimit_info(const transfer_pool_t *p, const transfer_t *t,
     p->provider->limits_parse(get_header, t->easy, time(NULL), info);
 }
 
-void transfer_failure(const transfer_t *t, CURLcode rc, answer_t *resp)
+void transfer_failure(const transfer_pool_t *p, const transfer_t *t, CURLcode rc,
+                      const char *secret, answer_t *resp)
 {
     memset(resp, 0, sizeof *resp);
     resp->action = ANSWER_RETRY;
@@ -299,7 +305,8 @@ void transfer_failure(const transfer_t *t, CURLcode rc, answer_t *resp)
                      "the response body did not end within %g s of its first byte",
                      t->body_timeout_s);
         else
-            snprintf(resp->error_message, sizeof resp->error_message, "%s", curl_easy_strerror(rc));
+            net_failure_describe(t->easy, rc, t->errbuf, p->url, p->timeout_s, secret,
+                                 resp->error_message, sizeof resp->error_message);
     }
 }
 

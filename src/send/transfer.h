@@ -31,6 +31,7 @@ typedef struct transfer {
     uint64_t first_byte_ns; /* when the body's first byte came; 0 before */
     double body_timeout_s;
     uint64_t started_ns;
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's words for the last failure (ERRORBUFFER) */
     vbclock_t clock; /* the engine's: the callbacks read the time through it */
     struct transfer *next_free;
 } transfer_t;
@@ -47,6 +48,7 @@ typedef struct transfer_pool {
     const provider_t *provider; /* the endpoint, headers and answers of the protocol */
     long concurrency;
     bool h2_capped; /* connections capped for HTTP/2 until the first answer's version */
+    double timeout_s;           /* a request's whole-transfer limit (--timeout) */
 } transfer_pool_t;
 
 /* Builds provider pv's endpoint URL and headers (with the API key, when o has one), the
@@ -91,10 +93,13 @@ const char *transfer_header(const transfer_t *t, const char *name);
 void transfer_ratelimit_info(const transfer_pool_t *p, const transfer_t *t,
                              ratelimit_info_t *info);
 
-/* Maps a transfer that failed with rc (not CURLE_OK) to an answer: too_large (the body
- * passed the cap), tls (stops the run), timeout (also a dripping body) or network, all
- * retried but too_large. Fills *resp (nothing to clear, but answer_clear is safe). */
-void transfer_failure(const transfer_t *t, CURLcode rc, answer_t *resp);
+/* Maps a transfer of p that failed with rc (not CURLE_OK) to an answer: too_large (the
+ * body passed the cap), tls (stops the run), timeout (also a dripping body) or network,
+ * all with a message naming what failed: host:port, the proxy, libcurl's error buffer
+ * (send/net_failure.h), secret scrubbed. All retried but too_large and tls. Fills *resp
+ * (nothing to clear, but answer_clear is safe). */
+void transfer_failure(const transfer_pool_t *p, const transfer_t *t, CURLcode rc,
+                      const char *secret, answer_t *resp);
 
 /* Parses and classifies the HTTP answer t received, with p's provider, scrubbing api_key
  * (may be NULL) from the server's words. Clear *resp with answer_clear. */

@@ -58,13 +58,14 @@ python3 -c "import sys; sys.exit(0 if $spent <= $budget else 1)" \
     || fail "the two runs of the job billed $spent > budget $budget"
 [ "$(wc -l <"$TMP/job.jsonl")" -eq 60 ] || fail "resumed budget run: not 60 lines"
 
-# an unknown model's cost is unknown, never guessed; a budget then refuses to start
-"$VB_BIN" run --base-url "$SIM_URL" -m my-local-llava -c 4 --no-journal -o "$TMP/unknown.jsonl" \
+# an unknown model's cost is unknown, never guessed; a budget then refuses to start (the
+# simulator serves any model but lists only its defaults: no preflight)
+"$VB_BIN" run --base-url "$SIM_URL" -m my-local-llava -c 4 --no-journal --no-preflight -o "$TMP/unknown.jsonl" \
     "$TMP/in" 2>"$TMP/unknown.err" || fail "unknown model run"
 grep -q "no price is known for model my-local-llava" "$TMP/unknown.err" || fail "no warning"
 grep -q '"cost_usd":null' "$TMP/unknown.jsonl" || fail "unknown cost not null"
 status=0
-"$VB_BIN" run --base-url "$SIM_URL" -m my-local-llava --budget 1 --no-journal "$TMP/in" \
+"$VB_BIN" run --base-url "$SIM_URL" -m my-local-llava --budget 1 --no-journal --no-preflight "$TMP/in" \
     >/dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || fail "budget with an unknown price: exit $status"
 echo "run_cost: ok"

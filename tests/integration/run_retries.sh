@@ -36,10 +36,13 @@ run broken --retries 2 --retry-base 0.01 --retry-max 0.02 -c 8 "$TMP/in"
 [ "$(kinds "$TMP/broken.jsonl")" = "error/server_error/3:40" ] || fail "broken: $(kinds "$TMP/broken.jsonl")"
 grep -q '(after 3 attempts)' "$TMP/broken.jsonl" || fail "broken: message does not say the attempts"
 
-# no answer at all: timeout, retried, then failed
+# no answer at all, before any success: nothing can succeed, the run stops (exit 3) after a
+# few timeouts in a row, nothing marked failed (fail_fast.sh has the details)
 start_sim --timeout-rate 1 --hang-ms 5000
 run hang --timeout 0.3 --retries 1 --retry-base 0.01 -c 20 "$TMP/in"
-[ "$(kinds "$TMP/hang.jsonl")" = "error/timeout/2:40" ] || fail "hang: $(kinds "$TMP/hang.jsonl")"
+[ "$status" -eq 3 ] || fail "hang: exit $status: $(kinds "$TMP/hang.jsonl")"
+grep -q "check the server" "$TMP/hang.err" || fail "hang: $(cat "$TMP/hang.err")"
+! grep -q '"status":"error"' "$TMP/hang.jsonl" || fail "hang: items marked failed"
 
 # connection closed mid-answer: network error, retried
 start_sim --reset-rate 1
@@ -71,10 +74,15 @@ assert 1 <= len(sent) <= 4 and all(l["error"]["http_status"] == 429 for l in sen
 assert all(l["attempts"] in (0, 1) for l in lines)
 PY
 
-# a 400 (image over the server's size limit) fails the item without a retry
+# a 400 (image over the server's size limit) fails the item without a retry; the same 400
+# on the first 5 items, before any success, stops the run: every request is refused
 start_sim --max-image-bytes 100
 run bad_request -c 4 "$TMP/in"
-[ "$(kinds "$TMP/bad_request.jsonl")" = "error/invalid_request/1:40" ] || fail "400: $(kinds "$TMP/bad_request.jsonl")"
+[ "$status" -eq 3 ] || fail "400: exit $status"
+grep -q "every request is refused: the first 5 items all got HTTP 400 invalid_request" \
+    "$TMP/bad_request.err" || fail "400: $(tail -n 1 "$TMP/bad_request.err")"
+[ "$(kinds "$TMP/bad_request.jsonl")" = "error/invalid_request/1:4" ] || fail "400: $(kinds "$TMP/bad_request.jsonl")"
+[ "$(sim_stat requests)" -lt 12 ] || fail "400: $(sim_stat requests) requests"
 
 # no quota after 10 answers: the run stops with exit 3 and the reason; done items are kept
 start_sim --quota-after 10 --latency-ms 5

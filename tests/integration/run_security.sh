@@ -109,7 +109,7 @@ OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url http://192.0.2.1/v1 --no-journal 
 grep -q "refusing plain http:// to 192.0.2.1" "$TMP/http.err" || fail "http refusal message"
 status=0
 OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url http://192.0.2.1/v1 --allow-http --no-journal \
-    --timeout 0.5 --retries 0 -o "$TMP/http2.jsonl" "$TMP/in/broken.jpg" \
+    --no-preflight --timeout 0.5 --retries 0 -o "$TMP/http2.jsonl" "$TMP/in/broken.jpg" \
     "$TMP/in/product-000001.jpg" 2>"$TMP/http2.err" || status=$?
 [ "$status" -eq 1 ] || { cat "$TMP/http2.err"; fail "--allow-http: exit $status, expected 1"; }
 grep -q '"kind":"timeout"\|"kind":"network"' "$TMP/http2.jsonl" || fail "--allow-http did not try"
@@ -117,7 +117,7 @@ port=${SIM_URL#http://127.0.0.1:}
 port=${port%/v1}
 for loop in localhost 127.0.0.2; do
     OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url "http://$loop:$port/v1" --no-journal \
-        --retries 0 -o "$TMP/loop.jsonl" "$TMP/in/product-000001.jpg" 2>"$TMP/loop.err" ||
+        --no-preflight --retries 0 -o "$TMP/loop.jsonl" "$TMP/in/product-000001.jpg" 2>"$TMP/loop.err" ||
         { [ "$loop" = 127.0.0.2 ] && grep -q '"kind":"network"' "$TMP/loop.jsonl"; } ||
         { cat "$TMP/loop.err"; fail "http://$loop refused"; }
 done

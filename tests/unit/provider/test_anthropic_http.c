@@ -234,6 +234,7 @@ static vb_job_t *job_for(const server_t *s, long max_tokens, char *err, size_t e
     o.retry_base_s = 0.01;
     o.retry_max_s = 0.05;
     o.no_dedupe = 1;
+    o.no_preflight = 1; /* the scripted server answers the messages calls only */
     vb_job_t *job = vb_job_new(&o, err, errlen);
     if (job) {
         assert_int_equal(vb_job_add_input(job, img[0], err, errlen), 0);

@@ -224,7 +224,11 @@ static void test_item_errors(void **state)
     answer_clear(&a);
     a = parse(404, "{\"error\":{\"code\":404,\"message\":\"models/gemini-9 is not found for API "
                    "version v1beta\",\"status\":\"NOT_FOUND\"}}");
-    expect_class(&a, ANSWER_FAIL_ITEM, "invalid_request");
+    expect_class(&a, ANSWER_STOP_RUN, "model_not_found"); /* every request would fail */
+    assert_non_null(strstr(a.error_message, "models/gemini-9 is not found"));
+    answer_clear(&a);
+    a = parse(404, "<html>Not Found</html>");
+    expect_class(&a, ANSWER_STOP_RUN, "not_found");
     answer_clear(&a);
     a = parse(413, "{\"error\":{\"code\":413,\"message\":\"Request payload size exceeds the "
                    "limit\",\"status\":\"INVALID_ARGUMENT\"}}");

@@ -257,6 +257,7 @@ static vb_run_status_t run_job(server_t *s, const char *model, int n_images, res
     o.retry_base_s = 0.01;
     o.retry_max_s = 5;
     o.no_dedupe = 1; /* the images are byte-identical */
+    o.no_preflight = 1; /* the scripted server answers generateContent calls only */
     o.timeout_s = 10;
     vb_job_t *job = vb_job_new(&o, err, errlen);
     if (!job)

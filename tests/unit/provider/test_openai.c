@@ -123,11 +123,27 @@ static void test_classification_table(void **state)
     long retry[] = {408, 409, 500, 502, 503, 504, 529};
     for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
         assert_int_equal(classify(retry[i], err, NULL, &kind), ANSWER_RETRY);
-    long fail[] = {400, 404, 413, 422};
+    long fail[] = {400, 413, 422};
     for (size_t i = 0; i < sizeof fail / sizeof fail[0]; i++)
         assert_int_equal(classify(fail[i], err, NULL, &kind), ANSWER_FAIL_ITEM);
     assert_int_equal(classify(413, err, NULL, &kind), ANSWER_FAIL_ITEM);
     assert_string_equal(kind, "too_large");
+    /* a 404 or 405 stops the run: no request to the endpoint can succeed */
+    assert_int_equal(classify(404, err, NULL, &kind), ANSWER_STOP_RUN);
+    assert_string_equal(kind, "not_found");
+    assert_int_equal(classify(404, "{\"error\":{\"message\":\"Invalid URL (POST /chat/completions)\","
+                                   "\"type\":\"invalid_request_error\",\"code\":null}}",
+                              "true", &kind),
+                     ANSWER_STOP_RUN);
+    assert_string_equal(kind, "not_found");
+    assert_int_equal(classify(404, "{\"error\":{\"message\":\"The model `gpt-4o-mnii` does not "
+                                   "exist or you do not have access to it.\",\"type\":"
+                                   "\"invalid_request_error\",\"code\":\"model_not_found\"}}",
+                              NULL, &kind),
+                     ANSWER_STOP_RUN);
+    assert_string_equal(kind, "model_not_found");
+    assert_int_equal(classify(405, "Method Not Allowed", NULL, &kind), ANSWER_STOP_RUN);
+    assert_string_equal(kind, "not_found");
     /* x-should-retry overrides the table, except for run-stopping errors */
     assert_int_equal(classify(400, err, "true", &kind), ANSWER_RETRY);
     assert_int_equal(classify(503, err, "false", &kind), ANSWER_FAIL_ITEM);
