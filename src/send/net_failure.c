@@ -2,7 +2,9 @@
  * buffer and the OS error (net_failure.h). */
 #include "send/net_failure.h"
 
+#include "util/proxy_env.h"
 #include "util/redact.h"
+#include "util/url_policy.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -45,87 +47,15 @@ static void url_host(const char *url, char *out, size_t outlen)
     curl_url_cleanup(u);
 }
 
-/* Whether host is a loopback name or address: such targets never go through a proxy
- * (issue #17 point 9: the key must not cross a proxy in clear for a local server). */
-static bool is_loopback(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
-}
-
-/* Whether no_proxy (a comma- or space-separated list, "*" for all) names host: equal, or
- * a domain host is under (".example.com" and "example.com" both cover a.example.com), as
- * libcurl's check_noproxy reads it for names (address ranges are not matched here). */
-static bool no_proxy_covers(const char *no_proxy, const char *host)
-{
-    size_t hlen = strlen(host);
-    const char *p = no_proxy;
-    while (*p) {
-        while (*p == ',' || *p == ' ' || *p == '\t')
-            p++;
-        const char *start = p;
-        while (*p && *p != ',' && *p != ' ' && *p != '\t')
-            p++;
-        size_t n = (size_t)(p - start);
-        if (n == 1 && *start == '*')
-            return true;
-        if (n && *start == '.')
-            start++, n--;
-        if (!n)
-            continue;
-        if (hlen == n && strncasecmp(host, start, n) == 0)
-            return true;
-        if (hlen > n && host[hlen - n - 1] == '.' && strncasecmp(host + hlen - n, start, n) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The first of names[] set (and not empty) in the environment, or NULL. */
-static const char *env_first(const char *const *names, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *v = names[i] ? getenv(names[i]) : NULL;
-        if (v && *v)
-            return v;
-    }
-    return NULL;
-}
-
 bool net_failure_proxy_for(const char *url, char *out, size_t outlen)
 {
     out[0] = '\0';
     char host[256];
     url_host(url, host, sizeof host);
-    if (!host[0] || is_loopback(host))
+    if (!host[0] || url_policy_is_loopback(host)) /* loopback never goes through a proxy */
         return false;
-    static const char *const no_names[] = {"no_proxy", "NO_PROXY"};
-    const char *no_proxy = env_first(no_names, 2);
-    if (no_proxy && no_proxy_covers(no_proxy, host))
-        return false;
-    /* libcurl reads only the lower-case http_proxy (an upper-case HTTP_PROXY may be set by
-     * a CGI environment from a request header) */
-    bool https = strncasecmp(url, "https:", 6) == 0;
-    const char *const names[] = {https ? "https_proxy" : "http_proxy", https ? "HTTPS_PROXY" : NULL,
-                                 "all_proxy", "ALL_PROXY"};
-    const char *proxy = env_first(names, 4);
-    if (!proxy)
-        return false;
-    CURLU *u = curl_url();
-    char *phost = NULL, *pport = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, proxy, CURLU_GUESS_SCHEME) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &phost, 0) == CURLUE_OK) {
-        /* only host and port: a proxy URL's user:password never reaches a message */
-        if (curl_url_get(u, CURLUPART_PORT, &pport, 0) != CURLUE_OK)
-            pport = NULL; /* libcurl's default proxy port */
-        snprintf(out, outlen, "%s:%s", phost, pport ? pport : "1080");
-    } else {
-        snprintf(out, outlen, "(unparsable proxy setting)");
-    }
-    curl_free(phost);
-    curl_free(pport);
-    curl_url_cleanup(u);
-    return true;
+    return proxy_env_for(strncasecmp(url, "https:", 6) == 0 ? "https" : "http", host, out,
+                         outlen) == 1;
 }
 
 static long info_long(CURL *easy, CURLINFO what)

@@ -98,12 +98,12 @@ SH
 unshare -rn bash "$TMP/proxies.sh" >"$TMP/proxies.out" 2>&1 || true
 read -r _ status dead < <(grep '^deadproxy' "$TMP/proxies.out")
 [ "$status" -eq 3 ] || fail "dead proxy: exit $status: $(cat "$TMP/proxies.out" "$TMP/deadproxy.err")"
-grep -q "cannot connect to proxy 127.0.0.1:$dead" "$TMP/deadproxy.err" || fail "dead proxy not named: $(cat "$TMP/deadproxy.err")"
+grep -q "cannot connect to proxy 127.0.0.1:$dead (from HTTPS_PROXY)" "$TMP/deadproxy.err" || fail "dead proxy not named: $(cat "$TMP/deadproxy.err")"
 ! grep -q proxysecret "$TMP/deadproxy.err" || fail "dead proxy: its password is shown"
 [ "$(failed_lines "$TMP/deadproxy.jsonl")" -eq 0 ] || fail "dead proxy: items marked failed"
 read -r _ status port < <(grep '^p407' "$TMP/proxies.out")
 [ "$status" -eq 3 ] || fail "407 proxy: exit $status: $(cat "$TMP/proxies.out" "$TMP/p407.err")"
-grep -q "proxy 127.0.0.1:$port refused the CONNECT to api.visionbatch-test.invalid:443 (HTTP 407" \
+grep -q "proxy 127.0.0.1:$port (from HTTPS_PROXY) refused the CONNECT to api.visionbatch-test.invalid:443 (HTTP 407" \
     "$TMP/p407.err" || fail "407 proxy not named: $(cat "$TMP/p407.err")"
 
 # 5. the simulator killed mid-run and back within --unreachable-timeout: the run pauses,
