@@ -107,8 +107,9 @@ OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url http://192.0.2.1/v1 --no-journal 
     -o "$TMP/http.jsonl" "$TMP/in" 2>"$TMP/http.err" || status=$?
 [ "$status" -eq 2 ] || fail "http to a remote host: exit $status, expected 2"
 grep -q "refusing plain http:// to 192.0.2.1" "$TMP/http.err" || fail "http refusal message"
+# (in a network namespace of its own, holding only loopback: no packet leaves the machine)
 status=0
-OPENAI_API_KEY="$KEY" "$VB_BIN" run --base-url http://192.0.2.1/v1 --allow-http --no-journal \
+OPENAI_API_KEY="$KEY" unshare -rn "$VB_BIN" run --base-url http://192.0.2.1/v1 --allow-http --no-journal \
     --no-preflight --timeout 0.5 --retries 0 -o "$TMP/http2.jsonl" "$TMP/in/broken.jpg" \
     "$TMP/in/product-000001.jpg" 2>"$TMP/http2.err" || status=$?
 [ "$status" -eq 1 ] || { cat "$TMP/http2.err"; fail "--allow-http: exit $status, expected 1"; }
