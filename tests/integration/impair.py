@@ -11,9 +11,6 @@ after the server last spoke) draws its fate before any of its bytes reach the se
          (the server never sees the request)
   pass   forwarded, each chunk both ways after --delay-ms
 
---down-after N --down-s S: after N requests passed, every new connection and request is
-stalled for S seconds (an outage), then the link comes back.
-
 Counters go to --stats FILE (JSON) on SIGTERM and every second: requests, passed,
 dropped, stalled.
 """
@@ -23,7 +20,6 @@ import json
 import random
 import signal
 import sys
-import time
 
 
 def main():
@@ -33,23 +29,14 @@ def main():
     ap.add_argument("--drop-rate", type=float, default=0)
     ap.add_argument("--stall-rate", type=float, default=0)
     ap.add_argument("--stall-s", type=float, default=5)
-    ap.add_argument("--down-after", type=int, default=0)
-    ap.add_argument("--down-s", type=float, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--stats", default=None)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     stats = {"requests": 0, "passed": 0, "dropped": 0, "stalled": 0}
-    down = {"until": 0.0}
 
     def fate():
         stats["requests"] += 1
-        now = time.monotonic()
-        if a.down_after and stats["passed"] >= a.down_after and down["until"] == 0.0:
-            down["until"] = now + a.down_s
-        if now < down["until"]:
-            stats["stalled"] += 1
-            return "stall"
         u = rng.random()
         if u < a.drop_rate:
             stats["dropped"] += 1
