@@ -125,7 +125,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(status == 200 && r.content != NULL && r.error_kind == NULL);
     } else {
         FUZZ_CHECK(r.error_kind != NULL && r.error_message[0] != '\0');
-        FUZZ_CHECK(r.content == NULL);
+        /* only a refusal keeps words: the model's, scrubbed */
+        FUZZ_CHECK(r.content == NULL || strcmp(r.error_kind, "refused") == 0);
+        FUZZ_CHECK(r.content == NULL || strstr(r.content, secret) == NULL);
     }
     FUZZ_CHECK(r.prompt_tokens >= -1 && r.completion_tokens >= -1);
     if (r.total_tokens >= 0)

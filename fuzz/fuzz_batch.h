@@ -92,7 +92,8 @@ static void fuzz_batch_line(const batch_codec_t *c, const uint8_t *data, size_t 
         FUZZ_CHECK(a->content != NULL && a->error_kind == NULL && l.http_status == 200);
         FUZZ_CHECK(l.custom_id[0] != '\0');
     } else {
-        FUZZ_CHECK(a->error_kind != NULL && a->error_message[0] != '\0' && a->content == NULL);
+        FUZZ_CHECK(a->error_kind != NULL && a->error_message[0] != '\0');
+        FUZZ_CHECK(a->content == NULL || strcmp(a->error_kind, "refused") == 0);
     }
     fuzz_batch_count(a->prompt_tokens);
     fuzz_batch_count(a->completion_tokens);

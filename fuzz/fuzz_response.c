@@ -9,6 +9,7 @@
  * appears in the message, even when the server echoes it. */
 #include "fuzz_util.h"
 
+#include "provider/answer_words.h"
 #include "provider/openai.h"
 
 static const long statuses[] = {200, 201, 204, 301, 400, 401, 403, 404, 408, 409,
@@ -48,8 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(status == 200 && r.content != NULL && r.error_kind == NULL);
     } else {
         FUZZ_CHECK(r.error_kind != NULL && r.error_message[0] != '\0');
-        FUZZ_CHECK(r.content == NULL);
+        /* only a refusal keeps words: the model's, scrubbed */
+        FUZZ_CHECK(r.content == NULL || strcmp(r.error_kind, "refused") == 0);
+        FUZZ_CHECK(r.content == NULL || strstr(r.content, secret) == NULL);
     }
+    /* usage is a count a request can have, or unknown: never a bill of trillions */
+    FUZZ_CHECK(r.prompt_tokens >= -1 && r.prompt_tokens <= ANSWER_USAGE_MAX);
+    FUZZ_CHECK(r.completion_tokens >= -1 && r.completion_tokens <= ANSWER_USAGE_MAX);
+    FUZZ_CHECK(r.total_tokens >= -1 && r.total_tokens <= ANSWER_USAGE_MAX);
     FUZZ_CHECK(strstr(r.error_message, secret) == NULL);
     answer_clear(&r);
     free(body);
