@@ -28,9 +28,9 @@ static void location_shown(const char *location, char *out, size_t outlen)
 {
     const char *rest = location;
     size_t n = 0;
-    const char *scheme_end = strstr(location, "://");
+    const char *scheme_end = strstr(location, "//"); /* "scheme://" or scheme-relative "//" */
     if (scheme_end && (size_t)(scheme_end - location) < 16) {
-        const char *host = scheme_end + 3;
+        const char *host = scheme_end + 2;
         const char *auth_end = host + strcspn(host, "/?#");
         const char *at = NULL; /* the last '@' of the authority ends the userinfo */
         for (const char *a = host; a < auth_end; a++)

@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The most attempts of one item the endpoint's failures may take without counting
+ * against --retries: a bound should the endpoint flap forever between failing to connect
+ * and answering errors (neither a stop nor a pause would then come). */
+#define OUTAGE_RETRIES_MAX 50
+
 /* Turns resp into a stop of the run with message msg (already scrubbed). */
 static void stop_with(answer_t *resp, const char *kind, const char *msg)
 {
@@ -60,8 +65,11 @@ static void note_failure(engine_t *e, const transfer_t *t, CURLcode rc, request_
                     "the endpoint cannot be reached (%s): the run is paused, probing with one "
                     "request at a time; it stops after %g s without an answer",
                     resp->error_message, e->outage.s.give_up_s);
-    if (outage_paused(&e->outage) && resp->action == ANSWER_RETRY)
-        r->outage_retries++; /* the endpoint's failure, not the item's */
+    /* the endpoint's failure, not the item's: during a pause, and before any success
+     * (where 3 in a row stop the run: an item out of retries must stay unsent, not fail) */
+    if (resp->action == ANSWER_RETRY && r->outage_retries < OUTAGE_RETRIES_MAX &&
+        (outage_paused(&e->outage) || (!e->outage.any_success && (unreachable || silent))))
+        r->outage_retries++;
 }
 
 /* An HTTP answer. */
@@ -93,7 +101,7 @@ static void note_answer(engine_t *e, long status, request_t *r, answer_t *resp, 
              "every request is refused: the first %d items all got HTTP %ld %s, the last: %s; "
              "stopping (nothing unsent is marked failed)",
              e->outage.s.refused_after, status, resp->error_kind, resp->error_message);
-    stop_with(resp, "refused", msg);
+    stop_with(resp, "every_request_refused", msg);
 }
 
 void engine_health_note(engine_t *e, const transfer_t *t, CURLcode rc, long status, request_t *r,

@@ -158,5 +158,6 @@ void net_failure_describe(CURL *easy, CURLcode rc, const char *errbuf, const cha
     else
         snprintf(out, outlen, "%s (%s%s%s)", curl_words(rc, errbuf), target,
                  proxied ? " through proxy " : "", proxied ? proxy : "");
+    redact_userinfo(out); /* libcurl's words may quote the proxy setting, password and all */
     redact_secret(out, outlen, secret);
 }

@@ -283,6 +283,7 @@ void transfer_failure(const transfer_pool_t *p, const transfer_t *t, CURLcode rc
                       const char *secret, answer_t *resp)
 {
     memset(resp, 0, sizeof *resp);
+    resp->prompt_tokens = resp->completion_tokens = resp->total_tokens = -1; /* no answer */
     resp->action = ANSWER_RETRY;
     if (t->overflow || rc == CURLE_FILESIZE_EXCEEDED) {
         resp->action = ANSWER_FAIL_ITEM;

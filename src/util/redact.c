@@ -34,3 +34,18 @@ void redact_secret(char *text, size_t cap, const char *secret)
         from = p + mlen; /* the mask itself may contain the secret's letters */
     }
 }
+
+void redact_userinfo(char *text)
+{
+    for (char *p = strstr(text, "//"); p; p = strstr(p, "//")) {
+        char *host = p + 2;
+        size_t auth = strcspn(host, "/?#'\" \t<>");
+        char *at = NULL; /* the last '@' of the authority ends the userinfo */
+        for (char *a = host; a < host + auth; a++)
+            if (*a == '@')
+                at = a;
+        for (char *a = host; at && a < at; a++)
+            *a = '*'; /* in place: the length is all that shows */
+        p = host;
+    }
+}

@@ -10,4 +10,9 @@
  * ignored (too short to be a key, and would garble ordinary words). */
 void redact_secret(char *text, size_t cap, const char *secret);
 
+/* Masks the user:password part of every URL authority in the NUL-terminated text
+ * ("scheme://user:pw@host" and scheme-relative "//user:pw@host": each character of
+ * user:pw becomes an asterisk), in place: libcurl's error buffer quotes a proxy setting whole, password and all. */
+void redact_userinfo(char *text);
+
 #endif

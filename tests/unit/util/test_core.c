@@ -82,6 +82,22 @@ static void test_redact(void **state)
     assert_string_equal(none, "abc");
 }
 
+/* libcurl quotes a proxy setting whole: its user:password part is masked wherever a URL
+ * authority has one, scheme-relative too; a URL without one is left alone. */
+static void test_redact_userinfo(void **state)
+{
+    (void)state;
+    char msg[128] = "Unsupported proxy scheme for 'foo://user:s3cretpw@127.0.0.1:9'";
+    redact_userinfo(msg);
+    assert_string_equal(msg, "Unsupported proxy scheme for 'foo://*************@127.0.0.1:9'");
+    char rel[64] = "to //a@h/x and http://h:80/p@q and //b:c@d";
+    redact_userinfo(rel);
+    assert_string_equal(rel, "to //*@h/x and http://h:80/p@q and //***@d");
+    char plain[32] = "no url here // at all";
+    redact_userinfo(plain);
+    assert_string_equal(plain, "no url here // at all");
+}
+
 /* A server that echoes the key upper- or lower-cased (or in mixed case) still has it
  * masked. */
 static void test_redact_any_case(void **state)
@@ -240,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_histogram_quantiles),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_redact_any_case),
+        cmocka_unit_test(test_redact_userinfo),
         cmocka_unit_test(test_queue_bounded_fifo),
         cmocka_unit_test(test_image_probe),
         cmocka_unit_test(test_jpeg_header_fast_path),
