@@ -592,6 +592,9 @@ long journal_recent_attempts(journal_t *j, double seconds)
     return n;
 }
 
+/* The meta key of journal_spent_unfinished_add's sum. */
+#define SPENT_UNFINISHED_KEY "spent_unfinished_usd"
+
 int journal_counts(journal_t *j, long counts[JOURNAL_STATE_COUNT], double *cost)
 {
     sqlite3_stmt *st;
@@ -607,7 +610,20 @@ int journal_counts(journal_t *j, long counts[JOURNAL_STATE_COUNT], double *cost)
         counts[s] += sqlite3_column_int64(st, 1);
         *cost += sqlite3_column_double(st, 2);
     }
+    char *unfinished = meta_get(j, SPENT_UNFINISHED_KEY);
+    if (unfinished)
+        *cost += strtod(unfinished, NULL);
+    free(unfinished);
     return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+int journal_spent_unfinished_add(journal_t *j, double usd)
+{
+    char *was = meta_get(j, SPENT_UNFINISHED_KEY);
+    char value[64];
+    snprintf(value, sizeof value, "%.12g", (was ? strtod(was, NULL) : 0) + usd);
+    free(was);
+    return journal_meta_set(j, SPENT_UNFINISHED_KEY, value);
 }
 
 void journal_close(journal_t *j)

@@ -108,6 +108,11 @@ long journal_cache_size(journal_t *j);
  * costs. Returns 0, or -1. */
 int journal_counts(journal_t *j, long counts[JOURNAL_STATE_COUNT], double *cost);
 
+/* Adds usd to what the job paid for answers of items a run left unfinished (billed, not
+ * used: a stop or a cancel came before the item's result). journal_counts' cost includes
+ * it, so a later run's budget counts it. Returns 0, or -1. */
+int journal_spent_unfinished_add(journal_t *j, double usd);
+
 /* The last error message of the journal's database. */
 const char *journal_errmsg(journal_t *j);
 

@@ -116,6 +116,23 @@ static void record_failure(batchapi_t *b, const journal_batch_line_t *l, long st
     record_line(b, l, &res);
 }
 
+/* What a billed answer of line l cost: cost (its usage at the batch price) when known,
+ * else the line's worst case (what --budget reserved; without a budget, its estimated
+ * prompt tokens and the completion limit), counted in the summary's usage_missing; -1
+ * when the model has no price. */
+static double billed_usd(batchapi_t *b, const journal_batch_line_t *l, double cost)
+{
+    engine_t *e = b->e;
+    if (cost >= 0)
+        return cost;
+    double worst = l->reserved_usd > 0
+                       ? l->reserved_usd
+                       : job_cost_worst(&e->cost, l->model, l->est_tokens, e->o->max_tokens);
+    if (worst >= 0)
+        e->out.sum->usage_missing++;
+    return worst;
+}
+
 /* Records line l as failed by an answer that was billed (a refusal, a content filter,
  * usage no request can have): its usage and cost (the line's worst case when the usage
  * is unknown) count, and the model's words go with it. */
@@ -123,10 +140,7 @@ static void record_billed_failure(batchapi_t *b, const journal_batch_line_t *l,
                                   const batch_line_t *bl, double cost, double latency_ms)
 {
     const answer_t *a = &bl->answer;
-    if (cost < 0 && l->reserved_usd > 0) {
-        cost = l->reserved_usd;
-        b->e->out.sum->usage_missing++;
-    }
+    cost = billed_usd(b, l, cost);
     budget_settle(&b->e->cost.budget, l->reserved_usd, cost > 0 ? cost : 0);
     vb_result_t res = {0};
     res.status = VB_STATUS_ERROR;
@@ -254,8 +268,22 @@ static void take_line(collect_t *c, const journal_batch_line_t *l, const batch_l
             if (ag) {
                 ag->kind = a->error_kind ? a->error_kind : "server_error";
                 snprintf(ag->message, sizeof ag->message, "%s", a->error_message);
+                if (billed) { /* paid for though not used: it goes with the line */
+                    double paid = billed_usd(b, l, cost);
+                    ag->billed_usd = paid > 0 ? paid : 0;
+                    budget_settle(&e->cost.budget, l->reserved_usd, ag->billed_usd);
+                    e->cost.budget.reserved += l->reserved_usd; /* held again for the next */
+                    if (a->prompt_tokens > 0)
+                        e->out.sum->prompt_tokens += a->prompt_tokens;
+                    if (a->completion_tokens > 0)
+                        e->out.sum->completion_tokens += a->completion_tokens;
+                }
                 return;
             }
+        }
+        if (billed) {
+            record_billed_failure(b, l, bl, cost, latency_ms);
+            return;
         }
         {
             char message[700];
@@ -321,10 +349,11 @@ static void send_again(batchapi_t *b, const journal_batch_line_t *l, const again
     nl.done = 0;
     nl.copy_of = NULL;
     nl.attempt = l->attempt + (count_attempt ? 1 : 0);
+    if (ag) /* a billed answer that was not used (not the JSON asked for, cut, empty) */
+        nl.earlier_cost_usd = l->earlier_cost_usd + ag->billed_usd;
     if (ag && ag->json_reask) {
         nl.json_retries = l->json_retries + 1;
         nl.attempt = l->attempt + 1;
-        nl.earlier_cost_usd = l->earlier_cost_usd + ag->billed_usd;
     }
     if (batchapi_add_line(b, &nl, body, len) != 0)
         return;

@@ -186,6 +186,23 @@ static void count_billed(vb_summary_t *sum, double cost, const answer_t *resp)
         sum->completion_tokens += resp->completion_tokens;
 }
 
+void engine_count_unfinished(engine_t *e, const request_t *r, double last_usd,
+                             const answer_t *last)
+{
+    double usd = (last_usd > 0 ? last_usd : 0) + r->earlier_cost_usd + r->carried_usd;
+    for (size_t i = 0; i < r->n_members; i++)
+        usd += r->members[i]->carried_usd + r->members[i]->earlier_cost_usd;
+    answer_t billed = {.prompt_tokens = r->earlier_prompt_tokens,
+                       .completion_tokens = r->earlier_completion_tokens};
+    if (last && last->prompt_tokens > 0)
+        billed.prompt_tokens += last->prompt_tokens;
+    if (last && last->completion_tokens > 0)
+        billed.completion_tokens += last->completion_tokens;
+    count_billed(e->out.sum, usd, &billed);
+    if (usd > 0 && e->journal)
+        journal_spent_unfinished_add(e->journal, usd);
+}
+
 /* A billed answer that was not used (r goes again): its cost and usage go with r to its
  * final result, a single image's in earlier_*, a batch request's shared out among its
  * images (its tokens are counted now: no image's result carries a batch's usage). */
@@ -214,7 +231,7 @@ static bool stop_unfinished(engine_t *e, completion_t *c)
         engine_stop(e, c->resp.error_message);
     if (c->resp.action != ANSWER_STOP_RUN && !(c->resp.action == ANSWER_RETRY && e->stopping))
         return false;
-    count_billed(e->out.sum, c->cost, &c->resp); /* no result will carry it */
+    engine_count_unfinished(e, c->r, c->cost, &c->resp); /* no result will carry it */
     request_free(c->r);
     return true;
 }

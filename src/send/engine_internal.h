@@ -116,6 +116,13 @@ void engine_dispatch(engine_t *e);
  * without usage is counted at (dispatch.c). */
 double engine_worst_usd(const engine_t *e, const request_t *q);
 
+/* Request r ends unfinished (the run stops or is cancelled before its result): what its
+ * billed answers cost (last_usd and last: its last answer's, 0 and NULL when none; and
+ * what it carries from earlier ones) is counted in the run's totals and journaled, so
+ * the job's budget keeps counting it on resume (complete.c). */
+void engine_count_unfinished(engine_t *e, const request_t *r, double last_usd,
+                             const answer_t *last);
+
 /* Takes in a finished transfer t (rc: libcurl's verdict): classifies the answer, settles
  * its cost, hands the handle back, then records the item, retries it, breaks up its group,
  * re-asks for JSON or leaves it unfinished (complete.c). */

@@ -25,6 +25,17 @@ static int prepare_thread_count(const vb_options_t *o)
 static void engine_finish(engine_t *e)
 {
     vb_summary_t *sum = e->out.sum;
+    /* requests left waiting (a stop, a cancel) may carry what billed answers cost */
+    request_t *r;
+    while (e->retries && (r = retryq_pop_due(e->retries, UINT64_MAX))) {
+        engine_count_unfinished(e, r, 0, NULL);
+        request_free(r);
+    }
+    if (e->next) {
+        engine_count_unfinished(e, e->next, 0, NULL);
+        request_free(e->next);
+        e->next = NULL;
+    }
     sum->wall_s = (double)(clock_now(&e->clock) - e->started_ns) / 1e9;
     sum->images_per_s = sum->wall_s > 0 ? (double)sum->images / sum->wall_s : 0;
     if (e->latency) {

@@ -123,11 +123,41 @@ assert 0 < summary["cost_usd"] < 1, summary["cost_usd"]
 assert 0 <= summary["prompt_tokens"] < 10**9 and 0 <= summary["completion_tokens"] < 10**9
 PY
 
-# 5. nothing listening: no byte went, so nothing was uploaded
+# 5. stopped while items wait to be asked again after a cut answer: what those answers cost
+# is in the run's spend (not lost with the unfinished items), and the journal keeps it for
+# the job's budget on resume
+start_sim --latency-ms 5 --truncate-rate 1
+"$VB_BIN" run --base-url "$SIM_URL" -m gpt-4o-mini --detail high -c 4 --retry-base 60 --retry-max 60 \
+    --journal "$TMP/stop.journal" --stats-json "$TMP/stop.json" -o "$TMP/stop.jsonl" "$TMP/in" \
+    2>"$TMP/stop.err" &
+vb=$!
+VB_PIDS+=("$vb")
+for _ in $(seq 1 200); do [ "$(sim_stat requests)" -ge 8 ] && break; sleep 0.05; done
+kill -INT "$vb"
+status=0
+wait "$vb" || status=$?
+[ "$status" -eq 130 ] || { cat "$TMP/stop.err"; fail "stopped run: exit $status, expected 130"; }
+py "$TMP/stop.json" "$(bill)" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+bill = float(sys.argv[2])
+assert bill > 0 and s["cost_usd"] >= bill, (s["cost_usd"], bill)
+PY
+spent=$(python3 - "$TMP/stop.journal" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(dict(db.execute("SELECT key, value FROM meta")).get("spent_unfinished_usd", "0"))
+PY
+)
+python3 -c "import sys; sys.exit(0 if float('$spent') >= $(bill) else 1)" \
+    || fail "the journal kept $spent of $(bill) paid for unfinished items"
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
+
+# 6. nothing listening: no byte went, so nothing was uploaded
 port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
 status=0
 "$VB_BIN" run --base-url "http://127.0.0.1:$port/v1" -m gpt-4o-mini -c 2 --retries 1 \
-    --retry-base 0.01 --no-journal --stats-json "$TMP/closed.json" -o "$TMP/closed.jsonl" \
+    --no-preflight --retry-base 0.01 --no-journal --stats-json "$TMP/closed.json" -o "$TMP/closed.jsonl" \
     "$TMP/in" 2>"$TMP/closed.err" || status=$?
 [ "$status" -ne 0 ] || fail "a closed port succeeded"
 py "$TMP/closed.json" <<'PY'
