@@ -86,3 +86,15 @@ char *sim_models_gemini_json(const char *model)
     json_decref(root);
     return text;
 }
+
+char *sim_models_one_json(const char *model, bool anthropic)
+{
+    json_t *data = json_array();
+    if (data)
+        add_model(data, model, strlen(model), anthropic);
+    json_t *one = json_incref(json_array_get(data, 0));
+    json_decref(data);
+    char *text = one ? json_dumps(one, JSON_COMPACT) : NULL;
+    json_decref(one);
+    return text;
+}

@@ -21,4 +21,9 @@ char *sim_models_list_json(const char *list, bool anthropic);
  * supportedGenerationMethods). A malloc'd string, NULL when out of memory. */
 char *sim_models_gemini_json(const char *model);
 
+/* The body of GET /v1/models/MODEL: Anthropic's ModelInfo {type, id, display_name,
+ * created_at} (anthropic) or OpenAI's Model {id, object, created, owned_by}. NULL when out
+ * of memory. */
+char *sim_models_one_json(const char *model, bool anthropic);
+
 #endif

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -49,6 +50,7 @@ typedef enum {
     ROUTE_BATCHAPI,
     ROUTE_MODELS,
     ROUTE_GEMINI_MODEL,
+    ROUTE_MODEL, /* GET /v1/models/MODEL: Anthropic's Get a Model, OpenAI's Retrieve */
     ROUTE_STATS,
     ROUTE_RESET
 } route_t;
@@ -95,6 +97,7 @@ typedef struct {
 
 /* Finds the route for path and whether method is the one it takes. */
 #define GEMINI_MODELS "/v1beta/models/"
+#define ONE_MODEL "/v1/models/"
 
 static void conn_route(sim_conn_t *c, const char *path, const char *method)
 {
@@ -105,6 +108,13 @@ static void conn_route(sim_conn_t *c, const char *path, const char *method)
             c->method_ok = strcmp(method, routes[i].method) == 0;
             return;
         }
+    }
+    if (strcmp(method, "GET") == 0 && strncmp(path, ONE_MODEL, strlen(ONE_MODEL)) == 0 &&
+        path[strlen(ONE_MODEL)] && !strchr(path + strlen(ONE_MODEL), '/')) {
+        c->route = ROUTE_MODEL;
+        c->allow = "GET";
+        c->method_ok = 1;
+        return;
     }
     if (strcmp(method, "GET") == 0 && strncmp(path, GEMINI_MODELS, strlen(GEMINI_MODELS)) == 0 &&
         !strchr(path, ':')) { /* Gemini's models.get */
@@ -543,8 +553,27 @@ static enum MHD_Result answer_models(sim_server_t *s, struct MHD_Connection *con
         sim_reply_clear(&reply);
         return ret;
     }
-    if (c->route != ROUTE_GEMINI_MODEL)
+    if (c->route == ROUTE_MODELS)
         return send_json(conn, sim_models_list_json(s->cfg->models, anthropic));
+    if (c->route == ROUTE_MODEL) { /* the one model, or the protocol's 404 for it */
+        const char *id = url + strlen(ONE_MODEL);
+        bool served = sim_models_serves(s->cfg->models, id) &&
+                      (!anthropic || strncasecmp(id, "claude-", 7) == 0);
+        if (served)
+            return send_json(conn, sim_models_one_json(id, anthropic));
+        sim_error_t err;
+        if (anthropic)
+            sim_error_set(&err, NULL, NULL, "model: %.100s", id);
+        else
+            sim_error_set(&err, "model", "model_not_found",
+                          "The model '%.100s' does not exist", id);
+        err.status = 404;
+        if (proto->refuse(&reply, &err) != 0)
+            sim_reply_clear(&reply);
+        enum MHD_Result ret = send_reply(conn, &reply);
+        sim_reply_clear(&reply);
+        return ret;
+    }
     const char *model = url + strlen(GEMINI_MODELS);
     bool known = (strncmp(model, "gemini-", 7) == 0 || strncmp(model, "gemma-", 6) == 0) &&
                  sim_models_serves(s->cfg->models, model);
@@ -581,6 +610,7 @@ static enum MHD_Result dispatch(sim_server_t *s, struct MHD_Connection *conn, si
         return answer_batchapi(s, conn, c, url, method);
     case ROUTE_MODELS: /* OpenAI's, or Anthropic's when the call is Anthropic's */
     case ROUTE_GEMINI_MODEL:
+    case ROUTE_MODEL:
         return answer_models(s, conn, c, url);
     case ROUTE_STATS:
         return send_json(conn, sim_stats_json_with(s->stats, "batch",

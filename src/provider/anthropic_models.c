@@ -1,21 +1,50 @@
-/* anthropic_models.c - Anthropic's model listing, for the preflight: GET /v1/models
- * answers {"data":[{"type":"model","id","display_name","created_at"}],"has_more",
- * "first_id","last_id"}, paged (limit: 20 by default, at most 1000) (Anthropic API
- * reference, "List Models"). */
+/* anthropic_models.c - Anthropic's model lookup, for the preflight: GET
+ * /v1/models/{model_id} ("Model identifier or alias": an alias such as claude-sonnet-4-0
+ * resolves, where the listing shows only dated ids) answers the ModelInfo
+ * {"type":"model","id",...} or a 404 not_found_error (Anthropic API reference, "Get a
+ * Model"). */
 #include "provider/anthropic_internal.h"
-#include "provider/models_list.h"
 
 #include "provider/batch_api_internal.h"
 
+#include <jansson.h>
+#include <string.h>
+
+/* Whether model can go in a URL path as it is: Anthropic's ids and aliases are letters,
+ * digits, '.', '-' and '_'. */
+static bool path_safe(const char *model)
+{
+    return model && model[0] &&
+           strspn(model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               strlen(model);
+}
+
 char *anthropic_models_url(const char *base_url, const char *model)
 {
-    (void)model;
+    if (!path_safe(model))
+        return NULL; /* no preflight for a name the path cannot carry */
     static const char *const strip[] = {"/v1", NULL};
-    return batch_url(base_url, strip, "/v1/models?limit=1000");
+    return batch_url(base_url, strip, "/v1/models/%s", model);
 }
 
 models_verdict_t anthropic_models_parse(long status, const char *body, size_t len,
                                         const char *model, char *listed, size_t listed_len)
 {
-    return models_data_listing(status, body, len, model, true, listed, listed_len);
+    (void)model;
+    (void)listed_len;
+    listed[0] = '\0';
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    json_t *error = json_object_get(root, "error");
+    const char *type = json_string_value(json_object_get(error, "type"));
+    const char *message = json_string_value(json_object_get(error, "message"));
+    models_verdict_t v = MODELS_CANNOT_TELL;
+    if (status == 200 && json_is_string(json_object_get(root, "id")))
+        v = MODELS_PRESENT;
+    else if (status == 404 && type && strcmp(type, "not_found_error") == 0 && message &&
+             strncmp(message, "model:", 6) == 0)
+        v = MODELS_ABSENT; /* "model: X": the API is there, the model is not (a path it does
+                              not know is a not_found_error too, without the "model:") */
+    json_decref(root);
+    return v;
 }

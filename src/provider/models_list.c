@@ -1,5 +1,5 @@
 /* models_list.c - reading a {"data":[{"id":...}]} model listing (models_list.h), as
- * OpenAI's GET /models and Anthropic's GET /v1/models answer. */
+ * OpenAI's GET /models (and compatible servers') answers. */
 #include "provider/models_list.h"
 
 #include <jansson.h>
@@ -17,10 +17,21 @@ static void list_add(char *listed, size_t listed_len, const char *name, int *cou
     (*count)++;
 }
 
+/* Whether the listed id names model: the same, or the same but for a ":latest" tag on
+ * either side (Ollama lists "llava:latest" and serves it as "llava"). */
+static bool same_model(const char *id, const char *model)
+{
+    static const char latest[] = ":latest";
+    size_t n = strlen(id), m = strlen(model), t = sizeof latest - 1;
+    return strcmp(id, model) == 0 ||
+           (n == m + t && strncmp(id, model, m) == 0 && strcmp(id + m, latest) == 0) ||
+           (m == n + t && strncmp(model, id, n) == 0 && strcmp(model + n, latest) == 0);
+}
+
 /* A {"data":[{"id":...}]} listing: whether model is among the ids, a few of them into
- * listed. paged: the answer's has_more says whether the list is whole. */
+ * listed. */
 models_verdict_t models_data_listing(long status, const char *body, size_t len, const char *model,
-                                     bool paged, char *listed, size_t listed_len)
+                                     char *listed, size_t listed_len)
 {
     listed[0] = '\0';
     if (status != 200)
@@ -39,12 +50,12 @@ models_verdict_t models_data_listing(long status, const char *body, size_t len, 
             const char *id = json_string_value(json_object_get(entry, "id"));
             if (!id)
                 continue;
-            if (model && strcmp(id, model) == 0)
+            if (model && same_model(id, model))
                 v = MODELS_PRESENT;
             list_add(listed, listed_len, id, &count);
         }
-        if (v == MODELS_ABSENT && paged && json_is_true(json_object_get(root, "has_more")))
-            v = MODELS_CANNOT_TELL; /* it may be on a later page */
+        if (v == MODELS_ABSENT && json_is_true(json_object_get(root, "has_more")))
+            v = MODELS_CANNOT_TELL; /* a paged listing: it may be on a later page */
     }
     json_decref(root);
     return v;

@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 /* A {"data":[{"id":...}]} listing answered with status: whether model is among the ids
- * (MODELS_CANNOT_TELL when status is not 200 or the list is missing or empty; with paged,
- * also when has_more says a later page may hold it), the first few ids comma-separated
- * into listed. */
+ * (an id with a ":latest" tag names the model without it, and the other way round;
+ * MODELS_CANNOT_TELL when status is not 200, the list is missing or empty, or has_more
+ * says a later page may hold it), the first few ids comma-separated into listed. */
 models_verdict_t models_data_listing(long status, const char *body, size_t len, const char *model,
-                                     bool paged, char *listed, size_t listed_len);
+                                     char *listed, size_t listed_len);
 
 #endif

@@ -16,5 +16,5 @@ char *openai_models_url(const char *base_url, const char *model)
 models_verdict_t openai_models_parse(long status, const char *body, size_t len, const char *model,
                                      char *listed, size_t listed_len)
 {
-    return models_data_listing(status, body, len, model, false, listed, listed_len);
+    return models_data_listing(status, body, len, model, listed, listed_len);
 }
