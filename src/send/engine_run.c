@@ -5,6 +5,7 @@
 
 #include "prepare/prepare.h"
 #include "prepare/prompt_fill.h"
+#include "record/journal_batch.h"
 #include "send/batchapi.h"
 #include "send/preflight.h"
 
@@ -73,7 +74,11 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                      errlen) != 0)
         goto out;
     e.cancel = cancel;
-    if (preflight_run(e.provider, o, err, errlen) != 0) { /* the model is not there, ... */
+    /* a batch job with batches at the provider collects them whatever the preflight would
+     * say (a model retired since they were submitted must not strand what is paid for) */
+    bool collecting =
+        o->batch_api && e.journal && journal_chunk_foreach(e.journal, 1, NULL, NULL) > 0;
+    if (!collecting && preflight_run(e.provider, o, err, errlen) != 0) { /* no such model, ... */
         engine_stop(&e, err);
         status = VB_RUN_STOPPED;
         goto out;
