@@ -28,6 +28,7 @@ struct batchapi_http {
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE];
     bool unreachable; /* the last call failed without reaching the endpoint */
+    bool silent;      /* ... or timed out on a connection that gave not one byte back */
     /* the answer being read */
     char *buf;
     size_t len, cap;
@@ -247,6 +248,7 @@ static void transfer_error(batchapi_http_t *h, const char *method, const char *u
     net_failure_describe(h->easy, rc, h->errbuf, url, h->o->timeout_s, h->o->api_key, what,
                          sizeof what);
     h->unreachable = net_failure_unreachable(h->easy, rc);
+    h->silent = net_failure_silent_timeout(h->easy, rc);
     snprintf(err, errlen, "%s %s: %s%s", method, url, what,
              rc == CURLE_PEER_FAILED_VERIFICATION
                  ? " (a private CA: trust it with --ca-cert FILE or CURL_CA_BUNDLE)"
@@ -257,6 +259,11 @@ static void transfer_error(batchapi_http_t *h, const char *method, const char *u
 bool batchapi_http_unreachable(const batchapi_http_t *h)
 {
     return h->unreachable;
+}
+
+bool batchapi_http_silent(const batchapi_http_t *h)
+{
+    return h->silent;
 }
 
 /* Sets the request body from req (memory, a file or a multipart form). Returns 0, or -1
@@ -322,6 +329,7 @@ static int http_call(void *ctx, const batch_req_t *req, batch_resp_t *resp, char
     batchapi_http_t *h = ctx;
     memset(resp, 0, sizeof *resp);
     h->unreachable = false;
+    h->silent = false;
     h->errbuf[0] = '\0';
     struct curl_slist *headers = call_headers(h, req);
     if (!headers) {

@@ -25,6 +25,10 @@ long long batchapi_http_uploaded(const batchapi_http_t *h);
  * TLS handshake, a proxy's failure: send/net_failure.h). */
 bool batchapi_http_unreachable(const batchapi_http_t *h);
 
+/* Whether the last call timed out on a connection that gave not one byte back (a server
+ * that takes connections and answers nothing). */
+bool batchapi_http_silent(const batchapi_http_t *h);
+
 /* Frees the client. NULL is a no-op. */
 void batchapi_http_free(batchapi_http_t *h);
 

@@ -52,6 +52,12 @@ int preflight_run(const provider_t *pv, const vb_options_t *o, char *err, size_t
         } else if (batchapi_http_unreachable(h)) { /* no request could get through either */
             snprintf(err, errlen, "%s; stopping before the first upload", why);
             rc = -1;
+        } else if (batchapi_http_silent(h)) { /* nor would a request be answered */
+            snprintf(err, errlen,
+                     "%s; check the server (it takes connections and answers nothing): stopping "
+                     "before the first upload",
+                     why);
+            rc = -1;
         }
         free(resp.body);
     }

@@ -76,6 +76,12 @@ under "$took" 8 || fail "silent: took $took s"
 grep -q "no response from 127.0.0.1:$HOSTILE_PORT within 2 s" "$TMP/silent.err" || fail "silent: $(cat "$TMP/silent.err")"
 grep -q "check the server" "$TMP/silent.err" || fail "silent: no hint"
 [ "$(failed_lines "$TMP/silent.jsonl")" -eq 0 ] || fail "silent: items marked failed"
+# the preflight finds it; without one, three requests that get nothing back stop the run
+run silent_np --no-preflight --timeout 2 --base-url "http://127.0.0.1:$HOSTILE_PORT/v1" "$TMP/in"
+[ "$status" -eq 3 ] || fail "silent_np: exit $status"
+under "$took" 10 || fail "silent_np: took $took s"
+grep -q "check the server" "$TMP/silent_np.err" || fail "silent_np: no hint"
+[ "$(failed_lines "$TMP/silent_np.jsonl")" -eq 0 ] || fail "silent_np: items marked failed"
 
 # 4. proxies, in a namespace of their own (loopback up, nothing else): a dead proxy and
 #    one that answers the CONNECT with 407 are named, the run stops
