@@ -112,6 +112,19 @@ read -r _ status port < <(grep '^p407' "$TMP/proxies.out")
 grep -q "proxy 127.0.0.1:$port (from HTTPS_PROXY) refused the CONNECT to api.visionbatch-test.invalid:443 (HTTP 407" \
     "$TMP/p407.err" || fail "407 proxy not named: $(cat "$TMP/p407.err")"
 
+# answered_20 PORT: waits (up to 20 s) until the simulator on PORT has answered 20
+# requests: the run has had its successes, whatever the machine's load
+answered_20() {
+    local i
+    for i in $(seq 1 400); do
+        [ "$(curl -sf "http://127.0.0.1:$1/sim/stats" | python3 -c \
+            'import json,sys; print(json.load(sys.stdin)["responses"].get("200", 0))' \
+            2>/dev/null || echo 0)" -ge 20 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # 5. the simulator killed mid-run and back within --unreachable-timeout: the run pauses,
 #    then completes, every image ok, no item's retries used up by the outage
 port=$(free_port)
@@ -124,7 +137,7 @@ status=0
     --retry-max 0.05 -o "$TMP/restart.jsonl" "$TMP/in" 2>"$TMP/restart.err" &
 vb=$!
 VB_PIDS+=("$vb")
-sleep 1.5
+answered_20 "$port" || fail "restart: the run did not get going"
 kill "$sim"
 wait "$sim" 2>/dev/null || true
 sleep 3
@@ -148,7 +161,7 @@ status=0
     -o "$TMP/gone.jsonl" "$TMP/in" 2>"$TMP/gone.err" &
 vb=$!
 VB_PIDS+=("$vb")
-sleep 1.5
+answered_20 "$port" || fail "gone: the run did not get going"
 kill "$sim"
 t0=$(now)
 wait "$vb" || status=$?
