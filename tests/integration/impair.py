@@ -9,10 +9,12 @@ after the server last spoke) draws its fate before any of its bytes reach the se
          drop; nothing can be billed)
   stall  nothing moves either way for --stall-s seconds, then the connection is closed
          (the server never sees the request)
+  lose   forwarded, but the connection is closed when the answer starts: the server
+         did the work (and bills it), the client never sees it
   pass   forwarded, each chunk both ways after --delay-ms
 
 Counters go to --stats FILE (JSON) on SIGTERM and every second: requests, passed,
-dropped, stalled.
+dropped, stalled, lost.
 """
 import argparse
 import asyncio
@@ -29,11 +31,12 @@ def main():
     ap.add_argument("--drop-rate", type=float, default=0)
     ap.add_argument("--stall-rate", type=float, default=0)
     ap.add_argument("--stall-s", type=float, default=5)
+    ap.add_argument("--lose-rate", type=float, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--stats", default=None)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    stats = {"requests": 0, "passed": 0, "dropped": 0, "stalled": 0}
+    stats = {"requests": 0, "passed": 0, "dropped": 0, "stalled": 0, "lost": 0}
 
     def fate():
         stats["requests"] += 1
@@ -44,6 +47,9 @@ def main():
         if u < a.drop_rate + a.stall_rate:
             stats["stalled"] += 1
             return "stall"
+        if u < a.drop_rate + a.stall_rate + a.lose_rate:
+            stats["lost"] += 1
+            return "lose"
         stats["passed"] += 1
         return "pass"
 
@@ -56,7 +62,7 @@ def main():
 
     async def handle(cr, cw):
         sr = sw = None
-        state = {"server_spoke": True}  # the next client bytes start a request
+        state = {"server_spoke": True, "lose": False}  # next client bytes start a request
         try:
             sr, sw = await asyncio.open_connection("127.0.0.1", a.target_port)
 
@@ -73,6 +79,7 @@ def main():
                         if f == "stall":
                             await asyncio.sleep(a.stall_s)
                             raise ConnectionError("stalled")
+                        state["lose"] = f == "lose"
                     if a.delay_ms:
                         await asyncio.sleep(a.delay_ms / 1000)
                     sw.write(data)
@@ -84,6 +91,8 @@ def main():
                     if not data:
                         break
                     state["server_spoke"] = True
+                    if state["lose"]:
+                        raise ConnectionError("answer lost")
                     if a.delay_ms:
                         await asyncio.sleep(a.delay_ms / 1000)
                     cw.write(data)
