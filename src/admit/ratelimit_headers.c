@@ -66,6 +66,8 @@ int ratelimit_parse_duration(const char *s, double *seconds)
         if (i == n)
             return -1;
     }
+    if (!isfinite(total)) /* "1e308h": each part finite, their sum in seconds not */
+        return -1;
     *seconds = total;
     return 0;
 }
