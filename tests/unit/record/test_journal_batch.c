@@ -519,8 +519,8 @@ static const unsigned char blue_png[] = {
     0x9c, 0x63, 0x60, 0x60, 0xf8, 0x0f, 0x00, 0x01, 0x03, 0x01, 0x00, 0x08, 0x89, 0xc2,
     0xec, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
 
-/* Runs the two-image job online against a closed port (every request fails at once,
- * nothing retried) and returns its summary. */
+/* Runs the two-image job online against a closed port (every request fails at once: the
+ * run stops, what it did not finish left unsent) and returns its summary. */
 static vb_summary_t run_job(const char *a, const char *b, int retry_failed)
 {
     char err[512];
@@ -539,7 +539,8 @@ static vb_summary_t run_job(const char *a, const char *b, int retry_failed)
     assert_int_equal(vb_job_add_input(job, b, err, sizeof err), 0);
     vb_summary_t sum;
     vb_run_status_t rs = vb_job_run(job, NULL, NULL, &sum, err, sizeof err);
-    assert_int_equal(rs, VB_RUN_SOME_FAILED);
+    assert_int_equal(rs, VB_RUN_STOPPED);
+    assert_int_equal(sum.failed, 0); /* nothing that could not be sent is marked failed */
     vb_job_free(job);
     return sum;
 }
@@ -555,21 +556,21 @@ static void test_resume_passes_over_batched(void **state)
     write_file(a, red_png, sizeof red_png);
     write_file(b, blue_png, sizeof blue_png);
     vb_summary_t first = run_job(a, b, 0);
-    assert_int_equal(first.requests, 2);
-    assert_int_equal(first.failed, 2);
+    assert_true(first.requests >= 2);
 
     journal_t *j = journal_open(path, err, sizeof err);
     assert_non_null(j);
+    /* b failed for good in some earlier run (--retry-failed sends it again) */
+    assert_int_equal(journal_item_done(j, b, b, NULL, JOURNAL_FAILED, 1, 0, "{}", NULL), 0);
     journal_batch_line_t l = line_make("c000001-1", "c000001", a);
     l.source = a;
     assert_int_equal(journal_batch_line_add(j, &l), 0);
     journal_close(j);
 
     vb_summary_t again = run_job(a, b, 1);
-    assert_int_equal(again.requests, 1); /* b only */
-    assert_int_equal(again.images, 1);
-    assert_int_equal(reader_state(a), JOURNAL_BATCHED);
-    assert_int_equal(reader_state(b), JOURNAL_FAILED);
+    assert_true(again.requests >= 1); /* b, again and again until the run stops */
+    assert_int_equal(reader_state(a), JOURNAL_BATCHED); /* never sent: the batch has it */
+    assert_int_not_equal(reader_state(b), JOURNAL_FAILED); /* sent again, left unfinished */
 }
 
 /* batch_api and its settings are not part of the job: a job run online resumes as a
