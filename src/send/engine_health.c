@@ -19,7 +19,9 @@ static void stop_with(answer_t *resp, const char *kind, const char *msg)
 {
     resp->action = ANSWER_STOP_RUN;
     resp->error_kind = kind;
-    snprintf(resp->error_message, sizeof resp->error_message, "%s", msg); /* msg is a copy */
+    size_t n = strnlen(msg, sizeof resp->error_message - 1); /* msg is a copy: cut to fit */
+    memcpy(resp->error_message, msg, n);
+    resp->error_message[n] = '\0';
 }
 
 /* The base URL's path lacks /v1 (or /v1beta): "did you mean <base>/v1?" for a 404 that
