@@ -555,32 +555,25 @@ static enum MHD_Result answer_models(sim_server_t *s, struct MHD_Connection *con
     }
     if (c->route == ROUTE_MODELS)
         return send_json(conn, sim_models_list_json(s->cfg->models, anthropic));
-    if (c->route == ROUTE_MODEL) { /* the one model, or the protocol's 404 for it */
+    sim_error_t err; /* the one model, or the protocol's 404 for it */
+    if (c->route == ROUTE_MODEL) {
         const char *id = url + strlen(ONE_MODEL);
-        bool served = sim_models_serves(s->cfg->models, id) &&
-                      (!anthropic || strncasecmp(id, "claude-", 7) == 0);
-        if (served)
+        if (sim_models_serves(s->cfg->models, id) &&
+            (!anthropic || strncasecmp(id, "claude-", 7) == 0))
             return send_json(conn, sim_models_one_json(id, anthropic));
-        sim_error_t err;
         if (anthropic)
             sim_error_set(&err, NULL, NULL, "model: %.100s", id);
         else
-            sim_error_set(&err, "model", "model_not_found",
-                          "The model '%.100s' does not exist", id);
-        err.status = 404;
-        if (proto->refuse(&reply, &err) != 0)
-            sim_reply_clear(&reply);
-        enum MHD_Result ret = send_reply(conn, &reply);
-        sim_reply_clear(&reply);
-        return ret;
+            sim_error_set(&err, "model", "model_not_found", "The model '%.100s' does not exist",
+                          id);
+    } else {
+        const char *model = url + strlen(GEMINI_MODELS);
+        if ((strncmp(model, "gemini-", 7) == 0 || strncmp(model, "gemma-", 6) == 0) &&
+            sim_models_serves(s->cfg->models, model))
+            return send_json(conn, sim_models_gemini_json(model));
+        sim_error_set(&err, NULL, NULL, "models/%.100s is not found for API version v1beta.",
+                      model);
     }
-    const char *model = url + strlen(GEMINI_MODELS);
-    bool known = (strncmp(model, "gemini-", 7) == 0 || strncmp(model, "gemma-", 6) == 0) &&
-                 sim_models_serves(s->cfg->models, model);
-    if (known)
-        return send_json(conn, sim_models_gemini_json(model));
-    sim_error_t err;
-    sim_error_set(&err, NULL, NULL, "models/%.100s is not found for API version v1beta.", model);
     err.status = 404;
     if (proto->refuse(&reply, &err) != 0)
         sim_reply_clear(&reply);
