@@ -42,6 +42,7 @@ struct request {
     long earlier_prompt_tokens;
     long earlier_completion_tokens;
     uint64_t sent_ns;                        /* when the last attempt was sent */
+    int outage_probe;                        /* its last attempt was a pause's probe */
     int unusable_answers;                    /* billed 2xx answers that could not be used
                                                 (garbled, cut, without content) */
     /* --batch-size (group.c) */

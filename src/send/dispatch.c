@@ -230,7 +230,7 @@ static gate_t gate_outage(engine_t *e, request_t **r, uint64_t now)
     if (g == OUTAGE_GIVE_UP)
         engine_health_give_up(e, now);
     e->wake_ns = wake;
-    e->held = VB_LIMIT_RATE;
+    e->held = VB_LIMIT_LATENCY; /* the server's side holds the run, not a rate limit */
     return GATE_WAIT;
 }
 
@@ -368,7 +368,8 @@ static gate_t gate_start(engine_t *e, request_t **r, uint64_t now)
         return GATE_TOOK;
     }
     e->out.sum->requests++;
-    outage_sent(&e->outage); /* during a pause: the probe */
+    q->outage_probe = outage_paused(&e->outage); /* during a pause: the probe */
+    outage_sent(&e->outage);
     if (q->n_members && q->attempts == 1)
         e->out.sum->batches++;
     return GATE_TOOK;

@@ -44,7 +44,7 @@ static void note_failure(engine_t *e, const transfer_t *t, CURLcode rc, request_
     bool was_paused = outage_paused(&e->outage);
     bool unreachable = net_failure_unreachable(t->easy, rc);
     bool silent = net_failure_silent_timeout(t->easy, rc);
-    outage_verdict_t v = outage_on_failure(&e->outage, unreachable, silent, now);
+    outage_verdict_t v = outage_on_failure(&e->outage, unreachable, silent, r->outage_probe, now);
     char msg[1200];
     if (v == OUTAGE_STOP && was_paused) {
         engine_health_give_up(e, now);

@@ -31,10 +31,11 @@ static bool pause_over(const outage_t *o, uint64_t now)
     return o->paused && now >= after(o->paused_ns, o->s.give_up_s);
 }
 
-outage_verdict_t outage_on_failure(outage_t *o, bool unreachable, bool silent, uint64_t now)
+outage_verdict_t outage_on_failure(outage_t *o, bool unreachable, bool silent, bool probe,
+                                   uint64_t now)
 {
     if (o->paused) {
-        if (o->probing) { /* (most likely) the probe failed: wait longer for the next */
+        if (o->probing && probe) { /* the probe failed: wait longer for the next */
             o->probing = false;
             o->probe_due_ns = after(now, o->probe_wait_s);
             o->probe_wait_s *= 2;

@@ -59,11 +59,13 @@ typedef enum {
 void outage_init(outage_t *o, const outage_settings_t *s);
 
 /* Takes in a transfer that ended without an HTTP answer at now: unreachable (see
- * net_failure_unreachable), silent (a timeout with not one byte back), or neither.
- * Returns OUTAGE_STOP before the first success once stop_after counted ones came in a
- * row, and during a pause once it has lasted give_up_s; OUTAGE_PAUSED when this one
- * began a pause. */
-outage_verdict_t outage_on_failure(outage_t *o, bool unreachable, bool silent, uint64_t now);
+ * net_failure_unreachable), silent (a timeout with not one byte back), or neither; probe:
+ * it was the pause's probe (only its failure sets the wait for the next one; a request
+ * sent before the pause may fail while the probe is still out). Returns OUTAGE_STOP
+ * before the first success once stop_after counted ones came in a row, and during a
+ * pause once it has lasted give_up_s; OUTAGE_PAUSED when this one began a pause. */
+outage_verdict_t outage_on_failure(outage_t *o, bool unreachable, bool silent, bool probe,
+                                   uint64_t now);
 
 /* Takes in an HTTP answer (ok: a success): the count in a row is reset and a pause ends. */
 void outage_on_answer(outage_t *o, bool ok);

@@ -24,37 +24,37 @@ static void test_stops_before_a_success(void **state)
 {
     (void)state;
     outage_t o = fresh(300);
-    assert_int_equal(outage_on_failure(&o, true, false, 1), OUTAGE_CARRY_ON);
-    assert_int_equal(outage_on_failure(&o, true, false, 2), OUTAGE_CARRY_ON);
-    assert_int_equal(outage_on_failure(&o, true, false, 3), OUTAGE_STOP);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 1), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 2), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 3), OUTAGE_STOP);
 }
 
 static void test_answer_resets_the_count(void **state)
 {
     (void)state;
     outage_t o = fresh(300);
-    outage_on_failure(&o, true, false, 1);
-    outage_on_failure(&o, true, false, 2);
+    outage_on_failure(&o, true, false, false, 1);
+    outage_on_failure(&o, true, false, false, 2);
     outage_on_answer(&o, false); /* a 500 is an answer: the endpoint is there */
-    assert_int_equal(outage_on_failure(&o, true, false, 3), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 3), OUTAGE_CARRY_ON);
     /* a failure of another kind (a reset mid-answer) neither counts nor resets */
-    assert_int_equal(outage_on_failure(&o, false, false, 4), OUTAGE_CARRY_ON);
-    assert_int_equal(outage_on_failure(&o, true, false, 5), OUTAGE_CARRY_ON);
-    assert_int_equal(outage_on_failure(&o, true, false, 6), OUTAGE_STOP);
+    assert_int_equal(outage_on_failure(&o, false, false, false, 4), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 5), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 6), OUTAGE_STOP);
 }
 
 static void test_silent_timeouts_count_only_before_a_success(void **state)
 {
     (void)state;
     outage_t o = fresh(300);
-    outage_on_failure(&o, false, true, 1);
-    outage_on_failure(&o, false, true, 2);
-    assert_int_equal(outage_on_failure(&o, false, true, 3), OUTAGE_STOP);
+    outage_on_failure(&o, false, true, false, 1);
+    outage_on_failure(&o, false, true, false, 2);
+    assert_int_equal(outage_on_failure(&o, false, true, false, 3), OUTAGE_STOP);
 
     o = fresh(300);
     outage_on_answer(&o, true);
     for (int i = 0; i < 10; i++) /* a slow model after a success: not an outage */
-        assert_int_equal(outage_on_failure(&o, false, true, (uint64_t)i), OUTAGE_CARRY_ON);
+        assert_int_equal(outage_on_failure(&o, false, true, false, (uint64_t)i), OUTAGE_CARRY_ON);
     assert_false(outage_paused(&o));
 }
 
@@ -64,9 +64,9 @@ static void test_pause_probes_and_resumes(void **state)
     outage_t o = fresh(300);
     uint64_t wake;
     outage_on_answer(&o, true);
-    outage_on_failure(&o, true, false, 10 * S);
-    outage_on_failure(&o, true, false, 10 * S);
-    assert_int_equal(outage_on_failure(&o, true, false, 10 * S), OUTAGE_PAUSED);
+    outage_on_failure(&o, true, false, false, 10 * S);
+    outage_on_failure(&o, true, false, false, 10 * S);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 10 * S), OUTAGE_PAUSED);
     assert_true(outage_paused(&o));
     /* nothing goes for the first second */
     assert_int_equal(outage_may_send(&o, 10 * S, &wake), OUTAGE_HOLD);
@@ -76,16 +76,19 @@ static void test_pause_probes_and_resumes(void **state)
     outage_sent(&o);
     assert_int_equal(outage_may_send(&o, 11 * S, &wake), OUTAGE_HOLD);
     /* it fails: the next waits 2 s, then 4 s */
-    assert_int_equal(outage_on_failure(&o, true, false, 12 * S), OUTAGE_CARRY_ON);
+    assert_int_equal(outage_on_failure(&o, true, false, true, 12 * S), OUTAGE_CARRY_ON);
     assert_int_equal(outage_may_send(&o, 13 * S, &wake), OUTAGE_HOLD);
     assert_int_equal(wake, 14 * S);
     assert_int_equal(outage_may_send(&o, 14 * S, &wake), OUTAGE_SEND);
     outage_sent(&o);
-    outage_on_failure(&o, true, false, 14 * S);
+    /* a request sent before the pause fails while the probe is out: the probe is still out */
+    outage_on_failure(&o, true, false, false, 14 * S);
+    assert_int_equal(outage_may_send(&o, 14 * S, &wake), OUTAGE_HOLD);
+    outage_on_failure(&o, true, false, true, 14 * S);
     assert_int_equal(outage_may_send(&o, 17 * S, &wake), OUTAGE_HOLD);
     assert_int_equal(wake, 18 * S);
     /* a failure of a request sent before the pause does not stretch the wait */
-    outage_on_failure(&o, true, false, 15 * S);
+    outage_on_failure(&o, true, false, false, 15 * S);
     assert_int_equal(outage_may_send(&o, 18 * S, &wake), OUTAGE_SEND);
     /* any HTTP answer ends the pause */
     outage_sent(&o);
@@ -101,7 +104,7 @@ static void test_wait_is_capped_and_pause_gives_up(void **state)
     uint64_t wake, now = 0;
     outage_on_answer(&o, true);
     for (int i = 0; i < 3; i++)
-        outage_on_failure(&o, true, false, now);
+        outage_on_failure(&o, true, false, false, now);
     for (int probes = 0; probes < 10; probes++) { /* 1, 2, 4, 8, 16, 30, 30 ... s apart */
         outage_gate_t g = outage_may_send(&o, now, &wake);
         if (g == OUTAGE_GIVE_UP)
@@ -112,12 +115,12 @@ static void test_wait_is_capped_and_pause_gives_up(void **state)
         if (outage_may_send(&o, now, &wake) != OUTAGE_SEND)
             continue;
         outage_sent(&o);
-        if (outage_on_failure(&o, true, false, now) == OUTAGE_STOP)
+        if (outage_on_failure(&o, true, false, true, now) == OUTAGE_STOP)
             break;
     }
     assert_true(now >= 100 * S);
     assert_int_equal(outage_may_send(&o, 100 * S, &wake), OUTAGE_GIVE_UP);
-    assert_int_equal(outage_on_failure(&o, true, false, 100 * S), OUTAGE_STOP);
+    assert_int_equal(outage_on_failure(&o, true, false, false, 100 * S), OUTAGE_STOP);
 }
 
 static void test_same_refusal_on_first_items_stops(void **state)
