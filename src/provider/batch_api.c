@@ -327,7 +327,18 @@ int batch_call(const batch_http_t *h, const batch_req_t *req, const char *what, 
         *http_status = resp->status;
     if (resp->status >= 200 && resp->status < 300)
         return 0;
-    char words[400];
+    char words[600];
+    if (resp->status >= 300 && resp->status < 400) { /* never followed: say where it points */
+        answer_t a = {0};
+        answer_set_redirect(&a, resp->status, resp->header ? resp->header(resp->hctx, "location")
+                                                           : NULL,
+                            secret);
+        snprintf(words, sizeof words, "%s", a.error_message);
+        batch_errf(err, errlen, secret, "%s: %s", what, words);
+        free(resp->body);
+        resp->body = NULL;
+        return -1;
+    }
     batch_server_words(resp->body, resp->len, secret, words, sizeof words);
     batch_errf(err, errlen, secret, "%s: HTTP %ld: %s", what, resp->status, words);
     free(resp->body);

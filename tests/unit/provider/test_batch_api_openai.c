@@ -684,6 +684,30 @@ static void test_find(void **state)
     fake_free(&f);
 }
 
+/* A batch call answered by a redirect fails naming where it points (never followed), the
+ * Location's credentials and query left out, the key nowhere. */
+static void test_call_redirect_named(void **state)
+{
+    (void)state;
+    fake_http_t f;
+    batch_http_t h;
+    fake_init(&f, &h);
+    fake_answer(&f, 307, "");
+    f.answers[0].header_name = "Location";
+    f.answers[0].header_value = "https://bob:pw@other.example/v1/files?token=sk-batch-key-1234";
+    batch_req_t req = {.method = "GET", .url = "http://127.0.0.1:9/v1/files"};
+    batch_resp_t resp;
+    char err[700];
+    assert_int_equal(batch_call(&h, &req, "upload", "sk-batch-key-1234", &resp, NULL, err,
+                                sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "upload: HTTP 307: the server redirects to "
+                                "https://other.example/v1/files;"));
+    assert_null(strstr(err, "bob"));
+    assert_null(strstr(err, "sk-batch-key-1234"));
+    fake_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_poll_cancel),
         cmocka_unit_test(test_results),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_call_redirect_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
