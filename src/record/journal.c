@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,7 @@ static const char *const statements[ST_COUNT] = {
 
 struct journal {
     int lock_fd; /* flock on PATH.lock: one run per journal at a time */
+    char *lock_path; /* PATH.lock, removed by journal_close while the flock is held */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int in_tx;
@@ -137,26 +139,33 @@ const char *journal_errmsg(journal_t *j)
     return j && j->db ? sqlite3_errmsg(j->db) : "no journal";
 }
 
-/* Takes the journal's run lock (PATH.lock, flock): two runs writing one journal would
- * both send everything. Returns the descriptor, or -1 with err set. */
-static int journal_lock(const char *path, char *err, size_t errlen)
+/* Takes the journal's run lock (lock, "PATH.lock", flock): two runs writing one journal
+ * would both send everything. The run that holds it removes the file when it ends
+ * (journal_close), so a run may open the file just before it is removed and then win
+ * the flock on a file no longer at that path, while a later run creates and locks a new
+ * one: the lock only counts when the descriptor is still the file at the path, else it
+ * is taken again. Returns the descriptor, or -1 with err set. */
+static int journal_lock(const char *path, const char *lock, char *err, size_t errlen)
 {
-    char lock[4096];
-    if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock) {
-        snprintf(err, errlen, "journal path too long");
-        return -1;
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            snprintf(err, errlen, "journal %s: %s", lock, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            snprintf(err, errlen, "journal %s is in use by another visionbatch run", path);
+            close(fd);
+            return -1;
+        }
+        struct stat held, now;
+        if (fstat(fd, &held) == 0 && stat(lock, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino)
+            return fd;
+        close(fd); /* removed (and maybe made again) by a run that ended meanwhile */
     }
-    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "journal %s: %s", lock, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "journal %s is in use by another visionbatch run", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
+    snprintf(err, errlen, "journal %s: its lock file keeps being replaced", path);
+    return -1;
 }
 
 /* Whether the items table allows the 'batched' state (schema 3). Returns 1, 0, or -1
@@ -221,9 +230,19 @@ static journal_t *journal_open_flags(const char *path, int flags, int lock, char
         return NULL;
     }
     j->lock_fd = -1;
-    if (lock && (j->lock_fd = journal_lock(path, err, errlen)) < 0) {
-        free(j);
-        return NULL;
+    if (lock) {
+        size_t n = strlen(path) + sizeof ".lock";
+        if (!(j->lock_path = malloc(n))) {
+            snprintf(err, errlen, "out of memory");
+            free(j);
+            return NULL;
+        }
+        snprintf(j->lock_path, n, "%s.lock", path);
+        if ((j->lock_fd = journal_lock(path, j->lock_path, err, errlen)) < 0) {
+            free(j->lock_path);
+            free(j);
+            return NULL;
+        }
     }
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(j->db, 5000) != SQLITE_OK ||
@@ -635,8 +654,11 @@ void journal_close(journal_t *j)
         sqlite3_finalize(j->st[i]);
     journal_batch_statements_free(j->batch);
     sqlite3_close(j->db);
-    if (j->lock_fd >= 0)
+    if (j->lock_fd >= 0) { /* removed while held: see journal_lock */
+        unlink(j->lock_path);
         close(j->lock_fd); /* releases the flock */
+    }
+    free(j->lock_path);
     free(j);
 }
 
