@@ -1,6 +1,7 @@
 /* cli_journal.c - `visionbatch status` and `visionbatch export`: reading a job's journal
  * while it runs or after. */
 #include "cli.h"
+#include "journal_path.h"
 
 #include <visionbatch.h>
 
@@ -150,6 +151,10 @@ int cli_status(int argc, char **argv)
     if (p)
         return p > 0 ? EXIT_ALL_OK : EXIT_USAGE;
     char err[512];
+    if (journal_path_check(path, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        return EXIT_USAGE;
+    }
     vb_journal_t *j = vb_journal_open(path, err, sizeof err);
     if (!j) {
         fprintf(stderr, "visionbatch: %s\n", err);
@@ -315,6 +320,10 @@ int cli_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     char err[512];
+    if (journal_path_check(path, err, sizeof err) != 0) {
+        fprintf(stderr, "visionbatch: %s\n", err);
+        return EXIT_USAGE;
+    }
     vb_journal_t *j = vb_journal_open(path, err, sizeof err);
     if (!j) {
         fprintf(stderr, "visionbatch: %s\n", err);
