@@ -304,6 +304,43 @@ int config_set(config_t *c, const char *name, const char *value, const char *ori
     return 0;
 }
 
+/* The system's inih is built with INI_ALLOW_INLINE_COMMENTS (a ';' after a blank ends
+ * the value: "prompt = a; b ; c" would read "a; b"), and being a shared library its
+ * configuration cannot be changed here. In visionbatch's files only a line whose first
+ * non-blank is ';' or '#' is a comment, so the reader below hands inih every other
+ * line's ';' as INI_KEPT_SEMICOLON, which inih does not look at, and ini_on_value turns
+ * it back. (A file holding that control byte itself is refused.) */
+#define INI_KEPT_SEMICOLON '\x1f'
+
+typedef struct ini_reader_state {
+    FILE *f;
+    int at_line_start; /* the next chunk begins a line (the last one ended with '\n') */
+    int in_comment;    /* the line being read is a comment line */
+    int control_byte;  /* the file holds INI_KEPT_SEMICOLON itself */
+} ini_reader_state_t;
+
+/* inih's reader: fgets, with the ';' of value lines kept from inih's comment cutting.
+ * A line longer than buf arrives in several chunks: only the first says what it is. */
+static char *ini_read_line(char *buf, int size, void *stream)
+{
+    ini_reader_state_t *r = stream;
+    if (!fgets(buf, size, r->f))
+        return NULL;
+    if (r->at_line_start) {
+        size_t blank = strspn(buf, " \t");
+        r->in_comment = buf[blank] == ';' || buf[blank] == '#';
+    }
+    size_t n = strlen(buf);
+    r->at_line_start = n > 0 && buf[n - 1] == '\n';
+    for (char *p = buf; *p; p++) {
+        if (*p == INI_KEPT_SEMICOLON)
+            r->control_byte = 1;
+        else if (*p == ';' && !r->in_comment)
+            *p = INI_KEPT_SEMICOLON;
+    }
+    return buf;
+}
+
 typedef struct ini_ctx {
     config_t *c;
     const char *path;
@@ -325,7 +362,18 @@ static int ini_on_value(void *user, const char *section, const char *name, const
     }
     char origin[300];
     snprintf(origin, sizeof origin, "%.280s", x->path);
-    if (config_set(x->c, name, value, origin, x->err, x->errlen) != 0) {
+    char *kept = strdup(value);
+    if (!kept) {
+        snprintf(x->err, x->errlen, "out of memory");
+        x->failed = 1;
+        return 0;
+    }
+    for (char *p = kept; *p; p++)
+        if (*p == INI_KEPT_SEMICOLON)
+            *p = ';';
+    int set = config_set(x->c, name, kept, origin, x->err, x->errlen);
+    free(kept);
+    if (set != 0) {
         x->failed = 1;
         return 0;
     }
@@ -340,10 +388,15 @@ int config_load_file(config_t *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     ini_ctx_t x = {c, path, err, errlen, 0};
-    int line = ini_parse_file(f, ini_on_value, &x);
+    ini_reader_state_t r = {f, 1, 0, 0};
+    int line = ini_parse_stream(ini_read_line, &r, ini_on_value, &x);
     fclose(f);
     if (x.failed)
         return -1;
+    if (r.control_byte) {
+        snprintf(err, errlen, "config file %s: holds a control character (0x1f)", path);
+        return -1;
+    }
     if (line != 0) {
         snprintf(err, errlen, "config file %s:%d: not a 'name = value' line", path, line);
         return -1;
