@@ -229,6 +229,51 @@ static void run_usage(FILE *out)
             "whose error.kind names the problem; it is never sent (README: Bad input).\n");
 }
 
+/* `visionbatch worker --help`: what a worker takes, which is not run's INPUT nor the
+ * job's parameters (those come from Redis: cli_redis_run.c adopt_params). */
+static void worker_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: visionbatch worker --redis URL --job NAME [options]\n"
+            "\n"
+            "Joins a distributed job that `visionbatch run --redis URL --job NAME INPUT...`\n"
+            "published to Redis, and works on its items until every item has a result. A\n"
+            "worker takes no INPUT (the items are in Redis; their files must be at the\n"
+            "same paths on this machine) and takes the job's parameters from Redis: the\n"
+            "model, prompt, detail, max tokens, max side, budget, batch size, --json and\n"
+            "--json-retries; giving a different one is refused.\n"
+            "\n"
+            "Options:\n"
+            "      --redis URL       redis://[user:password@]host:port[/db] (password also\n"
+            "                        from $VISIONBATCH_REDIS_PASSWORD)\n"
+            "      --job NAME        the job's name (letters, digits, . _ -)\n"
+            "      --visibility-timeout SEC  an item a worker has held this long without a\n"
+            "                        result goes to another worker (default 60)\n"
+            "  -o, --output FILE     also write this worker's own results as JSONL\n"
+            "      --base-url URL    API root (per process; default as for run)\n"
+            "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
+            "      --api-key-file F  read the API key from a file (mode 600)\n"
+            "  -c, --concurrency N   requests in flight (default 10)\n"
+            "      --rpm N, --tpm N, --burst N, --limiter KIND  pacing (shared through\n"
+            "                        Redis by every process using the same key)\n"
+            "      --retries N, --retry-base SEC, --retry-max SEC, --timeout SEC  retries and\n"
+            "                        timeouts (per process)\n"
+            "      --no-cache        send every image, even when the shared cache has its\n"
+            "                        answer\n"
+            "      --grace SEC       after Ctrl-C/SIGTERM, how long in-flight requests may\n"
+            "                        finish (default 30); items not finished go to the other\n"
+            "                        workers\n"
+            "  -q, --quiet           errors only\n"
+            "  -h, --help            this text\n"
+            "\n"
+            "The other settings of `visionbatch run --help` are accepted too. The API key\n"
+            "comes from the environment or --api-key-file, as for run.\n"
+            "\n"
+            "Exit status: as run's: 0 every item done, 1 some failed, 2 usage or\n"
+            "configuration error, 3 a fatal error, 4 the budget was used up, 130/143 stopped\n"
+            "by SIGINT/SIGTERM.\n");
+}
+
 enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
 
 static const struct option run_options[] = {
@@ -359,7 +404,7 @@ static void on_result(const vb_result_t *r, void *arg)
 
 /* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
  * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
-static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
+static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, bool worker)
 {
     cli_flags_t flags;
     int rc = -1, opt, index = -1;
@@ -401,7 +446,7 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
                 goto out;
             break;
         case 'h':
-            run_usage(stdout);
+            (worker ? worker_usage : run_usage)(stdout);
             rc = 1;
             goto out;
         case OPT_VERSION:
@@ -410,12 +455,13 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon)
             goto out;
         default:
             if (optopt)
-                fprintf(stderr, "visionbatch run: option -%c needs a value or is unknown\n",
-                        optopt);
+                fprintf(stderr, "visionbatch %s: option -%c needs a value or is unknown\n",
+                        worker ? "worker" : "run", optopt);
             else /* only the option's name: its value could be a secret */
-                fprintf(stderr, "visionbatch run: unknown option or missing value: %.*s\n",
-                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-            fprintf(stderr, "Try 'visionbatch run --help'.\n");
+                fprintf(stderr, "visionbatch %s: unknown option or missing value: %.*s\n",
+                        worker ? "worker" : "run", (int)strcspn(argv[optind - 1], "="),
+                        argv[optind - 1]);
+            fprintf(stderr, "Try 'visionbatch %s --help'.\n", worker ? "worker" : "run");
             goto out;
         }
         index = -1;
@@ -440,7 +486,7 @@ static int run_main(int argc, char **argv, bool worker)
         fprintf(stderr, "visionbatch: out of memory\n");
         return EXIT_USAGE;
     }
-    int parsed = run_parse(argc, argv, c, &mon);
+    int parsed = run_parse(argc, argv, c, &mon, worker);
     cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
     if (parsed != 0) {
         status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
