@@ -69,11 +69,32 @@ int cli_monitor_flag(cli_monitor_t *m, const char *name, const char *value)
     return -1;
 }
 
+/* Once after the first Ctrl-C/SIGTERM: one line at once on stderr saying what the run
+ * waits for, above the bar. Quiet runs say it too: the user pressed a key and must see
+ * that it was heard. On the loop thread, so it can read what is in flight. */
+static void tell_stopping(cli_monitor_t *m, const vb_stats_t *s)
+{
+    char line[256];
+    m->stop_told = true;
+    progress_interrupt(m->progress);
+    if (s->in_flight > 0)
+        snprintf(line, sizeof line,
+                 "visionbatch: stopping: waiting up to %g s for %ld request%s in flight "
+                 "(Ctrl-C again to quit now)\n",
+                 m->grace_s, s->in_flight, s->in_flight == 1 ? "" : "s");
+    else
+        snprintf(line, sizeof line, "visionbatch: stopping (Ctrl-C again to quit now)\n");
+    fputs(line, stderr);
+    fflush(stderr);
+}
+
 /* The job's on_stats hook, on the engine's loop thread: one copy for the endpoint, one
  * line (or none) for the display. */
 static void on_stats(const vb_stats_t *s, void *arg)
 {
     cli_monitor_t *m = arg;
+    if (m->stop_signal && *m->stop_signal && !m->stop_told)
+        tell_stopping(m, s);
     if (m->metrics)
         metrics_publish(m->metrics, s);
     if (m->progress)
@@ -96,7 +117,7 @@ int cli_monitor_start(cli_monitor_t *m, vb_options_t *o)
         if (!m->quiet || m->metrics_port == 0) /* a picked port must be told */
             fprintf(stderr, "metrics on http://127.0.0.1:%u/metrics\n", metrics_port(m->metrics));
     }
-    if (!m->progress && !m->metrics)
+    if (!m->progress && !m->metrics && !m->stop_signal)
         return 0;
     /* snapshots 10 times a second whatever the display's interval: it keeps its own
      * time, and a log line is then late by 0.1 s at most */
@@ -118,6 +139,11 @@ int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s)
         }
     }
     return 0;
+}
+
+void cli_monitor_end(cli_monitor_t *m, const char *end)
+{
+    progress_end(m->progress, end);
 }
 
 void cli_monitor_stop(cli_monitor_t *m)

@@ -9,6 +9,7 @@
 
 #include <visionbatch.h>
 
+#include <signal.h>
 #include <stdbool.h>
 
 typedef struct cli_monitor {
@@ -20,6 +21,11 @@ typedef struct cli_monitor {
     bool quiet;             /* --quiet: errors only */
     progress_t *progress;
     metrics_t *metrics;
+    /* set by the CLI before cli_monitor_start: the first stop signal received (0: none),
+     * written by its handler, and the --grace it gives; the hook says "stopping" once */
+    volatile sig_atomic_t *stop_signal;
+    double grace_s;
+    bool stop_told;
 } cli_monitor_t;
 
 /* Fills m with the defaults. */
@@ -37,6 +43,9 @@ int cli_monitor_start(cli_monitor_t *m, vb_options_t *o);
 /* After the run: the summary on stderr (unless quiet) and --stats-json. Returns 0, or -1
  * after printing why the JSON could not be written. */
 int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s);
+
+/* Draws the progress display's last line, its final word end (see progress_end). */
+void cli_monitor_end(cli_monitor_t *m, const char *end);
 
 /* Serves the final figures for --metrics-linger seconds (so a scraper's last scrape sees
  * the totals), then stops the endpoint and frees the display. */

@@ -305,6 +305,7 @@ static const struct option run_options[] = {
     {"pricing", required_argument, 0, OPT_SETTING},
     {"grace", required_argument, 0, OPT_SETTING},
     {"no-journal", no_argument, 0, OPT_FLAG},
+    {"allow-empty", no_argument, 0, OPT_FLAG},
     {"new-job", no_argument, 0, OPT_FLAG},
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},
@@ -472,6 +473,39 @@ out:
     return rc;
 }
 
+/* How a run that got its final snapshot ended, as the progress line's last word. */
+static const char *run_end_word(vb_run_status_t rs)
+{
+    switch (rs) {
+    case VB_RUN_STOPPED:
+        return "stopped";
+    case VB_RUN_CANCELLED:
+        return "cancelled";
+    case VB_RUN_BUDGET:
+        return "budget";
+    case VB_RUN_SUBMITTED:
+        return "submitted";
+    default:
+        return "done";
+    }
+}
+
+/* Whether a finished run found nothing at all to do: no item in its inputs, and none
+ * replayed from the journal (a resumed job whose items are all done is not empty). */
+static bool run_found_nothing(vb_run_status_t rs, const vb_summary_t *s)
+{
+    return rs == VB_RUN_ALL_OK && s->images == 0 && s->replayed == 0 && s->skipped == 0;
+}
+
+/* "no images found in A, B": the inputs as given, for the usage error. */
+static void print_no_images(int ninputs, char **inputs)
+{
+    fprintf(stderr, "visionbatch: no images found in ");
+    for (int i = 0; i < ninputs; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", inputs[i]);
+    fprintf(stderr, " (--allow-empty to accept that)\n");
+}
+
 /* run, or worker (no INPUT, the job from Redis). */
 static int run_main(int argc, char **argv, bool worker)
 {
@@ -504,6 +538,8 @@ static int run_main(int argc, char **argv, bool worker)
         fprintf(stderr, "visionbatch: WARNING: --insecure: the server's TLS certificate is NOT "
                         "verified; anyone on the network path can read the API key and the "
                         "images\n");
+    mon.stop_signal = &first_signal;
+    mon.grace_s = c->o.grace_s;
     if (cli_monitor_start(&mon, &c->o) != 0)
         goto out;
     if (!(job = vb_job_new(&c->o, err, sizeof err))) {
@@ -535,6 +571,12 @@ static int run_main(int argc, char **argv, bool worker)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_job = NULL;
+    if (!c->allow_empty && run_found_nothing(rs, &summary)) { /* a missing mount, say */
+        print_no_images(argc - optind, argv + optind);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    cli_monitor_end(&mon, run_end_word(rs));
     int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
     switch (rs) {
     case VB_RUN_ALL_OK:
@@ -580,6 +622,10 @@ static int run_main(int argc, char **argv, bool worker)
     if (!mon.quiet && c->output_path && strcmp(c->output_path, "-") != 0)
         fprintf(stderr, "results: %s%s%s\n", c->output_path, c->o.journal ? ", journal: " : "",
                 c->o.journal ? c->o.journal : "");
+    if (!mon.quiet && status == EXIT_SOME_FAILED && summary.failed > 0)
+        fprintf(stderr, "%ld item%s failed: fix the cause and run the same command with "
+                        "--retry-failed to send them again\n",
+                summary.failed, summary.failed == 1 ? "" : "s");
 out:
     results_file_close(sink.out, err, sizeof err);
     vb_job_free(job);

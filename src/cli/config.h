@@ -22,6 +22,7 @@ typedef struct config {
     char *output_path;  /* NULL or "-" for standard output */
     char *journal_path; /* NULL: OUTPUT.journal when writing to a file (set by the CLI) */
     int no_journal;
+    int allow_empty;    /* inputs holding no image end the run with exit 0, not 2 */
     char *pricing_path; /* --pricing FILE, or NULL */
     char *prompt_file;  /* when set, the prompt is read from it */
     char *api_key_file; /* when set, the key is read from it */

@@ -28,6 +28,9 @@ struct progress {
     double interval_s;
     double drawn_at; /* elapsed_s of the last line; < 0 before the first */
     bool ended;
+    bool has_final;       /* the run's last snapshot is held for progress_end */
+    vb_stats_t final;     /* that snapshot */
+    double final_rate;
     rate_sample_t ring[RATE_RING];
     size_t head, count;
 };
@@ -148,7 +151,7 @@ static void format_batch_fields(char *batches, char *lines, char *poll, size_t l
  * wider than width, whole fields are left out, the least telling first (a field is never
  * cut in the middle: a cut number would be a wrong number). width <= 0: no limit. */
 static void format_figures(char *buf, size_t len, const vb_stats_t *s, double rate,
-                           bool compact, int width)
+                           bool compact, int width, const char *end)
 {
     enum { FLD_COUNT, FLD_RATE, FLD_ETA, FLD_FLY, FLD_OK, FLD_FAIL, FLD_RETRY, FLD_429, FLD_COST, FLD_LEFT, FLD_N };
     /* the order fields are given up in when room is short */
@@ -171,6 +174,8 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     else if (rate > 0 && s->total >= 0)
         format_duration(eta, sizeof eta, (double)(s->total - s->done) / rate);
     snprintf(f[FLD_ETA], sizeof f[FLD_ETA], "ETA %s", eta);
+    if (s->final && end && strcmp(end, "done") != 0)
+        f[FLD_ETA][0] = '\0'; /* a run that did not finish has no time left to tell */
     if (s->paused && !s->final) /* a 429's run-wide pause, or the endpoint unreachable */
         snprintf(f[FLD_ETA], sizeof f[FLD_ETA], "PAUSED");
     snprintf(f[FLD_FLY], sizeof f[FLD_FLY], "%s %ld", compact ? "sending" : "in flight",
@@ -200,16 +205,24 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     }
 }
 
-void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width)
+/* progress_format_line for the run's last line, ended by end (NULL: not known). */
+static void format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width,
+                        const char *end)
 {
     char figures[LINE_MAX];
     size_t at = 0;
     if (width < 10)
         width = 10;
     /* the roomy form when it fits, else the compact one; the bar only with room to spare */
-    format_figures(figures, sizeof figures, s, rate, false, 0);
-    if ((int)strlen(figures) > width - 1)
-        format_figures(figures, sizeof figures, s, rate, true, width - 1);
+    char word[32] = "";
+    if (s->final && end)
+        snprintf(word, sizeof word, " (%s)", end);
+    format_figures(figures, sizeof figures, s, rate, false, 0, end);
+    if ((int)strlen(figures) + (int)strlen(word) > width - 1)
+        format_figures(figures, sizeof figures, s, rate, true, width - 1 - (int)strlen(word),
+                       end);
+    size_t figures_at = strlen(figures);
+    append(figures, sizeof figures, &figures_at, "%s", word);
     int room = width - 1 - (int)strlen(figures) - 3; /* "[" "]" " " */
     buf[0] = '\0';
     if (s->total > 0 && room >= 10) {
@@ -225,6 +238,11 @@ void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rat
     size_t cut = (size_t)width - 1; /* the count alone in a tiny terminal */
     if (cut < len && strlen(buf) > cut)
         buf[cut] = '\0';
+}
+
+void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width)
+{
+    format_line(buf, len, s, rate, width, s->final ? "done" : NULL);
 }
 
 /* The terminal's width now (read at every redraw, so a resize takes effect at once). */
@@ -247,39 +265,47 @@ static void write_all(int fd, const char *buf, size_t n)
     }
 }
 
-static void draw_bar(progress_t *p, const vb_stats_t *s, double rate)
+static void draw_bar(progress_t *p, const vb_stats_t *s, double rate, const char *end)
 {
     char line[LINE_MAX], out[LINE_MAX + 16];
-    progress_format_line(line, sizeof line, s, rate, terminal_width(p->fd));
+    format_line(line, sizeof line, s, rate, terminal_width(p->fd), end);
     /* \r, the line, erase to the end of the line (what was longer before) */
     int n = snprintf(out, sizeof out, "\r%s\x1b[K%s", line, s->final ? "\n" : "");
     write_all(p->fd, out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
 }
 
-static void draw_log(progress_t *p, const vb_stats_t *s, double rate)
+static void draw_log(progress_t *p, const vb_stats_t *s, double rate, const char *end)
 {
     char figures[LINE_MAX], out[LINE_MAX + 64];
-    format_figures(figures, sizeof figures, s, rate, false, 0);
-    int n = snprintf(out, sizeof out, "progress: %s  elapsed %.0fs%s\n", figures, s->elapsed_s,
-                     s->final ? "  (done)" : "");
+    format_figures(figures, sizeof figures, s, rate, false, 0, end);
+    int n = snprintf(out, sizeof out, "progress: %s  elapsed %.0fs%s%s%s\n", figures,
+                     s->elapsed_s, s->final && end ? "  (" : "", s->final && end ? end : "",
+                     s->final && end ? ")" : "");
     write_all(p->fd, out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
 }
 
-static void draw_json(progress_t *p, const vb_stats_t *s, double rate)
+static void draw_json(progress_t *p, const vb_stats_t *s, double rate, const char *end)
 {
     double eta = rate > 0 && s->total >= 0 ? (double)(s->total - s->done) / rate : -1;
     json_t *o = json_pack(
         "{s:f, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}",
         "elapsed_s", s->elapsed_s, "done", (json_int_t)s->done, "total", (json_int_t)s->total,
         "percent", s->total > 0 ? 100.0 * (double)s->done / (double)s->total : 0.0,
-        "images_per_s", rate > 0 ? rate : 0.0, "eta_s", s->final ? 0.0 : eta, "in_flight",
+        "images_per_s", rate > 0 ? rate : 0.0, "eta_s", eta, "in_flight",
         (json_int_t)s->in_flight, "ok", (json_int_t)s->ok, "failed", (json_int_t)s->failed,
         "skipped", (json_int_t)s->skipped, "retrying", (json_int_t)s->retrying, "requests",
         (json_int_t)s->requests, "rate_limited", (json_int_t)s->rate_limited, "cost_usd",
-        s->cost_usd, "budget_left_usd", s->budget_usd > 0 ? s->budget_left_usd : -1.0, "final",
-        s->final);
-    if (o)
+        s->cost_usd, "budget_left_usd", s->budget_left_usd, "final", s->final);
+    if (o) {
         json_object_set_new(o, "paused", json_boolean(s->paused));
+        if (s->budget_usd <= 0) /* no budget: nothing is left or spent of one */
+            json_object_set_new(o, "budget_left_usd", json_null());
+        if (s->final) { /* how the run ended; a run that did not finish has no ETA */
+            json_object_set_new(o, "end", end ? json_string(end) : json_null());
+            json_object_set_new(o, "eta_s", end && strcmp(end, "done") == 0 ? json_real(0)
+                                                                              : json_null());
+        }
+    }
     if (o && batch_mode(s)) {
         json_object_set_new(o, "batches_open", json_integer(s->batch_open));
         json_object_set_new(o, "batches_collected", json_integer(s->batch_collected));
@@ -307,6 +333,16 @@ static bool writable_now(int fd)
     return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
+static void draw(progress_t *p, const vb_stats_t *s, double rate, const char *end)
+{
+    if (p->mode == PROGRESS_BAR)
+        draw_bar(p, s, rate, end);
+    else if (p->mode == PROGRESS_LOG)
+        draw_log(p, s, rate, end);
+    else
+        draw_json(p, s, rate, end);
+}
+
 void progress_interrupt(progress_t *p)
 {
     if (!p || p->mode != PROGRESS_BAR || p->ended || p->drawn_at < 0)
@@ -327,15 +363,20 @@ void progress_update(progress_t *p, const vb_stats_t *s)
         return; /* the first log line after one interval, not at once */
     if (!s->final && !writable_now(p->fd))
         return; /* a stalled terminal or a full pipe: skip, the next draw is newer anyway */
-    p->drawn_at = s->elapsed_s;
-    if (s->final) {
-        p->ended = true;
-        rate = s->elapsed_s > 0 ? (double)(s->done - s->replayed) / s->elapsed_s : 0;
+    if (s->final) { /* drawn by progress_end, once the run says how it ended */
+        p->final = *s;
+        p->final_rate = s->elapsed_s > 0 ? (double)(s->done - s->replayed) / s->elapsed_s : 0;
+        p->has_final = true;
+        return;
     }
-    if (p->mode == PROGRESS_BAR)
-        draw_bar(p, s, rate);
-    else if (p->mode == PROGRESS_LOG)
-        draw_log(p, s, rate);
-    else
-        draw_json(p, s, rate);
+    p->drawn_at = s->elapsed_s;
+    draw(p, s, rate, NULL);
+}
+
+void progress_end(progress_t *p, const char *end)
+{
+    if (!p || p->mode == PROGRESS_NONE || p->ended || !p->has_final)
+        return;
+    p->ended = true;
+    draw(p, &p->final, p->final_rate, end);
 }

@@ -28,9 +28,15 @@ int progress_mode_parse(const char *text, progress_mode_t *mode);
  * progress_free. */
 progress_t *progress_new(progress_mode_t mode, int fd, double interval_s);
 
-/* Takes a snapshot; draws when it is time to (always for the final one, which ends the
- * bar with a newline). */
+/* Takes a snapshot; draws when it is time to. The final one is kept, not drawn: the
+ * run's caller draws it with progress_end once it knows how the run ended. */
 void progress_update(progress_t *p, const vb_stats_t *s);
+
+/* Draws the final snapshot (the bar's ends with a newline), its last word saying how the
+ * run ended: end is "done" (it finished), "stopped" (a fatal error), "cancelled"
+ * (Ctrl-C/SIGTERM), "budget" (the budget ran out) or "submitted". The ETA is shown only
+ * when done. A no-op when NULL, already ended or no final snapshot came. */
+void progress_end(progress_t *p, const char *end);
 
 /* Someone else is about to write to the terminal the bar is on (results going to the
  * same terminal): clears the bar's line now and draws it again at the next update, so
