@@ -101,7 +101,7 @@ static const setting_t settings[] = {
     {"no-journal", SET_BOOL_CONFIG, offsetof(config_t, no_journal), 0, 1,
      "keep no journal (a stopped run then starts over)"},
     {"allow-empty", SET_BOOL_CONFIG, offsetof(config_t, allow_empty), 0, 1,
-     "inputs holding no image are not an error: the run reports images 0 and exits 0"},
+     "inputs holding no image are not an error: images 0, exit 0"},
     {"new-job", NUM(SET_BOOL, new_job), 0, 1,
      "the journal holds another job: forget its items and start this one"},
     {"retry-failed", NUM(SET_BOOL, retry_failed), 0, 1,
