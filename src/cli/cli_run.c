@@ -579,11 +579,13 @@ static int run_main(int argc, char **argv, bool worker)
     signal(SIGTERM, SIG_DFL);
     running_job = NULL;
     if (!c->allow_empty && run_found_nothing(rs, &summary)) { /* a missing mount, say */
+        progress_interrupt(mon.progress);
         print_no_images(argc - optind, argv + optind);
         status = EXIT_USAGE;
         goto out;
     }
-    cli_monitor_end(&mon, run_end_word(rs));
+    if (rs != VB_RUN_CONFIG)
+        cli_monitor_end(&mon, run_end_word(rs));
     int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
     switch (rs) {
     case VB_RUN_ALL_OK:

@@ -62,24 +62,27 @@ static bool journal_guess(const char *path, char *out, size_t len)
 int journal_path_check(const char *path, char *err, size_t errlen)
 {
     char head[16] = {0}, guess[4096];
-    const char *problem = NULL;
+    bool missing = false;
     FILE *f = fopen(path, "rb");
     if (!f && errno == ENOENT) {
-        problem = "missing";
+        missing = true;
     } else if (!f) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     } else {
         size_t n = fread(head, 1, sizeof head, f);
         fclose(f);
-        if (n != sizeof head || memcmp(head, sqlite_magic, sizeof head) != 0)
-            problem = "other";
+        if (n == sizeof head && memcmp(head, sqlite_magic, sizeof head) == 0)
+            return 0;
     }
-    if (!problem)
-        return 0;
-    bool guessed = journal_guess(path, guess, sizeof guess);
-    snprintf(err, errlen, strcmp(problem, "missing") == 0 ? "no journal at %s%s%s%s"
-                                                          : "%s is not a visionbatch journal%s%s%s",
-             path, guessed ? "; did you mean " : "", guessed ? guess : "", guessed ? "?" : "");
+    const char *suggest = journal_guess(path, guess, sizeof guess) ? guess : NULL;
+    if (missing)
+        snprintf(err, errlen, "no journal at %s", path);
+    else
+        snprintf(err, errlen, "%s is not a visionbatch journal", path);
+    if (suggest) {
+        size_t at = strlen(err);
+        snprintf(err + at, errlen - at, "; did you mean %s?", suggest);
+    }
     return -1;
 }
