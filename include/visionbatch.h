@@ -126,7 +126,15 @@ typedef struct vb_options {
                                      stops; default 300 */
     int no_preflight;           /* do not ask the provider for its models before the first
                                    upload */
+    /* Sampling and instructions, sent with every request when set */
+    const char *system;         /* system prompt; NULL = none */
+    double temperature;         /* 0..2 (Anthropic 0..1); < 0 = not sent: the model's default */
+    long seed;                  /* sampling seed 0..2147483647 (OpenAI, Gemini; Anthropic
+                                   takes none); VB_SEED_NONE (-1) = not sent */
 } vb_options_t;
+
+/* vb_options_t.seed when no seed is sent. */
+#define VB_SEED_NONE (-1L)
 
 typedef enum {
     VB_STATUS_OK = 0, /* the model answered */

@@ -97,6 +97,11 @@ void summary_print(FILE *out, const vb_summary_t *s)
                 s->limited_s[VB_LIMIT_PREPARE]);
     if (s->stopped)
         fprintf(out, "  stopped      %s\n", s->stop_reason);
+    if (s->failed > 0)
+        fprintf(out,
+                "%ld item%s failed: fix the cause and run the same command with --retry-failed "
+                "to send them again\n",
+                s->failed, s->failed == 1 ? "" : "s");
 }
 
 static json_t *kinds_json(const vb_kind_count_t *k, size_t n)

@@ -324,6 +324,9 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                               .max_tokens = s->max_tokens,
                               .response_format =
                                   s->structured ? s->structured->response_format : NULL};
+        if (s->sampling)
+            body_settings_sampling(&bs, s->sampling->system, s->sampling->temperature,
+                                   s->sampling->seed_set ? s->sampling->seed : -1);
         if (s->provider->template_build(&own, &bs, err, sizeof err) != 0) {
             request_fail(r, "invalid_request", "%s", err);
             free(filled);

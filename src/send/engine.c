@@ -181,8 +181,10 @@ static int template_build(engine_t *e, char *err, size_t errlen)
                               .detail = o->detail,
                               .max_tokens = o->max_tokens,
                               .response_format = e->structured.response_format};
+    body_settings_sampling(&single, o->system, o->temperature, o->seed);
     e->group_body = (body_settings_t){
         .model = o->model, .prompt = o->prompt, .detail = o->detail, .max_tokens = o->max_tokens};
+    body_settings_sampling(&e->group_body, o->system, o->temperature, o->seed);
     return e->provider->template_build(&e->tmpl, &single, err, errlen);
 }
 

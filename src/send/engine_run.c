@@ -89,6 +89,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .structured = &e.structured,
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
+                             .sampling = &e.group_body,
                              .max_image_bytes = o->max_image_bytes,
                              .provider = e.provider,
                              .template = &e.tmpl,
