@@ -224,6 +224,8 @@ typedef struct vb_stats {
     long batch_lines_open;  /* lines in open batches */
     long batch_provider_done; /* lines the provider reports finished in open batches */
     double batch_next_poll_s; /* seconds until the next poll; -1 none */
+    int resuming;           /* the run resumes a job its journal held: replayed results
+                               are that job's earlier runs' */
 } vb_stats_t;
 
 /* Why a run went no faster: seconds the loop spent with each reason holding it back. */
@@ -280,6 +282,13 @@ typedef struct vb_summary {
     long batch_fallback_online;   /* items sent online after their batch waited too long */
     long usage_missing;     /* billed answers (2xx) without usable usage: cost_usd counts
                                each at its worst case */
+    long failed_billed;     /* failed items this run paid for (sent and answered, or
+                               billed answers that were not the JSON asked for) */
+    int job_resumed;        /* the run resumed a job its journal held */
+    double job_cost_usd;    /* the job's spend over all its runs (the journal's), this
+                               run's included; -1 without a journal or a price */
+    long job_runs;          /* runs of the job, this one included; 0 when the journal
+                               does not know (a job begun by an older version) */
 } vb_summary_t;
 
 /* vb_job_run's result. */

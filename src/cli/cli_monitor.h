@@ -20,6 +20,7 @@ typedef struct cli_monitor {
     bool quiet;             /* --quiet: errors only */
     progress_t *progress;
     metrics_t *metrics;
+    bool resume_told;       /* the "resuming job" line is out */
 } cli_monitor_t;
 
 /* Fills m with the defaults. */
