@@ -31,4 +31,13 @@ m = re.search(r"job total +\$([0-9.]+) over 2 runs", open(sys.argv[4]).read())
 assert m and abs(float(m.group(1)) - total) < 1e-4, m
 assert re.search(r"job total +\$[0-9.]+ over 3 runs", open(sys.argv[5]).read())
 PY
+# the rate is this run's own: 10 replayed results and nothing sent is 0 images/s
+OPENAI_API_KEY=k "$VB_BIN" run --base-url "$SIM_URL" --progress json --progress-interval 0.1 \
+    -o out.jsonl in 2>r4.err || { cat r4.err; fail "fourth run"; }
+py r4.err <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert rows and rows[-1]["done"] == 10, rows
+assert all(r["images_per_s"] == 0 for r in rows), [r["images_per_s"] for r in rows]
+PY
 echo "ux_resume: ok"
