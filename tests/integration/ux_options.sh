@@ -94,6 +94,18 @@ st=0
 vbr run --base-url "$SIM_URL" -q --temperature 0.9 -o j.jsonl in 2>j2.err || st=$?
 [ "$st" -ne 0 ] || fail "a journal of a job with another temperature was resumed"
 
+# ---- the budget reserves the system prompt too (one token per byte at worst) ------------
+long=$(python3 -c 'print("word " * 8000)')
+st=0
+vbr run --base-url "$SIM_URL" -q --no-journal --system "$long" --budget 0.004 \
+    --stats-json bud.json -o bud.jsonl in 2>bud.err || st=$?
+[ "$st" -eq 4 ] || { cat bud.err; fail "budget run: exit $st, want 4"; }
+py bud.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["cost_usd"] <= 0.004, ("the spend passed the budget", s["cost_usd"])
+PY
+
 # ---- failed items: the summary says how to send them again ------------------------------
 cp -r in inb
 printf 'not an image at all' >inb/broken.jpg
