@@ -594,6 +594,9 @@ typedef struct vb_redis_params {
     long max_tokens, max_side, batch_size, json_retries;
     double budget_usd;
     int json_object;
+    const char *system;  /* NULL: none */
+    double temperature;  /* < 0: not sent */
+    long seed;           /* VB_SEED_NONE: not sent */
 } vb_redis_params_t;
 
 /* A job's progress in Redis. */
