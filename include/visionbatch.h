@@ -126,7 +126,15 @@ typedef struct vb_options {
                                      stops; default 300 */
     int no_preflight;           /* do not ask the provider for its models before the first
                                    upload */
+    /* Sampling and instructions, sent with every request when set */
+    const char *system;         /* system prompt; NULL = none */
+    double temperature;         /* 0..2 (Anthropic 0..1); < 0 = not sent: the model's default */
+    long seed;                  /* sampling seed 0..2147483647 (OpenAI, Gemini; Anthropic
+                                   takes none); VB_SEED_NONE (-1) = not sent */
 } vb_options_t;
+
+/* vb_options_t.seed when no seed is sent. */
+#define VB_SEED_NONE (-1L)
 
 typedef enum {
     VB_STATUS_OK = 0, /* the model answered */
@@ -216,6 +224,8 @@ typedef struct vb_stats {
     long batch_lines_open;  /* lines in open batches */
     long batch_provider_done; /* lines the provider reports finished in open batches */
     double batch_next_poll_s; /* seconds until the next poll; -1 none */
+    int resuming;           /* the run resumes a job its journal held: replayed results
+                               are that job's earlier runs' */
 } vb_stats_t;
 
 /* Why a run went no faster: seconds the loop spent with each reason holding it back. */
@@ -272,6 +282,13 @@ typedef struct vb_summary {
     long batch_fallback_online;   /* items sent online after their batch waited too long */
     long usage_missing;     /* billed answers (2xx) without usable usage: cost_usd counts
                                each at its worst case */
+    long failed_billed;     /* failed items this run paid for (sent and answered, or
+                               billed answers that were not the JSON asked for) */
+    int job_resumed;        /* the run resumed a job its journal held */
+    double job_cost_usd;    /* the job's spend over all its runs (the journal's), this
+                               run's included; -1 without a journal or a price */
+    long job_runs;          /* runs of the job, this one included; 0 when the journal
+                               does not know (a job begun by an older version) */
 } vb_summary_t;
 
 /* vb_job_run's result. */
@@ -577,6 +594,9 @@ typedef struct vb_redis_params {
     long max_tokens, max_side, batch_size, json_retries;
     double budget_usd;
     int json_object;
+    const char *system;  /* NULL: none */
+    double temperature;  /* < 0: not sent */
+    long seed;           /* VB_SEED_NONE: not sent */
 } vb_redis_params_t;
 
 /* A job's progress in Redis. */

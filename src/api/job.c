@@ -20,7 +20,7 @@
 struct vb_job {
     vb_options_t o; /* string fields point into the owned copies below */
     char *provider, *base_url, *api_key, *model, *prompt, *detail, *limiter, *journal, *resize,
-        *pricing;
+        *pricing, *system;
     char *schema, *output_format;
     volatile sig_atomic_t cancel;
     input_t *input;
@@ -68,6 +68,8 @@ void vb_options_init(vb_options_t *o)
     o->stats_interval_s = 0.1;
     o->body_timeout_s = 30;
     o->unreachable_timeout_s = 300;
+    o->temperature = -1;
+    o->seed = VB_SEED_NONE;
     o->poll_interval_s = 30;  /* batch_api: results take minutes to hours */
     o->fallback_after_s = 0;  /* with fallback_online: only once a batch expires */
 }
@@ -90,6 +92,7 @@ void vb_job_free(vb_job_t *job)
     free(job->pricing);
     free(job->schema);
     free(job->output_format);
+    free(job->system);
     input_free(job->input);
     free(job);
 }
@@ -152,6 +155,34 @@ static int batch_options_check(const vb_options_t *o, char *err, size_t errlen)
 }
 
 /* Checks an options struct; writes the first problem into err. */
+/* The sampling options against what o's provider (resolved) takes: temperature 0..2
+ * (OpenAI chat/completions and Gemini's generationConfig), 0..1 on Anthropic Messages,
+ * which has no seed parameter at all (docs/provider-facts.md; sim/sim_*_parse.c enforce
+ * the same). Returns 0, or -1 with a usage error in err. */
+static int sampling_options_check(const vb_options_t *o, char *err, size_t errlen)
+{
+    bool anthropic = o->provider && strcmp(o->provider, "anthropic") == 0;
+    if (o->temperature > (anthropic ? 1.0 : 2.0)) {
+        snprintf(err, errlen, "--temperature must be from 0 to %s%s", anthropic ? "1" : "2",
+                 anthropic ? " for --provider anthropic" : "");
+        return -1;
+    }
+    if (o->seed < VB_SEED_NONE || o->seed > 2147483647L) {
+        snprintf(err, errlen, "--seed must be from 0 to 2147483647");
+        return -1;
+    }
+    if (anthropic && o->seed != VB_SEED_NONE) {
+        snprintf(err, errlen, "--seed cannot be used with --provider anthropic: the Messages "
+                              "API takes no seed");
+        return -1;
+    }
+    if (o->system && !o->system[0]) {
+        snprintf(err, errlen, "--system must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
 static int options_check(const vb_options_t *o, char *err, size_t errlen)
 {
     if (!o->base_url || (strncasecmp(o->base_url, "http://", 7) != 0 &&
@@ -255,6 +286,8 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "prepare threads must be between 0 (automatic) and 64");
         return -1;
     }
+    if (sampling_options_check(o, err, errlen) != 0)
+        return -1;
     return batch_options_check(o, err, errlen);
 }
 
@@ -286,11 +319,13 @@ vb_job_t *vb_job_new(const vb_options_t *given, char *err, size_t errlen)
     job->api_key = o->api_key ? strdup(o->api_key) : NULL;
     job->schema = o->schema ? strdup(o->schema) : NULL;
     job->output_format = strdup(o->output_format);
+    job->system = o->system ? strdup(o->system) : NULL;
     job->input = input_new();
     if (!job->provider || !job->base_url || !job->model || !job->prompt || !job->detail || !job->limiter ||
         !job->input ||
         (o->api_key && !job->api_key) || (o->journal && !job->journal) || !job->resize ||
-        (o->pricing && !job->pricing) || (o->schema && !job->schema) || !job->output_format)
+        (o->pricing && !job->pricing) || (o->schema && !job->schema) || !job->output_format ||
+        (o->system && !job->system))
         goto oom;
     job->o.provider = job->provider;
     job->o.base_url = job->base_url;
@@ -304,6 +339,7 @@ vb_job_t *vb_job_new(const vb_options_t *given, char *err, size_t errlen)
     job->o.api_key = job->api_key;
     job->o.schema = job->schema;
     job->o.output_format = job->output_format;
+    job->o.system = job->system;
     return job;
 oom:
     vb_job_free(job);

@@ -86,6 +86,13 @@ static char *shared_params(const vb_options_t *o, const api_choice_t *c)
     /* only for another protocol than OpenAI's, so jobs created before it still match */
     if (p && strcmp(c->provider, "openai") != 0)
         json_object_set_new(p, "provider", json_string(c->provider));
+    /* the sampling options only when set, for the same reason */
+    if (p && o->system)
+        json_object_set_new(p, "system", json_string(o->system));
+    if (p && o->temperature >= 0)
+        json_object_set_new(p, "temperature", json_real(o->temperature));
+    if (p && o->seed != VB_SEED_NONE)
+        json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
@@ -132,6 +139,11 @@ int vb_redis_join(vb_redis_t *r, vb_redis_params_t *out, char *err, size_t errle
     out->json = r->params_text;
     const char *provider = json_string_value(json_object_get(r->params, "provider"));
     out->provider = provider ? provider : "openai";
+    out->system = json_string_value(json_object_get(r->params, "system"));
+    json_t *temperature = json_object_get(r->params, "temperature");
+    out->temperature = json_is_number(temperature) ? json_number_value(temperature) : -1;
+    json_t *seed = json_object_get(r->params, "seed");
+    out->seed = json_is_integer(seed) ? (long)json_integer_value(seed) : VB_SEED_NONE;
     out->max_tokens = (long)max_tokens;
     out->max_side = (long)max_side;
     out->batch_size = (long)batch_size;

@@ -262,10 +262,23 @@ static void csv_field(FILE *out, const char *s, bool last)
     fputs(last ? "\r\n" : ",", out);
 }
 
+/* The fixed columns of `export --format csv`, then one "meta.NAME" column per field of
+ * the items' meta (a manifest's other columns), in the order first seen. "data" is the
+ * parsed answer (--json / --schema) as compact JSON; usage, error and cost as the JSONL
+ * line has them. */
 static const char *const csv_columns[] = {
-    "id",           "image",        "status",        "response",      "model",
-    "prompt_tokens", "completion_tokens", "total_tokens", "latency_ms", "attempts",
-    "error_kind",   "error_message", "content_hash", "cached",        "meta"};
+    "id",           "image",        "status",        "response",      "data",
+    "model",        "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd",
+    "latency_ms",   "attempts",     "http_status",   "error_kind",    "error_message",
+    "content_hash", "cached",       "duplicate_of"};
+#define CSV_FIXED (sizeof csv_columns / sizeof csv_columns[0])
+
+/* The meta fields' names over a journal's lines (an array of strings, in the order first
+ * seen), and where the rows go. */
+typedef struct csv_export {
+    FILE *out;
+    json_t *meta_names;
+} csv_export_t;
 
 /* The text of a JSON value for a CSV cell: strings as they are, null as empty, other
  * values as compact JSON. Returns a malloc'd string. */
@@ -278,32 +291,89 @@ static char *cell(json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 }
 
+/* First pass: adds the line's meta field names not seen yet to x->meta_names. */
+static int collect_meta_names(const char *line, vb_status_t status, void *ctx)
+{
+    (void)status;
+    csv_export_t *x = ctx;
+    json_t *o = json_loads(line, 0, NULL);
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(o, "meta"), name, v)
+    {
+        size_t i, n = json_array_size(x->meta_names);
+        for (i = 0; i < n; i++)
+            if (strcmp(json_string_value(json_array_get(x->meta_names, i)), name) == 0)
+                break;
+        if (i == n && json_array_append_new(x->meta_names, json_string(name)) != 0) {
+            json_decref(o);
+            return -1;
+        }
+    }
+    json_decref(o);
+    return 0;
+}
+
+static void write_csv_header(const csv_export_t *x)
+{
+    size_t metas = json_array_size(x->meta_names);
+    for (size_t i = 0; i < CSV_FIXED; i++)
+        csv_field(x->out, csv_columns[i], i + 1 == CSV_FIXED && metas == 0);
+    for (size_t i = 0; i < metas; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "meta.%.280s",
+                 json_string_value(json_array_get(x->meta_names, i)));
+        csv_field(x->out, name, i + 1 == metas);
+    }
+}
+
 static int write_csv_row(const char *line, vb_status_t status, void *ctx)
 {
     (void)status;
-    FILE *out = ctx;
+    const csv_export_t *x = ctx;
     json_t *o = json_loads(line, 0, NULL);
     if (!o)
         return 0;
     json_t *usage = json_object_get(o, "usage"), *error = json_object_get(o, "error");
-    size_t n = sizeof csv_columns / sizeof csv_columns[0];
-    for (size_t i = 0; i < n; i++) {
-        const char *c = csv_columns[i];
+    json_t *meta = json_object_get(o, "meta");
+    size_t metas = json_array_size(x->meta_names);
+    for (size_t i = 0; i < CSV_FIXED + metas; i++) {
+        const char *c = i < CSV_FIXED ? csv_columns[i] : NULL;
         json_t *v;
-        if (strstr(c, "tokens"))
+        if (!c)
+            v = json_object_get(meta, json_string_value(json_array_get(x->meta_names, i - CSV_FIXED)));
+        else if (strstr(c, "tokens"))
             v = json_object_get(usage, c);
         else if (strcmp(c, "error_kind") == 0)
             v = json_object_get(error, "kind");
         else if (strcmp(c, "error_message") == 0)
             v = json_object_get(error, "message");
+        else if (strcmp(c, "http_status") == 0)
+            v = json_object_get(error, "http_status");
         else
             v = json_object_get(o, c);
         char *text = cell(v);
-        csv_field(out, text, i + 1 == n);
+        csv_field(x->out, text, i + 1 == CSV_FIXED + metas);
         free(text);
     }
     json_decref(o);
-    return ferror(out) ? -1 : 0;
+    return ferror(x->out) ? -1 : 0;
+}
+
+/* The journal's results as CSV: a pass for the meta columns, then the header and a row
+ * per result. Returns the rows written, or -1 with err set. */
+static long export_csv(vb_journal_t *j, FILE *out, char *err, size_t errlen)
+{
+    csv_export_t x = {.out = out, .meta_names = json_array()};
+    long n = -1;
+    if (!x.meta_names)
+        snprintf(err, errlen, "out of memory");
+    else if (vb_journal_foreach(j, collect_meta_names, &x, err, errlen) >= 0) {
+        write_csv_header(&x);
+        n = vb_journal_foreach(j, write_csv_row, &x, err, errlen);
+    }
+    json_decref(x.meta_names);
+    return n;
 }
 
 int cli_export(int argc, char **argv)
@@ -337,10 +407,7 @@ int cli_export(int argc, char **argv)
     }
     long n;
     if (strcmp(format, "csv") == 0) {
-        size_t cols = sizeof csv_columns / sizeof csv_columns[0];
-        for (size_t i = 0; i < cols; i++)
-            csv_field(out, csv_columns[i], i + 1 == cols);
-        n = vb_journal_foreach(j, write_csv_row, out, err, sizeof err);
+        n = export_csv(j, out, err, sizeof err);
     } else {
         n = vb_journal_export(j, out, err, sizeof err);
     }

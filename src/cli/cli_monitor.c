@@ -88,13 +88,30 @@ static void tell_stopping(cli_monitor_t *m, const vb_stats_t *s)
     fflush(stderr);
 }
 
-/* The job's on_stats hook, on the engine's loop thread: one copy for the endpoint, one
- * line (or none) for the display. */
+/* Once the input is counted, a resumed job says so, on one line above the display:
+ * "resuming job: 107 of 250 done, 143 to send" (done: the results of earlier runs it
+ * replayed; to send: the rest of the input, some of which copies or the cache may answer). */
+static void tell_resume(cli_monitor_t *m, const vb_stats_t *s)
+{
+    if (m->resume_told || m->quiet || !s->resuming || (s->total < 0 && !s->final))
+        return;
+    m->resume_told = true;
+    progress_interrupt(m->progress);
+    if (s->total >= 0)
+        fprintf(stderr, "resuming job: %ld of %ld done, %ld to send\n", s->replayed, s->total,
+                s->total > s->replayed ? s->total - s->replayed : 0);
+    else
+        fprintf(stderr, "resuming job: %ld done\n", s->replayed);
+}
+
+/* The job's on_stats hook, on the engine's loop thread: the stopping and resume lines,
+ * one copy for the endpoint, one line (or none) for the display. */
 static void on_stats(const vb_stats_t *s, void *arg)
 {
     cli_monitor_t *m = arg;
     if (m->stop_signal && *m->stop_signal && !m->stop_told)
         tell_stopping(m, s);
+    tell_resume(m, s);
     if (m->metrics)
         metrics_publish(m->metrics, s);
     if (m->progress)
@@ -117,7 +134,7 @@ int cli_monitor_start(cli_monitor_t *m, vb_options_t *o)
         if (!m->quiet || m->metrics_port == 0) /* a picked port must be told */
             fprintf(stderr, "metrics on http://127.0.0.1:%u/metrics\n", metrics_port(m->metrics));
     }
-    if (!m->progress && !m->metrics && !m->stop_signal)
+    if (!m->progress && !m->metrics && !m->stop_signal && m->quiet) /* else the hook speaks */
         return 0;
     /* snapshots 10 times a second whatever the display's interval: it keeps its own
      * time, and a log line is then late by 0.1 s at most */

@@ -26,6 +26,7 @@ typedef struct cli_monitor {
     volatile sig_atomic_t *stop_signal;
     double grace_s;
     bool stop_told;
+    bool resume_told;       /* the "resuming job" line is out */
 } cli_monitor_t;
 
 /* Fills m with the defaults. */

@@ -68,6 +68,12 @@ static int adopt_params(config_t *c, const vb_redis_params_t *p, char *err, size
         conflict = "--json";
     else if (c->o.json_retries != def.json_retries && c->o.json_retries != p->json_retries)
         conflict = "--json-retries";
+    else if (c->o.system && (!p->system || strcmp(c->o.system, p->system)))
+        conflict = "--system";
+    else if (c->o.temperature >= 0 && c->o.temperature != p->temperature)
+        conflict = "--temperature";
+    else if (c->o.seed != VB_SEED_NONE && c->o.seed != p->seed)
+        conflict = "--seed";
     char mt[32], ms[32], bu[64], bs[32], jr[32];
     snprintf(bs, sizeof bs, "%ld", p->batch_size);
     snprintf(jr, sizeof jr, "%ld", p->json_retries);
@@ -90,8 +96,12 @@ static int adopt_params(config_t *c, const vb_redis_params_t *p, char *err, size
         config_set(c, "budget", bu, "job", err, errlen) == 0 &&
         config_set(c, "batch-size", bs, "job", err, errlen) == 0 &&
         config_set(c, "json", p->json_object ? "true" : "false", "job", err, errlen) == 0 &&
-        config_set(c, "json-retries", jr, "job", err, errlen) == 0)
+        config_set(c, "json-retries", jr, "job", err, errlen) == 0 &&
+        (!p->system || config_set(c, "system", p->system, "job", err, errlen) == 0)) {
+        c->o.temperature = p->temperature; /* the job's, checked when it was created */
+        c->o.seed = p->seed;
         return config_choose_provider(c, err, errlen); /* its base URL and key */
+    }
     return -1;
 }
 

@@ -49,6 +49,9 @@ static void run_usage(FILE *out)
             "      --prompt-file F   read the prompt from a file\n"
             "      --max-tokens N    completion limit per request, 0 = not sent (default 300)\n"
             "      --detail D        image detail: auto, low or high (default auto)\n"
+            "      --system TEXT     system prompt sent with every request\n"
+            "      --temperature T   sampling temperature 0..2 (anthropic 0..1); default: not sent\n"
+            "      --seed N          sampling seed (openai, gemini; refused for anthropic)\n"
             "  -c, --concurrency N   requests in flight (default 10)\n"
             "      --batch-size N    up to N images per request (default 1), answered as one\n"
             "                        JSON array split back per image; an answer that cannot\n"
@@ -290,6 +293,9 @@ static const struct option run_options[] = {
     {"prompt", required_argument, 0, 'p'},
     {"prompt-file", required_argument, 0, OPT_SETTING},
     {"max-tokens", required_argument, 0, OPT_SETTING},
+    {"system", required_argument, 0, OPT_SETTING},
+    {"temperature", required_argument, 0, OPT_SETTING},
+    {"seed", required_argument, 0, OPT_SETTING},
     {"detail", required_argument, 0, OPT_SETTING},
     {"concurrency", required_argument, 0, 'c'},
     {"batch-size", required_argument, 0, OPT_SETTING},

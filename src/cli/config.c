@@ -71,6 +71,11 @@ static const setting_t settings[] = {
     {"prompt", TEXT(owned[OWN_PROMPT]), 0, 0, "text sent with every image"},
     {"prompt-file", PATH(prompt_file), 0, 0, "read the prompt from this file"},
     {"detail", TEXT(owned[OWN_DETAIL]), 0, 0, "image detail: auto, low or high (default auto)"},
+    {"system", TEXT(system_prompt), 0, 0, "system prompt sent with every request"},
+    {"temperature", NUM(SET_DOUBLE0, temperature), 0, 2,
+     "sampling temperature, 0 to 2 (anthropic: 0 to 1); default: not sent"},
+    {"seed", NUM(SET_LONG, seed), 0, 2147483647,
+     "sampling seed (openai, gemini; not anthropic); default: not sent"},
     {"max-tokens", NUM(SET_LONG, max_tokens), 0, 1000000,
      "completion token limit per request, 0 = not sent (default 300)"},
     {"concurrency", NUM(SET_LONG, concurrency), 1, 10000, "requests in flight (default 10)"},
@@ -202,6 +207,7 @@ static void config_sync(config_t *c)
     c->o.limiter = c->owned[OWN_LIMITER];
     c->o.resize = c->owned[OWN_RESIZE];
     c->o.output_format = c->owned[OWN_OUTPUT_FORMAT];
+    c->o.system = c->system_prompt;
 }
 
 config_t *config_new(void)
@@ -609,5 +615,6 @@ void config_free(config_t *c)
     free(c->redis_url);
     free(c->job_name);
     free(c->visibility);
+    free(c->system_prompt);
     free(c);
 }

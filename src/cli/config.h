@@ -32,6 +32,7 @@ typedef struct config {
     char *redis_url;    /* --redis: a distributed job (cli_redis_run.c); may hold a password */
     char *job_name;     /* --job */
     char *visibility;   /* --visibility-timeout, seconds as text */
+    char *system_prompt; /* --system TEXT, or NULL: no system prompt */
     int layer;          /* what is being applied: CONFIG_LAYER_* */
     int key_file_layer; /* where api_key_file came from: a flag's wins over the env's key */
     int base_url_layer; /* where base-url came from: a file's loses to $OPENAI_BASE_URL... */

@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Items answered by a request of this run: what cost and throughput are per. */
+/* The images this run's cost is per ("per 1,000 images"): the images it sent that were
+ * answered, and the failed ones it paid for (a billed answer that was not the JSON asked
+ * for, say). Images, not requests: a --batch-size request counts each of its images.
+ * Copies and cache hits were not sent and cost nothing; earlier runs' results are not in
+ * this run's cost. */
 static long paid_items(const vb_summary_t *s)
 {
-    return s->ok - s->cached - s->replayed - s->duplicates;
+    return s->ok - s->cached - s->replayed - s->duplicates + s->failed_billed;
 }
 
 /* Whether the run went through the provider's batch API (--batch-api). */
@@ -81,6 +85,12 @@ void summary_print(FILE *out, const vb_summary_t *s)
                 "               %ld billed answer%s came without usable usage: counted at the "
                 "worst case\n",
                 s->usage_missing, s->usage_missing == 1 ? "" : "s");
+    if (s->job_resumed && s->job_cost_usd >= 0) {
+        if (s->job_runs > 0)
+            fprintf(out, "  job total    $%.4f over %ld runs\n", s->job_cost_usd, s->job_runs);
+        else
+            fprintf(out, "  job total    $%.4f over all runs of this job\n", s->job_cost_usd);
+    }
     if (s->skipped)
         fprintf(out, "  skipped      %ld (budget)\n", s->skipped);
     fprintf(out, "  uploaded     %.1f MB", (double)s->bytes_uploaded / 1e6);
@@ -178,8 +188,14 @@ int summary_write_json(const char *path, const vb_summary_t *s, char *err, size_
         return -1;
     }
     json_t *o = summary_json(s);
-    if (o)
+    if (o) {
         json_object_set_new(o, "batch_api", batch_json(s));
+        json_object_set_new(o, "failed_billed", json_integer(s->failed_billed));
+        json_object_set_new(o, "job_cost_usd",
+                            s->job_cost_usd >= 0 ? json_real(s->job_cost_usd) : json_null());
+        json_object_set_new(o, "job_runs", s->job_runs > 0 ? json_integer(s->job_runs)
+                                                           : json_null());
+    }
     if (!o) {
         snprintf(err, errlen, "--stats-json: out of memory");
         return -1;

@@ -63,31 +63,40 @@ static char *cached_for(const request_t *r, const char *line)
     return output_line_for(line, r->item.id, r->item.source, r->item.meta_json, 1, NULL, 1);
 }
 
+/* The job's system prompt (--system), "" when none: billed as prompt tokens too. */
+static const char *system_text(const prepare_settings_t *s)
+{
+    return s->sampling && s->sampling->system ? s->sampling->system : "";
+}
+
 /* Tokens a provider counts against TPM for the request: image tokens by the model's own
- * formula (gpt-4o's for an unknown model), the prompt text, the message overhead and
- * the completion limit (provider-facts.md §4). */
+ * formula (gpt-4o's for an unknown model), the prompt and system text, the message
+ * overhead and the completion limit (provider-facts.md §4). */
 static double estimate_tokens(const prepare_settings_t *s, const char *prompt, unsigned width,
                               unsigned height)
 {
+    const char *system = system_text(s);
     detail_t detail = DETAIL_AUTO;
     tokens_detail_parse(s->detail, &detail);
     unsigned long image = 0;
     if (s->provider->image_tokens(s->model, width, height, detail, &image) != 0)
         tokens_image_for_model("gpt-4o", width, height, detail, &image);
     return (double)image + (double)tokens_text_estimate(prompt, strlen(prompt)) +
-           MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
+           (double)tokens_text_estimate(system, strlen(system)) + MESSAGE_OVERHEAD_TOKENS + (double)(s->max_tokens > 0 ? s->max_tokens : 0);
 }
 
 /* The most prompt tokens the request can be billed, for the budget: the image by its
- * formula, and no more than one token per byte of text, plus a margin for the message
- * wrapping. */
+ * formula, and no more than one token per byte of text (prompt and system prompt), plus
+ * a margin for the message wrapping. */
 static double worst_input_tokens(const request_t *r, const prepare_settings_t *s,
                                  const char *prompt)
 {
+    const char *system = system_text(s);
     double image_and_text = r->token_estimate -
                             (double)tokens_text_estimate(prompt, strlen(prompt)) -
+                            (double)tokens_text_estimate(system, strlen(system)) -
                             (double)(s->max_tokens > 0 ? s->max_tokens : 0);
-    return image_and_text + (double)strlen(prompt) + 16;
+    return image_and_text + (double)strlen(prompt) + (double)strlen(system) + 16;
 }
 
 /* Whether the image is re-encoded before sending (resize.c): downscaled (--resize auto,
@@ -324,6 +333,9 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
                               .max_tokens = s->max_tokens,
                               .response_format =
                                   s->structured ? s->structured->response_format : NULL};
+        if (s->sampling)
+            body_settings_sampling(&bs, s->sampling->system, s->sampling->temperature,
+                                   s->sampling->seed_set ? s->sampling->seed : -1);
         if (s->provider->template_build(&own, &bs, err, sizeof err) != 0) {
             request_fail(r, "invalid_request", "%s", err);
             free(filled);

@@ -35,6 +35,8 @@ typedef struct prepare_settings {
                                           item; prompt and template unused), else NULL */
     const char *detail;
     long max_tokens;
+    const body_settings_t *sampling;   /* system, temperature, seed of an item's own
+                                          body come from here; NULL: none */
     size_t max_image_bytes;
     const provider_t *provider;        /* builds the bodies */
     const body_template_t *template;   /* for items without their own prompt */

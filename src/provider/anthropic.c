@@ -69,6 +69,12 @@ char *anthropic_body_skeleton(const body_settings_t *s, const char *text, size_t
             content, json_pack("{s:s, s:s}", "type", "image", "source", ANTHROPIC_IMAGE_MARK));
     json_t *tb = bad ? NULL : json_pack("{s:s, s:s}", "type", "text", "text", text);
     bad = bad || json_array_append_new(content, tb);
+    /* Messages API top-level "system" (a string) and "temperature" (0..1, checked in
+     * api/job.c); it has no seed parameter (docs.anthropic.com/en/api/messages). */
+    if (!bad && s->system)
+        bad = json_object_set_new(body, "system", json_string(s->system));
+    if (!bad && s->temperature_set)
+        bad = json_object_set_new(body, "temperature", json_real(s->temperature));
     if (!bad && options && s->response_format) {
         json_t *fmt = json_loads(s->response_format, 0, NULL);
         bad = !json_is_object(fmt) ||
@@ -82,7 +88,8 @@ char *anthropic_body_skeleton(const body_settings_t *s, const char *text, size_t
 }
 
 /* {"model","max_tokens","messages":[{"role":"user","content":[{"type":"image",
- * "source":<source>},{"type":"text","text":prompt}]}],"output_config"?}, split around
+ * "source":<source>},{"type":"text","text":prompt}]}],"system"?,"temperature"?,
+ * "output_config"?}, split around
  * <source>. */
 static int anthropic_template_build(body_template_t *t, const body_settings_t *s, char *err,
                                     size_t errlen)

@@ -3,9 +3,10 @@
  *
  * Every body is PREFIX, the image part(s) separated by commas, then the tail:
  *   {"contents":[{"role":"user","parts":[ IMAGE-PART ,{"text":PROMPT}]}]
+ *    ,"systemInstruction":{"parts":[{"text":SYSTEM}]}
  *    ,"generationConfig":{"maxOutputTokens","responseMimeType","responseSchema",
- *                         "mediaResolution"}}
- * (generationConfig and each of its keys only when set). The image part comes first, as
+ *                         "temperature","seed","mediaResolution"}}
+ * (systemInstruction, generationConfig and each of its keys only when set). The image part comes first, as
  * Google's image guide advises for a single image. A template's prefix is PREFIX and its
  * suffix the tail: nothing a user wrote precedes the image, and the part itself is the
  * whole {"inlineData":{...}} object, which a group body reuses as it is. */
@@ -62,27 +63,41 @@ static json_t *generation_config(const body_settings_t *s, bool with_format, cha
         json_object_update(gc, fields);
         json_decref(fields);
     }
+    /* GenerationConfig.temperature (0..2) and .seed (integer), ai.google.dev/api/
+     * generate-content#generationconfig */
+    if (s->temperature_set)
+        json_object_set_new(gc, "temperature", json_real(s->temperature));
+    if (s->seed_set)
+        json_object_set_new(gc, "seed", json_integer((json_int_t)s->seed));
     const char *res = media_resolution(s);
     if (res)
         json_object_set_new(gc, "mediaResolution", json_string(res));
     return gc;
 }
 
-/* ,{"text":TEXT}]}] then ,"generationConfig":GC when gc has keys, then } (malloc'd), or
- * NULL when text is not UTF-8 or out of memory. */
-static char *body_tail(const char *text, const json_t *gc)
+/* ,{"text":TEXT}]}] then ,"systemInstruction":{"parts":[{"text":SYSTEM}]} when system
+ * (a Content without a role: ai.google.dev/api/generate-content, systemInstruction), then
+ * ,"generationConfig":GC when gc has keys, then } (malloc'd), or NULL when a text is not
+ * UTF-8 or out of memory. */
+static char *body_tail(const char *text, const char *system, const json_t *gc)
 {
     json_t *part = json_pack("{s:s}", "text", text);
+    json_t *si = system ? json_pack("{s:[{s:s}]}", "parts", "text", system) : NULL;
     char *p = part ? json_dumps(part, JSON_COMPACT) : NULL;
+    char *sys = si ? json_dumps(si, JSON_COMPACT) : NULL;
     char *g = json_object_size(gc) ? json_dumps(gc, JSON_COMPACT) : NULL;
     json_decref(part);
+    json_decref(si);
     char *tail = NULL;
-    if (p && (g || !json_object_size(gc))) {
-        size_t n = strlen(p) + (g ? strlen(g) : 0) + sizeof ",]}],\"generationConfig\":}";
+    if (p && (g || !json_object_size(gc)) && (sys || !system)) {
+        size_t n = strlen(p) + (sys ? strlen(sys) : 0) + (g ? strlen(g) : 0) +
+                   sizeof ",]}],\"systemInstruction\":,\"generationConfig\":}";
         if ((tail = malloc(n)))
-            snprintf(tail, n, ",%s]}]%s%s}", p, g ? ",\"generationConfig\":" : "", g ? g : "");
+            snprintf(tail, n, ",%s]}]%s%s%s%s}", p, sys ? ",\"systemInstruction\":" : "",
+                     sys ? sys : "", g ? ",\"generationConfig\":" : "", g ? g : "");
     }
     free(p);
+    free(sys);
     free(g);
     return tail;
 }
@@ -100,7 +115,7 @@ int gemini_template_build(body_template_t *t, const body_settings_t *s, char *er
     json_t *gc = generation_config(s, true, err, errlen);
     if (!gc)
         return -1;
-    t->suffix = s->prompt ? body_tail(s->prompt, gc) : NULL;
+    t->suffix = s->prompt ? body_tail(s->prompt, s->system, gc) : NULL;
     json_decref(gc);
     if (!t->suffix) {
         snprintf(err, errlen, "cannot build the request: the prompt must be UTF-8 text");
@@ -172,7 +187,7 @@ char *gemini_group_body(const body_settings_t *s, const char *text, const body_p
 {
     char err[128];
     json_t *gc = generation_config(s, false, err, sizeof err);
-    char *tail = gc ? body_tail(text, gc) : NULL;
+    char *tail = gc ? body_tail(text, s->system, gc) : NULL;
     json_decref(gc);
     if (!tail)
         return NULL;

@@ -54,9 +54,26 @@ static const char *strrstr(const char *hay, const char *needle)
     return last;
 }
 
-/* {"model", "messages":[{"role":"user","content":[{"type":"text","text":prompt},
+/* Fields of the chat/completions request body (platform.openai.com/docs/api-reference/
+ * chat/create): a system message {"role":"system","content":TEXT} first in "messages",
+ * "temperature" (0..2), "seed" (integer, best-effort determinism). */
+int openai_body_sampling(json_t *body, const body_settings_t *s)
+{
+    int bad = 0;
+    if (s->system) {
+        json_t *msg = json_pack("{s:s, s:s}", "role", "system", "content", s->system);
+        bad = !msg || json_array_insert_new(json_object_get(body, "messages"), 0, msg);
+    }
+    if (!bad && s->temperature_set)
+        bad = json_object_set_new(body, "temperature", json_real(s->temperature));
+    if (!bad && s->seed_set)
+        bad = json_object_set_new(body, "seed", json_integer((json_int_t)s->seed));
+    return bad ? -1 : 0;
+}
+
+/* {"model", "messages":[{"role":"system","content":system}?, {"role":"user","content":[{"type":"text","text":prompt},
  * {"type":"image_url","image_url":{"url":<image>,"detail"}}]}], "max_tokens"?,
- * "response_format"?}, split around <image>. */
+ * "response_format"?, "temperature"?, "seed"?}, split around <image>. */
 static int openai_template_build(body_template_t *t, const body_settings_t *s, char *err,
                                  size_t errlen)
 {
@@ -71,6 +88,11 @@ static int openai_template_build(body_template_t *t, const body_settings_t *s, c
     }
     if (s->max_tokens > 0)
         json_object_set_new(body, "max_tokens", json_integer(s->max_tokens));
+    if (openai_body_sampling(body, s) != 0) {
+        json_decref(body);
+        snprintf(err, errlen, "cannot build the request: the system prompt must be UTF-8 text");
+        return -1;
+    }
     if (s->response_format) {
         json_t *rf = json_loads(s->response_format, 0, NULL);
         if (!json_is_object(rf)) {

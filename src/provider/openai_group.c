@@ -33,6 +33,7 @@ static char *body_skeleton(const body_settings_t *s, const char *text, size_t n)
                                                        "detail", s->detail));
     if (!bad && s->max_tokens > 0)
         bad = json_object_set_new(body, "max_tokens", json_integer((json_int_t)s->max_tokens));
+    bad = bad || openai_body_sampling(body, s) != 0;
     char *out = bad ? NULL : json_dumps(body, JSON_COMPACT);
     json_decref(body);
     return out;

@@ -14,6 +14,11 @@ void openai_answer_parse(long status, const char *body, size_t len, header_get_f
 int openai_structured_option(const json_t *schema, const char *name, char **out, char *err,
                              size_t errlen);
 
+/* openai.c: adds s's system prompt (a first message of role "system"), temperature and
+ * seed to body, a chat/completions body with its "messages" array (single-image and
+ * group bodies alike). Returns 0, or -1 when out of memory or the text is not UTF-8. */
+int openai_body_sampling(json_t *body, const body_settings_t *s);
+
 /* openai_group.c */
 char *openai_group_body(const body_settings_t *s, const char *text, const body_part_t *parts,
                         size_t n, size_t *body_len);

@@ -90,7 +90,25 @@ typedef struct body_settings {
     const char *detail;          /* "auto", "low" or "high"; a provider without it ignores it */
     long max_tokens;             /* completion limit; 0: not sent */
     const char *response_format; /* from provider_t.structured_option, or NULL for text */
+    const char *system;          /* system prompt, or NULL: none sent */
+    bool temperature_set;        /* temperature is sent (its range checked before: api/job.c) */
+    double temperature;
+    bool seed_set;               /* seed is sent; never for a provider without one
+                                    (Anthropic: refused before, api/job.c) */
+    long seed;
 } body_settings_t;
+
+/* The sampling fields of s (system, temperature, seed) from a job's options: a temperature
+ * or a seed below 0 (VB_SEED_NONE) is not sent. */
+static inline void body_settings_sampling(body_settings_t *s, const char *system,
+                                          double temperature, long seed)
+{
+    s->system = system;
+    s->temperature_set = temperature >= 0;
+    s->temperature = temperature;
+    s->seed_set = seed >= 0;
+    s->seed = seed;
+}
 
 /* One image's part cut out of a single-image body: the bytes between the template's
  * prefix and suffix (not NUL-terminated). */

@@ -117,6 +117,29 @@ char *output_format(const vb_result_t *r)
     return text;
 }
 
+/* {"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}: what a copy was billed. */
+static json_t *zero_usage(void)
+{
+    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", 0, "completion_tokens", 0,
+                     "total_tokens", 0);
+}
+
+char *output_line_unbilled_copy(const char *line)
+{
+    json_t *j = line && strstr(line, "\"duplicate_of\"") ? json_loads(line, 0, NULL) : NULL;
+    json_t *usage = json_object_get(j, "usage");
+    char *text = NULL;
+    if (json_is_string(json_object_get(j, "duplicate_of")) && json_is_object(usage) &&
+        (json_integer_value(json_object_get(usage, "prompt_tokens")) ||
+         json_integer_value(json_object_get(usage, "completion_tokens")) ||
+         json_integer_value(json_object_get(usage, "total_tokens")))) {
+        json_object_set_new(j, "usage", zero_usage());
+        text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    }
+    json_decref(j);
+    return text;
+}
+
 char *output_line_for(const char *line, const char *id, const char *image,
                       const char *meta_json, int cached, const char *duplicate_of,
                       int require_ok)
@@ -135,10 +158,12 @@ char *output_line_for(const char *line, const char *id, const char *image,
     json_object_set_new(j, "latency_ms", json_real(0));
     json_object_set_new(j, "cost_usd", json_real(0));
     json_object_set_new(j, "cached", json_boolean(cached));
-    if (duplicate_of)
+    if (duplicate_of) {
         json_object_set_new(j, "duplicate_of", json_text(duplicate_of));
-    else
+        json_object_set_new(j, "usage", zero_usage());
+    } else {
         json_object_del(j, "duplicate_of");
+    }
     char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(j);
     return text;

@@ -20,8 +20,14 @@ char *output_format(const vb_result_t *r);
 
 /* Rewrites another item's output line (from the result cache or the first of a set of
  * copies) as this item's: its id, image and meta, no attempts, no latency, no cost,
- * "cached" as given, and "duplicate_of" when not NULL. Returns a malloc'd line, or NULL
- * when line is not a JSON object (or, with require_ok, not an "ok" result). */
+ * "cached" as given, and "duplicate_of" when not NULL; a copy's usage is 0 tokens like
+ * its cost, so the output's tokens add up to what was billed. Returns a malloc'd line,
+ * or NULL when line is not a JSON object (or, with require_ok, not an "ok" result). */
+/* A line of a copy ("duplicate_of") journaled before copies reported usage 0, with its
+ * usage set to 0 tokens (malloc'd); NULL when line is no copy or already says 0 (use it
+ * as it is) or out of memory. */
+char *output_line_unbilled_copy(const char *line);
+
 char *output_line_for(const char *line, const char *id, const char *image,
                       const char *meta_json, int cached, const char *duplicate_of,
                       int require_ok);

@@ -54,6 +54,8 @@ static void count_result(vb_summary_t *sum, const vb_result_t *res)
         sum->ok++;
     } else {
         sum->failed++;
+        if (res->cost_usd > 0)
+            sum->failed_billed++;
         stats_count_kind(sum->failed_by_kind, &sum->failed_kinds, res->error_kind);
     }
     if (res->prompt_tokens > 0) /* billed: an answer that was not the JSON asked for too */

@@ -23,11 +23,35 @@ static char *job_params(const vb_options_t *o, const char *response_format)
         json_object_set_new(p, "json", json_true());
     if (p && o->provider && strcmp(o->provider, "openai") != 0) /* OpenAI's jobs as before */
         json_object_set_new(p, "provider", json_string(o->provider));
+    if (p && o->system)
+        json_object_set_new(p, "system", json_string(o->system));
+    if (p && o->temperature >= 0)
+        json_object_set_new(p, "temperature", json_real(o->temperature));
+    if (p && o->seed != VB_SEED_NONE)
+        json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
     if (p && strcmp(o->output_format, "jsonl") != 0)
         json_object_set_new(p, "output_format", json_string(o->output_format));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;
+}
+
+/* Counts this run in the journal's meta "runs" and returns the job's runs so far, this
+ * one included: 1 for a new job; 0 (unknown, left so) when a job journaled before runs
+ * were counted is resumed. A failed write loses the count, not the run. */
+static long job_runs_count(journal_t *j, bool resuming)
+{
+    char *was = resuming ? journal_meta_get(j, "runs") : NULL;
+    char *end = NULL;
+    long runs = was ? strtol(was, &end, 10) : 0;
+    bool known = !resuming || (was && end != was && *end == '\0' && runs > 0);
+    free(was);
+    if (!known)
+        return 0;
+    runs = resuming ? runs + 1 : 1;
+    char text[32];
+    snprintf(text, sizeof text, "%ld", runs);
+    return journal_meta_set(j, "runs", text) == 0 ? runs : 0;
 }
 
 /* Hands one result of an earlier run to the caller, counted as replayed. */
@@ -36,7 +60,9 @@ static int replay_line(const char *line, journal_state_t state, void *arg)
     results_t *out = arg;
     vb_result_t res = {0};
     res.replayed = 1;
-    res.line = line;
+    /* a copy journaled by an older version repeats its first's usage: it was billed 0 */
+    char *unbilled = output_line_unbilled_copy(line);
+    res.line = unbilled ? unbilled : line;
     res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
     out->sum->replayed++;
     out->sum->images++;
@@ -52,6 +78,7 @@ static int replay_line(const char *line, journal_state_t state, void *arg)
     }
     if (out->fn)
         out->fn(&res, out->userdata);
+    free(unbilled);
     return 0;
 }
 
@@ -73,6 +100,7 @@ int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format
         if (journal_counts(rs->journal, counts, &spent) == 0 && spent > 0)
             rs->spent_usd = spent;
     }
+    rs->runs = job_runs_count(rs->journal, rs->resuming);
     rs->use_cache = !o->no_cache && journal_cache_size(rs->journal) > 0;
     if (bound == 1 && journal_foreach_result(rs->journal, o->retry_failed, replay_line, out) < 0) {
         snprintf(err, errlen, "journal: %s", journal_errmsg(rs->journal));

@@ -20,6 +20,8 @@ typedef struct resume {
     bool resuming;      /* it already held this job: its results were replayed */
     double spent_usd;   /* what earlier runs of the job spent (0 when new) */
     bool use_cache;     /* its result cache has answers to look up (and o allows it) */
+    long runs;          /* runs of the job, this one included (the journal's meta "runs");
+                           0 when a job begun before it was counted is resumed */
 } resume_t;
 
 /* Opens o->journal into rs (zeroed) for the job o describes with response_format (NULL:

@@ -76,6 +76,7 @@ void engine_publish(engine_t *e, bool final)
     s->cached = sum->cached;
     s->duplicates = sum->duplicates;
     s->replayed = sum->replayed;
+    s->resuming = e->resuming;
     s->in_flight = e->pool.in_flight;
     s->retrying = (long)retryq_count(e->retries);
     s->requests = sum->requests;
@@ -181,8 +182,10 @@ static int template_build(engine_t *e, char *err, size_t errlen)
                               .detail = o->detail,
                               .max_tokens = o->max_tokens,
                               .response_format = e->structured.response_format};
+    body_settings_sampling(&single, o->system, o->temperature, o->seed);
     e->group_body = (body_settings_t){
         .model = o->model, .prompt = o->prompt, .detail = o->detail, .max_tokens = o->max_tokens};
+    body_settings_sampling(&e->group_body, o->system, o->temperature, o->seed);
     return e->provider->template_build(&e->tmpl, &single, err, errlen);
 }
 
@@ -195,6 +198,8 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     if (rc != 0)
         return -1;
     e->resuming = rs.resuming;
+    e->out.sum->job_resumed = rs.resuming;
+    e->out.sum->job_runs = rs.runs;
     if (rs.spent_usd > 0) /* the budget is the job's: what earlier runs of it spent counts */
         e->cost.budget.spent = rs.spent_usd;
     e->use_cache = rs.use_cache;
@@ -223,6 +228,7 @@ int engine_setup(engine_t *e, const vb_options_t *o, const engine_shared_t *shar
     e->out.userdata = userdata;
     e->out.sum = summary;
     memset(summary, 0, sizeof *summary);
+    summary->job_cost_usd = -1;
     atomic_init(&e->skip_all, 0);
     e->started_ns = clock_now(&e->clock);
     e->rng = clock_now(&e->clock) | 1;

@@ -37,6 +37,13 @@ static void engine_finish(engine_t *e)
         request_free(e->next);
         e->next = NULL;
     }
+    /* the job's spend over its runs: its items' costs and what unfinished ones spent */
+    long counts[JOURNAL_STATE_COUNT];
+    double job_cost = 0;
+    sum->job_cost_usd = sum->cost_usd >= 0 && e->journal &&
+                                journal_counts(e->journal, counts, &job_cost) == 0
+                            ? job_cost
+                            : -1;
     sum->wall_s = (double)(clock_now(&e->clock) - e->started_ns) / 1e9;
     sum->images_per_s = sum->wall_s > 0 ? (double)sum->images / sum->wall_s : 0;
     if (e->latency) {
@@ -89,6 +96,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .structured = &e.structured,
                              .detail = o->detail,
                              .max_tokens = o->max_tokens,
+                             .sampling = &e.group_body,
                              .max_image_bytes = o->max_image_bytes,
                              .provider = e.provider,
                              .template = &e.tmpl,
