@@ -9,6 +9,7 @@
 #include <visionbatch.h>
 
 #include "api/api_internal.h"
+#include "record/resume.h"
 #include "redis/redis_budget.h"
 #include "redis/redis_cache.h"
 #include "redis/redis_conn.h"
@@ -86,13 +87,7 @@ static char *shared_params(const vb_options_t *o, const api_choice_t *c)
     /* only for another protocol than OpenAI's, so jobs created before it still match */
     if (p && strcmp(c->provider, "openai") != 0)
         json_object_set_new(p, "provider", json_string(c->provider));
-    /* the sampling options only when set, for the same reason */
-    if (p && o->system)
-        json_object_set_new(p, "system", json_string(o->system));
-    if (p && o->temperature >= 0)
-        json_object_set_new(p, "temperature", json_real(o->temperature));
-    if (p && o->seed != VB_SEED_NONE)
-        json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
+    resume_params_sampling(p, o); /* only when set, for the same reason */
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(p);
     return text;

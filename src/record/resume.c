@@ -11,6 +11,16 @@
 
 /* The request parameters that make a job's answers what they are: a resumed run must
  * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
+void resume_params_sampling(json_t *p, const vb_options_t *o)
+{
+    if (p && o->system)
+        json_object_set_new(p, "system", json_string(o->system));
+    if (p && o->temperature >= 0)
+        json_object_set_new(p, "temperature", json_real(o->temperature));
+    if (p && o->seed != VB_SEED_NONE)
+        json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
+}
+
 static char *job_params(const vb_options_t *o, const char *response_format)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I}", "model", o->model, "prompt", o->prompt,
@@ -23,12 +33,7 @@ static char *job_params(const vb_options_t *o, const char *response_format)
         json_object_set_new(p, "json", json_true());
     if (p && o->provider && strcmp(o->provider, "openai") != 0) /* OpenAI's jobs as before */
         json_object_set_new(p, "provider", json_string(o->provider));
-    if (p && o->system)
-        json_object_set_new(p, "system", json_string(o->system));
-    if (p && o->temperature >= 0)
-        json_object_set_new(p, "temperature", json_real(o->temperature));
-    if (p && o->seed != VB_SEED_NONE)
-        json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
+    resume_params_sampling(p, o);
     if (p && strcmp(o->output_format, "jsonl") != 0)
         json_object_set_new(p, "output_format", json_string(o->output_format));
     char *text = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -11,6 +11,7 @@
 #include "record/journal.h"
 #include "record/results.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <visionbatch.h>
 
@@ -23,6 +24,11 @@ typedef struct resume {
     long runs;          /* runs of the job, this one included (the journal's meta "runs");
                            0 when a job begun before it was counted is resumed */
 } resume_t;
+
+/* Adds o's sampling options (system prompt, temperature, seed) to the job parameters p
+ * (a JSON object; NULL is a no-op), only those set: jobs made before they existed still
+ * match. Shared by the journal's job and a Redis job's parameters. */
+void resume_params_sampling(json_t *p, const vb_options_t *o);
 
 /* Opens o->journal into rs (zeroed) for the job o describes with response_format (NULL:
  * none), and when it already holds the job replays each finished result (o->retry_failed:

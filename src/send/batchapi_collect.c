@@ -116,6 +116,23 @@ static void record_failure(batchapi_t *b, const journal_batch_line_t *l, long st
     record_line(b, l, &res);
 }
 
+/* Fills res (zeroed first) with what the billed answer of line bl says: its status, the
+ * model's text, usage and cost; the caller sets the verdict. */
+static void answer_result(vb_result_t *res, const batch_line_t *bl, double cost,
+                          double latency_ms)
+{
+    const answer_t *a = &bl->answer;
+    memset(res, 0, sizeof *res);
+    res->latency_ms = latency_ms;
+    res->http_status = bl->http_status;
+    res->response = a->content;
+    res->model = a->model;
+    res->prompt_tokens = a->prompt_tokens;
+    res->completion_tokens = a->completion_tokens;
+    res->total_tokens = a->total_tokens;
+    res->cost_usd = cost;
+}
+
 /* What a billed answer of line l cost: cost (its usage at the batch price) when known,
  * else the line's worst case (what --budget reserved; without a budget, its estimated
  * prompt tokens and the completion limit), counted in the summary's usage_missing; -1
@@ -142,16 +159,9 @@ static void record_billed_failure(batchapi_t *b, const journal_batch_line_t *l,
     const answer_t *a = &bl->answer;
     cost = billed_usd(b, l, cost);
     budget_settle(&b->e->cost.budget, l->reserved_usd, cost > 0 ? cost : 0);
-    vb_result_t res = {0};
+    vb_result_t res;
+    answer_result(&res, bl, cost, latency_ms);
     res.status = VB_STATUS_ERROR;
-    res.latency_ms = latency_ms;
-    res.http_status = bl->http_status;
-    res.response = a->content;
-    res.model = a->model;
-    res.prompt_tokens = a->prompt_tokens;
-    res.completion_tokens = a->completion_tokens;
-    res.total_tokens = a->total_tokens;
-    res.cost_usd = cost;
     res.error_kind = a->error_kind ? a->error_kind : "invalid_response";
     res.error_message = a->error_message;
     record_line(b, l, &res);
@@ -206,16 +216,9 @@ static void take_ok(collect_t *c, const journal_batch_line_t *l, const batch_lin
         }
     }
     budget_settle(&e->cost.budget, l->reserved_usd, cost < 0 ? l->reserved_usd : cost);
-    vb_result_t res = {0};
+    vb_result_t res;
+    answer_result(&res, bl, cost, latency_ms);
     res.status = VB_STATUS_OK;
-    res.latency_ms = latency_ms;
-    res.http_status = bl->http_status;
-    res.response = a->content;
-    res.model = a->model;
-    res.prompt_tokens = a->prompt_tokens;
-    res.completion_tokens = a->completion_tokens;
-    res.total_tokens = a->total_tokens;
-    res.cost_usd = cost;
     char message[400];
     if (bad) {
         res.status = VB_STATUS_ERROR;
