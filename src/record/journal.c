@@ -102,6 +102,7 @@ struct journal {
     int writes;
     uint64_t tx_started_ns;
     int failed;
+    int read_only; /* opened by journal_open_existing: no statement writes */
     struct journal_batch_statements *batch; /* journal_batch.c's, once used */
 };
 
@@ -267,9 +268,74 @@ journal_t *journal_open(const char *path, char *err, size_t errlen)
     return journal_open_flags(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1, err, errlen);
 }
 
+/* Writes "file:PATH?immutable=1" into out with PATH's URI-special bytes escaped.
+ * Returns 0, or -1 when it does not fit. */
+static int immutable_uri(const char *path, char *out, size_t outlen)
+{
+    static const char suffix[] = "?immutable=1";
+    size_t n = (size_t)snprintf(out, outlen, "file:");
+    for (const char *c = path; *c; c++) {
+        if (n + 3 + sizeof suffix > outlen)
+            return -1;
+        if (*c == '%' || *c == '?' || *c == '#')
+            n += (size_t)snprintf(out + n, outlen - n, "%%%02X", (unsigned char)*c);
+        else
+            out[n++] = *c;
+    }
+    if (n + sizeof suffix > outlen)
+        return -1;
+    memcpy(out + n, suffix, sizeof suffix);
+    return 0;
+}
+
+sqlite3 *journal_snapshot_open(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+        sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) == SQLITE_OK)
+        return db;
+    /* A closed WAL journal in a folder its reader may not write: SQLite cannot make the
+     * -shm it needs (SQLITE_READONLY_CANTINIT). Nothing is writing it (a writer keeps a
+     * -wal file), so it is read as an immutable file. */
+    int code = db ? sqlite3_extended_errcode(db) : SQLITE_CANTOPEN;
+    char wal[4200], uri[12800];
+    if ((code & 0xff) == SQLITE_READONLY &&
+        (size_t)snprintf(wal, sizeof wal, "%s-wal", path) < sizeof wal && access(wal, F_OK) != 0 &&
+        access(path, R_OK) == 0 && immutable_uri(path, uri, sizeof uri) == 0) {
+        sqlite3_close(db);
+        db = NULL;
+        if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK)
+            return db;
+    }
+    snprintf(err, errlen, "journal %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* A journal of the current schema is opened read-only: no lock is taken and nothing is
+ * written, so it reads a consistent snapshot (WAL) at any moment of a run, and a journal
+ * its reader may not write (another user's, a read-only mount, a copy) reads as well.
+ * An older journal is brought to the current schema first, as a run would. */
 journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
 {
-    return journal_open_flags(path, SQLITE_OPEN_READWRITE, 0, err, errlen);
+    sqlite3 *db = journal_snapshot_open(path, err, errlen);
+    if (!db)
+        return NULL;
+    if (!schema_current(db)) {
+        sqlite3_close(db);
+        return journal_open_flags(path, SQLITE_OPEN_READWRITE, 0, err, errlen);
+    }
+    journal_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        sqlite3_close(db);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    j->lock_fd = -1;
+    j->db = db;
+    j->read_only = 1; /* its write statements stay unprepared: journal_begin refuses */
+    return j;
 }
 
 /* Reads meta.value for key into a malloc'd string (NULL when absent). */
@@ -371,6 +437,8 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
 /* Opens a transaction if none is open, and counts the write. */
 static int journal_begin(journal_t *j)
 {
+    if (j->read_only)
+        return -1;
     if (!j->in_tx) {
         if (sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
             j->failed = 1;

@@ -41,8 +41,15 @@ const char *journal_state_name(journal_state_t s);
 journal_t *journal_open(const char *path, char *err, size_t errlen);
 
 /* Opens an existing journal for reading and reporting only (status, export); NULL with
- * a reason in err when it does not exist. */
+ * a reason in err when it does not exist. Read-only (no lock, no write: a snapshot of a
+ * running job's journal, or one its reader may not write), except that a journal of an
+ * older schema is upgraded first. Its write functions fail. */
 journal_t *journal_open_existing(const char *path, char *err, size_t errlen);
+
+/* Opens the SQLite file of a journal read-only for another reader (the report): a
+ * snapshot of a running job's journal, or a closed one in a folder its reader may not
+ * write. NULL with a reason in err. */
+struct sqlite3 *journal_snapshot_open(const char *path, char *err, size_t errlen);
 
 /* Ties the journal to a job's request parameters (a canonical JSON text: model, prompt,
  * detail, ...; never the API key). A new journal takes them. A journal of another job

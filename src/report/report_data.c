@@ -2,6 +2,7 @@
 #include "report/report_data.h"
 
 #include "record/histogram.h"
+#include "record/journal.h"
 #include "record/output.h"
 #include "record/stats.h"
 
@@ -256,11 +257,8 @@ report_t *report_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    if (!(db = journal_snapshot_open(path, err, errlen)))
         goto fail;
-    }
-    sqlite3_busy_timeout(db, 5000);
     if (query_double(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                          " ('items', 'attempts', 'meta')", -1) != 3) {
         snprintf(err, errlen, "%s is not a visionbatch journal", path);
