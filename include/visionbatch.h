@@ -149,7 +149,8 @@ typedef enum {
 
 /* One image's outcome, handed to the result callback exactly once per image. */
 typedef struct vb_result {
-    const char *id;            /* the item's id (manifest id, else its source) */
+    const char *id;            /* the item's id (manifest id; a walked file's directory
+                                  name + path below it; else its source) */
     const char *image;         /* path or URL as given */
     const char *content_hash;  /* "sha256:<hex>" of the image bytes, or NULL */
     const char *meta_json;     /* manifest fields carried through, as a JSON object, or NULL */
