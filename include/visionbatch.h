@@ -84,6 +84,11 @@ typedef struct vb_options {
     double budget_usd;      /* hard limit on what the run may spend; 0 = none */
     double cost_warn_usd;   /* warn once on stderr when the spend passes this; 0 = never */
     int no_dedupe;          /* send byte-identical images with the same request each time */
+    const char *csv_image_column; /* .csv manifests: the column holding the image; NULL:
+                                     the one named "image" */
+    const char *csv_id_column;    /* ... the column holding the id; NULL: "id" */
+    const char *csv_delimiter;    /* ... ",", ";" or "tab"; NULL: detected from each
+                                     file's header line */
     const char *resize;     /* "auto": downscale to what the provider keeps; "off" (default) */
     long max_side;          /* downscale images to fit within this square; 0 = no limit */
     long batch_size;        /* images per request (one JSON-array answer); 1 = one each */
@@ -144,7 +149,8 @@ typedef enum {
 
 /* One image's outcome, handed to the result callback exactly once per image. */
 typedef struct vb_result {
-    const char *id;            /* the item's id (manifest id, else its source) */
+    const char *id;            /* the item's id (manifest id; a walked file's directory
+                                  name + path below it; else its source) */
     const char *image;         /* path or URL as given */
     const char *content_hash;  /* "sha256:<hex>" of the image bytes, or NULL */
     const char *meta_json;     /* manifest fields carried through, as a JSON object, or NULL */
@@ -632,6 +638,7 @@ VB_EXPORT const char *vb_redis_consumer(const vb_redis_t *r);
 
 /* For a publisher: creates the job with o's shared parameters (vb_redis_params_t), or
  * joins it when it exists with the same ones; a job created with others is refused.
+ * The inputs added next are read with o's CSV settings (csv_image_column, ...).
  * Returns 0, or -1 with a reason in err. */
 VB_EXPORT int vb_redis_create(vb_redis_t *r, const vb_options_t *o, char *err, size_t errlen);
 

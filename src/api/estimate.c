@@ -44,6 +44,11 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
     e->in = input_new();
     if (!e->model || !e->prompt || !e->in)
         goto oom;
+    if (input_set_csv_columns(e->in, o->csv_image_column, o->csv_id_column, o->csv_delimiter,
+                              err, errlen) != 0) {
+        vb_estimate_free(e);
+        return NULL;
+    }
     e->s = (estimate_settings_t){.model = e->model,
                                  .prompt = e->prompt,
                                  .detail = detail,

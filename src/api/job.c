@@ -340,6 +340,13 @@ vb_job_t *vb_job_new(const vb_options_t *given, char *err, size_t errlen)
     job->o.schema = job->schema;
     job->o.output_format = job->output_format;
     job->o.system = job->system;
+    if (input_set_csv_columns(job->input, o->csv_image_column, o->csv_id_column,
+                              o->csv_delimiter, err, errlen) != 0) {
+        vb_job_free(job);
+        return NULL;
+    }
+    /* the input holds its own copies: none of the caller's strings is kept */
+    job->o.csv_image_column = job->o.csv_id_column = job->o.csv_delimiter = NULL;
     return job;
 oom:
     vb_job_free(job);

@@ -103,6 +103,17 @@ int vb_redis_create(vb_redis_t *r, const vb_options_t *o, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* the inputs published next are read with the job's CSV settings */
+    if (!r->publish && !(r->publish = input_new())) {
+        free(params);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (input_set_csv_columns(r->publish, o->csv_image_column, o->csv_id_column,
+                              o->csv_delimiter, err, errlen) != 0) {
+        free(params);
+        return -1;
+    }
     int rc = redis_job_bind(r->conn, &r->job, params, true, &stored, err, errlen);
     free(params);
     free(stored);

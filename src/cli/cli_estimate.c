@@ -31,8 +31,8 @@ static void estimate_usage(FILE *out)
             "listed on standard error and counted as errors, not priced. A URL's image is\n"
             "not fetched: it is counted as 1024x1024.\n"
             "\n"
-            "INPUT is what `visionbatch run` takes: image files, directories, .txt and\n"
-            ".jsonl manifests.\n"
+            "INPUT is what `visionbatch run` takes: image files, directories, .txt, .jsonl\n"
+            "and .csv manifests.\n"
             "\n"
             "Options:\n"
             "      --provider P      openai, anthropic or gemini (default: from --base-url's\n"
@@ -48,6 +48,8 @@ static void estimate_usage(FILE *out)
             "      --tpm N           tokens per minute: estimate the time at this limit\n"
             "      --max-image-bytes N  larger files are errors (default 20971520)\n"
             "      --prepare-threads N  threads reading headers (default: automatic)\n"
+            "      --image-column NAME, --id-column NAME, --csv-delimiter C  how .csv\n"
+            "                        manifests are read, as for run\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
             "      --pricing FILE    prices (USD per 1M tokens) laid over the built-in\n"
             "                        table, in its format: {\"models\": {\"NAME\": {\"input\":\n"
@@ -85,6 +87,9 @@ static const struct option estimate_options[] = {
     {"tpm", required_argument, 0, OPT_SETTING},
     {"max-image-bytes", required_argument, 0, OPT_SETTING},
     {"prepare-threads", required_argument, 0, OPT_SETTING},
+    {"image-column", required_argument, 0, OPT_SETTING},
+    {"id-column", required_argument, 0, OPT_SETTING},
+    {"csv-delimiter", required_argument, 0, OPT_SETTING},
     {"config", required_argument, 0, OPT_CONFIG},
     {"pricing", required_argument, 0, OPT_SETTING},
     {"batch-api", no_argument, 0, OPT_FLAG},

@@ -32,10 +32,14 @@ static void run_usage(FILE *out)
             "order), a .txt manifest (one path or http(s) URL a line), a .jsonl manifest\n"
             "(objects with \"image\", optional \"id\" and \"prompt\"; other fields are copied\n"
             "to the result's \"meta\") or a .csv manifest (RFC 4180, a header row naming the\n"
-            "same fields as columns). Relative paths in a manifest are relative to the\n"
-            "manifest's directory. A .jsonl line {\"custom_id\",\"method\",\"url\",\"body\"} is\n"
-            "an OpenAI Batch API request: its body is sent as it is (local image paths in it\n"
-            "inlined as data URLs, the model its own) and custom_id is the item's id.\n"
+            "same fields as columns, or others named by --image-column and --id-column;\n"
+            "',', ';' or tab separated). Relative paths in a manifest are relative to the\n"
+            "manifest's directory. An image found in a directory has the id DIR/path/below\n"
+            "(DIR: the directory's own name), however the directory is named on the command\n"
+            "line, so a resumed job finds it. A .jsonl line\n"
+            "{\"custom_id\",\"method\",\"url\",\"body\"} is an OpenAI Batch API request: its\n"
+            "body is sent as it is (local image paths in it inlined as data URLs, the model\n"
+            "its own) and custom_id is the item's id.\n"
             "\n"
             "Options:\n"
             "      --provider P      openai, anthropic or gemini (default: from the base\n"
@@ -76,6 +80,11 @@ static void run_usage(FILE *out)
             "                        animated GIF/WebP as its first frame (default: error)\n"
             "      --allow-empty     inputs holding no image are not an error (images 0,\n"
             "                        exit 0); by default: \"no images found\", exit 2\n"
+            "      --image-column NAME  the .csv column holding the image path or URL\n"
+            "                        (default: the column named image)\n"
+            "      --id-column NAME  the .csv column holding the item's id (default: id)\n"
+            "      --csv-delimiter C , ; or tab (default: the one the header line holds\n"
+            "                        most of; a .tsv file: tab)\n"
             "      --no-decode-check check headers and end markers only; by default every\n"
             "                        image is fully decoded first so a corrupt one is never\n"
             "                        sent (the check costs ~0.75 ms of CPU per image)\n"
@@ -319,6 +328,9 @@ static const struct option run_options[] = {
     {"grace", required_argument, 0, OPT_SETTING},
     {"no-journal", no_argument, 0, OPT_FLAG},
     {"allow-empty", no_argument, 0, OPT_FLAG},
+    {"image-column", required_argument, 0, OPT_SETTING},
+    {"id-column", required_argument, 0, OPT_SETTING},
+    {"csv-delimiter", required_argument, 0, OPT_SETTING},
     {"new-job", no_argument, 0, OPT_FLAG},
     {"retry-failed", no_argument, 0, OPT_FLAG},
     {"no-cache", no_argument, 0, OPT_FLAG},

@@ -107,6 +107,12 @@ static const setting_t settings[] = {
      "keep no journal (a stopped run then starts over)"},
     {"allow-empty", SET_BOOL_CONFIG, offsetof(config_t, allow_empty), 0, 1,
      "inputs holding no image are not an error: images 0, exit 0"},
+    {"image-column", TEXT(csv_image_column), 0, 0,
+     ".csv manifests: the column holding the image path or URL (default image)"},
+    {"id-column", TEXT(csv_id_column), 0, 0,
+     ".csv manifests: the column holding the item's id (default id)"},
+    {"csv-delimiter", TEXT(csv_delimiter), 0, 0,
+     ".csv manifests: , ; or tab (default: the one the header line holds most of)"},
     {"new-job", NUM(SET_BOOL, new_job), 0, 1,
      "the journal holds another job: forget its items and start this one"},
     {"retry-failed", NUM(SET_BOOL, retry_failed), 0, 1,
@@ -208,6 +214,9 @@ static void config_sync(config_t *c)
     c->o.resize = c->owned[OWN_RESIZE];
     c->o.output_format = c->owned[OWN_OUTPUT_FORMAT];
     c->o.system = c->system_prompt;
+    c->o.csv_image_column = c->csv_image_column;
+    c->o.csv_id_column = c->csv_id_column;
+    c->o.csv_delimiter = c->csv_delimiter;
 }
 
 config_t *config_new(void)
@@ -616,5 +625,8 @@ void config_free(config_t *c)
     free(c->job_name);
     free(c->visibility);
     free(c->system_prompt);
+    free(c->csv_image_column);
+    free(c->csv_id_column);
+    free(c->csv_delimiter);
     free(c);
 }

@@ -23,6 +23,9 @@ typedef struct config {
     char *journal_path; /* NULL: OUTPUT.journal when writing to a file (set by the CLI) */
     int no_journal;
     int allow_empty;    /* inputs holding no image end the run with exit 0, not 2 */
+    char *csv_image_column; /* --image-column NAME, or NULL */
+    char *csv_id_column;    /* --id-column NAME, or NULL */
+    char *csv_delimiter;    /* --csv-delimiter C, or NULL: detected */
     char *pricing_path; /* --pricing FILE, or NULL */
     char *prompt_file;  /* when set, the prompt is read from it */
     char *api_key_file; /* when set, the key is read from it */

@@ -101,7 +101,7 @@ csv_status_t csv_read_record(FILE *f, csv_record_t *rec, size_t max_bytes)
                     rec->lines++;
                 put = buf_put(rec, &len, (char)c, max_bytes);
             }
-        } else if (c == ',') {
+        } else if (c == (rec->delimiter ? rec->delimiter : ',')) {
             put = field_end(rec, &len, start, max_bytes, &starts, &nstarts, &cap_starts);
             start = len;
             was_quoted = false;
@@ -157,6 +157,36 @@ csv_status_t csv_read_record(FILE *f, csv_record_t *rec, size_t max_bytes)
 out:
     free(starts);
     return st;
+}
+
+char csv_detect_delimiter(const char *line, size_t len)
+{
+    static const char candidates[] = {',', ';', '\t'}; /* in the order ties are won */
+    size_t counts[3] = {0, 0, 0};
+    bool quoted = false;
+    for (size_t i = 0; i < len && (quoted || (line[i] != '\n' && line[i] != '\r')); i++) {
+        if (line[i] == '"')
+            quoted = !quoted; /* "" inside quotes toggles twice: no change */
+        else if (!quoted)
+            for (size_t k = 0; k < sizeof candidates; k++)
+                counts[k] += line[i] == candidates[k];
+    }
+    size_t best = 0;
+    for (size_t k = 1; k < sizeof candidates; k++)
+        if (counts[k] > counts[best])
+            best = k;
+    return candidates[best];
+}
+
+char csv_parse_delimiter(const char *text)
+{
+    if (!text)
+        return 0;
+    if (strcmp(text, ",") == 0 || strcmp(text, ";") == 0 || strcmp(text, "\t") == 0)
+        return text[0];
+    if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0)
+        return '\t';
+    return 0;
 }
 
 void csv_record_free(csv_record_t *rec)

@@ -3,8 +3,10 @@
 
 #include "input/openai_batch_request.h"
 #include "input/csv.h"
+#include "input/csv_header.h"
 #include "input/idset.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +30,17 @@ typedef struct dir_frame {
     size_t next;
 } dir_frame_t;
 
+/* One input as added: the path as given, what it is, and for a directory the name its
+ * items' ids start with. */
+typedef struct source {
+    char *path;
+    source_kind_t kind;
+    char *id_root; /* SOURCE_DIR: the directory's own name (basename of its real path;
+                      "" for /); NULL for the others */
+} source_t;
+
 struct input {
-    char **paths;
-    source_kind_t *kinds;
+    source_t *sources;
     size_t count;
     size_t cap;
     size_t current; /* index of the source being read */
@@ -47,7 +57,11 @@ struct input {
     size_t line_cap;
 
     csv_record_t csv;   /* the current record of a .csv manifest */
-    json_t *csv_header; /* its column names, as a JSON array; NULL before the header */
+    json_t *csv_header; /* the fields its columns feed, as a JSON array; NULL before the
+                           header */
+    char *csv_image;     /* the column holding the image; NULL: "image" */
+    char *csv_id;        /* the column holding the id; NULL: "id" */
+    char csv_delimiter;  /* ',', ';' or '\t'; 0: detected from each file's header */
     const input_source_t *source; /* items from elsewhere (input_new_source) */
     void *source_ctx;
     idset_t *ids;         /* ids handed out so far (NULL: not checked, e.g. a count) */
@@ -90,6 +104,82 @@ void input_stop(input_t *in)
         in->source->stop(in->source_ctx);
 }
 
+int input_set_csv_columns(input_t *in, const char *image, const char *id,
+                          const char *delimiter, char *err, size_t errlen)
+{
+    char d = 0;
+    if ((image && !image[0]) || (id && !id[0])) {
+        snprintf(err, errlen, "a CSV column name must not be empty");
+        return -1;
+    }
+    if (image && id && strcmp(image, id) == 0) {
+        snprintf(err, errlen, "--image-column and --id-column both name column %s", image);
+        return -1;
+    }
+    if (delimiter && !(d = csv_parse_delimiter(delimiter))) {
+        snprintf(err, errlen, "csv-delimiter must be ',', ';' or tab, not '%s'", delimiter);
+        return -1;
+    }
+    char *image_copy = image ? strdup(image) : NULL, *id_copy = id ? strdup(id) : NULL;
+    if ((image && !image_copy) || (id && !id_copy)) {
+        free(image_copy);
+        free(id_copy);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(in->csv_image);
+    free(in->csv_id);
+    in->csv_image = image_copy;
+    in->csv_id = id_copy;
+    in->csv_delimiter = d;
+    return 0;
+}
+
+/* The delimiter a .csv or .tsv manifest is read with; 0: detected from its header. */
+static char csv_delimiter_of(const input_t *in, const char *path)
+{
+    if (in->csv_delimiter)
+        return in->csv_delimiter;
+    return has_suffix_ci(path, ".tsv") ? '\t' : 0;
+}
+
+/* Reads the header of the .csv manifest at path now, so that columns that do not fit
+ * the settings (no image column) are a usage error before anything is sent. A header
+ * that cannot be read at all is left to the reading of the rows, which reports it as an
+ * error item like a broken line. Returns 0, or -1 with the reason in err. */
+static int csv_check_header(const input_t *in, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    csv_record_t rec = {0};
+    json_t *fields = NULL;
+    long lines;
+    csv_columns_t cols = {in->csv_image, in->csv_id};
+    csv_header_status_t st = csv_header_read(f, &rec, INPUT_MAX_LINE, csv_delimiter_of(in, path),
+                                             &cols, path, &fields, &lines, err, errlen);
+    json_decref(fields);
+    csv_record_free(&rec);
+    fclose(f);
+    return st == CSV_HEADER_MISMATCH ? -1 : 0;
+}
+
+/* The name the ids of a walked directory's items start with: the basename of its real
+ * path, so that "catalog", "./catalog/", "/tmp/x/catalog" and "." inside it give the
+ * same ids; "" for "/". NULL when the path cannot be resolved: the ids are then the
+ * paths as walked. The caller frees it. */
+static char *dir_id_root(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return NULL;
+    char *root = strdup(strrchr(real, '/') ? strrchr(real, '/') + 1 : real);
+    free(real);
+    return root;
+}
+
 int input_add(input_t *in, const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -111,7 +201,7 @@ int input_add(input_t *in, const char *path, char *err, size_t errlen)
         kind = SOURCE_TXT;
     else if (has_suffix_ci(path, ".jsonl"))
         kind = SOURCE_JSONL;
-    else if (has_suffix_ci(path, ".csv"))
+    else if (has_suffix_ci(path, ".csv") || has_suffix_ci(path, ".tsv"))
         kind = SOURCE_CSV;
     else
         kind = SOURCE_FILE;
@@ -119,21 +209,23 @@ int input_add(input_t *in, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    if (kind == SOURCE_CSV && csv_check_header(in, path, err, errlen) != 0)
+        return -1;
     if (in->count == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 8;
-        char **p = realloc(in->paths, cap * sizeof *p);
+        source_t *p = realloc(in->sources, cap * sizeof *p);
         if (!p)
             goto oom;
-        in->paths = p;
-        source_kind_t *k = realloc(in->kinds, cap * sizeof *k);
-        if (!k)
-            goto oom;
-        in->kinds = k;
+        in->sources = p;
         in->cap = cap;
     }
-    if (!(in->paths[in->count] = strdup(path)))
+    source_t *src = &in->sources[in->count];
+    memset(src, 0, sizeof *src);
+    if (!(src->path = strdup(path)))
         goto oom;
-    in->kinds[in->count++] = kind;
+    src->kind = kind;
+    src->id_root = kind == SOURCE_DIR ? dir_id_root(path) : NULL;
+    in->count++;
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -153,6 +245,7 @@ void input_item_clear(input_item_t *item)
     free(item->error_message);
     free(item->batch_body);
     free(item->batch_dir);
+    free(item->legacy_id);
     memset(item, 0, sizeof *item);
 }
 
@@ -285,6 +378,28 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
+/* Gives a walked file (item->source, the path as walked) its id: the directory's own
+ * name, "/", and the path below the directory, e.g. "catalog/sub/b.jpg" however the
+ * directory was named. When that differs from the id earlier versions gave (the path as
+ * walked), that one goes to legacy_id, so a journal holding it still resumes. */
+static void walk_set_id(const input_t *in, input_item_t *item)
+{
+    const source_t *src = &in->sources[in->current];
+    const char *walked = item->source;
+    size_t n = strlen(src->path);
+    assert(strncmp(walked, src->path, n) == 0); /* the walk joins names onto the path */
+    if (src->id_root) {
+        const char *below = walked + n + (n > 0 && src->path[n - 1] == '/' ? 0 : 1);
+        size_t len = strlen(src->id_root) + strlen(below) + 2;
+        if ((item->id = malloc(len)))
+            snprintf(item->id, len, "%s/%s", src->id_root, below);
+    }
+    if (!item->id)
+        item->id = xstrdup(walked);
+    else if (strcmp(item->id, walked) != 0)
+        item->legacy_id = xstrdup(walked);
+}
+
 /* Next image file of the walk; 1 with an item, 0 when the walk is over. Symbolic links
  * to directories are not followed, so a link loop cannot trap the walk. */
 static int walk_next(input_t *in, input_item_t *item)
@@ -322,8 +437,8 @@ static int walk_next(input_t *in, input_item_t *item)
             continue;
         }
         item->source = path;
-        item->id = xstrdup(path);
         item->path = xstrdup(path);
+        walk_set_id(in, item);
         return 1;
     }
     return 0;
@@ -491,32 +606,19 @@ static int jsonl_item(input_t *in, input_item_t *item, const char *where, const 
     return object_item(in, item, where, obj);
 }
 
-/* Reads a .csv manifest's header row: the column names, unique and non-empty. Returns
- * 0, or 1 with an error item (the manifest is then not read further). */
+/* Reads a .csv manifest's header row: the fields its columns feed (csv_header.h).
+ * Returns 0, or 1 with an error item (the manifest is then not read further). */
 static int csv_read_header(input_t *in, input_item_t *item, const char *name)
 {
-    csv_status_t st = csv_read_record(in->manifest, &in->csv, INPUT_MAX_LINE);
-    in->line_no += in->csv.lines;
-    if (st != CSV_OK)
-        return item_error(item, name, "bad_manifest_line", "%s: %s", name,
-                          st == CSV_EOF ? "empty CSV file: a header row is needed"
-                                        : "the CSV header row cannot be read");
-    json_t *header = json_array();
-    for (size_t i = 0; header && i < in->csv.count; i++) {
-        const char *col = in->csv.fields[i];
-        if (i == 0 && strncmp(col, "\xEF\xBB\xBF", 3) == 0)
-            col += 3; /* the byte-order mark spreadsheets write */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(col, in->csv.fields[j]) == 0)
-                col = "";
-        if (!col[0] || json_array_append_new(header, json_string(col)) != 0) {
-            json_decref(header);
-            return item_error(item, name, "bad_manifest_line",
-                              "%s: CSV column %zu has an empty, repeated or non-UTF-8 name",
-                              name, i + 1);
-        }
-    }
-    in->csv_header = header;
+    char why[512];
+    long lines = 0;
+    csv_columns_t cols = {in->csv_image, in->csv_id};
+    csv_header_status_t st =
+        csv_header_read(in->manifest, &in->csv, INPUT_MAX_LINE, csv_delimiter_of(in, name), &cols,
+                        name, &in->csv_header, &lines, why, sizeof why);
+    in->line_no += lines;
+    if (st != CSV_HEADER_OK)
+        return item_error(item, name, "bad_manifest_line", "%s", why);
     return 0;
 }
 
@@ -626,8 +728,8 @@ static int input_next_raw(input_t *in, input_item_t *item)
     if (in->source)
         return in->source->next(in->source_ctx, item);
     while (in->current < in->count) {
-        const char *path = in->paths[in->current];
-        source_kind_t kind = in->kinds[in->current];
+        const char *path = in->sources[in->current].path;
+        source_kind_t kind = in->sources[in->current].kind;
         if (!in->opened) {
             in->opened = true;
             if (kind == SOURCE_FILE) {
@@ -677,7 +779,7 @@ static void refuse_duplicate(input_t *in, input_item_t *item)
 {
     char id[600];
     if (in->manifest) /* still open: the item is its current line */
-        snprintf(id, sizeof id, "%.256s:%ld", in->paths[in->current], in->line_no);
+        snprintf(id, sizeof id, "%.256s:%ld", in->sources[in->current].path, in->line_no);
     else
         snprintf(id, sizeof id, "%.500s#%lu", item->id, in->served);
     char msg[512];
@@ -710,11 +812,19 @@ int input_next(input_t *in, input_item_t *item)
 input_t *input_copy(const input_t *in)
 {
     input_t *c = input_new();
-    if (c)
-        c->check_ids = false; /* a copy counts items; the original checks the ids */
     char err[256];
+    if (c) {
+        c->check_ids = false; /* a copy counts items; the original checks the ids */
+        c->csv_delimiter = in->csv_delimiter;
+        c->csv_image = xstrdup(in->csv_image);
+        c->csv_id = xstrdup(in->csv_id);
+        if ((in->csv_image && !c->csv_image) || (in->csv_id && !c->csv_id)) {
+            input_free(c);
+            return NULL;
+        }
+    }
     for (size_t i = 0; c && i < in->count; i++) {
-        if (input_add(c, in->paths[i], err, sizeof err) != 0) {
+        if (input_add(c, in->sources[i].path, err, sizeof err) != 0) {
             input_free(c);
             return NULL;
         }
@@ -727,10 +837,13 @@ void input_free(input_t *in)
     if (!in)
         return;
     source_close(in);
-    for (size_t i = 0; i < in->count; i++)
-        free(in->paths[i]);
-    free(in->paths);
-    free(in->kinds);
+    for (size_t i = 0; i < in->count; i++) {
+        free(in->sources[i].path);
+        free(in->sources[i].id_root);
+    }
+    free(in->sources);
+    free(in->csv_image);
+    free(in->csv_id);
     free(in->frames);
     free(in->line);
     csv_record_free(&in->csv);

@@ -4,7 +4,9 @@
  * files skipped), a .txt manifest (one path or http(s) URL a line; blank lines and lines
  * starting with # skipped), a .jsonl manifest (one object a line: "image" required,
  * "id" and "prompt" optional, every other field kept as meta) or a .csv manifest (RFC
- * 4180 with a header row naming the same fields as columns). A .jsonl line holding
+ * 4180 with a header row naming the same fields as columns, or other columns mapped to
+ * "image" and "id" by input_set_csv_columns; fields separated by ',', ';' or tabs, the
+ * one the header holds most of; a .tsv file is read with tabs). A .jsonl line holding
  * {"custom_id", "method", "url", "body"} is an OpenAI Batch API request: its body is sent
  * as it is (openai_batch_lines.h). Relative paths in a manifest are relative to the manifest's
  * own directory.
@@ -21,7 +23,13 @@
 #define INPUT_MAX_LINE (1024 * 1024)
 
 typedef struct input_item {
-    char *id;            /* manifest id, else the source as given */
+    char *id;            /* manifest id; for a file found by walking a directory the
+                            directory's own name + "/" + the path below it
+                            ("catalog/sub/b.jpg", however the directory was named);
+                            else the source as given */
+    char *legacy_id;     /* the id earlier versions gave a walked file (its path as
+                            walked) when that differs from id, else NULL: a journal may
+                            hold the item under it */
     char *source;        /* path or URL as written by the user */
     char *path;          /* path to read (resolved against the manifest); NULL for a URL */
     char *prompt;        /* the item's own prompt, or NULL */
@@ -38,8 +46,17 @@ typedef struct input input_t;
 /* Creates an empty input list. Returns NULL when out of memory. */
 input_t *input_new(void);
 
-/* Adds a path. Checks now that it exists and is a file or directory, so a typo is a
- * usage error before anything is sent. Returns 0, or -1 with a reason in err. */
+/* Says how .csv manifests added afterwards are read: image and id name the columns
+ * holding the image and the id (NULL: the columns named "image" and "id"), delimiter is
+ * ",", ";", "tab" or "\t" (NULL: detected from each file's header line). Strings are
+ * copied. Returns 0, or -1 with a reason in err for an empty name, the same column
+ * twice or another delimiter. */
+int input_set_csv_columns(input_t *in, const char *image, const char *id,
+                          const char *delimiter, char *err, size_t errlen);
+
+/* Adds a path. Checks now that it exists and is a file or directory, and reads a .csv
+ * manifest's header, so a typo or a manifest without an image column is a usage error
+ * before anything is sent. Returns 0, or -1 with a reason in err. */
 int input_add(input_t *in, const char *path, char *err, size_t errlen);
 
 /* Moves to the next item: fills *item (the caller owns its strings and frees them with

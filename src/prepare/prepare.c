@@ -408,6 +408,10 @@ static int already_done(const prepare_t *p, journal_reader_t *reader, const inpu
     journal_state_t st;
     if (journal_reader_state(reader, item->id, &st) != 0)
         return -1;
+    /* a job begun by a version that gave a walked file another id knows it by that one */
+    if (st == JOURNAL_NONE && item->legacy_id &&
+        journal_reader_state(reader, item->legacy_id, &st) != 0)
+        return -1;
     return st == JOURNAL_OK || st == JOURNAL_BATCHED ||
            (st == JOURNAL_FAILED && !p->settings->retry_failed);
 }

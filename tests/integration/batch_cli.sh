@@ -70,7 +70,7 @@ grep -q -- "--batch-api-max-lines N" "$TMP/help.txt" || fail "run --help lacks t
 cmd=("$VB_BIN" run --base-url "$SIM_URL" -q --journal "$J" -o "$TMP/out.jsonl" "$TMP/in")
 "${cmd[@]}" || fail "the online run failed"
 first=$(ls "$TMP"/in | head -n 1)
-py "$J" "$TMP/in/$first" <<'PY'
+py "$J" "in/$first" <<'PY'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 now = time.time()

@@ -68,8 +68,9 @@ check() { # NAME: its output holds one ok line per image and the totals
     [ "$(wc -l <"$out")" -eq 26 ] || { cat "$out" >&2; fail "$1: extra lines"; }
     grep -q "^visionbatch $version: 25 images, 25 ok, 0 failed, " "$out" ||
         { cat "$out" >&2; fail "$1: no summary line"; }
-    for f in "$TMP"/photos/*; do
-        grep -q "^$f$(printf '\t')ok$(printf '\t')." "$out" || fail "$1: no ok answer for $f"
+    for f in "$TMP"/photos/*; do # a walked file's id: the folder's name + its own
+        grep -q "^photos/${f##*/}$(printf '\t')ok$(printf '\t')." "$out" ||
+            fail "$1: no ok answer for $f"
     done
 }
 LD_LIBRARY_PATH="$P/lib" "$TMP/embed-shared" "$SIM_URL" "$TMP/photos" >"$TMP/shared.out" \

@@ -46,6 +46,15 @@ start_sim() {
 # sim_stat KEY: one number from the simulator's /sim/stats (dotted path, e.g. responses.200).
 sim_stat() { python3 "$VB_SRC/scripts/sim_stat.py" "$SIM_URL" "$1"; }
 
+# run_vb EXPECTED_STATUS NAME ARGS...: runs `visionbatch run` against the simulator, its
+# stderr in $TMP/NAME.err; fails the test on another exit status.
+run_vb() {
+    local want=$1 name=$2 status=0
+    shift 2
+    "$VB_BIN" run --base-url "$SIM_URL" "$@" 2>"$TMP/$name.err" || status=$?
+    [ "$status" -eq "$want" ] || { cat "$TMP/$name.err"; fail "$name: exit $status, expected $want"; }
+}
+
 # gen_images DIR N [options]: writes N sample product images into DIR.
 gen_images() {
     "$VB_GEN" "$@" >/dev/null

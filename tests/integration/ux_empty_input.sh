@@ -10,14 +10,6 @@ gen_images "$TMP/in" 3 --seed 9 --min-side 64 --max-side 128
 start_sim
 export OPENAI_API_KEY=sk-vbtest-empty
 
-# run_vb EXPECTED_STATUS NAME ARGS...: runs visionbatch, its stderr in $TMP/NAME.err
-run_vb() {
-    local want=$1 name=$2 status=0
-    shift 2
-    "$VB_BIN" run --base-url "$SIM_URL" "$@" 2>"$TMP/$name.err" || status=$?
-    [ "$status" -eq "$want" ] || { cat "$TMP/$name.err"; fail "$name: exit $status, expected $want"; }
-}
-
 run_vb 2 folder -o "$TMP/a.jsonl" "$TMP/empty"
 grep -qx "visionbatch: no images found in $TMP/empty (--allow-empty to accept that)" \
     "$TMP/folder.err" || { cat "$TMP/folder.err"; fail "empty folder: message"; }

@@ -225,6 +225,154 @@ static void test_duplicate_ids_get_their_own_id(void **state)
     input_free(in);
 }
 
+/* Items of one input holding path: the ids, sources and legacy ids, one per line. */
+static void expect_walk(const char *path, const char *const *ids, const char *const *walked,
+                        size_t n)
+{
+    char err[256];
+    input_t *in = input_new();
+    assert_non_null(in);
+    assert_int_equal(input_add(in, path, err, sizeof err), 0);
+    input_item_t item;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(input_next(in, &item), 1);
+        assert_string_equal(item.id, ids[i]);
+        assert_string_equal(item.source, walked[i]); /* the file read is the one walked */
+        assert_string_equal(item.path, walked[i]);
+        if (strcmp(ids[i], walked[i]) == 0)
+            assert_null(item.legacy_id);
+        else
+            assert_string_equal(item.legacy_id, walked[i]); /* what older versions said */
+        input_item_clear(&item);
+    }
+    assert_int_equal(input_next(in, &item), 0);
+    input_free(in);
+}
+
+static void test_walked_ids_do_not_depend_on_how_the_directory_is_named(void **state)
+{
+    (void)state;
+    char path[600], cwd[512];
+    snprintf(path, sizeof path, "%s/catalog", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/catalog/sub", dir);
+    mkdir(path, 0755);
+    write_file("catalog/a.jpg", "x", 1);
+    write_file("catalog/sub/b.jpg", "x", 1);
+    const char *ids[] = {"catalog/a.jpg", "catalog/sub/b.jpg"};
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    expect_walk("catalog", ids, ids, 2); /* today's ids stay as they were */
+    expect_walk("catalog/", ids, ids, 2);
+    expect_walk("./catalog//", ids, (const char *[]){"./catalog//a.jpg", "./catalog//sub/b.jpg"},
+                2);
+    snprintf(path, sizeof path, "%s/catalog", dir);
+    char a[700], b[700];
+    snprintf(a, sizeof a, "%s/a.jpg", path);
+    snprintf(b, sizeof b, "%s/sub/b.jpg", path);
+    expect_walk(path, ids, (const char *[]){a, b}, 2);
+    assert_int_equal(chdir("catalog/sub"), 0);
+    expect_walk("..", ids, (const char *[]){"../a.jpg", "../sub/b.jpg"}, 2);
+    assert_int_equal(chdir(".."), 0);
+    expect_walk(".", ids, (const char *[]){"./a.jpg", "./sub/b.jpg"}, 2);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* An input over dir/name read with the CSV settings; NULL when input_add refuses it,
+ * with the reason in err. */
+static input_t *open_csv(const char *name, const char *image, const char *id,
+                         const char *delimiter, char *err, size_t errlen)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    input_t *in = input_new();
+    assert_non_null(in);
+    assert_int_equal(input_set_csv_columns(in, image, id, delimiter, err, errlen), 0);
+    if (input_add(in, path, err, errlen) != 0) {
+        input_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+static void expect_csv_item(input_t *in, const char *id, const char *image, const char *meta)
+{
+    input_item_t item;
+    assert_int_equal(input_next(in, &item), 1);
+    assert_null(item.error_kind);
+    assert_string_equal(item.id, id);
+    assert_string_equal(item.source, image);
+    if (meta)
+        assert_string_equal(item.meta_json, meta);
+    else
+        assert_null(item.meta_json);
+    input_item_clear(&item);
+}
+
+static void test_csv_columns_are_mapped_and_delimiters_detected(void **state)
+{
+    (void)state;
+    char err[512];
+    const char semi[] = "sku;url;title\n7;a.jpg;\"Red; big\"\n8;https://x.example/b.jpg;\n";
+    write_file("semi.csv", semi, sizeof semi - 1);
+    input_t *in = open_csv("semi.csv", "url", "sku", NULL, err, sizeof err);
+    assert_non_null(in);
+    input_t *copy = input_copy(in); /* the copy reads with the same settings */
+    assert_non_null(copy);
+    expect_csv_item(in, "7", "a.jpg", "{\"title\":\"Red; big\"}");
+    expect_csv_item(in, "8", "https://x.example/b.jpg", NULL);
+    input_item_t item;
+    assert_int_equal(input_next(in, &item), 0);
+    expect_csv_item(copy, "7", "a.jpg", "{\"title\":\"Red; big\"}");
+    input_free(copy);
+    input_free(in);
+
+    const char tab[] = "image\tnote\na.jpg\tx,y\n";
+    write_file("list.tsv", tab, sizeof tab - 1); /* a .tsv is read with tabs */
+    assert_non_null(in = open_csv("list.tsv", NULL, NULL, NULL, err, sizeof err));
+    expect_csv_item(in, "a.jpg", "a.jpg", "{\"note\":\"x,y\"}");
+    input_free(in);
+    write_file("tab.csv", tab, sizeof tab - 1); /* detected in a .csv */
+    assert_non_null(in = open_csv("tab.csv", NULL, NULL, NULL, err, sizeof err));
+    expect_csv_item(in, "a.jpg", "a.jpg", "{\"note\":\"x,y\"}");
+    input_free(in);
+    /* a given delimiter wins: read with ',' the header is one column, "image\tnote" */
+    assert_null(open_csv("tab.csv", NULL, NULL, ",", err, sizeof err));
+    assert_non_null(strstr(err, "has no image column (columns: image\tnote)"));
+}
+
+static void test_csv_without_image_column_is_refused_when_added(void **state)
+{
+    (void)state;
+    char err[512], path[512];
+    const char text[] = "sku,url,title\n1,a.jpg,x\n2,b.jpg,y\n";
+    write_file("products.csv", text, sizeof text - 1);
+    assert_null(open_csv("products.csv", NULL, NULL, NULL, err, sizeof err));
+    snprintf(path, sizeof path, "%s/products.csv has no image column (columns: sku, url, "
+                                "title); name it with --image-column NAME",
+             dir);
+    assert_string_equal(err, path);
+    input_t *in = open_csv("products.csv", "url", NULL, NULL, err, sizeof err);
+    assert_non_null(in); /* named: the rows are items, the url their id, sku meta */
+    expect_csv_item(in, "a.jpg", "a.jpg", "{\"sku\":\"1\",\"title\":\"x\"}");
+    input_free(in);
+    in = input_new();
+    assert_int_equal(input_set_csv_columns(in, "url", "url", NULL, err, sizeof err), -1);
+    assert_int_equal(input_set_csv_columns(in, "", NULL, NULL, err, sizeof err), -1);
+    assert_int_equal(input_set_csv_columns(in, NULL, NULL, "|", err, sizeof err), -1);
+    assert_non_null(strstr(err, "'|'"));
+    input_free(in);
+    /* an unreadable header is still one error item when read, as before */
+    write_file("empty.csv", "", 0);
+    assert_non_null(in = open_csv("empty.csv", NULL, NULL, NULL, err, sizeof err));
+    input_item_t item;
+    assert_int_equal(input_next(in, &item), 1);
+    assert_string_equal(item.error_kind, "bad_manifest_line");
+    input_item_clear(&item);
+    assert_int_equal(input_next(in, &item), 0);
+    input_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +384,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_ids_get_their_own_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walked_ids_do_not_depend_on_how_the_directory_is_named,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_columns_are_mapped_and_delimiters_detected,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_without_image_column_is_refused_when_added,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
