@@ -166,12 +166,25 @@ static int csv_check_header(const input_t *in, const char *path, char *err, size
     return st == CSV_HEADER_MISMATCH ? -1 : 0;
 }
 
-/* The name the ids of a walked directory's items start with: the basename of its real
- * path, so that "catalog", "./catalog/", "/tmp/x/catalog" and "." inside it give the
- * same ids; "" for "/". NULL when the path cannot be resolved: the ids are then the
- * paths as walked. The caller frees it. */
+/* The name the ids of a walked directory's items start with: its last component as
+ * typed, so that "catalog", "./catalog/" and "/tmp/x/catalog" give the same ids and a
+ * link named "current" keeps its name whatever it points to; for ".", ".." (or a path
+ * ending in them) the basename of its real path, so "." inside catalog gives "catalog"
+ * too; "" for "/". NULL when the path cannot be resolved: the ids are then the paths as
+ * walked. The caller frees it. */
 static char *dir_id_root(const char *path)
 {
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    size_t len = end - start;
+    bool dots = len == 0 || (len == 1 && path[start] == '.') ||
+                (len == 2 && path[start] == '.' && path[start + 1] == '.');
+    if (!dots)
+        return strndup(path + start, len);
     char *real = realpath(path, NULL);
     if (!real)
         return NULL;
