@@ -7,8 +7,10 @@
 
 #include "input/file_kind.h"
 
+#include "media/hash.h"
 #include "media/image.h"
 #include "media/image_header.h"
+#include "media/resize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +38,12 @@ struct worker {
     pthread_t thread;
     shared_t *sh;
     estimate_t sum;
+    unsigned char *scratch; /* the image's bytes, when they are hashed */
+    size_t scratch_cap;
 };
+
+/* "sha256:" and the hex digest, as prepare.c names an image's content. */
+#define CONTENT_HASH_LEN (7 + HASH_HEX_LEN + 1)
 
 /* Adds count errors of kind to e's per-kind table ("other" once it is full). */
 static void kinds_add(estimate_t *e, const char *kind, long count)
@@ -70,9 +77,44 @@ static void item_error(worker_t *w, const input_item_t *item, const char *kind, 
     pthread_mutex_unlock(&sh->lock);
 }
 
-/* Width and height of the local image at path, read from its header. Returns 0, or -1
- * after reporting the item as an error (with the kinds a run would give it). */
-static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, unsigned *height)
+/* Reads the size bytes of fd from its start into w's scratch and writes their content
+ * hash into hash, as prepare.c does for dedupe and the result cache. Returns 0, or -1
+ * after reporting the item as an error. */
+static int item_hash(worker_t *w, const input_item_t *item, int fd, size_t size,
+                     char hash[CONTENT_HASH_LEN])
+{
+    if (size + 1 > w->scratch_cap) {
+        unsigned char *p = realloc(w->scratch, size + 1);
+        if (!p) {
+            item_error(w, item, "internal", "out of memory reading the image");
+            return -1;
+        }
+        w->scratch = p;
+        w->scratch_cap = size + 1;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, w->scratch + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            char why[300];
+            snprintf(why, sizeof why, "cannot read: %s", n < 0 ? strerror(errno) : "file shrank");
+            item_error(w, item, "unreadable", why);
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    memcpy(hash, "sha256:", 7);
+    hash_sha256_hex(w->scratch, size, hash + 7);
+    return 0;
+}
+
+/* Width and height of the local image at path, read from its header, and with hash not
+ * NULL its content hash. Returns 0, or -1 after reporting the item as an error (with the
+ * kinds a run would give it). */
+static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, unsigned *height,
+                        char *hash)
 {
     char why[300];
     image_info_t info;
@@ -107,7 +149,7 @@ static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, 
             image_header_probe_fd(fd, (unsigned long long)st.st_size, &info, why, sizeof why);
         if (status != IMAGE_OK) {
             item_error(w, item, image_status_kind(status), why);
-        } else {
+        } else if (!hash || item_hash(w, item, fd, (size_t)st.st_size, hash) == 0) {
             *width = info.width;
             *height = info.height;
             rc = 0;
@@ -117,11 +159,59 @@ static int item_measure(worker_t *w, const input_item_t *item, unsigned *width, 
     return rc;
 }
 
-/* Adds one item to the worker's totals. */
+/* Tokens of the text the request carries besides the image: the prompt, the system
+ * prompt (one more message, as the providers and the simulator count it) and the
+ * per-message overhead. */
+static unsigned long text_tokens(const estimate_settings_t *s, const char *prompt)
+{
+    unsigned long text =
+        tokens_text_estimate(prompt, strlen(prompt)) + ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
+    if (s->system && s->system[0])
+        text += tokens_text_estimate(s->system, strlen(s->system)) +
+                ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
+    return text;
+}
+
+/* Prices a good image of width x height with prompt, at the size a run sends it
+ * (resize.c), unless the run would not send it (a cached answer, a copy). */
+static void item_price(worker_t *w, const input_item_t *item, const char *prompt,
+                       const char *hash, unsigned width, unsigned height)
+{
+    const estimate_settings_t *s = w->sh->s;
+    const estimate_hooks_t *h = s->hooks;
+    estimate_verdict_t v = h && h->verdict ? h->verdict(h->ctx, item, prompt, hash) : ESTIMATE_SEND;
+    if (v == ESTIMATE_CACHED) {
+        w->sum.cached++;
+        return;
+    }
+    if (v == ESTIMATE_COPY) {
+        w->sum.copies++;
+        return;
+    }
+    if (!item->is_url && (s->resize_auto || s->max_side > 0))
+        resize_target(w->sh->s->model, s->detail_name ? s->detail_name : "auto", width, height,
+                      (unsigned)s->max_side, s->resize_auto, &width, &height);
+    w->sum.images++;
+    w->sum.image_tokens += tokens_image(&w->sh->rule, width, height, s->detail);
+    w->sum.text_tokens += text_tokens(s, prompt);
+}
+
+/* Adds one item to the worker's totals, deciding as prepare.c does: the journal first,
+ * then the item's own error, its prompt, its image. */
 static void item_estimate(worker_t *w, const input_item_t *item)
 {
     const estimate_settings_t *s = w->sh->s;
+    const estimate_hooks_t *h = s->hooks;
     unsigned width = ESTIMATE_URL_SIDE, height = ESTIMATE_URL_SIDE;
+    char why[300], hash[CONTENT_HASH_LEN] = "";
+    int done = h && h->done ? h->done(h->ctx, item) : 0;
+    if (done != 0) {
+        if (done > 0)
+            w->sum.done++;
+        else
+            item_error(w, item, "journal", "the journal cannot say whether it is done");
+        return;
+    }
     if (item->error_kind) {
         item_error(w, item, item->error_kind, item->error_message ? item->error_message : "");
         return;
@@ -130,17 +220,22 @@ static void item_estimate(worker_t *w, const input_item_t *item)
         item_error(w, item, "unsupported", "OpenAI batch request lines are not estimated");
         return;
     }
+    char *filled = NULL;
+    const char *prompt = item->prompt ? item->prompt : s->prompt ? s->prompt : "";
+    if (h && h->prompt) {
+        if (!(filled = h->prompt(h->ctx, item, why, sizeof why))) {
+            item_error(w, item, "template", why);
+            return;
+        }
+        prompt = filled;
+    }
     if (item->is_url)
         w->sum.urls++;
-    else if (item_measure(w, item, &width, &height) != 0)
-        return;
-    const char *prompt = item->prompt ? item->prompt : s->prompt ? s->prompt : "";
-    unsigned long image = tokens_image(&w->sh->rule, width, height, s->detail);
-    unsigned long text =
-        tokens_text_estimate(prompt, strlen(prompt)) + ESTIMATE_MESSAGE_OVERHEAD_TOKENS;
-    w->sum.images++;
-    w->sum.image_tokens += image;
-    w->sum.text_tokens += text;
+    else if (item_measure(w, item, &width, &height, h && h->hash_images ? hash : NULL) != 0)
+        goto out;
+    item_price(w, item, prompt, hash, width, height);
+out:
+    free(filled);
 }
 
 static void *worker_main(void *arg)
@@ -158,6 +253,8 @@ static void *worker_main(void *arg)
         item_estimate(w, &item);
         input_item_clear(&item);
     }
+    free(w->scratch);
+    w->scratch = NULL;
     return NULL;
 }
 
@@ -205,6 +302,9 @@ int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on
         out->images += t->images;
         out->urls += t->urls;
         out->errors += t->errors;
+        out->done += t->done;
+        out->cached += t->cached;
+        out->copies += t->copies;
         out->image_tokens += t->image_tokens;
         out->text_tokens += t->text_tokens;
         for (size_t k = 0; k < t->n_kinds; k++)

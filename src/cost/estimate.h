@@ -26,6 +26,31 @@
 /* Distinct error kinds counted one by one; more are counted under "other". */
 #define ESTIMATE_KINDS_MAX 16
 
+/* What a run does with a good item besides pricing it. */
+typedef enum {
+    ESTIMATE_SEND = 0, /* sent: priced */
+    ESTIMATE_CACHED,   /* answered from the journal's result cache: not sent, $0 */
+    ESTIMATE_COPY,     /* byte-identical to an item priced already (dedupe): $0 */
+} estimate_verdict_t;
+
+/* The decisions of a run that live outside cost/ (api/estimate.c: the journal, prompt
+ * templates, dedupe and the result cache), made as the run makes them. Each is called
+ * from several threads at once. */
+typedef struct estimate_hooks {
+    void *ctx;
+    int hash_images; /* verdict needs each image's content hash: read the files whole */
+    /* Before anything else: 1 when an earlier run of the job finished the item (it is
+     * counted as done, not read), 0 to go on, -1 when the journal cannot tell. */
+    int (*done)(void *ctx, const input_item_t *item);
+    /* The prompt the item is sent with (malloc'd, the caller frees), or NULL with the
+     * reason in why: the item fails with error kind "template". */
+    char *(*prompt)(void *ctx, const input_item_t *item, char *why, size_t whylen);
+    /* For a good image (hash: "sha256:HEX" of its bytes, "" for a URL or when not
+     * hashed): whether the run would send it. */
+    estimate_verdict_t (*verdict)(void *ctx, const input_item_t *item, const char *prompt,
+                                  const char *hash);
+} estimate_hooks_t;
+
 typedef struct estimate_settings {
     const char *model;  /* the model whose image-token rules apply */
     const char *prompt; /* the job's prompt; an item's own prompt wins */
@@ -33,6 +58,11 @@ typedef struct estimate_settings {
     long max_tokens;        /* completion limit per request; 0 = none sent (no bound) */
     size_t max_image_bytes; /* larger files are errors (too_large); 0 = no limit */
     int threads;            /* threads reading headers; 0 = automatic (CPUs, 2 to 4) */
+    const char *system;     /* the system prompt sent with each request; NULL: none */
+    const char *detail_name; /* detail as given ("auto", ...), for resize_target */
+    int resize_auto;        /* --resize auto: priced at the size resize.c sends */
+    long max_side;          /* --max-side: likewise; 0 = none */
+    const estimate_hooks_t *hooks; /* NULL: every good item is sent with its prompt */
 } estimate_settings_t;
 
 typedef struct estimate_kind_count {
@@ -44,6 +74,9 @@ typedef struct estimate {
     long images; /* requests a run would send: good local images + URLs */
     long urls;   /* of which URLs (size assumed) */
     long errors; /* items a run would fail before sending; not priced */
+    long done;   /* items an earlier run of the job finished (journal): not priced */
+    long cached; /* items the result cache answers: not priced */
+    long copies; /* byte-identical copies of an item priced once: not priced */
     unsigned long long image_tokens;
     unsigned long long text_tokens;       /* prompt text + per-message overhead, all requests */
     unsigned long long input_tokens;      /* image_tokens + text_tokens */
