@@ -1,9 +1,11 @@
 /* estimate.h - what a job would cost before anything is sent.
  *
  * Goes through a job's inputs the way a run would (input.h), reads each local image's
- * header only (image_header.h: no pixel decoded, no file read whole), and adds up the
- * tokens a provider would count: the model's image-token formula (tokens.h), the
- * prompt, and the per-message overhead. Items a run would refuse before sending (broken
+ * header (image_header.h: no pixel decoded; the file is read whole only when the hooks
+ * need its content hash), and adds up the tokens a provider would count: the model's
+ * image-token formula (tokens.h) at the size resize.c sends, the prompt, the system
+ * prompt and the per-message overhead. The run's other decisions (journal, templates,
+ * result cache, dedupe) come through estimate_hooks_t. Items a run would refuse before sending (broken
  * manifest lines, unreadable, empty, corrupt, truncated, animated or too large files)
  * are counted as errors and not priced. No network: a URL's image is not fetched, so its
  * size is assumed (ESTIMATE_URL_SIDE square, as the run's token budgeting assumes).
