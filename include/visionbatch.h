@@ -525,7 +525,8 @@ typedef struct vb_estimate vb_estimate_t;
 #define VB_ESTIMATE_URL_SIDE 1024
 
 typedef struct vb_estimate_summary {
-    long images; /* requests a run would send: good local images and URLs */
+    long images; /* images a run would send: good local images and URLs */
+    long requests; /* the requests they go in: fewer with batch_size (full groups) */
     long urls;   /* of which URLs */
     long errors; /* items a run would refuse before sending (not priced) */
     long done;   /* items an earlier run of the job finished (its journal): not priced */

@@ -11,6 +11,7 @@
 #include "prepare/structured.h"
 #include "record/journal.h"
 #include "record/resume.h"
+#include "send/group.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -89,6 +90,12 @@ static estimate_verdict_t hook_verdict(void *ctx, const input_item_t *item, cons
     return v;
 }
 
+static char *hook_group_text(void *ctx, size_t n)
+{
+    vb_estimate_t *e = ctx;
+    return group_text(e->prompt, n);
+}
+
 /* Opens the job's journal read-only when it exists (a run may be writing it: nothing is
  * written, no lock is taken) and decides as resume_open would: a journal of another job
  * is refused unless o->new_job; this job's finished items are passed over. o has its
@@ -155,7 +162,8 @@ static int run_decisions(vb_estimate_t *e, const vb_options_t *o, char *err, siz
                                   .hash_images = e->dedupe || e->ps.use_cache,
                                   .done = hook_done,
                                   .prompt = hook_prompt,
-                                  .verdict = hook_verdict};
+                                  .verdict = hook_verdict,
+                                  .group_text = hook_group_text};
     e->s.hooks = &e->hooks;
     return 0;
 oom:
@@ -200,7 +208,11 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
                                  .system = e->system,
                                  .detail_name = e->detail,
                                  .resize_auto = o->resize && strcmp(o->resize, "auto") == 0,
-                                 .max_side = o->max_side};
+                                 .max_side = o->max_side,
+                                 /* as engine_setup: a templated prompt's bodies are the
+                                    items' own, which never join a group (group.c) */
+                                 .group_size = prompt_is_template(e->prompt) ? 1
+                                                                            : o->batch_size};
     e->rpm = o->rpm;
     e->tpm = o->tpm;
     e->batch_api = o->batch_api != 0;
@@ -246,6 +258,7 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     if (estimate_run(e->in, &e->s, fn, userdata, &t, err, errlen) != 0)
         return -1;
     out->images = t.images;
+    out->requests = t.requests;
     out->urls = t.urls;
     out->errors = t.errors;
     out->done = t.done;

@@ -186,6 +186,7 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     json_object_set_new(root, "detail", json_string(o->detail));
     json_object_set_new(root, "max_tokens", json_integer(o->max_tokens));
     json_object_set_new(root, "images", json_integer(e->images));
+    json_object_set_new(root, "requests", json_integer(e->requests));
     json_object_set_new(root, "urls", json_integer(e->urls));
     json_object_set_new(root, "errors", json_integer(e->errors));
     json_object_set_new(root, "already_done", json_integer(e->done));
@@ -257,6 +258,9 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     if (e->urls)
         printf(" (%ld URL%s, counted as %dx%d)", e->urls, e->urls == 1 ? "" : "s",
                VB_ESTIMATE_URL_SIDE, VB_ESTIMATE_URL_SIDE);
+    if (e->requests != e->images)
+        printf(" in %ld requests (--batch-size %ld, groups assumed full)", e->requests,
+               o->batch_size);
     printf("\n");
     if (e->done)
         printf("  already done    %ld (journal: finished by an earlier run, not priced)\n",
@@ -273,12 +277,12 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     printf("%s\n", e->error_kinds ? ")" : "");
     printf("  image tokens    %llu%s\n", e->image_tokens,
            e->model_known ? "" : " (no formula known for this model: gpt-4o's assumed)");
-    printf("  input tokens    %llu (images + prompt + %d per request)\n", e->input_tokens,
-           VB_ESTIMATE_MESSAGE_TOKENS);
+    printf("  input tokens    %llu (images + prompt%s + %d per message)\n", e->input_tokens,
+           o->system ? " + system prompt" : "", VB_ESTIMATE_MESSAGE_TOKENS);
     if (e->output_unbounded)
         printf("  output tokens   no bound (max-tokens 0)\n");
     else
-        printf("  output tokens   at most %llu (%ld per request)\n", e->output_tokens_max,
+        printf("  output tokens   at most %llu (%ld per image)\n", e->output_tokens_max,
                o->max_tokens);
     char pin[32], pout[32], clow[32], chigh[32];
     const char *kind = e->batch_api ? " batch" : "";

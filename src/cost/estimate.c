@@ -193,7 +193,35 @@ static void item_price(worker_t *w, const input_item_t *item, const char *prompt
                       (unsigned)s->max_side, s->resize_auto, &width, &height);
     w->sum.images++;
     w->sum.image_tokens += tokens_image(&w->sh->rule, width, height, s->detail);
+    if (s->group_size > 1 && !item->prompt) { /* the text is counted per group */
+        w->sum.grouped++;
+        return;
+    }
+    w->sum.requests++;
     w->sum.text_tokens += text_tokens(s, prompt);
+}
+
+/* Adds the requests and text of the grouped images to e, as full groups of
+ * s->group_size and one short group (a group of one goes as a single image). Returns 0,
+ * or -1 when out of memory. */
+static int groups_price(estimate_t *e, const estimate_settings_t *s)
+{
+    const estimate_hooks_t *h = s->hooks;
+    long size = s->group_size, full = e->grouped / size, rest = e->grouped % size;
+    for (int pass = 0; pass < 2; pass++) {
+        long n = pass ? rest : size, count = pass ? (rest > 0) : full;
+        if (count == 0)
+            continue;
+        char *text = n == 1 ? strdup(s->prompt ? s->prompt : "")
+                     : h && h->group_text ? h->group_text(h->ctx, (size_t)n)
+                                          : NULL;
+        if (!text)
+            return -1;
+        e->requests += count;
+        e->text_tokens += (unsigned long long)count * text_tokens(s, text);
+        free(text);
+    }
+    return 0;
 }
 
 /* Adds one item to the worker's totals, deciding as prepare.c does: the journal first,
@@ -300,6 +328,8 @@ int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on
         pthread_join(workers[i].thread, NULL);
         const estimate_t *t = &workers[i].sum;
         out->images += t->images;
+        out->requests += t->requests;
+        out->grouped += t->grouped;
         out->urls += t->urls;
         out->errors += t->errors;
         out->done += t->done;
@@ -311,6 +341,10 @@ int estimate_run(input_t *in, const estimate_settings_t *s, estimate_error_fn on
             kinds_add(out, t->kinds[k].kind, t->kinds[k].count);
     }
     pthread_mutex_destroy(&sh.lock);
+    if (out->grouped > 0 && groups_price(out, s) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     out->input_tokens = out->image_tokens + out->text_tokens;
     if (s->max_tokens > 0)
         out->output_tokens_max =
@@ -333,7 +367,7 @@ double estimate_seconds_at_limits(const estimate_t *e, double rpm, double tpm)
 {
     double minutes = -1.0;
     if (rpm > 0)
-        minutes = (double)e->images / rpm;
+        minutes = (double)e->requests / rpm;
     if (tpm > 0) {
         double m = (double)(e->input_tokens + e->output_tokens_max) / tpm;
         if (m > minutes)

@@ -51,6 +51,9 @@ typedef struct estimate_hooks {
      * hashed): whether the run would send it. */
     estimate_verdict_t (*verdict)(void *ctx, const input_item_t *item, const char *prompt,
                                   const char *hash);
+    /* With group_size > 1: the text of a request of n images (malloc'd, the caller
+     * frees; NULL when out of memory). */
+    char *(*group_text)(void *ctx, size_t n);
 } estimate_hooks_t;
 
 typedef struct estimate_settings {
@@ -64,6 +67,9 @@ typedef struct estimate_settings {
     const char *detail_name; /* detail as given ("auto", ...), for resize_target */
     int resize_auto;        /* --resize auto: priced at the size resize.c sends */
     long max_side;          /* --max-side: likewise; 0 = none */
+    long group_size;        /* --batch-size: images sent with the job's prompt (no item
+                               prompt, no template) go this many to a request, priced as
+                               full groups (hooks->group_text); <= 1: one each */
     const estimate_hooks_t *hooks; /* NULL: every good item is sent with its prompt */
 } estimate_settings_t;
 
@@ -73,7 +79,9 @@ typedef struct estimate_kind_count {
 } estimate_kind_count_t;
 
 typedef struct estimate {
-    long images; /* requests a run would send: good local images + URLs */
+    long images;   /* images a run would send: good local images + URLs */
+    long requests; /* the requests they go in (fewer with group_size) */
+    long grouped;  /* of the images, those that go in groups */
     long urls;   /* of which URLs (size assumed) */
     long errors; /* items a run would fail before sending; not priced */
     long done;   /* items an earlier run of the job finished (journal): not priced */
@@ -111,7 +119,7 @@ void estimate_cost(const estimate_t *e, const pricing_entry_t *price, int batch,
 
 /* Seconds the job needs at most rpm requests and tpm tokens per minute (a provider
  * counts input + max_tokens against TPM): max(images / rpm, tokens / tpm) minutes, a
- * limit of 0 left out. -1.0 when both are 0. */
+ * limit of 0 left out; requests, not images, against rpm. -1.0 when both are 0. */
 double estimate_seconds_at_limits(const estimate_t *e, double rpm, double tpm);
 
 #endif

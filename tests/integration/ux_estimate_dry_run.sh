@@ -109,8 +109,27 @@ OPENAI_API_KEY=k "$VB_BIN" run "${OTHER[@]}" -q >/dev/null 2>run2.err || status=
 [ "$status" -eq 2 ] || fail "run of another job: exit $status"
 grep -q "other request parameters" dry.err || { cat dry.err >&2; fail "estimate: no refusal"; }
 cmp -s dry.err run2.err || { diff dry.err run2.err >&2; fail "estimate and run refuse differently"; }
-[ "$(sim_stat requests)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"])' est.json)" ] ||
+[ "$(sim_stat requests)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' est.json)" ] ||
     fail "the dry runs after the run sent requests"
+
+# ---- --batch-size: the prompt and its group instruction once per group ----------------
+GROUPED=(--base-url "$SIM_URL" -m gpt-4o --batch-size 3 --system "Be brief." -p "Describe it"
+    --no-journal -o grouped.jsonl photos/product-*.jpg)
+OPENAI_API_KEY=k "$VB_BIN" estimate --json -q "${GROUPED[@]}" >grouped.json ||
+    fail "estimate --batch-size"
+before_tokens=$(sim_stat prompt_tokens) before_requests=$(sim_stat requests)
+OPENAI_API_KEY=k "$VB_BIN" run -q -c 1 "${GROUPED[@]}" || fail "run --batch-size"
+py grouped.json "$(($(sim_stat prompt_tokens) - before_tokens))" \
+    "$(($(sim_stat requests) - before_requests))" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+billed, requests = int(sys.argv[2]), int(sys.argv[3])
+assert e["images"] == 5 and e["requests"] == 2, e  # 3 + 2
+# a group goes short when the images come slower than the run sends; five small images
+# come in time, so the run sends what the estimate assumes
+assert requests == e["requests"], ("requests", requests, "estimated", e["requests"])
+assert e["input_tokens"] == billed, ("estimated", e["input_tokens"], "billed", billed)
+PY
 
 # ---- help ---------------------------------------------------------------------------------
 "$VB_BIN" estimate --help >help.txt
