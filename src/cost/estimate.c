@@ -189,7 +189,7 @@ static void item_price(worker_t *w, const input_item_t *item, const char *prompt
         return;
     }
     if (!item->is_url && (s->resize_auto || s->max_side > 0))
-        resize_target(w->sh->s->model, s->detail_name ? s->detail_name : "auto", width, height,
+        resize_target(s->model, s->detail_name ? s->detail_name : "auto", width, height,
                       (unsigned)s->max_side, s->resize_auto, &width, &height);
     w->sum.images++;
     w->sum.image_tokens += tokens_image(&w->sh->rule, width, height, s->detail);

@@ -131,6 +131,27 @@ assert requests == e["requests"], ("requests", requests, "estimated", e["request
 assert e["input_tokens"] == billed, ("estimated", e["input_tokens"], "billed", billed)
 PY
 
+# ---- during a run: its journal is read as it is written, the run is not disturbed -----
+start_sim --latency-ms 400
+LIVE=(--base-url "$SIM_URL" -m gpt-4o -c 1 -p "Describe it" -o live.jsonl photos/product-*.jpg)
+OPENAI_API_KEY=k "$VB_BIN" run -q "${LIVE[@]}" 2>live.err &
+RUN_PID=$!
+VB_PIDS+=("$RUN_PID")
+done_now=0
+for i in $(seq 1 100); do
+    if [ -e live.journal ]; then
+        OPENAI_API_KEY=k "$VB_BIN" estimate --json -q "${LIVE[@]}" >live.json 2>live-est.err ||
+            { cat live-est.err >&2; fail "estimate during a run"; }
+        done_now=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))
+assert e["already_done"] + e["images"] == 5, e
+print(e["already_done"])' live.json) || fail "estimate during a run: $(cat live.json)"
+        [ "$done_now" -ge 1 ] && break
+    fi
+    sleep 0.1
+done
+[ "$done_now" -ge 1 ] && [ "$done_now" -lt 5 ] || fail "no estimate caught the run midway ($done_now done)"
+wait "$RUN_PID" || { cat live.err >&2; fail "the run beside the estimates failed"; }
+
 # ---- help ---------------------------------------------------------------------------------
 "$VB_BIN" estimate --help >help.txt
 "$VB_BIN" run --help >run-help.txt
