@@ -531,9 +531,13 @@ typedef struct vb_estimate vb_estimate_t;
 #define VB_ESTIMATE_URL_SIDE 1024
 
 typedef struct vb_estimate_summary {
-    long images; /* requests a run would send: good local images and URLs */
+    long images; /* images a run would send: good local images and URLs */
+    long requests; /* the requests they go in: fewer with batch_size (full groups) */
     long urls;   /* of which URLs */
     long errors; /* items a run would refuse before sending (not priced) */
+    long done;   /* items an earlier run of the job finished (its journal): not priced */
+    long cached; /* images the journal's result cache answers: not sent, not priced */
+    long duplicates; /* byte-identical copies of an image priced once (dedupe) */
     size_t error_kinds; /* entries used in errors_by_kind, first seen first */
     vb_kind_count_t errors_by_kind[VB_KIND_SLOTS];
     unsigned long long image_tokens;      /* by the model's own image formula */
@@ -560,9 +564,16 @@ typedef struct vb_estimate_summary {
 typedef void (*vb_estimate_error_fn)(const char *label, const char *kind, const char *message,
                                      void *userdata);
 
-/* Creates an estimate for the job o describes; of o it uses model, prompt, detail,
- * max_tokens, max_image_bytes, prepare_threads, rpm, tpm and batch_api. NULL with a
- * reason in err (a detail other than auto, low or high). Free with vb_estimate_free. */
+/* Creates an estimate for the job o describes, priced as vb_job_run with the same
+ * options would send it: prompts with {field}s filled per item (an item lacking a field
+ * is an error), the system prompt, --json's prompt hint, byte-identical images priced
+ * once (unless no_dedupe), images at the size resize and max_side send them. When the
+ * job's journal (o->journal) exists it is read, never written or locked: a journal of
+ * another job is refused as a run refuses it (unless new_job), the items it has
+ * finished are counted as done (failed ones priced again with retry_failed), answers in
+ * its result cache as cached (unless no_cache). NULL with a reason in err (a bad
+ * detail, a journal of another job, a schema that cannot be read). Free with
+ * vb_estimate_free. */
 VB_EXPORT vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen);
 
 /* Adds an input, as vb_job_add_input does. Returns 0, or -1 with a reason in err. */

@@ -4,10 +4,19 @@
 
 #include "api/api_internal.h"
 #include "cost/estimate.h"
+#include "input/idset.h"
 #include "input/input.h"
+#include "prepare/prepare.h"
+#include "prepare/prompt_fill.h"
+#include "prepare/structured.h"
+#include "record/journal.h"
+#include "record/resume.h"
+#include "send/group.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 _Static_assert(VB_ESTIMATE_MESSAGE_TOKENS == ESTIMATE_MESSAGE_OVERHEAD_TOKENS,
                "visionbatch.h and estimate.h disagree on the per-request tokens");
@@ -16,14 +25,151 @@ _Static_assert(VB_ESTIMATE_URL_SIDE == ESTIMATE_URL_SIDE,
 _Static_assert(VB_KIND_SLOTS == ESTIMATE_KINDS_MAX, "error kinds would not fit");
 
 struct vb_estimate {
-    estimate_settings_t s; /* model and prompt point at the copies below */
-    char *model, *prompt;
+    estimate_settings_t s; /* model, prompt, system, detail point at the copies below */
+    estimate_hooks_t hooks;
+    char *model, *prompt, *system, *detail, *output_format;
     double rpm, tpm;
     int batch_api;
     input_t *in;
     vb_pricing_t *builtin; /* the built-in prices, when the run was given none */
     int ran;
+    /* What a run decides besides the image, as the run decides it (prepare.c): */
+    prepare_settings_t ps;    /* the prompt (template) and cache key settings */
+    structured_t structured;  /* --json / --schema: the prompt's hint, the job's key */
+    char *hinted;             /* the prompt with the --json hint; NULL when none */
+    journal_reader_t *reader; /* the job's journal, read only; NULL when there is none */
+    int dedupe;               /* copies of an image are priced once */
+    idset_t *keys;            /* the cache keys priced so far (dedupe) */
+    pthread_mutex_t lock;     /* guards reader and keys */
+    int locked_init;
 };
+
+static int hook_done(void *ctx, const input_item_t *item)
+{
+    vb_estimate_t *e = ctx;
+    if (!e->reader)
+        return 0;
+    pthread_mutex_lock(&e->lock);
+    int done = prepare_item_done(&e->ps, e->reader, item);
+    pthread_mutex_unlock(&e->lock);
+    return done;
+}
+
+static char *hook_prompt(void *ctx, const input_item_t *item, char *why, size_t whylen)
+{
+    vb_estimate_t *e = ctx;
+    char *filled;
+    const char *prompt = prepare_item_prompt(&e->ps, item, &filled, why, whylen);
+    if (prompt && !filled && !(filled = strdup(prompt)))
+        snprintf(why, whylen, "out of memory");
+    return filled;
+}
+
+/* The result cache first (prepare.c looks it up before sending), then dedupe (the
+ * engine's): a key seen before is a copy. */
+static estimate_verdict_t hook_verdict(void *ctx, const input_item_t *item, const char *prompt,
+                                       const char *hash)
+{
+    vb_estimate_t *e = ctx;
+    char key[HASH_HEX_LEN + 1];
+    (void)item;
+    if (!hash[0])
+        return ESTIMATE_SEND;
+    prepare_cache_key(&e->ps, prompt, hash, key);
+    if (!key[0])
+        return ESTIMATE_SEND;
+    estimate_verdict_t v = ESTIMATE_SEND;
+    pthread_mutex_lock(&e->lock);
+    char *line = e->ps.use_cache ? journal_reader_cached(e->reader, key) : NULL;
+    if (line)
+        v = ESTIMATE_CACHED;
+    else if (e->dedupe && idset_add(e->keys, key, strlen(key)) == 0)
+        v = ESTIMATE_COPY;
+    pthread_mutex_unlock(&e->lock);
+    free(line);
+    return v;
+}
+
+static char *hook_group_text(void *ctx, size_t n)
+{
+    vb_estimate_t *e = ctx;
+    return group_text(e->prompt, n);
+}
+
+/* Opens the job's journal read-only when it exists (a run may be writing it: nothing is
+ * written, no lock is taken) and decides as resume_open would: a journal of another job
+ * is refused unless o->new_job; this job's finished items are passed over. o has its
+ * provider and model resolved. Returns 0, or -1 with err set. */
+static int journal_look(vb_estimate_t *e, const vb_options_t *o, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!o->journal || stat(o->journal, &st) != 0)
+        return 0; /* a run would create it: nothing is done yet */
+    if (!(e->reader = journal_reader_open(o->journal, err, errlen)))
+        return -1;
+    char *params = resume_job_params(o, e->structured.response_format);
+    if (!params) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int job = journal_reader_job(e->reader, params, err, errlen);
+    free(params);
+    if (job < 0 && !o->new_job)
+        return -1;
+    e->ps.resuming = job == 1 && !o->new_job;
+    e->ps.retry_failed = o->retry_failed;
+    /* as engine_run: openai-batch lines are not the lines the cache holds */
+    e->ps.use_cache = !o->no_cache && !e->ps.key_extra;
+    return 0;
+}
+
+/* Sets up the decisions a run makes besides the image (prepare.c, engine.c): the prompt
+ * as sent and its template, the cache key's settings, the journal, dedupe. */
+static int run_decisions(vb_estimate_t *e, const vb_options_t *o, char *err, size_t errlen)
+{
+    const provider_t *p = provider_find(o->provider);
+    if (!p) {
+        snprintf(err, errlen, "unknown provider '%s'", o->provider);
+        return -1;
+    }
+    if (structured_init(&e->structured, p, o->json_object, o->schema, err, errlen) != 0)
+        return -1;
+    if (structured_prompt(&e->structured, e->prompt, &e->hinted) < 0)
+        goto oom;
+    int batch_output = strcmp(e->output_format, "jsonl") != 0;
+    e->ps = (prepare_settings_t){
+        .model = e->model,
+        .prompt = e->hinted ? e->hinted : e->prompt,
+        .prompt_template = prompt_is_template(e->prompt) ? e->prompt : NULL,
+        .structured = &e->structured,
+        .detail = e->detail,
+        .max_tokens = o->max_tokens,
+        .max_side = o->max_side,
+        .key_extra = batch_output ? e->output_format : NULL,
+    };
+    if (pthread_mutex_init(&e->lock, NULL) != 0) {
+        snprintf(err, errlen, "cannot create a lock");
+        return -1;
+    }
+    e->locked_init = 1;
+    if (journal_look(e, o, err, errlen) != 0)
+        return -1;
+    /* as engine_setup: the batch API dedupes through the journal, across runs */
+    e->dedupe = !o->no_dedupe && !batch_output;
+    if (e->dedupe && !(e->keys = idset_new()))
+        goto oom;
+    e->hooks = (estimate_hooks_t){.ctx = e,
+                                  .hash_images = e->dedupe || e->ps.use_cache,
+                                  .done = hook_done,
+                                  .prompt = hook_prompt,
+                                  .verdict = hook_verdict,
+                                  .group_text = hook_group_text};
+    e->s.hooks = &e->hooks;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
 
 vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
 {
@@ -36,28 +182,49 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
     api_choice_t choice;
     if (api_options_resolve(o, &choice, err, errlen) != 0)
         return NULL;
+    vb_options_t resolved = *o; /* as vb_job_new resolves them */
+    resolved.provider = choice.provider;
+    resolved.base_url = choice.base_url;
+    resolved.model = choice.model;
     vb_estimate_t *e = calloc(1, sizeof *e);
     if (!e)
         goto oom;
     e->model = strdup(choice.model);
     e->prompt = strdup(o->prompt ? o->prompt : "");
+    e->system = o->system ? strdup(o->system) : NULL;
+    e->detail = strdup(o->detail);
+    e->output_format = strdup(o->output_format ? o->output_format : "jsonl");
     e->in = input_new();
-    if (!e->model || !e->prompt || !e->in)
+    if (!e->model || !e->prompt || (o->system && !e->system) || !e->detail ||
+        !e->output_format || !e->in)
         goto oom;
     if (input_set_csv_columns(e->in, o->csv_image_column, o->csv_id_column, o->csv_delimiter,
                               err, errlen) != 0) {
         vb_estimate_free(e);
         return NULL;
     }
+    resolved.output_format = e->output_format;
     e->s = (estimate_settings_t){.model = e->model,
                                  .prompt = e->prompt,
                                  .detail = detail,
                                  .max_tokens = o->max_tokens,
                                  .max_image_bytes = o->max_image_bytes,
-                                 .threads = (int)o->prepare_threads};
+                                 .threads = (int)o->prepare_threads,
+                                 .system = e->system,
+                                 .detail_name = e->detail,
+                                 .resize_auto = o->resize && strcmp(o->resize, "auto") == 0,
+                                 .max_side = o->max_side,
+                                 /* as engine_setup: a templated prompt's bodies are the
+                                    items' own, which never join a group (group.c) */
+                                 .group_size = prompt_is_template(e->prompt) ? 1
+                                                                            : o->batch_size};
     e->rpm = o->rpm;
     e->tpm = o->tpm;
     e->batch_api = o->batch_api != 0;
+    if (run_decisions(e, &resolved, err, errlen) != 0) {
+        vb_estimate_free(e);
+        return NULL;
+    }
     return e;
 oom:
     vb_estimate_free(e);
@@ -96,8 +263,12 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     if (estimate_run(e->in, &e->s, fn, userdata, &t, err, errlen) != 0)
         return -1;
     out->images = t.images;
+    out->requests = t.requests;
     out->urls = t.urls;
     out->errors = t.errors;
+    out->done = t.done;
+    out->cached = t.cached;
+    out->duplicates = t.copies;
     out->error_kinds = t.n_kinds;
     for (size_t i = 0; i < t.n_kinds; i++) {
         memcpy(out->errors_by_kind[i].kind, t.kinds[i].kind, sizeof out->errors_by_kind[i].kind);
@@ -130,7 +301,16 @@ void vb_estimate_free(vb_estimate_t *e)
         return;
     input_free(e->in);
     vb_pricing_free(e->builtin);
+    journal_reader_close(e->reader);
+    idset_free(e->keys);
+    structured_clear(&e->structured);
+    if (e->locked_init)
+        pthread_mutex_destroy(&e->lock);
+    free(e->hinted);
     free(e->model);
     free(e->prompt);
+    free(e->system);
+    free(e->detail);
+    free(e->output_format);
     free(e);
 }

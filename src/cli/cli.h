@@ -3,6 +3,7 @@
 #define VB_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct config;
 
@@ -29,6 +30,16 @@ int cli_export(int argc, char **argv);
 
 /* visionbatch estimate [options] INPUT... : images, tokens, cost and time, nothing sent */
 int cli_estimate(int argc, char **argv);
+
+/* `visionbatch estimate --help`: what a dry run counts (cli_estimate.c). */
+void cli_estimate_usage(FILE *out);
+
+/* A dry run (estimate, run --dry-run) of the job c describes over inputs, after its
+ * options were read into c: prints what a run would send and cost as text, and as JSON
+ * to json_path when set ("-": on standard output instead of the text); quiet: the error
+ * items are not listed. Sends nothing. Returns an exit status. */
+int cli_dry_run(const struct config *c, int ninputs, char **inputs, const char *json_path,
+                bool quiet);
 
 /* visionbatch worker --redis URL --job NAME [options]: works on a distributed job */
 int cli_worker(int argc, char **argv);

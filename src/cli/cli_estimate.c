@@ -1,12 +1,10 @@
 /* cli_estimate.c - `visionbatch estimate`: images, tokens, cost and time of a job before
  * it runs, from the image headers alone; nothing is sent. */
 #include "cli.h"
-#include "cli_settings.h"
 #include "config.h"
 
 #include <visionbatch.h>
 
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -17,152 +15,74 @@
 /* Error items listed one by one on standard error; the rest are only counted. */
 #define ERRORS_LISTED 20
 
-static void estimate_usage(FILE *out)
+void cli_estimate_usage(FILE *out)
 {
     fprintf(out,
             "Usage: visionbatch estimate [options] INPUT...\n"
+            "       visionbatch run --dry-run [options] INPUT...\n"
             "\n"
-            "Counts what `visionbatch run` would send for the same inputs and options, and\n"
-            "what it would cost, without sending anything: images, image tokens (the\n"
-            "model's own formula, from each image's header), input tokens (images + prompt\n"
-            "+ 7 per request), the output-token bound (max-tokens per request), the cost\n"
-            "from the price table, and the time the job needs at --rpm/--tpm. Files a run\n"
-            "would refuse (unreadable, empty, corrupt, truncated, animated, too large) are\n"
-            "listed on standard error and counted as errors, not priced. A URL's image is\n"
-            "not fetched: it is counted as 1024x1024.\n"
+            "A dry run: counts what `visionbatch run` with the same arguments would send,\n"
+            "and what it would cost, without sending anything, writing no results file and\n"
+            "no journal: images, image tokens (the model's own formula, from each image's\n"
+            "header, at the size --resize auto / --max-side send it), input tokens (images\n"
+            "+ prompt + system prompt + 7 per message), the output-token bound (max-tokens\n"
+            "per request), the cost from the price table, and the time the job needs at\n"
+            "--rpm/--tpm. As the run: prompts with {field}s are filled per item (an item\n"
+            "lacking a field is an error, kind \"template\"); byte-identical images are\n"
+            "priced once (unless --no-dedupe); when the job's journal exists (--journal, or\n"
+            "the output's name with .journal) it is read without writing or locking it (a\n"
+            "run may be going): a journal of another job is refused as the run refuses it\n"
+            "(unless --new-job), items it has finished are counted as already done and not\n"
+            "priced (failed ones are with --retry-failed), answers in its result cache\n"
+            "cost $0. Files a run would refuse (unreadable, empty, corrupt, truncated,\n"
+            "animated, too large) are listed on standard error and counted as errors, not\n"
+            "priced. A URL's image is not fetched: it is counted as 1024x1024.\n"
             "\n"
             "INPUT is what `visionbatch run` takes: image files, directories, .txt, .jsonl\n"
             "and .csv manifests.\n"
             "\n"
-            "Options:\n"
-            "      --provider P      openai, anthropic or gemini (default: from --base-url's\n"
-            "                        host, else openai): the default model\n"
-            "      --base-url URL    the API root a run would use (only its host matters)\n"
+            "Options: every option of `visionbatch run` is accepted, with the same name and\n"
+            "config key (see `visionbatch run --help`); those that cannot change the price\n"
+            "(-c, -o, --progress, --metrics-port, ...) are accepted and have no effect, or\n"
+            "are used where they apply (-o names the default journal, --rpm/--tpm give the\n"
+            "time, --budget says how much of the job it covers). Of note:\n"
             "  -m, --model NAME      model (default: the provider's, gpt-4o-mini for openai)\n"
-            "  -p, --prompt TEXT     prompt sent with each image\n"
-            "      --prompt-file F   read the prompt from a file\n"
+            "  -p, --prompt TEXT     prompt sent with each image ({field}s filled per item)\n"
+            "      --system TEXT     system prompt: its tokens are counted\n"
             "      --max-tokens N    completion limit per request, 0 = not sent: no upper\n"
             "                        bound on the cost (default 300)\n"
             "      --detail D        image detail: auto, low or high (default auto)\n"
-            "      --rpm N           requests per minute: estimate the time at this limit\n"
-            "      --tpm N           tokens per minute: estimate the time at this limit\n"
-            "      --max-image-bytes N  larger files are errors (default 20971520)\n"
-            "      --prepare-threads N  threads reading headers (default: automatic)\n"
-            "      --image-column NAME, --id-column NAME, --csv-delimiter C  how .csv\n"
-            "                        manifests are read, as for run\n"
-            "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
+            "      --resize auto|off, --max-side N  priced at the size they send\n"
             "      --pricing FILE    prices (USD per 1M tokens) laid over the built-in\n"
             "                        table, in its format: {\"models\": {\"NAME\": {\"input\":\n"
             "                        2.5, \"output\": 10}}}\n"
             "      --batch-api       price at the provider's Batch API prices (half), as\n"
             "                        `run --batch-api` is billed; the online cost is shown too.\n"
             "                        A model without batch prices is refused\n"
-            "      --json            print one JSON object instead of the text summary\n"
+            "      --json            print one JSON object instead of the text summary (in\n"
+            "                        estimate --json is the output's format, not --json\n"
+            "                        answers: `run --dry-run --json` prices those, and\n"
+            "                        `run --dry-run --stats-json -` prints the same JSON)\n"
             "  -q, --quiet           do not list the error items\n"
             "  -h, --help            this text\n"
             "\n"
-            "Settings resolve as: defaults < config file < environment < flags; each\n"
-            "option above but --json, -q and --config is also a config line (max-tokens =\n"
-            "300) and an environment variable (VISIONBATCH_MAX_TOKENS=300), as for run.\n"
+            "Settings resolve as for run: defaults < config file < environment < flags.\n"
             "\n"
             "Prices: the built-in table (installed as share/visionbatch/pricing.json) knows\n"
             "list prices of a few models; a model it does not know is reported as \"cost\n"
             "unknown\" (null in --json), never priced with a default.\n"
             "\n"
             "Exit status: 0 every item can be sent; 1 some items are errors; 2 usage or\n"
-            "configuration error.\n");
+            "configuration error (as run's: a journal of another job, too).\n");
 }
 
-enum { OPT_SETTING = 256, OPT_CONFIG, OPT_JSON, OPT_FLAG };
-
-static const struct option estimate_options[] = {
-    {"model", required_argument, 0, 'm'},
-    {"provider", required_argument, 0, OPT_SETTING},
-    {"base-url", required_argument, 0, OPT_SETTING},
-    {"prompt", required_argument, 0, 'p'},
-    {"prompt-file", required_argument, 0, OPT_SETTING},
-    {"max-tokens", required_argument, 0, OPT_SETTING},
-    {"detail", required_argument, 0, OPT_SETTING},
-    {"rpm", required_argument, 0, OPT_SETTING},
-    {"tpm", required_argument, 0, OPT_SETTING},
-    {"max-image-bytes", required_argument, 0, OPT_SETTING},
-    {"prepare-threads", required_argument, 0, OPT_SETTING},
-    {"image-column", required_argument, 0, OPT_SETTING},
-    {"id-column", required_argument, 0, OPT_SETTING},
-    {"csv-delimiter", required_argument, 0, OPT_SETTING},
-    {"config", required_argument, 0, OPT_CONFIG},
-    {"pricing", required_argument, 0, OPT_SETTING},
-    {"batch-api", no_argument, 0, OPT_FLAG},
-    {"json", no_argument, 0, OPT_JSON},
-    {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
-};
-
 typedef struct estimate_cli {
-    config_t *c;
-    bool json;
+    const config_t *c;
+    const char *json_path; /* the estimate as JSON to this file ("-": standard output,
+                              instead of the text), or NULL */
     bool quiet;
     long errors_seen; /* error items reported so far */
 } estimate_cli_t;
-
-/* Reads the flags and settings into x->c (which holds the defaults): config file <
- * environment < flags. Returns -1 after printing a usage error, 1 after --help, 0 to go
- * on (optind then indexes the first INPUT). */
-static int estimate_parse(int argc, char **argv, estimate_cli_t *x)
-{
-    cli_flags_t flags;
-    int rc = -1, opt, index = -1;
-
-    if (cli_flags_init(&flags, argc) != 0) {
-        fprintf(stderr, "visionbatch: out of memory\n");
-        return -1;
-    }
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "m:p:qh", estimate_options, &index)) != -1) {
-        const char *name = index >= 0 ? estimate_options[index].name : NULL;
-        switch (opt) {
-        case 'm':
-        case 'p':
-            name = opt == 'm' ? "model" : "prompt";
-            /* fall through */
-        case OPT_SETTING:
-            cli_flags_add(&flags, name, optarg);
-            break;
-        case OPT_FLAG:
-            cli_flags_add(&flags, name, "1");
-            break;
-        case OPT_CONFIG:
-            flags.config_path = optarg;
-            break;
-        case OPT_JSON:
-            x->json = true;
-            break;
-        case 'q':
-            x->quiet = true;
-            break;
-        case 'h':
-            estimate_usage(stdout);
-            rc = 1;
-            goto out;
-        default:
-            if (optopt && optopt < OPT_SETTING)
-                fprintf(stderr, "visionbatch estimate: option -%c needs a value or is unknown\n",
-                        optopt);
-            else
-                fprintf(stderr, "visionbatch estimate: unknown option or missing value: %.*s\n",
-                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-            fprintf(stderr, "Try 'visionbatch estimate --help'.\n");
-            goto out;
-        }
-        index = -1;
-    }
-    rc = cli_flags_apply(&flags, x->c);
-out:
-    cli_flags_free(&flags);
-    return rc;
-}
 
 /* Lists the first ERRORS_LISTED error items on standard error (vb_estimate_error_fn). */
 static void on_error(const char *label, const char *kind, const char *message, void *arg)
@@ -226,8 +146,22 @@ static const char *estimate_model(const vb_options_t *o)
     return o->model ? o->model : vb_provider_default_model(o->provider);
 }
 
+/* How many of the job's images the --budget pays for at their highest cost (each with
+ * max-tokens of answer; the lowest when there is no bound), as a run's budget admits
+ * them; -1 when there is no budget or no price. */
+static long budget_covers(const vb_options_t *o, const vb_estimate_summary_t *e)
+{
+    if (!(o->budget_usd > 0) || !e->priced || e->images <= 0)
+        return -1;
+    double each = (e->cost_high_usd >= 0 ? e->cost_high_usd : e->cost_low_usd) / (double)e->images;
+    if (!(each > 0))
+        return e->images;
+    double n = floor(o->budget_usd / each);
+    return n >= (double)e->images ? e->images : (long)n;
+}
+
 /* Prints the estimate as one JSON object. Returns 0, or -1 when out of memory. */
-static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
+static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e, FILE *out)
 {
     const vb_options_t *o = &x->c->o;
     const vb_price_t *price = e->priced ? &e->price : NULL;
@@ -254,8 +188,17 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     json_object_set_new(root, "detail", json_string(o->detail));
     json_object_set_new(root, "max_tokens", json_integer(o->max_tokens));
     json_object_set_new(root, "images", json_integer(e->images));
+    json_object_set_new(root, "requests", json_integer(e->requests));
     json_object_set_new(root, "urls", json_integer(e->urls));
     json_object_set_new(root, "errors", json_integer(e->errors));
+    json_object_set_new(root, "already_done", json_integer(e->done));
+    json_object_set_new(root, "cached", json_integer(e->cached));
+    json_object_set_new(root, "duplicates", json_integer(e->duplicates));
+    json_object_set_new(root, "budget_usd", o->budget_usd > 0 ? json_real(o->budget_usd)
+                                                               : json_null());
+    long covered = budget_covers(o, e);
+    json_object_set_new(root, "budget_covers_images",
+                        covered >= 0 ? json_integer(covered) : json_null());
     json_object_set_new(root, "errors_by_kind", kinds);
     json_object_set_new(root, "image_tokens", json_integer((json_int_t)e->image_tokens));
     json_object_set_new(root, "text_tokens", json_integer((json_int_t)e->text_tokens));
@@ -281,9 +224,9 @@ static int print_json(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     json_decref(root);
     if (!text)
         return -1;
-    printf("%s\n", text);
+    int rc = fprintf(out, "%s\n", text) < 0 ? -1 : 0;
     free(text);
-    return 0;
+    return rc;
 }
 
 /* A cost in USD as "$12.35", or "$0.0312" below a dollar so small jobs do not all
@@ -317,19 +260,31 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     if (e->urls)
         printf(" (%ld URL%s, counted as %dx%d)", e->urls, e->urls == 1 ? "" : "s",
                VB_ESTIMATE_URL_SIDE, VB_ESTIMATE_URL_SIDE);
-    printf("\n  errors          %ld", e->errors);
+    if (e->requests != e->images)
+        printf(" in %ld requests (--batch-size %ld, groups assumed full)", e->requests,
+               o->batch_size);
+    printf("\n");
+    if (e->done)
+        printf("  already done    %ld (journal: finished by an earlier run, not priced)\n",
+               e->done);
+    if (e->cached)
+        printf("  cached          %ld (answered from the journal's result cache: $0)\n",
+               e->cached);
+    if (e->duplicates)
+        printf("  duplicates      %ld (byte-identical copies: priced once)\n", e->duplicates);
+    printf("  errors          %ld", e->errors);
     for (size_t i = 0; i < e->error_kinds; i++)
         printf("%s%s %ld", i ? ", " : " (not priced: ", e->errors_by_kind[i].kind,
                e->errors_by_kind[i].n);
     printf("%s\n", e->error_kinds ? ")" : "");
     printf("  image tokens    %llu%s\n", e->image_tokens,
            e->model_known ? "" : " (no formula known for this model: gpt-4o's assumed)");
-    printf("  input tokens    %llu (images + prompt + %d per request)\n", e->input_tokens,
-           VB_ESTIMATE_MESSAGE_TOKENS);
+    printf("  input tokens    %llu (images + prompt%s + %d per message)\n", e->input_tokens,
+           o->system ? " + system prompt" : "", VB_ESTIMATE_MESSAGE_TOKENS);
     if (e->output_unbounded)
         printf("  output tokens   no bound (max-tokens 0)\n");
     else
-        printf("  output tokens   at most %llu (%ld per request)\n", e->output_tokens_max,
+        printf("  output tokens   at most %llu (%ld per image)\n", e->output_tokens_max,
                o->max_tokens);
     char pin[32], pout[32], clow[32], chigh[32];
     const char *kind = e->batch_api ? " batch" : "";
@@ -355,6 +310,14 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
     else if (price && e->batch_api)
         printf("  online cost     at least %s (the same requests sent one at a time)\n",
                usd_format(e->online_cost_low_usd, clow, sizeof clow));
+    long covered = budget_covers(o, e);
+    if (covered >= 0 && covered < e->images)
+        printf("  budget          %s covers about %ld of the %ld images (at most max-tokens "
+               "out each)\n",
+               usd_format(o->budget_usd, clow, sizeof clow), covered, e->images);
+    else if (covered >= 0)
+        printf("  budget          %s covers the whole job\n",
+               usd_format(o->budget_usd, clow, sizeof clow));
     if (seconds < 0)
         printf("  time at limits  unknown (give --rpm and/or --tpm)\n");
     else
@@ -362,29 +325,20 @@ static void print_text(const estimate_cli_t *x, const vb_estimate_summary_t *e)
                duration_format(seconds, dur, sizeof dur), o->rpm, o->tpm);
 }
 
-int cli_estimate(int argc, char **argv)
+int cli_dry_run(const config_t *c, int ninputs, char **inputs, const char *json_path, bool quiet)
 {
     char err[512];
-    estimate_cli_t x = {0};
+    estimate_cli_t x = {.c = c, .json_path = json_path, .quiet = quiet};
     vb_estimate_t *est = NULL;
     vb_pricing_t *prices = NULL;
     int status = EXIT_USAGE;
+    const vb_options_t *o = &c->o;
 
-    if (!(x.c = config_new())) {
-        fprintf(stderr, "visionbatch: out of memory\n");
-        return EXIT_USAGE;
-    }
-    int parsed = estimate_parse(argc, argv, &x);
-    if (parsed != 0) {
-        status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
-        goto out;
-    }
-    const vb_options_t *o = &x.c->o;
     if (!(est = vb_estimate_new(o, err, sizeof err))) {
         fprintf(stderr, "visionbatch: %s\n", err);
         goto out;
     }
-    if (optind >= argc) {
+    if (ninputs <= 0) {
         fprintf(stderr, "visionbatch estimate: no INPUT given (see visionbatch estimate --help)\n");
         goto out;
     }
@@ -401,8 +355,8 @@ int cli_estimate(int argc, char **argv)
                 estimate_model(o));
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
-        if (vb_estimate_add_input(est, argv[i], err, sizeof err) != 0) {
+    for (int i = 0; i < ninputs; i++) {
+        if (vb_estimate_add_input(est, inputs[i], err, sizeof err) != 0) {
             fprintf(stderr, "visionbatch: input %s\n", err);
             goto out;
         }
@@ -417,14 +371,17 @@ int cli_estimate(int argc, char **argv)
     if (!x.quiet && x.errors_seen > ERRORS_LISTED)
         fprintf(stderr, "visionbatch estimate: ... and %ld more errors\n",
                 x.errors_seen - ERRORS_LISTED);
-    if (x.json) {
-        if (print_json(&x, &e) != 0) {
-            fprintf(stderr, "visionbatch: out of memory\n");
+    bool to_stdout = x.json_path && strcmp(x.json_path, "-") == 0;
+    if (!to_stdout)
+        print_text(&x, &e);
+    if (x.json_path) {
+        FILE *out = to_stdout ? stdout : fopen(x.json_path, "w");
+        if (!out || print_json(&x, &e, out) != 0 || (!to_stdout && fclose(out) != 0)) {
+            fprintf(stderr, "visionbatch: cannot write the estimate to %s\n",
+                    to_stdout ? "standard output" : x.json_path);
             status = EXIT_STOPPED;
             goto out;
         }
-    } else {
-        print_text(&x, &e);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "visionbatch: cannot write the estimate\n");
@@ -435,6 +392,5 @@ int cli_estimate(int argc, char **argv)
 out:
     vb_estimate_free(est);
     vb_pricing_free(prices);
-    config_free(x.c);
     return status;
 }

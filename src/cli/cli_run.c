@@ -71,6 +71,11 @@ static void run_usage(FILE *out)
             "                        a row that never reached it stop the run at once\n"
             "      --no-preflight    do not ask the server's model listing (GET /models)\n"
             "                        whether it has the model before the first upload\n"
+            "      --dry-run         send nothing, write nothing: print what this run would\n"
+            "                        send and cost, as `visionbatch estimate` with the same\n"
+            "                        arguments does (the journal read, never written);\n"
+            "                        --stats-json FILE writes it as JSON (-: instead of the\n"
+            "                        text); --json keeps its run meaning and is priced\n"
             "  -o, --output FILE     JSONL results (default: standard output)\n"
             "      --config FILE     INI file of settings (also $VISIONBATCH_CONFIG)\n"
             "      --api-key-file F  read the API key from a file (mode 600)\n"
@@ -293,7 +298,7 @@ static void worker_usage(FILE *out)
             "by SIGINT/SIGTERM.\n");
 }
 
-enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR };
+enum { OPT_CONFIG = 256, OPT_VERSION, OPT_API_KEY, OPT_SETTING, OPT_FLAG, OPT_MONITOR, OPT_DRY_RUN };
 
 static const struct option run_options[] = {
     {"provider", required_argument, 0, OPT_SETTING},
@@ -340,6 +345,7 @@ static const struct option run_options[] = {
     {"body-timeout", required_argument, 0, OPT_SETTING},
     {"unreachable-timeout", required_argument, 0, OPT_SETTING},
     {"no-preflight", no_argument, 0, OPT_FLAG},
+    {"dry-run", no_argument, 0, OPT_DRY_RUN},
     {"insecure", no_argument, 0, OPT_FLAG},
     {"ca-cert", required_argument, 0, OPT_SETTING},
     {"allow-http", no_argument, 0, OPT_FLAG},
@@ -428,15 +434,32 @@ static void on_result(const vb_result_t *r, void *arg)
         fprintf(stderr, "visionbatch: cannot write the result of %s\n", r->id ? r->id : "?");
 }
 
-/* Reads the flags and settings into c (which must hold the defaults). Returns -1 after
- * printing a usage error, 1 when --help or --version was answered, 0 to go on. */
-static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, bool worker)
+/* Which command parses the options of run's table. */
+typedef enum { CMD_RUN, CMD_WORKER, CMD_ESTIMATE } run_command_t;
+
+static const char *const command_names[] = {"run", "worker", "estimate"};
+
+/* What the flags say besides the settings: a dry run (estimate, or run --dry-run), and
+ * estimate's --json (its output's format, not --json answers). */
+typedef struct run_args {
+    bool dry_run;
+    bool json_out;
+} run_args_t;
+
+/* Reads the flags and settings into c (which must hold the defaults): the one table of
+ * options of run, worker and estimate. Returns -1 after printing a usage error, 1 when
+ * --help or --version was answered, 0 to go on. */
+static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, run_command_t cmd,
+                     run_args_t *args)
 {
     cli_flags_t flags;
     int rc = -1, opt, index = -1;
+    bool json = false;
+    const char *command = command_names[cmd];
 
     if (cli_flags_init(&flags, argc) != 0)
         return -1;
+    args->dry_run = cmd == CMD_ESTIMATE;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "m:p:c:o:qh", run_options, &index)) != -1) {
@@ -453,7 +476,18 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, boo
             cli_flags_add(&flags, name, optarg);
             break;
         case OPT_FLAG:
-            cli_flags_add(&flags, name, "1");
+            if (strcmp(name, "json") == 0)
+                json = true; /* which --json it is, the dry run decides */
+            else
+                cli_flags_add(&flags, name, "1");
+            break;
+        case OPT_DRY_RUN:
+            if (cmd == CMD_WORKER) {
+                fprintf(stderr, "visionbatch worker: --dry-run is for run and estimate: a "
+                                "worker's items are in Redis\n");
+                goto out;
+            }
+            args->dry_run = true;
             break;
         case OPT_CONFIG:
             flags.config_path = optarg;
@@ -472,7 +506,8 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, boo
                 goto out;
             break;
         case 'h':
-            (worker ? worker_usage : run_usage)(stdout);
+            (cmd == CMD_WORKER ? worker_usage : cmd == CMD_ESTIMATE ? cli_estimate_usage
+                                                                    : run_usage)(stdout);
             rc = 1;
             goto out;
         case OPT_VERSION:
@@ -482,16 +517,21 @@ static int run_parse(int argc, char **argv, config_t *c, cli_monitor_t *mon, boo
         default:
             if (optopt)
                 fprintf(stderr, "visionbatch %s: option -%c needs a value or is unknown\n",
-                        worker ? "worker" : "run", optopt);
+                        command, optopt);
             else /* only the option's name: its value could be a secret */
                 fprintf(stderr, "visionbatch %s: unknown option or missing value: %.*s\n",
-                        worker ? "worker" : "run", (int)strcspn(argv[optind - 1], "="),
-                        argv[optind - 1]);
-            fprintf(stderr, "Try 'visionbatch %s --help'.\n", worker ? "worker" : "run");
+                        command, (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+            fprintf(stderr, "Try 'visionbatch %s --help'.\n", command);
             goto out;
         }
         index = -1;
     }
+    /* estimate's --json is its output's format (as it always was); run's, with
+     * --dry-run too, asks for JSON answers, so the dry run prices what the run sends */
+    if (json && cmd == CMD_ESTIMATE)
+        args->json_out = true;
+    else if (json)
+        cli_flags_add(&flags, "json", "1");
     rc = cli_flags_apply(&flags, c);
 out:
     cli_flags_free(&flags);
@@ -531,9 +571,11 @@ static void print_no_images(int ninputs, char **inputs)
     fprintf(stderr, " (--allow-empty to accept that)\n");
 }
 
-/* run, or worker (no INPUT, the job from Redis). */
-static int run_main(int argc, char **argv, bool worker)
+/* run, worker (no INPUT, the job from Redis) or estimate (a dry run of run). */
+static int run_main(int argc, char **argv, run_command_t cmd)
 {
+    bool worker = cmd == CMD_WORKER;
+    run_args_t args = {0};
     char err[512];
     cli_monitor_t mon;
     int status = EXIT_USAGE;
@@ -545,10 +587,16 @@ static int run_main(int argc, char **argv, bool worker)
         fprintf(stderr, "visionbatch: out of memory\n");
         return EXIT_USAGE;
     }
-    int parsed = run_parse(argc, argv, c, &mon, worker);
+    int parsed = run_parse(argc, argv, c, &mon, cmd, &args);
     cli_redis_hide_password(argc, argv); /* read: now keep it out of ps */
     if (parsed != 0) {
         status = parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (args.dry_run) { /* nothing sent, nothing written: cli_estimate.c */
+        status = cli_dry_run(c, argc - optind, argv + optind,
+                             cmd == CMD_ESTIMATE ? (args.json_out ? "-" : NULL) : mon.stats_json,
+                             mon.quiet);
         goto out;
     }
     if (worker || c->redis_url) { /* a distributed job: cli_redis_run.c */
@@ -663,10 +711,15 @@ out:
 
 int cli_run(int argc, char **argv)
 {
-    return run_main(argc, argv, false);
+    return run_main(argc, argv, CMD_RUN);
 }
 
 int cli_worker(int argc, char **argv)
 {
-    return run_main(argc, argv, true);
+    return run_main(argc, argv, CMD_WORKER);
+}
+
+int cli_estimate(int argc, char **argv)
+{
+    return run_main(argc, argv, CMD_ESTIMATE);
 }

@@ -34,10 +34,8 @@ struct prepare {
     int nthreads; /* started */
 };
 
-/* The result-cache key: the image's content with everything else that shapes the
- * answer (provider-facts: same pixels + same request = same answer). */
-static void cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
-                      char out[HASH_HEX_LEN + 1])
+void prepare_cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
+                       char out[HASH_HEX_LEN + 1])
 {
     json_t *k = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "image", hash, "model", s->model,
                           "prompt", prompt, "detail", s->detail, "max_tokens",
@@ -294,6 +292,15 @@ static char *item_prompt(const prepare_settings_t *s, const input_item_t *item, 
     return text;
 }
 
+const char *prepare_item_prompt(const prepare_settings_t *s, const input_item_t *item,
+                                char **filled, char *why, size_t whylen)
+{
+    *filled = NULL;
+    if (!item->prompt && !s->prompt_template)
+        return s->prompt; /* the job's, as sent */
+    return *filled = item_prompt(s, item, why, whylen);
+}
+
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap, journal_reader_t *reader)
 {
@@ -313,15 +320,11 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
         openai_batch_prepare(r, s->max_image_bytes, scratch, scratch_cap);
         return r;
     }
-    char *filled = NULL;
-    const char *prompt = s->prompt; /* the job's, as sent */
-    if (r->item.prompt || s->prompt_template) {
-        char why[300];
-        if (!(filled = item_prompt(s, &r->item, why, sizeof why))) {
-            request_fail(r, "template", "%s", why);
-            return r;
-        }
-        prompt = filled;
+    char *filled = NULL, why[300];
+    const char *prompt = prepare_item_prompt(s, &r->item, &filled, why, sizeof why);
+    if (!prompt) {
+        request_fail(r, "template", "%s", why);
+        return r;
     }
     body_template_t own = {0};
     const body_template_t *t = s->template;
@@ -373,7 +376,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
             r->input_tokens_worst = worst_input_tokens(r, s, prompt);
             memcpy(r->content_hash, "sha256:", 7);
             hash_sha256_hex(*scratch, (size_t)len, r->content_hash + 7);
-            cache_key(s, prompt, r->content_hash, r->cache_key); /* dedupe, cache */
+            prepare_cache_key(s, prompt, r->content_hash, r->cache_key); /* dedupe, cache */
             {
                 char *line = reader && s->use_cache && r->cache_key[0]
                                  ? journal_reader_cached(reader, r->cache_key)
@@ -396,14 +399,10 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     return r;
 }
 
-/* Whether an earlier run of the job finished the item for good: its line is replayed
- * from the journal, so it is neither read nor sent again. An item in a provider batch
- * (batched) is passed over too: its answer comes from that batch, collected by a
- * batch_api run, and sending it again would pay for it twice. Returns 1 done, 0 not done,
- * -1 when the journal cannot tell (the run must stop rather than pay twice or lose it). */
-static int already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
+int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
+                      const input_item_t *item)
 {
-    if (!reader || !p->settings->resuming || !item->id)
+    if (!reader || !s->resuming || !item->id)
         return 0;
     journal_state_t st;
     if (journal_reader_state(reader, item->id, &st) != 0)
@@ -413,7 +412,7 @@ static int already_done(const prepare_t *p, journal_reader_t *reader, const inpu
         journal_reader_state(reader, item->legacy_id, &st) != 0)
         return -1;
     return st == JOURNAL_OK || st == JOURNAL_BATCHED ||
-           (st == JOURNAL_FAILED && !p->settings->retry_failed);
+           (st == JOURNAL_FAILED && !s->retry_failed);
 }
 
 /* A request that stops the run: the journal could not say whether item id is done. */
@@ -442,7 +441,7 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        int done = already_done(p, w->reader, &item);
+        int done = prepare_item_done(p->settings, w->reader, &item);
         if (done < 0) {
             request_t *f = journal_failure(item.id);
             input_item_clear(&item);

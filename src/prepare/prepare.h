@@ -68,6 +68,30 @@ prepare_t *prepare_start(input_t *in, queue_t *ready, const prepare_settings_t *
  * cancelled) and frees the pool. NULL is a no-op. */
 void prepare_join(prepare_t *p);
 
+/* The prompt item is sent with: the job's (s->prompt, *filled NULL), or the item's own or
+ * the job's template filled from its fields (*filled, malloc'd: the caller frees it).
+ * NULL with the reason in why when a template cannot be filled (the item fails with
+ * error kind "template"). Thread-safe. */
+const char *prepare_item_prompt(const prepare_settings_t *s, const input_item_t *item,
+                                char **filled, char *why, size_t whylen);
+
+/* Whether an earlier run of the job finished the item for good: its line is replayed
+ * from the journal, so it is neither read nor sent again. An item in a provider batch
+ * (batched) is passed over too: its answer comes from that batch, collected by a
+ * batch_api run, and sending it again would pay for it twice. Failed items count as
+ * finished unless s->retry_failed. reader NULL or s->resuming unset: never. Returns 1
+ * done, 0 not done, -1 when the journal cannot tell (a run must stop rather than pay
+ * twice or lose it). */
+int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
+                      const input_item_t *item);
+
+/* The result-cache key of an image (hash: its "sha256:HEX" content hash) sent with
+ * prompt: the content with everything else in s that shapes the answer (provider-facts:
+ * same pixels + same request = same answer); items with one key are copies (dedupe.h).
+ * "" in out when out of memory. */
+void prepare_cache_key(const prepare_settings_t *s, const char *prompt, const char *hash,
+                       char out[HASH_HEX_LEN + 1]);
+
 /* Builds the request for one item in the calling thread: the unit of work of a thread,
  * exposed for tests. Always returns a request (NULL only when out of memory); on failure
  * its error_kind is set and body is NULL. Takes ownership of *item's strings. scratch is a

@@ -339,17 +339,23 @@ journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
 }
 
 /* Reads meta.value for key into a malloc'd string (NULL when absent). */
-static char *meta_get(journal_t *j, const char *key)
+/* A meta value of the database db (the writer's or a reader's), malloc'd, or NULL. */
+static char *db_meta_get(sqlite3 *db, const char *key)
 {
     sqlite3_stmt *st;
     char *v = NULL;
-    if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
         return NULL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return v;
+}
+
+static char *meta_get(journal_t *j, const char *key)
+{
+    return db_meta_get(j->db, key);
 }
 
 static int meta_set(journal_t *j, const char *key, const char *value)
@@ -396,6 +402,17 @@ static void params_differ(const char *a_text, const char *b_text, char *out, siz
     json_decref(b);
 }
 
+/* The refusal of a journal whose job (old) is not the one asked for (params). */
+static void another_job(const char *old, const char *params, char *err, size_t errlen)
+{
+    char keys[200];
+    params_differ(old, params, keys, sizeof keys);
+    snprintf(err, errlen,
+             "the journal belongs to a job with other request parameters (%s): resume "
+             "with the same parameters, or pass --new-job to start a new job in it",
+             keys);
+}
+
 int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *err,
                      size_t errlen)
 {
@@ -405,12 +422,7 @@ int journal_bind_job(journal_t *j, const char *params_json, int new_job, char *e
     if (old && strcmp(old, params_json) == 0 && !new_job) {
         rc = 1;
     } else if (old && !new_job) {
-        char keys[200];
-        params_differ(old, params_json, keys, sizeof keys);
-        snprintf(err, errlen,
-                 "the journal belongs to a job with other request parameters (%s): resume "
-                 "with the same parameters, or pass --new-job to start a new job in it",
-                 keys);
+        another_job(old, params_json, err, errlen);
         rc = -1;
     } else if (old && journal_batch_remote_open(j->db) != 0) {
         /* forgetting them would leave batches running (and billed) that no run collects */
@@ -770,6 +782,16 @@ char *journal_reader_cached(journal_reader_t *r, const char *cache_key)
         line = strdup((const char *)sqlite3_column_text(r->cached, 0));
     sqlite3_reset(r->cached);
     return line;
+}
+
+int journal_reader_job(journal_reader_t *r, const char *params_json, char *err, size_t errlen)
+{
+    char *old = db_meta_get(r->db, "params");
+    int rc = !old ? 0 : strcmp(old, params_json) == 0 ? 1 : -1;
+    if (rc < 0)
+        another_job(old, params_json, err, errlen);
+    free(old);
+    return rc;
 }
 
 void journal_reader_close(journal_reader_t *r)

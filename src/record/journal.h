@@ -136,6 +136,11 @@ int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *s
 /* Looks up the result cache: returns a malloc'd output line, or NULL. */
 char *journal_reader_cached(journal_reader_t *r, const char *cache_key);
 
+/* Which job the journal holds, read without writing or locking (a run may be writing
+ * it): 1 the job of params_json (journal_bind_job would resume it), 0 none yet, -1
+ * another job, with journal_bind_job's refusal in err. */
+int journal_reader_job(journal_reader_t *r, const char *params_json, char *err, size_t errlen);
+
 /* Closes the reader. NULL is a no-op. */
 void journal_reader_close(journal_reader_t *r);
 

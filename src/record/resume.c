@@ -21,7 +21,7 @@ void resume_params_sampling(json_t *p, const vb_options_t *o)
         json_object_set_new(p, "seed", json_integer((json_int_t)o->seed));
 }
 
-static char *job_params(const vb_options_t *o, const char *response_format)
+char *resume_job_params(const vb_options_t *o, const char *response_format)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:I, s:I}", "model", o->model, "prompt", o->prompt,
                           "detail", o->detail, "max_tokens", (json_int_t)o->max_tokens, "max_side",
@@ -92,7 +92,7 @@ int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format
 {
     if (!(rs->journal = journal_open(o->journal, err, errlen)))
         return -1;
-    char *params = job_params(o, response_format);
+    char *params = resume_job_params(o, response_format);
     int bound = params ? journal_bind_job(rs->journal, params, o->new_job, err, errlen) : -1;
     free(params);
     if (bound < 0)

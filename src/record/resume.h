@@ -30,6 +30,11 @@ typedef struct resume {
  * match. Shared by the journal's job and a Redis job's parameters. */
 void resume_params_sampling(json_t *p, const vb_options_t *o);
 
+/* The job's canonical parameters as the journal holds them (o with its provider and
+ * model resolved; response_format NULL when none): a malloc'd JSON text, NULL when out
+ * of memory. What resume_open binds the journal to, and what a dry run compares. */
+char *resume_job_params(const vb_options_t *o, const char *response_format);
+
 /* Opens o->journal into rs (zeroed) for the job o describes with response_format (NULL:
  * none), and when it already holds the job replays each finished result (o->retry_failed:
  * the ok ones only) to out's callback, counted into out->sum as replayed. Returns 0, or

@@ -143,13 +143,12 @@ static void go_alone(group_t *b, request_t **members, size_t n)
     "array of %zu objects in image order: "                                                        \
     "[{\"image\":1,\"answer\":...},...,{\"image\":%zu,\"answer\":...}]"
 
-/* The batch message's text for n images: the prompt, then the answer format. */
-static char *batch_text(const group_t *b, size_t n)
+char *group_text(const char *prompt, size_t n)
 {
-    int len = snprintf(NULL, 0, INSTRUCTION, b->s->body->prompt, n, n, n);
+    int len = snprintf(NULL, 0, INSTRUCTION, prompt, n, n, n);
     char *text = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (text)
-        snprintf(text, (size_t)len + 1, INSTRUCTION, b->s->body->prompt, n, n, n);
+        snprintf(text, (size_t)len + 1, INSTRUCTION, prompt, n, n, n);
     return text;
 }
 
@@ -206,7 +205,7 @@ request_t *group_take(group_t *b)
     }
     request_t *r = calloc(1, sizeof *r);
     request_t **members = r ? malloc(n * sizeof *members) : NULL;
-    char *text = members ? batch_text(b, n) : NULL;
+    char *text = members ? group_text(b->s->body->prompt, n) : NULL;
     if (text && build_body(b, r, text, b->group, n) == 0) {
         memcpy(members, b->group, n * sizeof *members);
         r->members = members;

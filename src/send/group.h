@@ -32,6 +32,10 @@ typedef struct group_settings {
 
 typedef struct group group_t;
 
+/* The message text of a request of n images under the job's prompt: the prompt, then
+ * the answer format (malloc'd; NULL when out of memory). */
+char *group_text(const char *prompt, size_t n);
+
 /* Creates the grouping state; s (and the strings and template it points to) must outlive
  * it. NULL when out of memory. Free with group_free. */
 group_t *group_new(const group_settings_t *s);

@@ -162,7 +162,7 @@ static void test_seconds_at_limits(void **state)
     (void)state;
     estimate_t e;
     memset(&e, 0, sizeof e);
-    e.images = 600;
+    e.images = e.requests = 600;
     e.input_tokens = 400000;
     e.output_tokens_max = 200000;
     assert_float_equal(estimate_seconds_at_limits(&e, 0, 0), -1.0, 1e-12);
