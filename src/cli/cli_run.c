@@ -486,23 +486,6 @@ out:
     return rc;
 }
 
-/* How a run that got its final snapshot ended, as the progress line's last word. */
-static const char *run_end_word(vb_run_status_t rs)
-{
-    switch (rs) {
-    case VB_RUN_STOPPED:
-        return "stopped";
-    case VB_RUN_CANCELLED:
-        return "cancelled";
-    case VB_RUN_BUDGET:
-        return "budget";
-    case VB_RUN_SUBMITTED:
-        return "submitted";
-    default:
-        return "done";
-    }
-}
-
 /* Whether a finished run found nothing at all to do: no item in its inputs, and none
  * replayed from the journal (a resumed job whose items are all done is not empty). */
 static bool run_found_nothing(vb_run_status_t rs, const vb_summary_t *s)
@@ -540,7 +523,7 @@ static int run_main(int argc, char **argv, bool worker)
         goto out;
     }
     if (worker || c->redis_url) { /* a distributed job: cli_redis_run.c */
-        status = cli_redis_run(c, argc - optind, argv + optind, mon.quiet, worker);
+        status = cli_redis_run(c, argc - optind, argv + optind, &mon, worker);
         goto out;
     }
     if (optind >= argc) {
@@ -591,7 +574,7 @@ static int run_main(int argc, char **argv, bool worker)
         goto out;
     }
     if (rs != VB_RUN_CONFIG)
-        cli_monitor_end(&mon, run_end_word(rs));
+        cli_monitor_end(&mon, cli_monitor_end_word(rs));
     int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
     switch (rs) {
     case VB_RUN_ALL_OK:
