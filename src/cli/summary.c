@@ -118,14 +118,14 @@ void summary_print_folded(FILE *out, const char *text)
         int indent = 0;
         while ((size_t)indent + n > SUMMARY_WIDTH) {
             size_t room = (size_t)(SUMMARY_WIDTH - indent); /* of text on this line */
-            size_t after_comma = 0, space = 0;
+            size_t after_mark = 0, space = 0;
             for (size_t i = indent ? 1 : SUMMARY_INDENT; i <= room && i < n; i++) {
-                if (text[i] == ' ' && text[i - 1] == ',')
-                    after_comma = i;
+                if (text[i] == ' ' && (text[i - 1] == ',' || text[i - 1] == ';'))
+                    after_mark = i;
                 else if (text[i] == ' ' && text[i - 1] != ' ')
                     space = i;
             }
-            size_t cut = after_comma ? after_comma : space;
+            size_t cut = after_mark ? after_mark : space;
             if (!cut)
                 break; /* one word wider than the line: left whole, never cut */
             fprintf(out, "%*s%.*s\n", indent, "", (int)cut, text);

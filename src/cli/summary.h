@@ -16,7 +16,7 @@
 void summary_print(FILE *out, const vb_summary_t *s);
 
 /* Prints text (lines ended by newlines) with each line longer than SUMMARY_WIDTH folded
- * after its last ", " (else its last space) that fits, the rest indented SUMMARY_INDENT
+ * after its last ", " or "; " (else its last space) that fits, the rest indented SUMMARY_INDENT
  * columns: the summary's own lines and those a caller adds under it. */
 void summary_print_folded(FILE *out, const char *text);
 

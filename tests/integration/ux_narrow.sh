@@ -42,14 +42,15 @@ for cols in 80 40; do
     in_tmux "$cols"
     frames="$TMP/frames.$cols"
     # mid-run: the bar, then the count and percent, at several counts
-    mid=$(grep -v '24/24' "$frames" | grep -E '^\[#*-+\] [0-9]+/24 +[0-9]+%' | sort -u | wc -l)
+    mid=$({ grep -v '24/24' "$frames" || true; } | { grep -E '^\[#*-+\] [0-9]+/24 +[0-9]+%' || true; } |
+        sort -u | wc -l)
     [ "$mid" -ge 2 ] || { cat "$frames" >&2; fail "$cols columns: no bar seen mid-run"; }
     # never wider than the terminal (a wrapped line would show as a cut one)
     while IFS= read -r l; do
         [ "${#l}" -lt "$cols" ] || fail "$cols columns: a ${#l}-column line: $l"
     done <"$frames"
     bar=$(grep '24/24' "$TMP/final.$cols" || true)
-    [ "$(grep -c '24/24' "$TMP/final.$cols")" -eq 1 ] || { cat "$TMP/final.$cols" >&2; fail "$cols columns: not one final bar"; }
+    [ "$(grep -c '24/24' "$TMP/final.$cols" || true)" -eq 1 ] || { cat "$TMP/final.$cols" >&2; fail "$cols columns: not one final bar"; }
     grep -Eq '^\[#+\] 24/24 100%.* \(done\)$' <<<"$bar" ||
         { cat "$TMP/final.$cols" >&2; fail "$cols columns: the final bar: $bar"; }
     [ "${#bar}" -lt "$cols" ] || fail "$cols columns: the final bar is ${#bar} wide"
