@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 struct config;
+struct cli_monitor;
 
 /* Exit statuses, shared by every subcommand. */
 enum {
@@ -45,8 +46,10 @@ int cli_dry_run(const struct config *c, int ninputs, char **inputs, const char *
 int cli_worker(int argc, char **argv);
 
 /* A run with --redis, or a worker, after its options were read into c (cli_redis_run.c):
- * inputs are published first (run), then the job's items are worked on. */
-int cli_redis_run(struct config *c, int ninputs, char **inputs, bool quiet, bool worker);
+ * inputs are published first (run), then the job's items are worked on, shown by mon
+ * (progress, Ctrl-C acknowledged, summary) as a plain run is; the caller stops mon. */
+int cli_redis_run(struct config *c, int ninputs, char **inputs, struct cli_monitor *mon,
+                  bool worker);
 
 /* Whether argv holds --redis (status and export then read a distributed job). */
 bool cli_redis_wanted(int argc, char **argv);

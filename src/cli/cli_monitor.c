@@ -158,6 +158,22 @@ int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s)
     return 0;
 }
 
+const char *cli_monitor_end_word(vb_run_status_t rs)
+{
+    switch (rs) {
+    case VB_RUN_STOPPED:
+        return "stopped";
+    case VB_RUN_CANCELLED:
+        return "cancelled";
+    case VB_RUN_BUDGET:
+        return "budget";
+    case VB_RUN_SUBMITTED:
+        return "submitted";
+    default:
+        return "done";
+    }
+}
+
 void cli_monitor_end(cli_monitor_t *m, const char *end)
 {
     progress_end(m->progress, end);

@@ -45,6 +45,10 @@ int cli_monitor_start(cli_monitor_t *m, vb_options_t *o);
  * after printing why the JSON could not be written. */
 int cli_monitor_finish(cli_monitor_t *m, const vb_summary_t *s);
 
+/* How a run that got its final snapshot ended, as the progress line's last word:
+ * "done", "stopped", "cancelled", "budget" or "submitted". */
+const char *cli_monitor_end_word(vb_run_status_t rs);
+
 /* Draws the progress display's last line, its final word end (see progress_end). */
 void cli_monitor_end(cli_monitor_t *m, const char *end);
 

@@ -2,6 +2,7 @@
  * INPUT...` (publish, then work) and `visionbatch worker --redis URL --job NAME` (work),
  * through the library's vb_redis_* calls. */
 #include "cli.h"
+#include "cli_monitor.h"
 #include "config.h"
 #include "results_file.h"
 #include "summary.h"
@@ -151,8 +152,9 @@ static int exit_status(vb_run_status_t rs, const char *err)
     return EXIT_USAGE;
 }
 
-int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool worker)
+int cli_redis_run(config_t *c, int ninputs, char **inputs, cli_monitor_t *mon, bool worker)
 {
+    bool quiet = mon->quiet;
     char err[512];
     int status = EXIT_USAGE;
     vb_redis_t *r = NULL;
@@ -187,6 +189,12 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
             return EXIT_USAGE;
         }
     }
+    /* the display hooks the options before the job is made of them; Ctrl-C is then
+     * acknowledged as in a plain run */
+    mon->stop_signal = &first_signal;
+    mon->grace_s = c->o.grace_s;
+    if (cli_monitor_start(mon, &c->o) != 0)
+        return EXIT_USAGE;
     /* a run checks its options as a local run does before anything reaches Redis; a
      * worker once it has taken the job's */
     if ((!worker && !(job = vb_job_new(&c->o, err, sizeof err))) ||
@@ -226,16 +234,24 @@ int cli_redis_run(config_t *c, int ninputs, char **inputs, bool quiet, bool work
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_job = NULL;
+    int monitored = 0;
+    if (rs != VB_RUN_CONFIG) {
+        cli_monitor_end(mon, cli_monitor_end_word(rs));
+        monitored = cli_monitor_finish(mon, &summary);
+    }
     if (!quiet && rs != VB_RUN_CONFIG) {
         vb_redis_counts_t n;
         vb_redis_counts(r, &n);
-        summary_print(stderr, &summary);
-        fprintf(stderr,
-                "redis        %ld results stored by this worker, %ld items taken over "
-                "from other workers%s\n",
-                n.stored, n.reclaimed, n.lost ? " (some not stored)" : "");
+        char line[256];
+        snprintf(line, sizeof line,
+                 "redis        %ld results stored by this worker, %ld items taken over "
+                 "from other workers%s\n",
+                 n.stored, n.reclaimed, n.lost ? " (some not stored)" : "");
+        summary_print_folded(stderr, line);
     }
     status = exit_status(rs, err);
+    if (monitored != 0 && status == EXIT_ALL_OK) /* --stats-json not written */
+        status = EXIT_SOME_FAILED;
     goto out;
 fail:
     fprintf(stderr, "visionbatch: %s\n", err);

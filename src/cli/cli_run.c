@@ -197,7 +197,9 @@ static void run_usage(FILE *out)
             "Progress, summary and metrics:\n"
             "      --progress MODE   auto (default: bar on a terminal, else log), bar (one\n"
             "                        line redrawn: done/total, %%, images/s, ETA, in flight,\n"
-            "                        ok/failed/retrying, 429s, cost, budget left), log (a\n"
+            "                        ok/failed/retrying, 429s, cost, budget left; a narrow\n"
+            "                        terminal drops the least telling fields first, the\n"
+            "                        width from the terminal, else $COLUMNS), log (a\n"
             "                        plain line every interval), json (one JSON object a\n"
             "                        line every interval) or none; all on standard error.\n"
             "                        The last line ends (done), (cancelled), (stopped) or\n"
@@ -285,8 +287,11 @@ static void worker_usage(FILE *out)
             "      --no-cache        send every image, even when the shared cache has its\n"
             "                        answer\n"
             "      --grace SEC       after Ctrl-C/SIGTERM, how long in-flight requests may\n"
-            "                        finish (default 30); items not finished go to the other\n"
-            "                        workers\n"
+            "                        finish (default 30; said at once on standard error);\n"
+            "                        items not finished go to the other workers\n"
+            "      --progress MODE, --progress-interval SEC, --stats-json FILE,\n"
+            "      --metrics-port PORT  progress, summary and metrics as for run; the last\n"
+            "                        progress line ends (done), (cancelled) or (stopped)\n"
             "  -q, --quiet           errors only\n"
             "  -h, --help            this text\n"
             "\n"
@@ -538,23 +543,6 @@ out:
     return rc;
 }
 
-/* How a run that got its final snapshot ended, as the progress line's last word. */
-static const char *run_end_word(vb_run_status_t rs)
-{
-    switch (rs) {
-    case VB_RUN_STOPPED:
-        return "stopped";
-    case VB_RUN_CANCELLED:
-        return "cancelled";
-    case VB_RUN_BUDGET:
-        return "budget";
-    case VB_RUN_SUBMITTED:
-        return "submitted";
-    default:
-        return "done";
-    }
-}
-
 /* Whether a finished run found nothing at all to do: no item in its inputs, and none
  * replayed from the journal (a resumed job whose items are all done is not empty). */
 static bool run_found_nothing(vb_run_status_t rs, const vb_summary_t *s)
@@ -600,7 +588,7 @@ static int run_main(int argc, char **argv, run_command_t cmd)
         goto out;
     }
     if (worker || c->redis_url) { /* a distributed job: cli_redis_run.c */
-        status = cli_redis_run(c, argc - optind, argv + optind, mon.quiet, worker);
+        status = cli_redis_run(c, argc - optind, argv + optind, &mon, worker);
         goto out;
     }
     if (optind >= argc) {
@@ -651,7 +639,7 @@ static int run_main(int argc, char **argv, run_command_t cmd)
         goto out;
     }
     if (rs != VB_RUN_CONFIG)
-        cli_monitor_end(&mon, run_end_word(rs));
+        cli_monitor_end(&mon, cli_monitor_end_word(rs));
     int monitored = rs != VB_RUN_CONFIG ? cli_monitor_finish(&mon, &summary) : 0;
     switch (rs) {
     case VB_RUN_ALL_OK:

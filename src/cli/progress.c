@@ -16,6 +16,8 @@
 #define RATE_STEP_S 0.5
 #define RATE_RING 24 /* RATE_WINDOW_S / RATE_STEP_S samples, and a few more */
 #define LINE_MAX 512
+#define BAR_MIN 10 /* the narrowest bar worth drawing, in columns */
+#define BAR_MAX 30
 
 typedef struct rate_sample {
     double t;
@@ -205,7 +207,11 @@ static void format_figures(char *buf, size_t len, const vb_stats_t *s, double ra
     }
 }
 
-/* progress_format_line for the run's last line, ended by end (NULL: not known). */
+/* progress_format_line for the run's last line, ended by end (NULL: not known).
+ * The bar itself goes before the figures that tell least: a narrow terminal keeps a bar of
+ * BAR_MIN columns and gives up whole fields (format_figures' order) to make room for it;
+ * only when the count, the percent and the end word alone fill the line is the bar left
+ * out. */
 static void format_line(char *buf, size_t len, const vb_stats_t *s, double rate, int width,
                         const char *end)
 {
@@ -213,20 +219,29 @@ static void format_line(char *buf, size_t len, const vb_stats_t *s, double rate,
     size_t at = 0;
     if (width < 10)
         width = 10;
-    /* the roomy form when it fits, else the compact one; the bar only with room to spare */
+    int usable = width - 1; /* the last column is never written: no wrap at the edge */
     char word[32] = "";
     if (s->final && end)
         snprintf(word, sizeof word, " (%s)", end);
-    format_figures(figures, sizeof figures, s, rate, false, 0, end);
-    if ((int)strlen(figures) + (int)strlen(word) > width - 1)
-        format_figures(figures, sizeof figures, s, rate, true, width - 1 - (int)strlen(word),
-                       end);
+    int wordlen = (int)strlen(word);
+    int reserve = s->total > 0 ? BAR_MIN + 3 : 0; /* "[" bar "] " */
+    for (;;) {
+        /* the roomy form when it fits, else the compact one */
+        format_figures(figures, sizeof figures, s, rate, false, 0, end);
+        int room_for_figures = usable - reserve - wordlen;
+        if ((int)strlen(figures) > room_for_figures) /* (width 0 would mean no limit) */
+            format_figures(figures, sizeof figures, s, rate, true,
+                           room_for_figures > 0 ? room_for_figures : 1, end);
+        if (reserve == 0 || (int)strlen(figures) + wordlen <= usable - reserve)
+            break;
+        reserve = 0; /* not even the count fits beside a bar: the count alone */
+    }
     size_t figures_at = strlen(figures);
     append(figures, sizeof figures, &figures_at, "%s", word);
-    int room = width - 1 - (int)strlen(figures) - 3; /* "[" "]" " " */
+    int room = usable - (int)strlen(figures) - 3;
     buf[0] = '\0';
-    if (s->total > 0 && room >= 10) {
-        int bar = room > 30 ? 30 : room;
+    if (reserve > 0 && room >= BAR_MIN) {
+        int bar = room > BAR_MAX ? BAR_MAX : room;
         int full = (int)((double)bar * (double)s->done / (double)s->total + 1e-9);
         full = full > bar ? bar : full;
         append(buf, len, &at, "[");
@@ -235,7 +250,7 @@ static void format_line(char *buf, size_t len, const vb_stats_t *s, double rate,
         append(buf, len, &at, "] ");
     }
     append(buf, len, &at, "%s", figures);
-    size_t cut = (size_t)width - 1; /* the count alone in a tiny terminal */
+    size_t cut = (size_t)usable; /* the count alone in a tiny terminal */
     if (cut < len && strlen(buf) > cut)
         buf[cut] = '\0';
 }
@@ -245,12 +260,21 @@ void progress_format_line(char *buf, size_t len, const vb_stats_t *s, double rat
     format_line(buf, len, s, rate, width, s->final ? "done" : NULL);
 }
 
-/* The terminal's width now (read at every redraw, so a resize takes effect at once). */
+/* The terminal's width now (read at every redraw, so a resize takes effect at once);
+ * where fd is no terminal (--progress bar into a pipe), $COLUMNS as the shell exports it,
+ * else 80. */
 static int terminal_width(int fd)
 {
     struct winsize ws;
     if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;
+    const char *columns = getenv("COLUMNS");
+    if (columns) {
+        char *endp;
+        long n = strtol(columns, &endp, 10);
+        if (endp != columns && *endp == '\0' && n > 0 && n <= 1000)
+            return (int)n;
+    }
     return 80;
 }
 

@@ -31,7 +31,8 @@ static void print_kinds(FILE *out, const vb_kind_count_t *k, size_t n)
         fprintf(out, "%s%s %ld", i ? ", " : "", k[i].kind, k[i].n);
 }
 
-void summary_print(FILE *out, const vb_summary_t *s)
+/* The summary's lines, each as long as it comes: summary_print folds them. */
+static void summary_print_lines(FILE *out, const vb_summary_t *s)
 {
     fprintf(out, "\nvisionbatch summary\n");
     fprintf(out, "  images       %ld (ok %ld, failed %ld)\n", s->images, s->ok, s->failed);
@@ -107,6 +108,51 @@ void summary_print(FILE *out, const vb_summary_t *s)
                 s->limited_s[VB_LIMIT_PREPARE]);
     if (s->stopped)
         fprintf(out, "  stopped      %s\n", s->stop_reason);
+}
+
+void summary_print_folded(FILE *out, const char *text)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        int indent = 0;
+        while ((size_t)indent + n > SUMMARY_WIDTH) {
+            size_t room = (size_t)(SUMMARY_WIDTH - indent); /* of text on this line */
+            size_t after_mark = 0, space = 0;
+            for (size_t i = indent ? 1 : SUMMARY_INDENT; i <= room && i < n; i++) {
+                if (text[i] == ' ' && (text[i - 1] == ',' || text[i - 1] == ';'))
+                    after_mark = i;
+                else if (text[i] == ' ' && text[i - 1] != ' ')
+                    space = i;
+            }
+            size_t cut = after_mark ? after_mark : space;
+            if (!cut)
+                break; /* one word wider than the line: left whole, never cut */
+            fprintf(out, "%*s%.*s\n", indent, "", (int)cut, text);
+            while (cut < n && text[cut] == ' ')
+                cut++;
+            text += cut;
+            n -= cut;
+            indent = SUMMARY_INDENT;
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", (int)n, text);
+        text += n + (nl ? 1 : 0);
+    }
+}
+
+void summary_print(FILE *out, const vb_summary_t *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) { /* out of memory: the lines unfolded rather than none */
+        summary_print_lines(out, s);
+        return;
+    }
+    summary_print_lines(m, s);
+    if (fclose(m) == 0 && text)
+        summary_print_folded(out, text);
+    free(text);
 }
 
 static json_t *kinds_json(const vb_kind_count_t *k, size_t n)

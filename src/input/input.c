@@ -98,6 +98,11 @@ input_t *input_new_source(const input_source_t *src, void *ctx)
     return in;
 }
 
+bool input_is_source(const input_t *in)
+{
+    return in && in->source;
+}
+
 void input_stop(input_t *in)
 {
     if (in && in->source && in->source->stop)

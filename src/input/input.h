@@ -17,6 +17,7 @@
 #ifndef VB_INPUT_H
 #define VB_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest manifest line accepted; longer lines become error items. */
@@ -82,6 +83,10 @@ typedef struct input_source {
 /* An input whose items come from src (which, like ctx, must outlive it). input_add is
  * refused on it, and input_copy gives an empty list. NULL when out of memory. */
 input_t *input_new_source(const input_source_t *src, void *ctx);
+
+/* Whether in's items come from a source (input_new_source): their number is not known
+ * ahead (input_copy of it counts nothing). */
+bool input_is_source(const input_t *in);
 
 /* Tells the input that no more items will be taken (the run is over or stopping): a
  * source that waits for items stops waiting. A no-op for paths. */

@@ -32,7 +32,72 @@ static double query_double(sqlite3 *db, const char *sql, double fallback)
     return v;
 }
 
-/* The run's span, and the bins over it. */
+/* A run samples its limits once a second (samples table), so this long without a sample,
+ * an attempt on the wire or an item written is time between runs. */
+#define GAP_SAMPLED_S 5.0
+/* Journals without samples: a gap is at least this long, and 10x the median time between
+ * two events, so a slow but steady run is not cut into pieces. */
+#define GAP_UNSAMPLED_MIN_S 30.0
+#define GAP_UNSAMPLED_MEDIANS 10.0
+
+/* The shortest gap that counts as time between runs. */
+static double gap_threshold(sqlite3 *db, int has_samples)
+{
+    if (has_samples)
+        return GAP_SAMPLED_S;
+    double median = query_double(
+        db,
+        "WITH ev(t) AS (SELECT finished_at FROM attempts UNION ALL SELECT updated_at FROM items),"
+        " d(d) AS (SELECT t - LAG(t) OVER (ORDER BY t) FROM ev)"
+        " SELECT d FROM d WHERE d IS NOT NULL ORDER BY d"
+        " LIMIT 1 OFFSET (SELECT COUNT(*) FROM d WHERE d IS NOT NULL) / 2",
+        0);
+    double t = GAP_UNSAMPLED_MEDIANS * median;
+    return t > GAP_UNSAMPLED_MIN_S ? t : GAP_UNSAMPLED_MIN_S;
+}
+
+static int gap_before(const void *a, const void *b)
+{
+    double x = ((const report_gap_t *)a)->from, y = ((const report_gap_t *)b)->from;
+    return (x > y) - (x < y);
+}
+
+/* The idle stretches between runs: times no event covers (an attempt from its start to
+ * its end; a sample; an item written) longer than gap_threshold. The longest
+ * REPORT_GAPS_MAX, in time order. SQLite sorts, so memory stays fixed. */
+static void report_gaps(report_t *r, sqlite3 *db, int has_samples)
+{
+    char sql[1024];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql,
+             "WITH ev(s, e) AS ("
+             " SELECT finished_at - IFNULL(latency_ms, 0) / 1000.0, finished_at FROM attempts"
+             " UNION ALL SELECT updated_at, updated_at FROM items%s),"
+             " reach(s, before) AS (SELECT s, MAX(e) OVER (ORDER BY s ROWS BETWEEN"
+             " UNBOUNDED PRECEDING AND 1 PRECEDING) FROM ev)"
+             " SELECT before, s FROM reach WHERE s - before > ?1"
+             " ORDER BY s - before DESC LIMIT ?2",
+             has_samples ? " UNION ALL SELECT t, t FROM samples" : "");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return; /* an SQLite without window functions: no gaps found, none cut */
+    sqlite3_bind_double(st, 1, gap_threshold(db, has_samples));
+    sqlite3_bind_int(st, 2, REPORT_GAPS_MAX);
+    while (sqlite3_step(st) == SQLITE_ROW && r->ngaps < REPORT_GAPS_MAX)
+        r->gaps[r->ngaps++] = (report_gap_t){sqlite3_column_double(st, 0),
+                                             sqlite3_column_double(st, 1)};
+    sqlite3_finalize(st);
+    qsort(r->gaps, r->ngaps, sizeof r->gaps[0], gap_before);
+}
+
+double report_run_time(const report_t *r, double t)
+{
+    double a = t - r->t0;
+    for (size_t i = 0; i < r->ngaps && t > r->gaps[i].from; i++)
+        a -= (t < r->gaps[i].to ? t : r->gaps[i].to) - r->gaps[i].from;
+    return a;
+}
+
+/* The run's span, its gaps, and the bins over its run time. */
 static void report_span(report_t *r, sqlite3 *db)
 {
     double a0 = query_double(db, "SELECT MIN(finished_at - IFNULL(latency_ms, 0) / 1000.0) "
@@ -44,7 +109,11 @@ static void report_span(report_t *r, sqlite3 *db)
     r->t1 = a1 > i1 ? a1 : i1;
     if (!isfinite(r->t0) || !isfinite(r->t1) || r->t1 < r->t0)
         r->t0 = r->t1 = 0;
-    double span = r->t1 - r->t0;
+    r->has_samples = query_double(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                      " AND name = 'samples'", 0) > 0;
+    report_gaps(r, db, r->has_samples);
+    r->run_s = report_run_time(r, r->t1);
+    double span = r->run_s;
     r->bin_s = span / REPORT_BINS_MAX > 0.1 ? span / REPORT_BINS_MAX : 0.1;
     r->nbins = (size_t)ceil(span / r->bin_s);
     if (r->nbins < 1)
@@ -55,7 +124,7 @@ static void report_span(report_t *r, sqlite3 *db)
 
 static size_t bin_of(const report_t *r, double t)
 {
-    double b = floor((t - r->t0) / r->bin_s);
+    double b = floor(report_run_time(r, t) / r->bin_s);
     if (!(b >= 0))
         return 0;
     return b >= (double)r->nbins ? r->nbins - 1 : (size_t)b;
@@ -156,9 +225,10 @@ static int report_attempts(report_t *r, sqlite3 *db)
         histogram_add(&per[b], ms);
         /* the time on the wire, spread over the bins it overlaps */
         double start = end - ms / 1000.0;
+        double run_start = report_run_time(r, start), run_end = report_run_time(r, end);
         for (size_t k = bin_of(r, start); k <= b; k++) {
-            double lo = r->t0 + (double)k * r->bin_s, hi = lo + r->bin_s;
-            double overlap = (end < hi ? end : hi) - (start > lo ? start : lo);
+            double lo = (double)k * r->bin_s, hi = lo + r->bin_s;
+            double overlap = (run_end < hi ? run_end : hi) - (run_start > lo ? run_start : lo);
             if (overlap > 0)
                 r->bins[k].in_flight += overlap / r->bin_s;
         }
@@ -192,8 +262,6 @@ static void report_samples(report_t *r, sqlite3 *db)
     double n[REPORT_BINS_MAX] = {0};
     for (size_t k = 0; k < r->nbins; k++)
         r->bins[k].window = r->bins[k].concurrency = r->bins[k].rpm = -1;
-    r->has_samples = query_double(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-                                      " AND name = 'samples'", 0) > 0;
     if (!r->has_samples ||
         sqlite3_prepare_v2(db, "SELECT t, window, concurrency, rpm FROM samples", -1, &st,
                            NULL) != SQLITE_OK)

@@ -2,6 +2,9 @@
  * time series over the run in at most REPORT_BINS_MAX bins, the slowest requests and the
  * failed items. Memory is fixed (bins, top-N lists), whatever the journal's size.
  *
+ * The time axis is run time: when a job was resumed, the idle time between its runs is
+ * found (report_load says how) and left out, and the runs' boundaries are kept.
+ *
  * Needs only the items and attempts tables every journal has; the limits over time
  * (window, concurrency, paced rate) come from the samples table of schema 2 journals
  * and are left out for older ones. */
@@ -15,6 +18,7 @@
 #define REPORT_BINS_MAX 100
 #define REPORT_SLOWEST 10
 #define REPORT_FAILED 50
+#define REPORT_GAPS_MAX 32 /* the longest idle stretches between runs that are cut out */
 
 typedef struct report_bin {
     double images;       /* items finished in the bin */
@@ -35,9 +39,17 @@ typedef struct report_item {
     char *error_kind, *error_message; /* NULL: none */
 } report_item_t;
 
+/* A stretch of the job's time when no run was going (between a run and its resume). */
+typedef struct report_gap {
+    double from, to;      /* Unix seconds */
+} report_gap_t;
+
 typedef struct report {
     double t0, t1;        /* wall-clock span of the run(s), Unix seconds */
-    double bin_s;
+    size_t ngaps;         /* idle stretches between runs, in time order */
+    report_gap_t gaps[REPORT_GAPS_MAX];
+    double run_s;         /* t1 - t0 less the gaps: the time runs were going */
+    double bin_s;         /* bins cover run time: the gaps are left out of the axis */
     size_t nbins;
     report_bin_t bins[REPORT_BINS_MAX];
     int has_samples;      /* the journal records the limits over time */
@@ -58,6 +70,10 @@ typedef struct report {
 /* Reads the journal at path (read-only) into a new report. NULL with a reason in err
  * when it cannot be opened or is not a visionbatch journal. Free with report_free. */
 report_t *report_load(const char *path, char *err, size_t errlen);
+
+/* Seconds of run time from the start to the Unix time t: the gaps before t left out (a t
+ * inside a gap is where that gap starts). */
+double report_run_time(const report_t *r, double t);
 
 /* Frees a report. NULL is a no-op. */
 void report_free(report_t *r);

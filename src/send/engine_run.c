@@ -112,7 +112,8 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .use_cache = e.use_cache && !e.out.batch_output,
                              .key_extra = e.out.batch_output ? o->output_format : NULL,
                              .shared_cache = e.out.cache};
-    if (o->journal || o->on_stats) /* a total for the journal and for progress */
+    /* a total for the journal and for progress; a source's (a Redis job's) is not known */
+    if ((o->journal || o->on_stats) && !input_is_source(in))
         e.counter = input_counter_start(in);
     if (o->batch_api && !(bapi = batchapi_new(&e, err, errlen)))
         goto out;

@@ -48,9 +48,10 @@ mid=$(grep -v '48/48' "$TMP/frames" | { grep -o '[0-9]*/48 ' || true; } | sort -
 [ "$(grep -c 'img/s' "$TMP/final")" -eq 1 ] || fail "more than one progress line in the pane"
 bar=$(grep 'img/s' "$TMP/final")
 grep -q '48/48 100%' <<<"$bar" || fail "the last bar is not 48/48 100%: $bar"
-# the compact form that fits 80 columns (at most 79 used: never wraps), every field;
-# its last word says the run finished; to make room, "retry 0" may be left out
-grep -Eq '^48/48 100% [0-9.]+ img/s ETA 0s sending 0 ok 48 fail 0 (retry 0 )?429s 0 \$[0-9.]+ \(done\)$' \
+# the compact form that fits 80 columns (at most 79 used: never wraps), with a shorter
+# bar; its last word says the run finished; to make room for the bar, "sending 0" and
+# "retry 0" may be left out
+grep -Eq '^\[#+\] 48/48 100% [0-9.]+ img/s ETA 0s (sending 0 )?ok 48 fail 0 (retry 0 )?429s 0 \$[0-9.]+ \(done\)$' \
     <<<"$bar" || fail "the last bar lacks a field: $bar"
 [ "${#bar}" -le 79 ] || fail "the bar is ${#bar} columns wide in an 80-column terminal"
 wide=$(head -n 1 "$TMP/wide")

@@ -2,7 +2,9 @@
 # (retries, a 429 or more, failures with hostile names), opened in headless Chromium
 # (Debian's chromium): no console errors, every chart drawn by the page's script, the
 # screenshot shows the charts' colours, names escaped, nothing fetched; and a journal
-# from before the samples table still makes a report.
+# from before the samples table still makes a report. Issue 18 point 11: y axes fit the
+# data, p90 is visible, names are not broken mid-word, parameters are a table, and a
+# resumed job's idle time between runs is cut out of the axis and the run time.
 source "$(dirname "$0")/lib.sh"
 CHROMIUM=$(command -v chromium || true)
 [ -n "$CHROMIUM" ] || fail "chromium is not installed (scripts/install-deps.sh)"
@@ -73,6 +75,40 @@ for chart in ("c-throughput", "c-latency", "c-errors", "c-concurrency", "c-rate"
 assert "Failed items (2)" in dom and "not_an_image" in dom, "failed items table"
 assert "Slowest requests (10)" in dom
 PY
+# issue 18 point 11: y axes end just above the data (1, 2, 2.5, 5 x 10^k); the p90 line is
+# drawn, over the p99 line it may equal, dashed, with a legend; names are never broken
+# inside a word (an ellipsis, the whole name in a title); the job's parameters are a table
+grep -q 'break-all' "$TMP/report.html" && fail "the report breaks names anywhere (word-break: break-all)"
+py "$TMP/dom.html" <<'PY'
+import html, re, sys
+dom = open(sys.argv[1]).read()
+svgs = re.findall(r'<svg [^>]*aria-label="([^"]*)"[^>]*data-ymax="([^"]+)" data-max="([^"]+)"', dom)
+assert len(svgs) == 6, svgs
+for label, ymax, dmax in svgs:
+    ymax, dmax = float(ymax), float(dmax)
+    if dmax > 0:
+        assert dmax <= ymax <= 2 * dmax, (label, ymax, dmax)
+        m = ymax / 10 ** __import__("math").floor(__import__("math").log10(ymax) + 1e-9)
+        assert any(abs(m - n) < 1e-6 for n in (1, 2, 2.5, 5, 10)), (label, ymax)
+lat = re.search(r'<div class="chart" id="c-latency".*?</svg>(.*?)</div>', dom, re.S)
+paths = re.findall(r'<path [^>]*data-key="(p\d\d_ms)"[^>]*>', lat.group(0))
+assert paths[-1] == "p90_ms" and "p99_ms" in paths, "p90 not drawn over p99: %s" % paths
+p90 = re.search(r'<path [^>]*data-key="p90_ms"[^>]*>', dom).group(0)
+assert "stroke-dasharray" in p90 and "L" in re.search(r' d="([^"]*)"', p90).group(1), p90
+assert 'data-key="p90_ms"' in lat.group(1), "no p90 in the latency legend"
+# names in one piece, whole in the title
+cells = re.findall(r'<td class="name"><span title="([^"]*)">([^<]*)</span></td>', dom)
+assert len(cells) >= 20, len(cells)
+assert all(html.unescape(t) == html.unescape(x) for t, x in cells), cells[:3]
+assert any("vb-injected" in html.unescape(t) for t, _ in cells), "hostile id not in a name cell"
+# parameters: a table, not raw JSON
+params = re.search(r'<table class="params">(.*?)</table>', dom, re.S)
+assert params, "no parameters table"
+rows = dict(re.findall(r'<tr><th>([^<]*)</th><td>(.*?)</td></tr>', params.group(1), re.S))
+assert rows.get("model") == "gpt-4o-mini" and "max_tokens" in rows, rows
+assert '{"detail"' not in dom.split('id="vb-data"')[0], "the parameters are raw JSON"
+PY
+
 # the summary table agrees with the run's own summary
 grep -q 'Images</th><td>42: ok 40, failed 2, skipped 0' "$TMP/report.html" || fail "summary row"
 r429=$(sed -n 's/.*rate-limited 429s \([0-9]*\)).*/\1/p' "$TMP/run.err")
@@ -87,6 +123,43 @@ while read -r colour n; do
     [ "$n" -ge 60 ] || fail "colour #$colour: $n pixels in the screenshot"
 done <"$TMP/colors"
 echo "screenshot: $SHOT ($(tr '\n' ' ' <"$TMP/colors"))"
+
+# a resumed job: the idle time between its runs is left out of the axis and of the run
+# time, and a boundary marks where the second run begins
+mkdir -p "$TMP/resumed"
+cp $(ls "$TMP"/in/* | head -n 6) "$TMP/resumed/"
+run_resumed() {
+    local st=0
+    "$VB_BIN" run --base-url "$SIM_URL" -c 2 --retry-base 0.05 --progress none \
+        -o "$TMP/resumed.jsonl" "$TMP/resumed" 2>"$TMP/resumed.err" || st=$?
+    [ "$st" -le 1 ] || { cat "$TMP/resumed.err" >&2; fail "resumed job: exit $st"; }
+}
+run_resumed
+sleep 7 # longer than any stretch of a run without a limit sample (once a second)
+cp $(ls "$TMP"/in/* | head -n 12) "$TMP/resumed/"
+run_resumed
+grep -q '^resuming job' "$TMP/resumed.err" || fail "the second run did not resume the job"
+"$VB_BIN" report "$TMP/resumed.journal" -o "$TMP/resumed.html" || fail "no report of the resumed job"
+chrome --dump-dom "file://$TMP/resumed.html" >"$TMP/resumed.dom" 2>"$TMP/resumed.domerr"
+[ -z "$(console_errors "$TMP/resumed.domerr")" ] || fail "resumed job: console errors"
+py "$TMP/resumed.dom" "$TMP/resumed.journal" <<'PY'
+import json, re, sqlite3, sys
+dom = open(sys.argv[1]).read()
+db = sqlite3.connect(sys.argv[2])
+t0, t1 = db.execute("SELECT MIN(updated_at), MAX(updated_at) FROM items").fetchone()
+assert t1 - t0 > 7, (t0, t1)
+assert 'data-charts-rendered="6"' in dom
+# one boundary line in each chart, labelled
+assert dom.count('class="boundary"') == 6, dom.count('class="boundary"')
+assert dom.count(">run 2</text>") == 6
+m = re.search(r"Run time</th><td>([0-9.]+) s in 2 runs \(([0-9]+) s idle", dom)
+assert m, "no run time over 2 runs"
+run_s, idle_s = float(m.group(1)), float(m.group(2))
+assert run_s < t1 - t0 - 6 and idle_s >= 6, (run_s, idle_s, t1 - t0)
+data = json.loads(re.search(r'id="vb-data">(.*?)</script>', dom, re.S).group(1))
+assert len(data["boundaries"]) == 1 and 0 < data["boundaries"][0] < data["span"], data["boundaries"]
+assert abs(data["span"] - run_s) < 0.1, (data["span"], run_s)
+PY
 
 # a journal of schema 1 (no samples table, no version) still makes a report
 cp "$TMP/out.journal" "$TMP/old.journal"

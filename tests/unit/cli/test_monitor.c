@@ -131,17 +131,23 @@ static void test_progress_line_layout(void **state)
     assert_non_null(strstr(line, "failed 2  retrying 1  429s 3  $0.0123 (left $0.9877)"));
     assert_int_equal(line[0], '[');
     assert_int_equal(strspn(line + 1, "#"), 12); /* 41% of a 30-column bar */
-    /* 80 columns: the compact form, no bar */
+    /* 80 columns: the compact form, with a shorter bar; the fields that tell least make
+     * room for it */
     progress_format_line(line, sizeof line, &s, 38.2, 80);
     assert_plain_fits(line, 80);
-    assert_string_equal(line, "412/1000  41% 38.2 img/s ETA 15s sending 10 ok 410 fail 2 "
-                              "429s 3 $0.0123"); /* budget left and retrying given up */
-    /* narrower: whole fields are left out, never a number cut short */
+    assert_string_equal(line, "[######---------] 412/1000  41% 38.2 img/s ETA 15s ok 410 "
+                              "fail 2 429s 3 $0.0123"); /* no budget left, retrying, sending */
+    /* narrower: whole fields are left out, never a number cut short, the bar kept */
     progress_format_line(line, sizeof line, &s, 38.2, 50);
     assert_plain_fits(line, 50);
-    assert_string_equal(line, "412/1000  41% 38.2 img/s ETA 15s fail 2 $0.0123");
+    assert_string_equal(line, "[#####---------] 412/1000  41% 38.2 img/s ETA 15s");
+    progress_format_line(line, sizeof line, &s, 38.2, 40);
+    assert_string_equal(line, "[####--------] 412/1000  41% 38.2 img/s");
     progress_format_line(line, sizeof line, &s, 38.2, 30);
-    assert_string_equal(line, "412/1000  41% 38.2 img/s");
+    assert_string_equal(line, "[#####--------] 412/1000  41%");
+    /* too narrow for a bar beside the count: the count alone */
+    progress_format_line(line, sizeof line, &s, 38.2, 20);
+    assert_string_equal(line, "412/1000  41%");
     /* tiny terminals: cut, never wrapped */
     for (int w = 1; w < 60; w++) {
         progress_format_line(line, sizeof line, &s, 38.2, w);
