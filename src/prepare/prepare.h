@@ -9,6 +9,7 @@
 #ifndef VB_PREPARE_H
 #define VB_PREPARE_H
 
+#include "input/idset.h"
 #include "input/input.h"
 #include "record/journal.h"
 #include "provider/provider.h"
@@ -42,6 +43,8 @@ typedef struct prepare_settings {
     const body_template_t *template;   /* for items without their own prompt */
     const char *journal_path;          /* NULL: no journal, no cache */
     int resuming;                      /* the journal holds this job: skip finished items */
+    const idset_t *replay_held;        /* ids whose earlier line resume.c held back for
+                                          the change check; NULL: none */
     int retry_failed;                  /* items that failed in an earlier run go again */
     int use_cache;                     /* look answers up in the (non-empty) result cache */
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
