@@ -407,13 +407,14 @@ typedef enum {
 } verdict_t;
 
 /* Whether the file at path still holds the bytes row's answer is of. The same size and
- * mtime as journaled: yes, without reading it. Otherwise its bytes are hashed (read into
- * the thread's scratch buffer) and compared with row's content_hash, which is of the
- * file's bytes as read, before any resize or conversion (prepare_one), so like is
- * compared with like. A row of a journal older than schema 4 has no stamp: its file is
- * hashed each run until a run journals one (results_record_unchanged). Sets *touched to
- * a request carrying the item's new stamp when the bytes are the same but the stamp is
- * not. A file that cannot be read counts as unchanged (as before: the item was done). */
+ * mtime as journaled: yes, without reading it; another size: no. Otherwise (the same
+ * size, another mtime; or no stamp) its bytes are hashed (read into the thread's scratch
+ * buffer) and compared with row's content_hash, which is of the file's bytes as read,
+ * before any resize or conversion (prepare_one), so like is compared with like. A row of
+ * a journal older than schema 4 has no stamp: its file is hashed each run until a run
+ * journals one (results_record_unchanged). Sets *touched to a request carrying the
+ * item's new stamp when the bytes are the same but the stamp is not. A file that cannot
+ * be read counts as unchanged (as before: the item was done). */
 static bool same_bytes(const prepare_t *p, const input_item_t *item,
                        const journal_item_row_t *row, unsigned char **scratch,
                        size_t *scratch_cap, request_t **touched)
@@ -424,6 +425,8 @@ static bool same_bytes(const prepare_t *p, const input_item_t *item,
     long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     if (row->stamped && row->file_size == (long long)st.st_size && row->file_mtime_ns == mtime_ns)
         return true;
+    if (row->stamped && row->file_size != (long long)st.st_size)
+        return false; /* other bytes for sure (and maybe too large to read now) */
     request_t *r = calloc(1, sizeof *r);
     if (!r)
         return true;

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/in" "$TMP/new"
 gen_images "$TMP/in" 6 --seed 31 --min-side 40 --max-side 200
-gen_images "$TMP/new" 2 --seed 77 --min-side 40 --max-side 200
+gen_images "$TMP/new" 3 --seed 77 --min-side 40 --max-side 200
 cd "$TMP"
 start_sim --latency-ms 2
 
@@ -78,5 +78,27 @@ py third.json <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["changed"] == 0 and s["reused"]["earlier_run"] == 6, s
+PY
+
+# a journal without sizes and mtimes (as written before they were kept): each file is
+# hashed; one replaced is sent again, and its old line, replayed first, precedes the new
+py out.journal <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE items SET file_size = NULL, file_mtime_ns = NULL")
+db.commit()
+PY
+again="${files[2]}"
+cp "new/${fresh[2]}" "in/$again"
+run fourth.json
+[ "$(sim_stat requests)" = 9 ] || fail "the unstamped journal's run sent $(($(sim_stat requests) - 8)), not 1"
+py out.jsonl fourth.json "in/$again" "new/${fresh[2]}" <<'PY'
+import hashlib, json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+stats = json.load(open(sys.argv[2]))
+assert stats["changed"] == 1 and stats["images"] == 6, stats
+mine = [l for l in lines if l["id"] == sys.argv[3]]
+want = "sha256:" + hashlib.sha256(open(sys.argv[4], "rb").read()).hexdigest()
+assert len(mine) == 2 and mine[-1]["content_hash"] == want != mine[0]["content_hash"], mine
 PY
 echo "ok"
