@@ -573,13 +573,17 @@ int journal_tick(journal_t *j, int force)
 long journal_foreach_final(journal_t *j, int skip_failed,
                            int (*fn)(const journal_final_t *item, void *ctx), void *ctx)
 {
+    /* a journal opened without its upgrade to schema 4 is read as it is: no stamps */
+    static const char *const queries[] = {
+        "SELECT result, state, id, source, file_size, file_mtime_ns FROM items"
+        " WHERE result IS NOT NULL AND state IN ('ok', 'failed') ORDER BY seq",
+        "SELECT result, state, id, source, NULL, NULL FROM items"
+        " WHERE result IS NOT NULL AND state IN ('ok', 'failed') ORDER BY seq"};
     sqlite3_stmt *st;
     long n = 0;
     journal_tick(j, 1);
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT result, state, id, source, file_size, file_mtime_ns FROM items"
-                           " WHERE result IS NOT NULL AND state IN ('ok', 'failed') ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(j->db, queries[0], -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(j->db, queries[1], -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
