@@ -295,6 +295,9 @@ typedef struct vb_summary {
                                run's included; -1 without a journal or a price */
     long job_runs;          /* runs of the job, this one included; 0 when the journal
                                does not know (a job begun by an older version) */
+    long changed;           /* items of a resumed job answered before whose file's bytes
+                               changed since: sent again, their new result replacing the
+                               earlier one (counted once, not as replayed) */
 } vb_summary_t;
 
 /* vb_job_run's result. */

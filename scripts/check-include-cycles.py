@@ -44,8 +44,9 @@ FOLDER_RULES = {
     "admit": {"util", "prepare"},
     "send": {"util", "input", "cost", "prepare", "provider", "admit", "record"},
     # record/results.c records request_t items (prepare/), hands copies their first's
-    # answer (admit/dedupe.c) and writes a provider's batch output lines (provider/)
-    "record": {"util", "prepare", "admit", "provider"},
+    # answer (admit/dedupe.c) and writes a provider's batch output lines (provider/);
+    # record/resume.c keeps the ids whose replay waits for a change check (input/idset.h)
+    "record": {"util", "input", "prepare", "admit", "provider"},
     # the Redis-backed versions of admit/, cost/budget, input/ and prepare/'s cache;
     # redis_limiter hashes its keys with media/hash.h
     "redis": {"util", "input", "media", "cost", "prepare", "admit"},

@@ -149,6 +149,8 @@ static void run_usage(FILE *out)
             "                        model's formula says)\n"
             "\n"
             "Journal and resume:\n"
+            "  The same command again resumes: finished items are not sent again, but an\n"
+            "  answered file whose bytes changed (size or mtime, then SHA-256) is.\n"
             "      --journal FILE    SQLite journal of the job (default: the output's name\n"
             "                        with .journal, e.g. results.journal; none for stdout)\n"
             "      --no-journal      keep no journal\n"

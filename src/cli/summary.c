@@ -45,6 +45,9 @@ static void summary_print_lines(FILE *out, const vb_summary_t *s)
         fprintf(out, "  reused       %ld from earlier runs of this job, %ld from the cache, "
                      "%ld copies of other items\n",
                 s->replayed, s->cached, s->duplicates);
+    if (s->changed)
+        fprintf(out, "  changed since last run: %ld (sent again: their files' bytes are new)\n",
+                s->changed);
     fprintf(out, "  requests     %ld (retries %ld, rate-limited 429s %ld)\n", s->requests,
             s->retries, s->rate_limited);
     if (s->batches)
@@ -237,6 +240,7 @@ int summary_write_json(const char *path, const vb_summary_t *s, char *err, size_
     if (o) {
         json_object_set_new(o, "batch_api", batch_json(s));
         json_object_set_new(o, "failed_billed", json_integer(s->failed_billed));
+        json_object_set_new(o, "changed", json_integer(s->changed));
         json_object_set_new(o, "job_cost_usd",
                             s->job_cost_usd >= 0 ? json_real(s->job_cost_usd) : json_null());
         json_object_set_new(o, "job_runs", s->job_runs > 0 ? json_integer(s->job_runs)

@@ -69,6 +69,15 @@ int idset_add(idset_t *s, const char *id, size_t len)
     return fresh;
 }
 
+int idset_has(const idset_t *s, const char *id, size_t len)
+{
+    uint64_t d = digest_of(id, len);
+    for (size_t i = (size_t)d & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i] == d)
+            return 1;
+    return 0;
+}
+
 void idset_free(idset_t *s)
 {
     if (!s)

@@ -19,6 +19,9 @@ idset_t *idset_new(void);
  * held it, -1 when out of memory (the id is then treated as new). */
 int idset_add(idset_t *s, const char *id, size_t len);
 
+/* Whether the set holds id. Only reads: threads may ask at once while nobody adds. */
+int idset_has(const idset_t *s, const char *id, size_t len);
+
 /* Frees the set. NULL is a no-op. */
 void idset_free(idset_t *s);
 

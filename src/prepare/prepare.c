@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* One preparing thread: its pool, and its own journal connection (or NULL). */
 typedef struct worker {
@@ -399,20 +400,103 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     return r;
 }
 
+/* What the journal says of an item of a resumed job. */
+typedef enum {
+    VERDICT_SEND,      /* not finished before: prepared and sent */
+    VERDICT_DONE,      /* finished for good: passed over, its line is replayed */
+    VERDICT_UNCHANGED, /* answered, and its file was touched without a change */
+    VERDICT_CHANGED,   /* answered, but its file's bytes are not those answered */
+    VERDICT_UNKNOWN    /* the journal cannot tell: the run must stop */
+} verdict_t;
+
+/* Whether the file at path still holds the bytes row's answer is of. The same size and
+ * mtime as journaled: yes, without reading it; another size: no. Otherwise (the same
+ * size, another mtime; or no stamp) its bytes are hashed (read into the thread's scratch
+ * buffer) and compared with row's content_hash, which is of the file's bytes as read,
+ * before any resize or conversion (prepare_one), so like is compared with like. A row of
+ * a journal older than schema 4 has no stamp: its file is hashed each run until a run
+ * journals one (results_record_unchanged). Sets *touched to a request carrying the
+ * item's new stamp when the bytes are the same but the stamp is not. A file that cannot
+ * be read counts as unchanged (as before: the item was done). */
+static bool same_bytes(const prepare_settings_t *s, const input_item_t *item,
+                       const journal_item_row_t *row, unsigned char **scratch,
+                       size_t *scratch_cap, request_t **touched)
+{
+    struct stat st;
+    if (stat(item->path, &st) != 0)
+        return true;
+    long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    if (row->stamped && row->file_size == (long long)st.st_size && row->file_mtime_ns == mtime_ns)
+        return true;
+    if (row->stamped && row->file_size != (long long)st.st_size)
+        return false; /* other bytes for sure (and maybe too large to read now) */
+    request_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return true;
+    long len =
+        request_read_file(r, item->path, s->max_image_bytes, scratch, scratch_cap);
+    char hash[sizeof r->content_hash] = "sha256:";
+    if (len >= 0)
+        hash_sha256_hex(*scratch, (size_t)len, hash + 7);
+    bool same = len < 0 || strcmp(hash, row->content_hash) == 0;
+    if (same && len >= 0 && r->file_stamped)
+        *touched = r;
+    else
+        request_free(r);
+    return same;
+}
+
+/* Whether an earlier run of the job finished the item for good: its line is replayed
+ * from the journal, so it is neither read nor sent again. An item in a provider batch
+ * (batched) is passed over too: its answer comes from that batch, collected by a
+ * batch_api run, and sending it again would pay for it twice. An answered item from a
+ * local file is sent again when its bytes changed (same_bytes); a failed one follows
+ * --retry-failed alone, and a URL has no bytes to compare. Fills *row from the journal;
+ * *touched as same_bytes does. */
+static verdict_t journal_verdict(const prepare_settings_t *s, journal_reader_t *reader,
+                                 const input_item_t *item, journal_item_row_t *row,
+                                 unsigned char **scratch, size_t *scratch_cap,
+                                 request_t **touched)
+{
+    *touched = NULL;
+    if (!reader || !s->resuming || !item->id)
+        return VERDICT_SEND;
+    if (journal_reader_item(reader, item->id, row) != 0)
+        return VERDICT_UNKNOWN;
+    /* a job begun by a version that gave a walked file another id knows it by that one */
+    if (row->state == JOURNAL_NONE && item->legacy_id &&
+        journal_reader_item(reader, item->legacy_id, row) != 0)
+        return VERDICT_UNKNOWN;
+    if (row->state == JOURNAL_OK && item->path && !item->is_url && !item->batch_body &&
+        !item->error_kind && row->content_hash[0] &&
+        !same_bytes(s, item, row, scratch, scratch_cap, touched))
+        return VERDICT_CHANGED;
+    if (*touched)
+        return VERDICT_UNCHANGED;
+    return row->state == JOURNAL_OK || row->state == JOURNAL_BATCHED ||
+                   (row->state == JOURNAL_FAILED && !s->retry_failed)
+               ? VERDICT_DONE
+               : VERDICT_SEND;
+}
+
 int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
                       const input_item_t *item)
 {
-    if (!reader || !s->resuming || !item->id)
-        return 0;
-    journal_state_t st;
-    if (journal_reader_state(reader, item->id, &st) != 0)
-        return -1;
-    /* a job begun by a version that gave a walked file another id knows it by that one */
-    if (st == JOURNAL_NONE && item->legacy_id &&
-        journal_reader_state(reader, item->legacy_id, &st) != 0)
-        return -1;
-    return st == JOURNAL_OK || st == JOURNAL_BATCHED ||
-           (st == JOURNAL_FAILED && !s->retry_failed);
+    journal_item_row_t row;
+    request_t *touched;
+    unsigned char *scratch = NULL;
+    size_t scratch_cap = 0;
+    verdict_t v = journal_verdict(s, reader, item, &row, &scratch, &scratch_cap, &touched);
+    request_free(touched);
+    free(scratch);
+    return v == VERDICT_UNKNOWN ? -1 : v == VERDICT_DONE || v == VERDICT_UNCHANGED;
+}
+
+/* Whether resume.c held item's earlier line back from the replay for this thread's
+ * change check (prepare_settings_t.replay_held). */
+static bool replay_was_held(const prepare_settings_t *s, const input_item_t *item)
+{
+    return s->replay_held && item->id && idset_has(s->replay_held, item->id, strlen(item->id));
 }
 
 /* A request that stops the run: the journal could not say whether item id is done. */
@@ -441,20 +525,31 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        int done = prepare_item_done(p->settings, w->reader, &item);
-        if (done < 0) {
+        journal_item_row_t row;
+        request_t *r = NULL;
+        verdict_t verdict =
+            journal_verdict(p->settings, w->reader, &item, &row, &scratch, &scratch_cap, &r);
+        if (verdict == VERDICT_UNKNOWN) {
             request_t *f = journal_failure(item.id);
             input_item_clear(&item);
             if (f && queue_push(p->ready, f) != 0)
                 request_free(f);
             break;
         }
-        if (done) {
+        bool held = verdict != VERDICT_SEND && replay_was_held(p->settings, &item);
+        if (verdict == VERDICT_DONE && !held) {
             input_item_clear(&item);
             continue;
         }
-        request_t *r;
-        if (p->settings->skip_all && atomic_load(p->settings->skip_all)) {
+        if (verdict == VERDICT_DONE && !(r = calloc(1, sizeof *r))) {
+            input_item_clear(&item);
+            continue;
+        }
+        if (verdict == VERDICT_UNCHANGED || verdict == VERDICT_DONE) {
+            /* the loop thread journals its new stamp, replays its line if held back */
+            r->item = item;
+            r->unchanged = 1;
+        } else if (p->settings->skip_all && atomic_load(p->settings->skip_all)) {
             /* the budget is used up: the item is only reported, its file not read */
             if ((r = calloc(1, sizeof *r))) {
                 r->item = item;
@@ -467,6 +562,11 @@ static void *prepare_thread(void *arg)
         }
         if (!r)
             continue; /* out of memory: the item cannot even be reported */
+        if (verdict == VERDICT_CHANGED) { /* a new image under a known id */
+            r->changed = 1;
+            r->superseded_usd = row.cost_usd;
+        }
+        r->replay_held = held;
         if (queue_push(p->ready, r) != 0) {
             request_free(r);
             break;

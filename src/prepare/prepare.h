@@ -9,6 +9,7 @@
 #ifndef VB_PREPARE_H
 #define VB_PREPARE_H
 
+#include "input/idset.h"
 #include "input/input.h"
 #include "record/journal.h"
 #include "provider/provider.h"
@@ -42,6 +43,8 @@ typedef struct prepare_settings {
     const body_template_t *template;   /* for items without their own prompt */
     const char *journal_path;          /* NULL: no journal, no cache */
     int resuming;                      /* the journal holds this job: skip finished items */
+    const idset_t *replay_held;        /* ids whose earlier line resume.c held back for
+                                          the change check; NULL: none */
     int retry_failed;                  /* items that failed in an earlier run go again */
     int use_cache;                     /* look answers up in the (non-empty) result cache */
     atomic_int *skip_all;              /* set: the budget is used up, read no more images */
@@ -79,7 +82,9 @@ const char *prepare_item_prompt(const prepare_settings_t *s, const input_item_t 
  * from the journal, so it is neither read nor sent again. An item in a provider batch
  * (batched) is passed over too: its answer comes from that batch, collected by a
  * batch_api run, and sending it again would pay for it twice. Failed items count as
- * finished unless s->retry_failed. reader NULL or s->resuming unset: never. Returns 1
+ * finished unless s->retry_failed; an answered local file whose bytes changed since does
+ * not (its size and mtime, then its hash, as the preparing threads judge it). A walked
+ * file is also looked up by its legacy_id. reader NULL or s->resuming unset: never. Returns 1
  * done, 0 not done, -1 when the journal cannot tell (a run must stop rather than pay
  * twice or lose it). */
 int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,

@@ -104,6 +104,9 @@ long request_read_file(request_t *r, const char *path, size_t max, unsigned char
         got += (size_t)n;
     }
     result = (long)got;
+    r->file_stamped = got == want; /* what the bytes read were: see request.h */
+    r->file_size = (long long)st.st_size;
+    r->file_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 out:
     close(fd);
     return result;

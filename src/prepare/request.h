@@ -57,6 +57,17 @@ struct request {
     const char *retry_kind;                  /* static: why the last attempt is retried */
     int online_fallback;                     /* --batch-api: a batch line sent online after
                                                 its batch waited too long (online price) */
+    /* the file's size and mtime when it was read (request_read_file), journaled with the
+       result so a later run can pass over the same file without reading it */
+    int file_stamped;
+    long long file_size;
+    long long file_mtime_ns;
+    /* a resumed job's item the journal had an answer for (prepare.c's journal_verdict) */
+    int changed;             /* its bytes are not those answered: sent again, as new */
+    int unchanged;           /* touched, same bytes: nothing to send, its stamp is renewed */
+    int replay_held;         /* its earlier line was held back from the replay for the
+                                change check (resume.c): not in the output yet */
+    double superseded_usd;   /* changed: what the answer it replaces cost */
 };
 
 /* Frees the request and everything it owns (a batch request: its members). NULL is a
@@ -68,7 +79,8 @@ void request_fail(request_t *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Reads the whole regular file at path into *buf (grown as needed; the caller owns it
- * and may reuse it across calls), at most max bytes. Anything but a regular file (FIFO,
+ * and may reuse it across calls), at most max bytes, and stamps r with the file's size
+ * and mtime (file_stamped, unless it changed size while being read). Anything but a regular file (FIFO,
  * device, directory) is refused without blocking on it. Returns the size, or -1 with r
  * failed (request_fail) and the reason set. */
 long request_read_file(request_t *r, const char *path, size_t max, unsigned char **buf,

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-/* The items table's columns; schema 3 added 'batched' to the states (items_migrate). */
+/* The items table's columns; schema 3 added 'batched' to the states (items_migrate);
+ * schema 4 adds file_size and file_mtime_ns (items_stamp_columns) to every table, new ones
+ * too, so one path makes them. */
 #define ITEMS_COLUMNS                                                                          \
     "(id TEXT PRIMARY KEY,"                                                                    \
     "  seq INTEGER NOT NULL,"                                                                  \
@@ -51,6 +53,16 @@ static const char schema[] =
     /* schema 3: the 'batched' state, and journal_batch.c's tables */
     "INSERT OR IGNORE INTO meta VALUES ('schema_version', '3');";
 
+/* Schema 4: the size and modification time (ns) of the file whose bytes an item's
+ * content_hash is of, so a later run tells a replaced photo from the same one without
+ * reading it (journal_item_stamp). Nullable: rows of older journals, URLs. */
+static const char items_stamp_columns[] = "BEGIN IMMEDIATE;"
+                                          "ALTER TABLE items ADD COLUMN file_size INTEGER;"
+                                          "ALTER TABLE items ADD COLUMN file_mtime_ns INTEGER;"
+                                          "INSERT OR REPLACE INTO meta VALUES"
+                                          " ('schema_version', '4');"
+                                          "COMMIT;";
+
 /* A journal of schema 1 or 2 allows no 'batched' item: SQLite cannot change a CHECK, so
  * its items table is copied into one that does, in one transaction (SQLite's documented
  * way to change a table's definition). Rows, order (seq) and the index stay the same. */
@@ -72,6 +84,7 @@ enum {
     ST_DONE,
     ST_CACHE_PUT,
     ST_SAMPLE,
+    ST_STAMP,
     ST_COUNT
 };
 
@@ -91,6 +104,7 @@ static const char *const statements[ST_COUNT] = {
                 " result = ?7, content_hash = IFNULL(?3, content_hash), updated_at = ?8",
     [ST_CACHE_PUT] = "INSERT OR REPLACE INTO cache VALUES (?1, ?2, ?3)",
     [ST_SAMPLE] = "INSERT INTO samples VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_STAMP] = "UPDATE items SET file_size = ?2, file_mtime_ns = ?3 WHERE id = ?1",
 };
 
 struct journal {
@@ -108,7 +122,7 @@ struct journal {
 
 struct journal_reader {
     sqlite3 *db;
-    sqlite3_stmt *state;
+    sqlite3_stmt *state; /* journal_reader_item's columns */
     sqlite3_stmt *cached;
 };
 
@@ -187,7 +201,21 @@ static int items_allow_batched(sqlite3 *db)
     return rc;
 }
 
-/* Whether the journal already is of schema 3: then opening it writes nothing, so a
+/* Whether the items table has schema 4's file_size and file_mtime_ns. Returns 1, 0, or
+ * -1 when the database cannot say. */
+static int items_have_stamp(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name IN"
+                               " ('file_size', 'file_mtime_ns')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) == 2 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether the journal already is of schema 4: then opening it writes nothing, so a
  * reader (status, while a run holds a write transaction) does not wait for the writer. */
 static int schema_current(sqlite3 *db)
 {
@@ -198,30 +226,38 @@ static int schema_current(sqlite3 *db)
         return 0; /* no meta table: a new file */
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
-        current = v && strcmp(v, "3") == 0;
+        current = v && strcmp(v, "4") == 0;
     }
     sqlite3_finalize(st);
-    return current && items_allow_batched(db) == 1;
+    return current && items_allow_batched(db) == 1 && items_have_stamp(db) == 1;
 }
 
-/* Brings an older journal's items table to schema 3 (items_migrate). Returns SQLITE_OK
- * or an error code (the transaction rolled back). */
-static int items_upgrade(sqlite3 *db)
+/* Runs one step of an upgrade: nothing when has() says the journal has it (1), else the
+ * transaction sql. Returns SQLITE_OK or an error code (the transaction rolled back). */
+static int upgrade_step(sqlite3 *db, int (*has)(sqlite3 *db), const char *sql)
 {
-    int allowed = items_allow_batched(db);
-    if (allowed == 1)
+    int present = has(db);
+    if (present == 1)
         return SQLITE_OK;
-    if (allowed < 0)
+    if (present < 0)
         return SQLITE_ERROR;
-    int rc = sqlite3_exec(db, items_migrate, NULL, NULL, NULL);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
+/* Brings an older journal's items table to schema 4: the 'batched' state
+ * (items_migrate), then the file stamp columns (items_stamp_columns). */
+static int items_upgrade(sqlite3 *db)
+{
+    int rc = upgrade_step(db, items_allow_batched, items_migrate);
+    return rc == SQLITE_OK ? upgrade_step(db, items_have_stamp, items_stamp_columns) : rc;
+}
+
 /* Opens the journal with the given sqlite3_open_v2 flags; a writer (lock) takes the run
- * lock first. An older journal gains the tables and states of schema 3 either way, so
- * its schema_version never claims more than it holds. */
+ * lock first. An older journal gains the tables, states and columns of schema 4 either
+ * way, so its schema_version never claims more than it holds. */
 static journal_t *journal_open_flags(const char *path, int flags, int lock, char *err,
                                      size_t errlen)
 {
@@ -571,6 +607,17 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
     return 0;
 }
 
+int journal_item_stamp(journal_t *j, const char *id, long long size, long long mtime_ns)
+{
+    if (journal_begin(j))
+        return -1;
+    sqlite3_stmt *st = j->st[ST_STAMP];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, size);
+    sqlite3_bind_int64(st, 3, mtime_ns);
+    return run(j, st);
+}
+
 int journal_sample(journal_t *j, long in_flight, long window, long concurrency, double rpm,
                    double tpm, int paused)
 {
@@ -603,29 +650,77 @@ int journal_tick(journal_t *j, int force)
     return j->failed ? -1 : 0;
 }
 
-long journal_foreach_result(journal_t *j, int skip_failed,
-                            int (*fn)(const char *line, journal_state_t state, void *ctx),
-                            void *ctx)
+long journal_foreach_final(journal_t *j, int skip_failed,
+                           int (*fn)(const journal_final_t *item, void *ctx), void *ctx)
 {
+    /* a journal opened without its upgrade to schema 4 is read as it is: no stamps */
+    static const char *const queries[] = {
+        "SELECT result, state, id, source, file_size, file_mtime_ns FROM items"
+        " WHERE result IS NOT NULL AND state IN ('ok', 'failed') ORDER BY seq",
+        "SELECT result, state, id, source, NULL, NULL FROM items"
+        " WHERE result IS NOT NULL AND state IN ('ok', 'failed') ORDER BY seq"};
     sqlite3_stmt *st;
     long n = 0;
     journal_tick(j, 1);
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT result, state FROM items WHERE result IS NOT NULL AND state IN"
-                           " ('ok', 'failed') ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(j->db, queries[0], -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(j->db, queries[1], -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        journal_state_t state = state_from_name((const char *)sqlite3_column_text(st, 1));
-        if (skip_failed && state == JOURNAL_FAILED)
+        journal_final_t item = {
+            .line = (const char *)sqlite3_column_text(st, 0),
+            .state = state_from_name((const char *)sqlite3_column_text(st, 1)),
+            .id = (const char *)sqlite3_column_text(st, 2),
+            .source = (const char *)sqlite3_column_text(st, 3),
+            .stamped = sqlite3_column_type(st, 4) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 5) == SQLITE_INTEGER,
+            .file_size = sqlite3_column_int64(st, 4),
+            .file_mtime_ns = sqlite3_column_int64(st, 5)};
+        if (skip_failed && item.state == JOURNAL_FAILED)
             continue;
-        if (fn((const char *)sqlite3_column_text(st, 0), state, ctx) != 0)
+        if (fn(&item, ctx) != 0)
             break;
         n++;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? n : -1;
+}
+
+/* journal_foreach_result's callback and its context, behind journal_foreach_final. */
+typedef struct line_visit {
+    int (*fn)(const char *line, journal_state_t state, void *ctx);
+    void *ctx;
+} line_visit_t;
+
+static int visit_line(const journal_final_t *item, void *arg)
+{
+    line_visit_t *v = arg;
+    return v->fn(item->line, item->state, v->ctx);
+}
+
+long journal_foreach_result(journal_t *j, int skip_failed,
+                            int (*fn)(const char *line, journal_state_t state, void *ctx),
+                            void *ctx)
+{
+    line_visit_t v = {fn, ctx};
+    return journal_foreach_final(j, skip_failed, visit_line, &v);
+}
+
+char *journal_item_result(journal_t *j, const char *id, journal_state_t *state)
+{
+    sqlite3_stmt *st;
+    char *line = NULL;
+    *state = JOURNAL_NONE;
+    if (sqlite3_prepare_v2(j->db, "SELECT result, state FROM items WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        line = strdup((const char *)sqlite3_column_text(st, 0));
+        *state = state_from_name((const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return line;
 }
 
 static int write_line(const char *line, journal_state_t state, void *ctx)
@@ -749,10 +844,16 @@ journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* a journal older than schema 4 (not upgraded: only a writer does) has no stamps */
+    static const char *const item_queries[] = {
+        "SELECT state, content_hash, file_size, file_mtime_ns, cost_usd FROM items WHERE id = ?1",
+        "SELECT state, content_hash, NULL, NULL, cost_usd FROM items WHERE id = ?1"};
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, "SELECT state FROM items WHERE id = ?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &r->state, NULL) != SQLITE_OK ||
+        (sqlite3_prepare_v3(r->db, item_queries[0], -1, SQLITE_PREPARE_PERSISTENT, &r->state,
+                            NULL) != SQLITE_OK &&
+         sqlite3_prepare_v3(r->db, item_queries[1], -1, SQLITE_PREPARE_PERSISTENT, &r->state,
+                            NULL) != SQLITE_OK) ||
         sqlite3_prepare_v3(r->db, "SELECT result FROM cache WHERE key = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &r->cached, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "journal %s: %s", path,
@@ -763,15 +864,33 @@ journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen
     return r;
 }
 
-int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *state)
+int journal_reader_item(journal_reader_t *r, const char *id, journal_item_row_t *row)
 {
-    *state = JOURNAL_NONE;
+    memset(row, 0, sizeof *row);
+    row->state = JOURNAL_NONE;
     sqlite3_bind_text(r->state, 1, id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(r->state);
-    if (rc == SQLITE_ROW)
-        *state = state_from_name((const char *)sqlite3_column_text(r->state, 0));
+    if (rc == SQLITE_ROW) {
+        sqlite3_stmt *st = r->state;
+        row->state = state_from_name((const char *)sqlite3_column_text(st, 0));
+        const char *hash = (const char *)sqlite3_column_text(st, 1);
+        snprintf(row->content_hash, sizeof row->content_hash, "%s", hash ? hash : "");
+        row->stamped = sqlite3_column_type(st, 2) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 3) == SQLITE_INTEGER;
+        row->file_size = sqlite3_column_int64(st, 2);
+        row->file_mtime_ns = sqlite3_column_int64(st, 3);
+        row->cost_usd = sqlite3_column_double(st, 4);
+    }
     sqlite3_reset(r->state);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int journal_reader_state(journal_reader_t *r, const char *id, journal_state_t *state)
+{
+    journal_item_row_t row;
+    int rc = journal_reader_item(r, id, &row);
+    *state = row.state;
+    return rc;
 }
 
 char *journal_reader_cached(journal_reader_t *r, const char *cache_key)

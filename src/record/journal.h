@@ -75,6 +75,11 @@ int journal_item_done(journal_t *j, const char *id, const char *source, const ch
                       journal_state_t state, int attempts, double cost_usd, const char *line,
                       const char *cache_key);
 
+/* Records the size and modification time (ns since the epoch) of the file an item's
+ * content_hash was taken of, read when it was: a later run that finds the same at the
+ * item's path passes over it without reading it (schema 4's file_size, file_mtime_ns). */
+int journal_item_stamp(journal_t *j, const char *id, long long size, long long mtime_ns);
+
 /* Records a sample of the limits now (wall-clock time), for `visionbatch report`:
  * requests in flight, the adaptive window, the configured concurrency, the request and
  * token rates paced to (0: none), and whether a 429 pause is on. */
@@ -92,6 +97,26 @@ int journal_tick(journal_t *j, int force);
 long journal_foreach_result(journal_t *j, int skip_failed,
                             int (*fn)(const char *line, journal_state_t state, void *ctx),
                             void *ctx);
+
+/* One item in a final state, as journal_foreach_final hands it over (the strings are
+ * valid during the call only). */
+typedef struct journal_final {
+    const char *line;     /* its output line */
+    journal_state_t state; /* JOURNAL_OK or JOURNAL_FAILED */
+    const char *id;
+    const char *source;   /* the path or URL as the input named it */
+    int stamped;          /* file_size and file_mtime_ns are known (journal_item_stamp) */
+    long long file_size;
+    long long file_mtime_ns;
+} journal_final_t;
+
+/* journal_foreach_result with each item's id, source and file stamp too. */
+long journal_foreach_final(journal_t *j, int skip_failed,
+                           int (*fn)(const journal_final_t *item, void *ctx), void *ctx);
+
+/* The output line and state of item id (a malloc'd line; NULL, *state JOURNAL_NONE, when
+ * it has none), on the writer's connection. */
+char *journal_item_result(journal_t *j, const char *id, journal_state_t *state);
 
 /* journal_foreach_result writing each line to out. */
 long journal_export(journal_t *j, FILE *out, int skip_failed);
@@ -128,6 +153,20 @@ void journal_close(journal_t *j);
 
 /* Opens a read-only connection for a preparing thread. NULL with err on failure. */
 journal_reader_t *journal_reader_open(const char *path, char *err, size_t errlen);
+
+/* What the journal holds of one item, for deciding whether to send it again. */
+typedef struct journal_item_row {
+    journal_state_t state;  /* JOURNAL_NONE when the journal does not know the item */
+    char content_hash[80];  /* "sha256:<hex>" of the file's bytes as read; "" when none */
+    int stamped;            /* file_size and file_mtime_ns are known (schema 4 rows) */
+    long long file_size;
+    long long file_mtime_ns;
+    double cost_usd;        /* what its recorded answer cost (0 when none) */
+} journal_item_row_t;
+
+/* Looks up item id into *row (row->state JOURNAL_NONE when the journal does not know
+ * it). Returns 0, or -1 when the database could not answer. */
+int journal_reader_item(journal_reader_t *r, const char *id, journal_item_row_t *row);
 
 /* Looks up an item's state into *state (JOURNAL_NONE when the journal does not know
  * it). Returns 0, or -1 when the database could not answer. */

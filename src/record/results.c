@@ -80,6 +80,32 @@ static void journal_result(journal_t *j, const request_t *r, const vb_result_t *
                       state, r->attempts, res->cost_usd, res->line, key);
 }
 
+/* A changed item's new result replaces its earlier answer: counted as changed, and what
+ * that answer cost stays in the job's spend (journal_spent_unfinished_add: paid for, no
+ * longer used). Its earlier line was mostly held back from the replay (resume.c); when
+ * it was not (a journal without the file's stamp, a manifest's path resolved elsewhere)
+ * the output holds it before this one, the last line of an id wins, and the counters
+ * drop it so the run counts the item once. */
+static void count_changed(results_t *out, const request_t *r)
+{
+    vb_summary_t *sum = out->sum;
+    sum->changed++;
+    if (!r->replay_held) {
+        sum->replayed--;
+        sum->ok--;
+        sum->images--;
+    }
+    if (out->journal && r->superseded_usd > 0)
+        journal_spent_unfinished_add(out->journal, r->superseded_usd);
+}
+
+/* Journals the stamp (size, mtime) of the file r was read from, for the next run. */
+static void journal_stamp(journal_t *j, const request_t *r)
+{
+    if (j && r->file_stamped)
+        journal_item_stamp(j, r->item.id, r->file_size, r->file_mtime_ns);
+}
+
 void results_record(results_t *out, const request_t *r, vb_result_t *res)
 {
     res->id = r->item.id;
@@ -97,8 +123,12 @@ void results_record(results_t *out, const request_t *r, vb_result_t *res)
                                      : output_format(res);
     if (!res->line)
         res->line = line ? line : "{}";
-    if (out->journal)
+    if (out->journal) {
         journal_result(out->journal, r, res);
+        journal_stamp(out->journal, r);
+    }
+    if (r->changed)
+        count_changed(out, r);
     if (out->cache && res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
         r->cache_key[0])
         out->cache->store(out->cache->ctx, r->cache_key, res->line);
@@ -141,4 +171,41 @@ void results_record_cached(results_t *out, const request_t *r)
     res.line = r->cached_line;
     out->sum->cached++;
     results_record(out, r, &res);
+}
+
+void results_replay(results_t *out, const char *line, journal_state_t state)
+{
+    vb_result_t res = {0};
+    res.replayed = 1;
+    /* a copy journaled by an older version repeats its first's usage: it was billed 0 */
+    char *unbilled = output_line_unbilled_copy(line);
+    res.line = unbilled ? unbilled : line;
+    res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
+    out->sum->replayed++;
+    out->sum->images++;
+    if (state == JOURNAL_OK) {
+        out->sum->ok++;
+    } else { /* by the kind its line names */
+        out->sum->failed++;
+        char *kind, *message;
+        output_line_error(line, &kind, &message);
+        stats_count_kind(out->sum->failed_by_kind, &out->sum->failed_kinds, kind);
+        free(kind);
+        free(message);
+    }
+    if (out->fn)
+        out->fn(&res, out->userdata);
+    free(unbilled);
+}
+
+void results_record_unchanged(results_t *out, const request_t *r)
+{
+    journal_stamp(out->journal, r);
+    if (!r->replay_held || !out->journal)
+        return;
+    journal_state_t state;
+    char *line = journal_item_result(out->journal, r->item.id, &state);
+    if (line)
+        results_replay(out, line, state);
+    free(line);
 }

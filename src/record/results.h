@@ -49,4 +49,13 @@ void results_record_skipped(results_t *out, const request_t *r, double budget_us
 /* Records an item answered from the result cache (r->cached_line). */
 void results_record_cached(results_t *out, const request_t *r);
 
+/* Hands one result of an earlier run (its output line and final state) to the caller,
+ * counted as replayed. */
+void results_replay(results_t *out, const char *line, journal_state_t state);
+
+/* Records an item of a resumed job whose file was touched without a change: the file's
+ * new stamp is journaled (the next run passes over it without reading it), and its
+ * earlier line replayed if the replay held it back (r->replay_held). */
+void results_record_unchanged(results_t *out, const request_t *r);
+
 #endif

@@ -1,13 +1,11 @@
 /* resume.c - binding the journal to the job and replaying earlier results (resume.h). */
 #include "record/resume.h"
 
-#include "record/output.h"
-#include "record/stats.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The request parameters that make a job's answers what they are: a resumed run must
  * have the same ones. Canonical JSON (sorted keys); never the key or the URL. */
@@ -59,31 +57,38 @@ static long job_runs_count(journal_t *j, bool resuming)
     return journal_meta_set(j, "runs", text) == 0 ? runs : 0;
 }
 
-/* Hands one result of an earlier run to the caller, counted as replayed. */
-static int replay_line(const char *line, journal_state_t state, void *arg)
+/* Whether an answered item's file, at the path the journal names, no longer has the
+ * size and mtime its answer was journaled with: prepare.c then hashes it to tell a
+ * replaced photo from a touched one. Only a file of the stamp's run can say so: a URL,
+ * a row journaled before stamps (schema 4), a path that is not there from here (a
+ * manifest's relative path) cannot. */
+static bool stamp_differs(const journal_final_t *item)
 {
-    results_t *out = arg;
-    vb_result_t res = {0};
-    res.replayed = 1;
-    /* a copy journaled by an older version repeats its first's usage: it was billed 0 */
-    char *unbilled = output_line_unbilled_copy(line);
-    res.line = unbilled ? unbilled : line;
-    res.status = state == JOURNAL_OK ? VB_STATUS_OK : VB_STATUS_ERROR;
-    out->sum->replayed++;
-    out->sum->images++;
-    if (state == JOURNAL_OK) {
-        out->sum->ok++;
-    } else { /* by the kind its line names */
-        out->sum->failed++;
-        char *kind, *message;
-        output_line_error(line, &kind, &message);
-        stats_count_kind(out->sum->failed_by_kind, &out->sum->failed_kinds, kind);
-        free(kind);
-        free(message);
-    }
-    if (out->fn)
-        out->fn(&res, out->userdata);
-    free(unbilled);
+    struct stat st;
+    if (item->state != JOURNAL_OK || !item->stamped || !item->source ||
+        strncmp(item->source, "http://", 7) == 0 || strncmp(item->source, "https://", 8) == 0 ||
+        stat(item->source, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return item->file_size != (long long)st.st_size || item->file_mtime_ns != mtime_ns;
+}
+
+/* What the replay needs: where results go, and the ids it holds back. */
+typedef struct replay {
+    results_t *out;
+    idset_t *held;
+} replay_t;
+
+/* Hands one result of an earlier run to the caller, counted as replayed, unless its file
+ * changed stamp: then its id is held back (prepare.c replays it, or sends the item again
+ * when its bytes changed, so the output holds one line per id). */
+static int replay_item(const journal_final_t *item, void *arg)
+{
+    replay_t *rp = arg;
+    if (rp->held && stamp_differs(item) &&
+        idset_add(rp->held, item->id, strlen(item->id)) == 1)
+        return 0;
+    results_replay(rp->out, item->line, item->state);
     return 0;
 }
 
@@ -107,7 +112,8 @@ int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format
     }
     rs->runs = job_runs_count(rs->journal, rs->resuming);
     rs->use_cache = !o->no_cache && journal_cache_size(rs->journal) > 0;
-    if (bound == 1 && journal_foreach_result(rs->journal, o->retry_failed, replay_line, out) < 0) {
+    replay_t rp = {out, bound == 1 ? (rs->held = idset_new()) : NULL};
+    if (bound == 1 && journal_foreach_final(rs->journal, o->retry_failed, replay_item, &rp) < 0) {
         snprintf(err, errlen, "journal: %s", journal_errmsg(rs->journal));
         return -1;
     }

@@ -8,6 +8,7 @@
 #ifndef VB_RESUME_H
 #define VB_RESUME_H
 
+#include "input/idset.h"
 #include "record/journal.h"
 #include "record/results.h"
 
@@ -23,6 +24,9 @@ typedef struct resume {
     bool use_cache;     /* its result cache has answers to look up (and o allows it) */
     long runs;          /* runs of the job, this one included (the journal's meta "runs");
                            0 when a job begun before it was counted is resumed */
+    idset_t *held;      /* ids of answered items not replayed: their file's size or mtime
+                           differs from the journal's (prepare.c checks their bytes); the
+                           caller's: idset_free. NULL when none could be kept */
 } resume_t;
 
 /* Adds o's sampling options (system prompt, temperature, seed) to the job parameters p
@@ -37,8 +41,9 @@ char *resume_job_params(const vb_options_t *o, const char *response_format);
 
 /* Opens o->journal into rs (zeroed) for the job o describes with response_format (NULL:
  * none), and when it already holds the job replays each finished result (o->retry_failed:
- * the ok ones only) to out's callback, counted into out->sum as replayed. Returns 0, or
- * -1 with err set; either way the caller closes rs->journal. */
+ * the ok ones only) to out's callback, counted into out->sum as replayed, but for those
+ * held back into rs->held. Returns 0, or -1 with err set; either way the caller closes
+ * rs->journal and frees rs->held. */
 int resume_open(resume_t *rs, const vb_options_t *o, const char *response_format, results_t *out,
                 char *err, size_t errlen);
 

@@ -370,7 +370,9 @@ static void fill(batchapi_t *b)
             request_free(r);
             return;
         }
-        if (r->cached_line) {
+        if (r->unchanged) {
+            results_record_unchanged(&e->out, r);
+        } else if (r->cached_line) {
             results_record_cached(&e->out, r);
         } else if (r->error_kind) {
             results_record_unsent(&e->out, r);

@@ -121,16 +121,19 @@ static gate_t gate_fatal(engine_t *e, request_t **r, uint64_t now)
     return GATE_WAIT;
 }
 
-/* An item with nothing to send is recorded as it is: failed in preparation, answered
- * from the cache, or skipped (by the preparing threads, or here once the budget is used
+/* An item with nothing to send is recorded as it is: unchanged since an earlier run,
+ * failed in preparation, answered from the cache, or skipped (by the preparing threads, or here once the budget is used
  * up). */
 static gate_t gate_unsendable(engine_t *e, request_t **r, uint64_t now)
 {
     (void)now;
     request_t *q = *r;
-    if (!q->error_kind && !q->cached_line && !q->skipped && !e->cost.budget_out)
+    if (!q->unchanged && !q->error_kind && !q->cached_line && !q->skipped &&
+        !e->cost.budget_out)
         return GATE_PASS;
-    if (q->cached_line)
+    if (q->unchanged)
+        results_record_unchanged(&e->out, q);
+    else if (q->cached_line)
         results_record_cached(&e->out, q);
     else if (q->error_kind)
         results_record_unsent(&e->out, q);
@@ -382,7 +385,7 @@ static const gate_fn gates[] = {
     gate_group_or_sleep,    /* none: a group goes short, or sleep */
     gate_group_over_budget, /* a batch once the budget is used up */
     gate_fatal,             /* stops the run */
-    gate_unsendable,        /* failed, cached or skipped: recorded */
+    gate_unsendable,        /* unchanged, failed, cached or skipped: recorded */
     gate_dedupe,            /* a copy waits for its first, or is answered */
     gate_join_group,        /* --batch-size: joins the group being formed */
     gate_free_handle,       /* every handle busy */

@@ -195,14 +195,17 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
     resume_t rs = {0};
     int rc = resume_open(&rs, e->o, e->structured.response_format, &e->out, err, errlen);
     e->journal = e->out.journal = rs.journal;
-    if (rc != 0)
+    if (rc != 0) {
+        idset_free(rs.held);
         return -1;
+    }
     e->resuming = rs.resuming;
     e->out.sum->job_resumed = rs.resuming;
     e->out.sum->job_runs = rs.runs;
     if (rs.spent_usd > 0) /* the budget is the job's: what earlier runs of it spent counts */
         e->cost.budget.spent = rs.spent_usd;
     e->use_cache = rs.use_cache;
+    e->replay_held = rs.held;
     long open = e->o->batch_api ? 0 : journal_chunk_foreach(e->journal, 1, NULL, NULL);
     if (open > 0) /* an online run passes over batched items: only a batch run collects */
         log_message(VB_LOG_WARNING,
@@ -311,6 +314,7 @@ void engine_teardown(engine_t *e)
     retryq_free(e->retries);
     input_counter_free(e->counter);
     journal_close(e->journal);
+    idset_free(e->replay_held);
     job_cost_clear(&e->cost);
     dedupe_free(e->dedupe);
     admit_free(e->admit);

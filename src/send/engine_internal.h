@@ -63,6 +63,7 @@ typedef struct engine {
     journal_t *journal;       /* NULL without --journal; out.journal borrows it */
     bool resuming;            /* the journal already held this job */
     bool use_cache;           /* the result cache has answers to look up */
+    idset_t *replay_held;     /* ids resume.c did not replay, for prepare.c (owned) */
     input_counter_t *counter; /* the job's total, counted in the background */
     bool total_saved;         /* written to the journal's meta */
 

@@ -102,6 +102,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
                              .template = &e.tmpl,
                              .journal_path = o->journal,
                              .resuming = e.resuming,
+                             .replay_held = e.replay_held,
                              .skip_all = &e.skip_all,
                              .resize_auto = strcmp(o->resize, "auto") == 0,
                              .max_side = o->max_side,

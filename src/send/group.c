@@ -74,7 +74,7 @@ bool group_can_join(const group_t *b, const request_t *r)
 {
     const body_template_t *t = b->s->template;
     if (!r->body || r->item.prompt || r->item.batch_body || r->solo || r->n_members || r->attempts > 0 ||
-        r->cached_line || r->error_kind)
+        r->cached_line || r->error_kind || r->unchanged)
         return false;
     if (r->body_len < t->prefix_len + t->suffix_len ||
         memcmp(r->body, t->prefix, t->prefix_len) != 0 ||

@@ -130,10 +130,74 @@ static void test_job_binding(void **state)
     journal_reader_close(r);
 }
 
+static int count_final(const journal_final_t *item, void *ctx)
+{
+    journal_final_t *seen = ctx;
+    if (strcmp(item->id, "b") == 0) {
+        seen->stamped = item->stamped;
+        seen->file_size = item->file_size;
+        seen->file_mtime_ns = item->file_mtime_ns;
+        seen->state = item->state;
+    }
+    return 0;
+}
+
+/* Schema 4: a file's stamp (size, mtime) is kept with the item's answer; the reader hands
+ * back the stamp, hash and cost the change check needs; a new answer to the item replaces
+ * the row (export shows the newest) and its stamp. */
+static void test_file_stamp(void **state)
+{
+    (void)state;
+    char err[512];
+    journal_t *j = journal_open(path, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(journal_bind_job(j, "{\"model\":\"m\"}", 0, err, sizeof err), 0);
+    assert_int_equal(journal_item_done(j, "b", "b.jpg", "sha256:b1", JOURNAL_OK, 1, 0.25,
+                                       "{\"id\":\"b\",\"v\":1}", NULL),
+                     0);
+    assert_int_equal(journal_item_done(j, "u", "http://x/u.jpg", NULL, JOURNAL_OK, 1, 0.5,
+                                       "{\"id\":\"u\"}", NULL),
+                     0);
+    assert_int_equal(journal_item_stamp(j, "b", 1234, 5678901234567LL), 0);
+    assert_int_equal(journal_tick(j, 1), 0);
+
+    journal_reader_t *r = journal_reader_open(path, err, sizeof err);
+    assert_non_null(r);
+    journal_item_row_t row;
+    assert_int_equal(journal_reader_item(r, "b", &row), 0);
+    assert_int_equal(row.state, JOURNAL_OK);
+    assert_string_equal(row.content_hash, "sha256:b1");
+    assert_true(row.stamped && row.file_size == 1234 && row.file_mtime_ns == 5678901234567LL);
+    assert_true(row.cost_usd == 0.25);
+    assert_int_equal(journal_reader_item(r, "u", &row), 0);
+    assert_false(row.stamped);
+    assert_string_equal(row.content_hash, "");
+    journal_reader_close(r);
+
+    journal_final_t seen = {0};
+    assert_int_equal(journal_foreach_final(j, 0, count_final, &seen), 2);
+    assert_true(seen.stamped && seen.file_size == 1234 && seen.state == JOURNAL_OK);
+
+    /* the photo changed: its new answer and stamp replace the row */
+    assert_int_equal(journal_item_done(j, "b", "b.jpg", "sha256:b2", JOURNAL_OK, 1, 0.25,
+                                       "{\"id\":\"b\",\"v\":2}", NULL),
+                     0);
+    assert_int_equal(journal_item_stamp(j, "b", 999, 1), 0);
+    journal_state_t st;
+    char *line = journal_item_result(j, "b", &st);
+    assert_string_equal(line, "{\"id\":\"b\",\"v\":2}");
+    assert_int_equal(st, JOURNAL_OK);
+    free(line);
+    assert_null(journal_item_result(j, "zzz", &st));
+    assert_int_equal(st, JOURNAL_NONE);
+    journal_close(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_states_and_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_binding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_writer_at_a_time, setup, teardown),
     };

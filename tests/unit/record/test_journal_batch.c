@@ -448,7 +448,7 @@ static void test_old_journal_upgraded(void **state)
     assert_int_equal(journal_batch_line_add(j, &l), 0);
     assert_int_equal(journal_tick(j, 1), 0);
     char *version = journal_meta_get(j, "schema_version");
-    assert_string_equal(version, "3");
+    assert_string_equal(version, "4"); /* schema 4: items gained file_size, file_mtime_ns */
     free(version);
     long counts[JOURNAL_STATE_COUNT];
     double cost;

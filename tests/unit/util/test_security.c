@@ -108,6 +108,12 @@ static void test_idset(void **state)
     assert_int_equal(idset_add(s, "a\xff", 2), 1); /* any bytes */
     assert_int_equal(idset_add(s, "a\xff", 2), 0);
     assert_int_equal(idset_add(s, "", 0), 1);
+    for (int i = 0; i < 5000; i += 13) { /* idset_has finds them, and only them */
+        int n = snprintf(id, sizeof id, "item-%d", i);
+        assert_int_equal(idset_has(s, id, (size_t)n), 1);
+        n = snprintf(id, sizeof id, "other-%d", i);
+        assert_int_equal(idset_has(s, id, (size_t)n), 0);
+    }
     idset_free(s);
     idset_free(NULL);
 }
