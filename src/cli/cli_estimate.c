@@ -29,7 +29,7 @@ static void estimate_usage(FILE *out)
             "from the price table, and the time the job needs at --rpm/--tpm. Files a run\n"
             "would refuse (unreadable, empty, corrupt, truncated, animated, too large) are\n"
             "listed on standard error and counted as errors, not priced. A URL's image is\n"
-            "not fetched: it is counted as 1024x1024.\n"
+            "not fetched (it is counted as 1024x1024) unless --fetch-urls is given.\n"
             "\n"
             "INPUT is what `visionbatch run` takes: image files, directories, .txt and\n"
             ".jsonl manifests.\n"
@@ -55,6 +55,12 @@ static void estimate_usage(FILE *out)
             "      --batch-api       price at the provider's Batch API prices (half), as\n"
             "                        `run --batch-api` is billed; the online cost is shown too.\n"
             "                        A model without batch prices is refused\n"
+            "      --fetch-urls      download URL images (as `run --fetch-urls` does) and\n"
+            "                        count them at their real size; a dead URL is a\n"
+            "                        fetch_failed error\n"
+            "      --fetch-concurrency N  downloads at once (default 16)\n"
+            "      --fetch-per-host N  connections to one host at once (default 4)\n"
+            "      --timeout SEC     with --fetch-urls: a download's limit (default 120)\n"
             "      --json            print one JSON object instead of the text summary\n"
             "  -q, --quiet           do not list the error items\n"
             "  -h, --help            this text\n"
@@ -88,6 +94,10 @@ static const struct option estimate_options[] = {
     {"config", required_argument, 0, OPT_CONFIG},
     {"pricing", required_argument, 0, OPT_SETTING},
     {"batch-api", no_argument, 0, OPT_FLAG},
+    {"fetch-urls", no_argument, 0, OPT_FLAG},
+    {"fetch-concurrency", required_argument, 0, OPT_SETTING},
+    {"fetch-per-host", required_argument, 0, OPT_SETTING},
+    {"timeout", required_argument, 0, OPT_SETTING},
     {"json", no_argument, 0, OPT_JSON},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},

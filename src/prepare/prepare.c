@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One preparing thread: its pool, and its own journal connection (or NULL). */
 typedef struct worker {
@@ -364,6 +365,10 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     }
 
     long len = request_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    if (r->item.path_is_temp) { /* a downloaded copy (fetch.h): read, so no longer needed */
+        unlink(r->item.path);
+        r->item.path_is_temp = 0;
+    }
     if (len >= 0) {
         char format_name[32];
         r->image_bytes = (size_t)len;
@@ -396,20 +401,18 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     return r;
 }
 
-/* Whether an earlier run of the job finished the item for good: its line is replayed
- * from the journal, so it is neither read nor sent again. An item in a provider batch
- * (batched) is passed over too: its answer comes from that batch, collected by a
- * batch_api run, and sending it again would pay for it twice. Returns 1 done, 0 not done,
- * -1 when the journal cannot tell (the run must stop rather than pay twice or lose it). */
-static int already_done(const prepare_t *p, journal_reader_t *reader, const input_item_t *item)
+/* An item in a provider batch (batched) counts as done: its answer comes from that
+ * batch, collected by a batch_api run, and sending it again would pay for it twice. */
+int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
+                      const input_item_t *item)
 {
-    if (!reader || !p->settings->resuming || !item->id)
+    if (!reader || !s->resuming || !item->id)
         return 0;
     journal_state_t st;
     if (journal_reader_state(reader, item->id, &st) != 0)
         return -1;
     return st == JOURNAL_OK || st == JOURNAL_BATCHED ||
-           (st == JOURNAL_FAILED && !p->settings->retry_failed);
+           (st == JOURNAL_FAILED && !s->retry_failed);
 }
 
 /* A request that stops the run: the journal could not say whether item id is done. */
@@ -438,7 +441,7 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        int done = already_done(p, w->reader, &item);
+        int done = prepare_item_done(p->settings, w->reader, &item);
         if (done < 0) {
             request_t *f = journal_failure(item.id);
             input_item_clear(&item);

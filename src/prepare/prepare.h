@@ -77,4 +77,13 @@ void prepare_join(prepare_t *p);
 request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned char **scratch,
                        size_t *scratch_cap, journal_reader_t *reader);
 
+/* Whether an earlier run of the job finished the item for good (s->resuming, and the
+ * journal, read through reader, says done, batched, or failed without s->retry_failed):
+ * its line is replayed from the journal, so it is neither read nor sent again. reader
+ * NULL: not done. Returns 1 done, 0 not done, -1 when the journal cannot tell (the run
+ * must stop rather than pay twice or lose it). Also used by the --fetch-urls stage
+ * (send/fetch.h) so that it does not download what will be passed over. */
+int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
+                      const input_item_t *item);
+
 #endif
