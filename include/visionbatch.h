@@ -106,6 +106,11 @@ typedef struct vb_options {
     void *stats_userdata;
     double stats_interval_s;
     int convert;            /* send BMP/TIFF/HEIC/AVIF converted, animations' first frame */
+    int fetch_urls;         /* download URL images and send them as files: checked, hashed,
+                               deduplicated, cached and resized; a dead URL fails as
+                               fetch_failed, never sent (not with vb_job_set_redis) */
+    long fetch_concurrency; /* downloads at once (16) */
+    long fetch_per_host;    /* connections to one host at once (4) */
     int no_decode_check;    /* check headers and end markers only, not every pixel */
     int insecure;           /* do not verify the server's TLS certificate (loud; tests only) */
     int allow_http;         /* allow plain http:// to a host that is not loopback */

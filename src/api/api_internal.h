@@ -23,6 +23,11 @@ int api_options_resolve(const vb_options_t *o, api_choice_t *out, char *err, siz
 int api_redis_prepare(vb_redis_t *r, const vb_options_t *o, double visibility_s, char *err,
                       size_t errlen);
 
+/* Checks the --fetch-urls settings (fetch_urls.c), for run and estimate alike: the
+ * concurrency and per-host bound from 1 to FETCH_MAX_CONCURRENCY, and the CA settings the
+ * downloads verify with. Returns 0, or -1 with a usage error in err. */
+int api_fetch_options_check(const vb_options_t *o, char *err, size_t errlen);
+
 /* The flag that ends r's waits for a lost server; vb_job_cancel sets it. */
 volatile sig_atomic_t *api_redis_cancel_flag(vb_redis_t *r);
 

@@ -11,6 +11,7 @@
 #include "prepare/structured.h"
 #include "record/journal.h"
 #include "record/resume.h"
+#include "send/fetch.h"
 #include "send/group.h"
 
 #include <pthread.h>
@@ -31,6 +32,8 @@ struct vb_estimate {
     double rpm, tpm;
     int batch_api;
     input_t *in;
+    vb_options_t fetch; /* --fetch-urls: what the downloads need (ca_cert: the copy below) */
+    char *ca_cert;
     vb_pricing_t *builtin; /* the built-in prices, when the run was given none */
     int ran;
     /* What a run decides besides the image, as the run decides it (prepare.c): */
@@ -218,6 +221,18 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
                                     items' own, which never join a group (group.c) */
                                  .group_size = prompt_is_template(e->prompt) ? 1
                                                                             : o->batch_size};
+    if (api_fetch_options_check(o, err, errlen) != 0)
+        goto fail;
+    vb_options_init(&e->fetch);
+    e->fetch.fetch_urls = o->fetch_urls;
+    e->fetch.fetch_concurrency = o->fetch_concurrency;
+    e->fetch.fetch_per_host = o->fetch_per_host;
+    e->fetch.timeout_s = o->timeout_s;
+    e->fetch.max_image_bytes = o->max_image_bytes;
+    e->fetch.insecure = o->insecure;
+    if (o->ca_cert && !(e->ca_cert = strdup(o->ca_cert)))
+        goto oom;
+    e->fetch.ca_cert = e->ca_cert;
     e->rpm = o->rpm;
     e->tpm = o->tpm;
     e->batch_api = o->batch_api != 0;
@@ -227,8 +242,9 @@ vb_estimate_t *vb_estimate_new(const vb_options_t *o, char *err, size_t errlen)
     }
     return e;
 oom:
-    vb_estimate_free(e);
     snprintf(err, errlen, "out of memory");
+fail:
+    vb_estimate_free(e);
     return NULL;
 }
 
@@ -260,7 +276,15 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
                  e->model);
         return -1;
     }
-    if (estimate_run(e->in, &e->s, fn, userdata, &t, err, errlen) != 0)
+    /* --fetch-urls: the same download stage as a run's, so a URL is counted at the size
+     * of what it serves (and a dead one is a fetch_failed error), not as 1024x1024 */
+    fetch_t *fetch = NULL;
+    if (e->fetch.fetch_urls && !(fetch = fetch_start(e->in, &e->fetch, NULL, err, errlen)))
+        return -1;
+    int rc = estimate_run(fetch ? fetch_input(fetch) : e->in, &e->s, fn, userdata, &t, err,
+                          errlen);
+    fetch_free(fetch);
+    if (rc != 0)
         return -1;
     out->images = t.images;
     out->requests = t.requests;
@@ -300,6 +324,7 @@ void vb_estimate_free(vb_estimate_t *e)
     if (!e)
         return;
     input_free(e->in);
+    free(e->ca_cert);
     vb_pricing_free(e->builtin);
     journal_reader_close(e->reader);
     idset_free(e->keys);

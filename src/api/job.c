@@ -6,6 +6,7 @@
 #include "send/curl_common.h"
 #include "media/image.h"
 #include "input/input.h"
+#include "send/fetch.h" /* its defaults */
 #include "util/url_policy.h"
 
 #include <curl/curl.h>
@@ -72,6 +73,8 @@ void vb_options_init(vb_options_t *o)
     o->seed = VB_SEED_NONE;
     o->poll_interval_s = 30;  /* batch_api: results take minutes to hours */
     o->fallback_after_s = 0;  /* with fallback_online: only once a batch expires */
+    o->fetch_concurrency = FETCH_DEFAULT_CONCURRENCY;
+    o->fetch_per_host = FETCH_DEFAULT_PER_HOST;
 }
 
 void vb_job_free(vb_job_t *job)
@@ -288,6 +291,8 @@ static int options_check(const vb_options_t *o, char *err, size_t errlen)
     }
     if (sampling_options_check(o, err, errlen) != 0)
         return -1;
+    if (api_fetch_options_check(o, err, errlen) != 0)
+        return -1;
     return batch_options_check(o, err, errlen);
 }
 
@@ -375,6 +380,11 @@ int vb_job_set_redis(vb_job_t *job, vb_redis_t *r, double visibility_s, char *er
     }
     if (job->redis) {
         snprintf(err, errlen, "the job already works on a Redis job");
+        return -1;
+    }
+    if (job->o.fetch_urls) { /* its items come from a blocking queue: not fetched yet */
+        snprintf(err, errlen, "--fetch-urls cannot run a distributed (Redis) job yet: "
+                              "publish local files, or run without --redis");
         return -1;
     }
     if (job->o.batch_api) { /* its batches are known to one journal, which Redis jobs lack */

@@ -83,6 +83,14 @@ static void run_usage(FILE *out)
             "      --prepare-threads N  threads reading/encoding images (default: automatic)\n"
             "      --convert         send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG and an\n"
             "                        animated GIF/WebP as its first frame (default: error)\n"
+            "      --fetch-urls      download URL images first and send them as files:\n"
+            "                        checked, hashed, deduplicated, cached and resized like\n"
+            "                        local files; a dead URL (HTTP error, timeout, over\n"
+            "                        --max-image-bytes, redirect to other than http(s), DNS)\n"
+            "                        is one fetch_failed line, never sent. Default: the URL\n"
+            "                        is sent to the provider as it is\n"
+            "      --fetch-concurrency N  downloads at once (default 16)\n"
+            "      --fetch-per-host N  connections to one host at once (default 4)\n"
             "      --allow-empty     inputs holding no image are not an error (images 0,\n"
             "                        exit 0); by default: \"no images found\", exit 2\n"
             "      --image-column NAME  the .csv column holding the image path or URL\n"
@@ -348,6 +356,9 @@ static const struct option run_options[] = {
     {"no-cache", no_argument, 0, OPT_FLAG},
     {"no-dedupe", no_argument, 0, OPT_FLAG},
     {"convert", no_argument, 0, OPT_FLAG},
+    {"fetch-urls", no_argument, 0, OPT_FLAG},
+    {"fetch-concurrency", required_argument, 0, OPT_SETTING},
+    {"fetch-per-host", required_argument, 0, OPT_SETTING},
     {"no-decode-check", no_argument, 0, OPT_FLAG},
     {"body-timeout", required_argument, 0, OPT_SETTING},
     {"unreachable-timeout", required_argument, 0, OPT_SETTING},

@@ -136,6 +136,13 @@ static const setting_t settings[] = {
      "trust the pixels: check headers and end markers only, not a full decode"},
     {"convert", NUM(SET_BOOL, convert), 0, 1,
      "send BMP, TIFF, HEIC, AVIF converted to PNG/JPEG, animated GIF/WebP as the first frame"},
+    {"fetch-urls", NUM(SET_BOOL, fetch_urls), 0, 1,
+     "download URL images and send them as files: checked, hashed, deduplicated, cached, "
+     "resized; a dead URL is a fetch_failed line, never sent"},
+    {"fetch-concurrency", NUM(SET_LONG, fetch_concurrency), 1, 256,
+     "with fetch-urls: downloads at once (16)"},
+    {"fetch-per-host", NUM(SET_LONG, fetch_per_host), 1, 256,
+     "with fetch-urls: connections to one host at once (4)"},
     {"body-timeout", NUM(SET_DOUBLE, body_timeout_s), 0, 86400,
      "seconds a response may take from its first byte to its last: a server dripping "
      "bytes is a timeout (30)"},

@@ -254,6 +254,8 @@ void input_item_clear(input_item_t *item)
 {
     if (!item)
         return;
+    if (item->path_is_temp && item->path)
+        unlink(item->path);
     free(item->id);
     free(item->source);
     free(item->path);

@@ -40,6 +40,9 @@ typedef struct input_item {
     char *error_message; /* ... with a one-line reason naming the line */
     char *batch_body;    /* an OpenAI batch request line: its body (compact JSON), or NULL */
     char *batch_dir;     /* ... and the directory its local image paths are relative to */
+    int path_is_temp;    /* path is a downloaded copy of the URL source (--fetch-urls,
+                            fetch.h): its reader removes it once read, and
+                            input_item_clear removes it if still set */
 } input_item_t;
 
 typedef struct input input_t;
@@ -65,7 +68,8 @@ int input_add(input_t *in, const char *path, char *err, size_t errlen);
  * serialise access. */
 int input_next(input_t *in, input_item_t *item);
 
-/* Frees the strings of an item and zeroes it. NULL is a no-op. */
+/* Frees the strings of an item and zeroes it; removes its file when path_is_temp. NULL
+ * is a no-op. */
 void input_item_clear(input_item_t *item);
 
 /* A new list over the same paths, positioned at the start (e.g. to count the items in

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One preparing thread: its pool, and its own journal connection (or NULL). */
 typedef struct worker {
@@ -368,6 +369,10 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     }
 
     long len = request_read_file(r, r->item.path, s->max_image_bytes, scratch, scratch_cap);
+    if (r->item.path_is_temp) { /* a downloaded copy (fetch.h): read, so no longer needed */
+        unlink(r->item.path);
+        r->item.path_is_temp = 0;
+    }
     if (len >= 0) {
         char format_name[32];
         r->image_bytes = (size_t)len;

@@ -86,7 +86,8 @@ const char *prepare_item_prompt(const prepare_settings_t *s, const input_item_t 
  * not (its size and mtime, then its hash, as the preparing threads judge it). A walked
  * file is also looked up by its legacy_id. reader NULL or s->resuming unset: never. Returns 1
  * done, 0 not done, -1 when the journal cannot tell (a run must stop rather than pay
- * twice or lose it). */
+ * twice or lose it). Also used by estimate and by the --fetch-urls stage (send/fetch.h),
+ * so that it does not download what will be passed over. */
 int prepare_item_done(const prepare_settings_t *s, journal_reader_t *reader,
                       const input_item_t *item);
 

@@ -7,6 +7,7 @@
 #include "prepare/prompt_fill.h"
 #include "record/journal_batch.h"
 #include "send/batchapi.h"
+#include "send/fetch.h"
 #include "send/preflight.h"
 
 #include <stdio.h>
@@ -75,6 +76,8 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
     engine_t e;
     prepare_t *prep = NULL;
     batchapi_t *bapi = NULL;
+    fetch_t *fetch = NULL; /* --fetch-urls: the download stage before prepare */
+    input_t *items = in;   /* what prepare reads: in, or the stage's output */
     vb_run_status_t status = VB_RUN_CONFIG;
 
     if (engine_setup(&e, o, shared, clock_system(), fn, userdata, summary ? summary : &local, err,
@@ -118,7 +121,12 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
         e.counter = input_counter_start(in);
     if (o->batch_api && !(bapi = batchapi_new(&e, err, errlen)))
         goto out;
-    if (!(prep = prepare_start(in, e.ready, &ps, prepare_thread_count(o), err, errlen)))
+    if (o->fetch_urls) {
+        if (!(fetch = fetch_start(in, o, &ps, err, errlen)))
+            goto out;
+        items = fetch_input(fetch);
+    }
+    if (!(prep = prepare_start(items, e.ready, &ps, prepare_thread_count(o), err, errlen)))
         goto out;
 
     if (bapi)
@@ -127,7 +135,7 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
         engine_loop(&e);
     stats_limits_enter(&e.limits, e.out.sum->limited_s, e.held, clock_now(&e.clock));
 
-    input_stop(in);        /* a source waiting for shared work stops waiting */
+    input_stop(items);     /* a source waiting for shared work stops waiting */
     queue_cancel(e.ready); /* unblocks threads still waiting to push after a stop */
     prepare_join(prep);
     prep = NULL;
@@ -160,13 +168,14 @@ vb_run_status_t engine_run_shared(const vb_options_t *o, input_t *in, volatile s
 out:
     batchapi_free(bapi);
     if (prep) {
-        input_stop(in);
+        input_stop(items);
         queue_cancel(e.ready);
         prepare_join(prep);
         request_t *r;
         while ((r = queue_try_pop(e.ready)))
             request_free(r);
     }
+    fetch_free(fetch); /* after prepare: its threads read the stage */
     engine_finish(&e);
     engine_teardown(&e);
     return status;
