@@ -63,6 +63,7 @@ int preflight_run(const provider_t *pv, const vb_options_t *o, char *err, size_t
     }
     batchapi_http_free(h);
     free(url);
-    redact_secret(err, errlen, o->api_key);
+    if (rc != 0) /* err holds a message only then */
+        redact_secret(err, errlen, o->api_key);
     return rc;
 }
