@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The first item of a key has its result: the copies that waited get it too. */
 static void answer_copies(results_t *out, const request_t *first, const vb_result_t *res)
@@ -106,6 +107,30 @@ static void journal_stamp(journal_t *j, const request_t *r)
         journal_item_stamp(j, r->item.id, r->file_size, r->file_mtime_ns);
 }
 
+/* Notes that held-back item id has its line now (results_replay_rest skips it). */
+static void results_release(results_t *out, const char *id)
+{
+    if (!out->held || !id)
+        return;
+    if (!out->released)
+        out->released = idset_new();
+    if (out->released)
+        idset_add(out->released, id, strlen(id));
+}
+
+/* journal_foreach_final's callback of results_replay_rest. */
+static int replay_unreleased(const journal_final_t *item, void *arg)
+{
+    results_t *out = arg;
+    size_t n = strlen(item->id);
+    if (idset_has(out->held, item->id, n) &&
+        !(out->released && idset_has(out->released, item->id, n))) {
+        results_replay(out, item->line, item->state);
+        results_release(out, item->id);
+    }
+    return 0;
+}
+
 void results_record(results_t *out, const request_t *r, vb_result_t *res)
 {
     res->id = r->item.id;
@@ -129,6 +154,8 @@ void results_record(results_t *out, const request_t *r, vb_result_t *res)
     }
     if (r->changed)
         count_changed(out, r);
+    if (r->replay_held)
+        results_release(out, r->item.id);
     if (out->cache && res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
         r->cache_key[0])
         out->cache->store(out->cache->ctx, r->cache_key, res->line);
@@ -198,11 +225,20 @@ void results_replay(results_t *out, const char *line, journal_state_t state)
     free(unbilled);
 }
 
+void results_replay_rest(results_t *out)
+{
+    if (out->held && out->journal)
+        journal_foreach_final(out->journal, 0, replay_unreleased, out);
+    idset_free(out->released);
+    out->released = NULL;
+}
+
 void results_record_unchanged(results_t *out, const request_t *r)
 {
     journal_stamp(out->journal, r);
     if (!r->replay_held || !out->journal)
         return;
+    results_release(out, r->item.id);
     journal_state_t state;
     char *line = journal_item_result(out->journal, r->item.id, &state);
     if (line)

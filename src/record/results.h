@@ -9,6 +9,7 @@
 #define VB_RESULTS_H
 
 #include "admit/dedupe.h"
+#include "input/idset.h"
 #include "prepare/prepare.h"
 #include "prepare/request.h"
 #include "record/journal.h"
@@ -26,6 +27,8 @@ typedef struct results {
     dedupe_t *dedupe;            /* copies waiting for a first item; NULL with --no-dedupe */
     long waiting;      /* copies dedupe holds for their first: the engine adds, results take away */
     bool batch_output; /* lines are OpenAI batch output lines (--output-format openai-batch) */
+    const idset_t *held; /* ids the replay held back (resume.h), or NULL */
+    idset_t *released;   /* ... of which a line was written since (results_release) */
 } results_t;
 
 /* Hands one finished item r to the caller and counts it: fills res's item fields (id,
@@ -52,6 +55,12 @@ void results_record_cached(results_t *out, const request_t *r);
 /* Hands one result of an earlier run (its output line and final state) to the caller,
  * counted as replayed. */
 void results_replay(results_t *out, const char *line, journal_state_t state);
+
+/* At the end of a run: replays the journal's line of each id the replay held back
+ * (out->held) that got no line since, because the run stopped before its item was
+ * prepared or sent (a changed item sent again got its new line). So a stop never drops
+ * an earlier answer from the results. */
+void results_replay_rest(results_t *out);
 
 /* Records an item of a resumed job whose file was touched without a change: the file's
  * new stamp is journaled (the next run passes over it without reading it), and its

@@ -206,6 +206,7 @@ static int engine_open_journal(engine_t *e, char *err, size_t errlen)
         e->cost.budget.spent = rs.spent_usd;
     e->use_cache = rs.use_cache;
     e->replay_held = rs.held;
+    e->out.held = rs.held;
     long open = e->o->batch_api ? 0 : journal_chunk_foreach(e->journal, 1, NULL, NULL);
     if (open > 0) /* an online run passes over batched items: only a batch run collects */
         log_message(VB_LOG_WARNING,

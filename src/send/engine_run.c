@@ -27,6 +27,7 @@ static int prepare_thread_count(const vb_options_t *o)
 static void engine_finish(engine_t *e)
 {
     vb_summary_t *sum = e->out.sum;
+    results_replay_rest(&e->out); /* earlier answers a stop kept from being checked */
     /* requests left waiting (a stop, a cancel) may carry what billed answers cost */
     request_t *r;
     while (e->retries && (r = retryq_pop_due(e->retries, UINT64_MAX))) {

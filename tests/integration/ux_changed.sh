@@ -101,4 +101,17 @@ mine = [l for l in lines if l["id"] == sys.argv[3]]
 want = "sha256:" + hashlib.sha256(open(sys.argv[4], "rb").read()).hexdigest()
 assert len(mine) == 2 and mine[-1]["content_hash"] == want != mine[0]["content_hash"], mine
 PY
+# every file touched (a copy of the catalog, say) and the next run stopped at once (the
+# server unreachable): the earlier answers the replay held back are still written
+sleep 0.05
+touch in/*
+status=0
+OPENAI_API_KEY=k "$VB_BIN" run --base-url "http://127.0.0.1:1/v1" --progress none -c 2 \
+    -o out.jsonl in 2>stopped.err || status=$?
+[ "$status" -eq 3 ] || { cat stopped.err; fail "unreachable: exit $status, expected 3"; }
+py out.jsonl <<'PY'
+import json, sys
+ids = {json.loads(l)["id"] for l in open(sys.argv[1])}
+assert len(ids) == 6, ("the stopped run's results lost earlier answers", sorted(ids))
+PY
 echo "ok"
