@@ -469,9 +469,11 @@ static verdict_t journal_verdict(const prepare_settings_t *s, journal_reader_t *
     if (journal_reader_item(reader, item->id, row) != 0)
         return VERDICT_UNKNOWN;
     /* a job begun by a version that gave a walked file another id knows it by that one */
-    if (row->state == JOURNAL_NONE && item->legacy_id &&
-        journal_reader_item(reader, item->legacy_id, row) != 0)
-        return VERDICT_UNKNOWN;
+    if (row->state == JOURNAL_NONE && item->legacy_id) {
+        if (journal_reader_item(reader, item->legacy_id, row) != 0)
+            return VERDICT_UNKNOWN;
+        row->by_legacy_id = row->state != JOURNAL_NONE;
+    }
     if (row->state == JOURNAL_OK && item->path && !item->is_url && !item->batch_body &&
         !item->error_kind && row->content_hash[0] &&
         !same_bytes(s, item, row, scratch, scratch_cap, touched))
@@ -530,10 +532,15 @@ static void *prepare_thread(void *arg)
         pthread_mutex_unlock(&p->input_lock);
         if (!got)
             break;
-        journal_item_row_t row;
+        journal_item_row_t row = {0};
         request_t *r = NULL;
         verdict_t verdict =
             journal_verdict(p->settings, w->reader, &item, &row, &scratch, &scratch_cap, &r);
+        if (row.by_legacy_id) { /* the job goes on under the id it knows the item by */
+            free(item.id);
+            item.id = item.legacy_id;
+            item.legacy_id = NULL;
+        }
         if (verdict == VERDICT_UNKNOWN) {
             request_t *f = journal_failure(item.id);
             input_item_clear(&item);

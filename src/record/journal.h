@@ -12,6 +12,7 @@
 #ifndef VB_JOURNAL_H
 #define VB_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -162,6 +163,7 @@ typedef struct journal_item_row {
     long long file_size;
     long long file_mtime_ns;
     double cost_usd;        /* what its recorded answer cost (0 when none) */
+    bool by_legacy_id;      /* found under the item's legacy_id (prepare.c sets it) */
 } journal_item_row_t;
 
 /* Looks up item id into *row (row->state JOURNAL_NONE when the journal does not know

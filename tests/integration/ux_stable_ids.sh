@@ -5,9 +5,10 @@
 # journal written when ids were the paths as walked (./catalog/a.jpg) still resumes.
 source "$(dirname "$0")/lib.sh"
 
-# the old binary writes a journal with the old ids; without it, that journal is made by
-# renaming the ids of a new one as the old binary would have written them
-OLD_BIN=${VB_OLD_BIN:-/work/tmp/base23/visionbatch}
+# an old binary (VB_OLD_BIN, e.g. a release before stable ids) writes a journal with the
+# old ids; without it, that journal is made by renaming the ids of a new one as the old
+# binary would have written them (and clearing the file stamps it did not keep)
+OLD_BIN=${VB_OLD_BIN:-}
 
 mkdir -p "$TMP/x/catalog/sub" "$TMP/y/catalog"
 gen_images "$TMP/x/catalog" 3 --seed 51 --min-side 40 --max-side 160
@@ -60,6 +61,7 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE items SET id = './' || id")
 db.execute("UPDATE attempts SET item_id = './' || item_id")
+db.execute("UPDATE items SET file_size = NULL, file_mtime_ns = NULL")
 db.commit()
 PY
 fi
@@ -71,4 +73,16 @@ before=$(sim_stat requests)
 vb "$TMP/y/old.jsonl" legacy ./catalog
 [ "$(sim_stat requests)" -eq 8 ] || fail "old journal: $(sim_stat requests) requests, expected 8"
 expect_lines old.jsonl 3
+# a photo of that job replaced: sent again once, answered under the id the job knows it
+# by, so the job still has 3 items and the output 3 lines, however often it runs
+first=$(ls catalog | head -n 1)
+cp "$(ls "$TMP"/x/catalog/*.* | head -n 1)" "catalog/$first"
+vb "$TMP/y/old.jsonl" legacy_changed ./catalog
+[ "$(sim_stat requests)" -eq 9 ] || fail "changed: $(sim_stat requests) requests, expected 9"
+expect_lines old.jsonl 3
+vb "$TMP/y/old.jsonl" legacy_again ./catalog
+[ "$(sim_stat requests)" -eq 9 ] || fail "again: $(sim_stat requests) requests, expected 9"
+expect_lines old.jsonl 3
+"$VB_BIN" status old.journal >status.out 2>&1 || { cat status.out; fail "status"; }
+grep -q "3 of 3 done" status.out || { cat status.out; fail "status after the change"; }
 echo "ux_stable_ids: ok"
