@@ -37,6 +37,8 @@ typedef struct source {
     source_kind_t kind;
     char *id_root; /* SOURCE_DIR: the directory's own name (basename of its real path;
                       "" for /); NULL for the others */
+    bool ids_as_walked; /* another directory of the input has the same name: its items'
+                           ids are the paths as walked, so the two cannot collide */
 } source_t;
 
 struct input {
@@ -243,6 +245,14 @@ int input_add(input_t *in, const char *path, char *err, size_t errlen)
         goto oom;
     src->kind = kind;
     src->id_root = kind == SOURCE_DIR ? dir_id_root(path) : NULL;
+    /* a/photos and b/photos would give the same ids (photos/x.jpg): both keep the paths
+     * as walked (the ids before ids were made stable), which cannot collide */
+    for (size_t i = 0; src->id_root && i < in->count; i++) {
+        source_t *other = &in->sources[i];
+        if (other->id_root && strcmp(other->id_root, src->id_root) == 0 &&
+            strcmp(other->path, src->path) != 0)
+            other->ids_as_walked = src->ids_as_walked = true;
+    }
     in->count++;
     return 0;
 oom:
@@ -408,7 +418,7 @@ static void walk_set_id(const input_t *in, input_item_t *item)
     const char *walked = item->source;
     size_t n = strlen(src->path);
     assert(strncmp(walked, src->path, n) == 0); /* the walk joins names onto the path */
-    if (src->id_root) {
+    if (src->id_root && !src->ids_as_walked) {
         const char *below = walked + n + (n > 0 && src->path[n - 1] == '/' ? 0 : 1);
         size_t len = strlen(src->id_root) + strlen(below) + 2;
         if ((item->id = malloc(len)))

@@ -284,6 +284,37 @@ static void test_walked_ids_do_not_depend_on_how_the_directory_is_named(void **s
     assert_int_equal(chdir(cwd), 0);
 }
 
+static void test_two_folders_of_one_name_keep_their_paths_as_ids(void **state)
+{
+    (void)state;
+    char path[600], cwd[512], err[256];
+    const char *dirs[] = {"a", "a/photos", "b", "b/photos"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, dirs[i]);
+        mkdir(path, 0755);
+    }
+    write_file("a/photos/x.jpg", "x", 1);
+    write_file("b/photos/x.jpg", "y", 1);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    input_t *in = input_new();
+    assert_non_null(in);
+    assert_int_equal(input_add(in, "a/photos", err, sizeof err), 0);
+    assert_int_equal(input_add(in, "b/photos/", err, sizeof err), 0);
+    input_item_t item;
+    const char *want[] = {"a/photos/x.jpg", "b/photos/x.jpg"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(input_next(in, &item), 1);
+        assert_null(item.error_kind); /* not a duplicate_id */
+        assert_string_equal(item.id, want[i]);
+        assert_null(item.legacy_id);
+        input_item_clear(&item);
+    }
+    assert_int_equal(input_next(in, &item), 0);
+    input_free(in);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 /* An input over dir/name read with the CSV settings; NULL when input_add refuses it,
  * with the reason in err. */
 static input_t *open_csv(const char *name, const char *image, const char *id,
@@ -391,6 +422,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_ids_get_their_own_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walked_ids_do_not_depend_on_how_the_directory_is_named,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_folders_of_one_name_keep_their_paths_as_ids,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_columns_are_mapped_and_delimiters_detected,
                                         setup, teardown),
