@@ -232,6 +232,18 @@ static int schema_current(sqlite3 *db)
     return current && items_allow_batched(db) == 1 && items_have_stamp(db) == 1;
 }
 
+static char *db_meta_get(sqlite3 *db, const char *key);
+
+/* Whether a reader can read the journal as it is, without upgrading it: schema 3 (the
+ * tables and states of a batch job; no file stamps, which the readers do without) or 4. */
+static int schema_readable(sqlite3 *db)
+{
+    char *v = db_meta_get(db, "schema_version");
+    int readable = v && (strcmp(v, "3") == 0 || strcmp(v, "4") == 0);
+    free(v);
+    return readable && items_allow_batched(db) == 1;
+}
+
 /* Runs one step of an upgrade: nothing when has() says the journal has it (1), else the
  * transaction sql. Returns SQLITE_OK or an error code (the transaction rolled back). */
 static int upgrade_step(sqlite3 *db, int (*has)(sqlite3 *db), const char *sql)
@@ -358,7 +370,7 @@ journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
     sqlite3 *db = journal_snapshot_open(path, err, errlen);
     if (!db)
         return NULL;
-    if (!schema_current(db)) {
+    if (!schema_readable(db)) { /* older than any release that wrote batch tables */
         sqlite3_close(db);
         return journal_open_flags(path, SQLITE_OPEN_READWRITE, 0, err, errlen);
     }
@@ -374,7 +386,6 @@ journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
     return j;
 }
 
-/* Reads meta.value for key into a malloc'd string (NULL when absent). */
 /* A meta value of the database db (the writer's or a reader's), malloc'd, or NULL. */
 static char *db_meta_get(sqlite3 *db, const char *key)
 {

@@ -92,6 +92,27 @@ PY
     [ "$(wc -l <"$TMP/export_ro.out")" -eq 24 ] || fail "export as another user"
     within_2s report_ro as_nobody "$VB_BIN" report -o - "$J"
     grep -q "<html" "$TMP/report_ro.out" || fail "report as another user wrote no page"
+    # a journal of the release before file stamps (schema 3) is read as it is, never
+    # upgraded by a reader
+    cp "$J" "$TMP/job/old.journal"
+    python3 - "$TMP/job/old.journal" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("ALTER TABLE items DROP COLUMN file_size")
+db.execute("ALTER TABLE items DROP COLUMN file_mtime_ns")
+db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+db.commit()
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+db.close()
+PY
+    chmod 644 "$TMP/job/old.journal"
+    old_sum=$(sha256sum "$TMP/job/old.journal" | cut -d' ' -f1)
+    within_2s status_v3 as_nobody "$VB_BIN" status "$TMP/job/old.journal"
+    grep -q "24 of 24 done" "$TMP/status_v3.out" || { cat "$TMP/status_v3.out"; fail "status v3"; }
+    within_2s export_v3 "$VB_BIN" export "$TMP/job/old.journal"
+    [ "$(wc -l <"$TMP/export_v3.out")" -eq 24 ] || fail "export of a schema 3 journal"
+    [ "$(sha256sum "$TMP/job/old.journal" | cut -d' ' -f1)" = "$old_sum" ] ||
+        fail "reading a schema 3 journal changed it"
 else
     echo "note: not root or no setpriv: the other-user checks did not run"
 fi
