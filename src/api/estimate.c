@@ -120,6 +120,7 @@ static int journal_look(vb_estimate_t *e, const vb_options_t *o, char *err, size
     if (job < 0 && !o->new_job)
         return -1;
     e->ps.resuming = job == 1 && !o->new_job;
+    e->ps.journal_path = o->journal; /* for the --fetch-urls stage's own reader */
     e->ps.retry_failed = o->retry_failed;
     /* as engine_run: openai-batch lines are not the lines the cache holds */
     e->ps.use_cache = !o->no_cache && !e->ps.key_extra;
@@ -279,7 +280,7 @@ int vb_estimate_run(vb_estimate_t *e, const vb_pricing_t *prices, vb_estimate_er
     /* --fetch-urls: the same download stage as a run's, so a URL is counted at the size
      * of what it serves (and a dead one is a fetch_failed error), not as 1024x1024 */
     fetch_t *fetch = NULL;
-    if (e->fetch.fetch_urls && !(fetch = fetch_start(e->in, &e->fetch, NULL, err, errlen)))
+    if (e->fetch.fetch_urls && !(fetch = fetch_start(e->in, &e->fetch, &e->ps, err, errlen)))
         return -1;
     int rc = estimate_run(fetch ? fetch_input(fetch) : e->in, &e->s, fn, userdata, &t, err,
                           errlen);

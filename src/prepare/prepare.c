@@ -372,6 +372,7 @@ request_t *prepare_one(const prepare_settings_t *s, input_item_t *item, unsigned
     if (r->item.path_is_temp) { /* a downloaded copy (fetch.h): read, so no longer needed */
         unlink(r->item.path);
         r->item.path_is_temp = 0;
+        r->file_stamped = 0; /* the copy's size and mtime say nothing of the URL's next */
     }
     if (len >= 0) {
         char format_name[32];

@@ -111,6 +111,18 @@ run_fetch "$TMP/out.jsonl" --new-job
 [ "$(wc -l <"$TMP/requests.jsonl")" -eq "$before" ] || fail "cached run: requests sent"
 [ "$(grep -c '"cached":true' "$TMP/out.jsonl")" -eq 2 ] || { cat "$TMP/out.jsonl"; fail "cached run: not cached"; }
 [ -z "$(ls -A "$TMPDIR")" ] || fail "downloads left behind by the cached run"
+# its dry run now: both done, priced $0, and nothing downloaded to say so
+fetched=$(wc -l <"$TMP/server.log")
+"$VB_BIN" estimate --json --base-url "$SIM_URL" --fetch-urls --timeout 2 \
+    --max-image-bytes 1000000 --max-side 512 -o "$TMP/out.jsonl" "$TMP/urls.txt" \
+    >"$TMP/est-done.json" 2>"$TMP/est-done.err" || { cat "$TMP/est-done.err"; fail "estimate of a done job"; }
+py "$TMP/est-done.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["already_done"] == 2 and e["images"] == 0, e
+PY
+[ "$(wc -l <"$TMP/server.log")" -eq "$fetched" ] ||
+    fail "estimate downloaded finished URLs: $(tail -n +$((fetched + 1)) "$TMP/server.log")"
 
 # --- estimate --fetch-urls: the images' real sizes, as for the files themselves
 cat >"$TMP/urls.txt" <<EOF2
