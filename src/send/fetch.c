@@ -1,5 +1,6 @@
 /* fetch.c - the --fetch-urls stage: one thread, one libcurl multi handle (fetch.h). */
 #include "send/fetch.h"
+#include "send/fetch_tmpdir.h"
 
 #include "send/fetch_policy.h"
 #include "send/curl_common.h"
@@ -301,12 +302,7 @@ fetch_t *fetch_start(input_t *inner, const vb_options_t *o, const prepare_settin
     long want = o->fetch_concurrency > 0 ? o->fetch_concurrency : FETCH_DEFAULT_CONCURRENCY;
     f->cap = (size_t)want;
     f->qcap = 2 * f->cap;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/visionbatch-fetch.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        snprintf(err, errlen, "--fetch-urls: cannot make a temporary directory in %s: %s",
-                 tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
-        f->dir[0] = '\0';
+    if (fetch_tmpdir_make(f->dir, sizeof f->dir, err, errlen) != 0) {
         fetch_free(f);
         return NULL;
     }

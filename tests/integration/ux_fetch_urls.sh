@@ -91,6 +91,14 @@ PY
 grep -q "fetch_failed 5" "$TMP/out.jsonl.err" || { cat "$TMP/out.jsonl.err"; fail "summary"; }
 [ -z "$(ls -A "$TMPDIR")" ] || fail "downloads left behind: $(ls -R "$TMPDIR")"
 
+# --- folders a killed run left behind are swept by the next run; a live run's are kept
+sleep 0 &
+dead=$!
+wait "$dead"
+mkdir -p "$TMPDIR/visionbatch-fetch.$dead.abcdef" "$TMPDIR/visionbatch-fetch.$$.ghijkl"
+echo x >"$TMPDIR/visionbatch-fetch.$dead.abcdef/1.img"
+echo x >"$TMPDIR/visionbatch-fetch.$$.ghijkl/1.img"
+
 # --- the same command again: the journal has the job; nothing is downloaded or sent
 before=$(wc -l <"$TMP/requests.jsonl")
 fetched=$(wc -l <"$TMP/server.log")
@@ -100,6 +108,9 @@ run_fetch "$TMP/out.jsonl"
 [ "$(wc -l <"$TMP/server.log")" -eq "$fetched" ] ||
     fail "rerun: finished items downloaded again: $(tail -n +$((fetched + 1)) "$TMP/server.log")"
 [ "$(grep -c '"status":"ok"' "$TMP/out.jsonl")" -eq 4 ] || fail "rerun: ok lines"
+[ ! -e "$TMPDIR/visionbatch-fetch.$dead.abcdef" ] || fail "a dead run's download folder stayed"
+[ -e "$TMPDIR/visionbatch-fetch.$$.ghijkl/1.img" ] || fail "a live run's download folder was removed"
+rm -r "$TMPDIR/visionbatch-fetch.$$.ghijkl"
 
 # --- another job on the same journal, URLs with other names: answered from the cache
 cat >"$TMP/urls.txt" <<EOF2
