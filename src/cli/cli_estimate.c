@@ -383,7 +383,10 @@ int cli_dry_run(const config_t *c, int ninputs, char **inputs, const char *json_
         print_text(&x, &e);
     if (x.json_path) {
         FILE *out = to_stdout ? stdout : fopen(x.json_path, "w");
-        if (!out || print_json(&x, &e, out) != 0 || (!to_stdout && fclose(out) != 0)) {
+        int written = out ? print_json(&x, &e, out) : -1;
+        if (out && !to_stdout && fclose(out) != 0)
+            written = -1;
+        if (written != 0) {
             fprintf(stderr, "visionbatch: cannot write the estimate to %s\n",
                     to_stdout ? "standard output" : x.json_path);
             status = EXIT_STOPPED;
