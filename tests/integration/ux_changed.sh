@@ -114,4 +114,23 @@ import json, sys
 ids = {json.loads(l)["id"] for l in open(sys.argv[1])}
 assert len(ids) == 6, ("the stopped run's results lost earlier answers", sorted(ids))
 PY
+# through the batch API: a replaced photo is counted as changed when it goes into a
+# batch, and the job's total keeps what its earlier answer cost
+mkdir -p b
+cp in/* b/
+batch() { # batch STATS_JSON
+    OPENAI_API_KEY=k "$VB_BIN" run --base-url "$SIM_URL" --batch-api --poll-interval 0.2 \
+        --progress none -o b.jsonl --stats-json "$1" b 2>"$1.err" || { cat "$1.err"; fail "batch run"; }
+}
+batch b1.json
+gen_images new2 1 --seed 91 --min-side 40 --max-side 200
+sleep 0.05
+cp new2/* "b/${files[2]}"
+batch b2.json
+py b1.json b2.json <<'PY'
+import json, sys
+first, second = (json.load(open(p)) for p in sys.argv[1:3])
+assert second["changed"] == 1 and second["requests"] > 0, second
+assert second["job_cost_usd"] > first["job_cost_usd"] + 1e-9, (first["job_cost_usd"], second["job_cost_usd"])
+PY
 echo "ok"
