@@ -81,24 +81,6 @@ static void journal_result(journal_t *j, const request_t *r, const vb_result_t *
                       state, r->attempts, res->cost_usd, res->line, key);
 }
 
-/* A changed item's new result replaces its earlier answer: counted as changed, and what
- * that answer cost stays in the job's spend (journal_spent_unfinished_add: paid for, no
- * longer used). Its earlier line was mostly held back from the replay (resume.c); when
- * it was not (a journal without the file's stamp, a manifest's path resolved elsewhere)
- * the output holds it before this one, the last line of an id wins, and the counters
- * drop it so the run counts the item once. */
-static void count_changed(results_t *out, const request_t *r)
-{
-    vb_summary_t *sum = out->sum;
-    sum->changed++;
-    if (!r->replay_held) {
-        sum->replayed--;
-        sum->ok--;
-        sum->images--;
-    }
-    if (out->journal && r->superseded_usd > 0)
-        journal_spent_unfinished_add(out->journal, r->superseded_usd);
-}
 
 /* Journals the stamp (size, mtime) of the file r was read from, for the next run. */
 static void journal_stamp(journal_t *j, const request_t *r)
@@ -153,7 +135,7 @@ void results_record(results_t *out, const request_t *r, vb_result_t *res)
         journal_stamp(out->journal, r);
     }
     if (r->changed)
-        count_changed(out, r);
+        results_count_changed(out, r);
     if (r->replay_held)
         results_release(out, r->item.id);
     if (out->cache && res->status == VB_STATUS_OK && !res->cached && !res->duplicate_of &&
@@ -223,6 +205,21 @@ void results_replay(results_t *out, const char *line, journal_state_t state)
     if (out->fn)
         out->fn(&res, out->userdata);
     free(unbilled);
+}
+
+void results_count_changed(results_t *out, const request_t *r)
+{
+    vb_summary_t *sum = out->sum;
+    sum->changed++;
+    if (r->replay_held) {
+        results_release(out, r->item.id); /* its new line replaces the one held back */
+    } else {
+        sum->replayed--;
+        sum->ok--;
+        sum->images--;
+    }
+    if (out->journal && r->superseded_usd > 0)
+        journal_spent_unfinished_add(out->journal, r->superseded_usd);
 }
 
 void results_replay_rest(results_t *out)

@@ -56,6 +56,16 @@ void results_record_cached(results_t *out, const request_t *r);
  * counted as replayed. */
 void results_replay(results_t *out, const char *line, journal_state_t state);
 
+/* A changed item's new result replaces its earlier answer: counted as changed, and what
+ * that answer cost stays in the job's spend (journal_spent_unfinished_add: paid for, no
+ * longer used). Its earlier line was mostly held back from the replay (resume.c); when
+ * it was not (a journal without the file's stamp, a manifest's path resolved elsewhere)
+ * the output holds it before this one, the last line of an id wins, and the counters
+ * drop it so the run counts the item once. results_record calls it for r->changed; a
+ * batch line's sender calls it when the line is queued (its result comes back without
+ * r's bookkeeping). */
+void results_count_changed(results_t *out, const request_t *r);
+
 /* At the end of a run: replays the journal's line of each id the replay held back
  * (out->held) that got no line since, because the run stopped before its item was
  * prepared or sent (a changed item sent again got its new line). So a stop never drops

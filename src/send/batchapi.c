@@ -289,18 +289,6 @@ int batchapi_add_line(batchapi_t *b, journal_batch_line_t *line, const char *bod
     return 0;
 }
 
-/* A changed item (its photo replaced since its answer) going into a batch: counted as
- * changed now, and what its earlier answer cost kept in the job's spend, since the line's
- * result comes back as a new request without that bookkeeping (batchapi_collect.c). */
-static void take_changed(engine_t *e, const request_t *r)
-{
-    if (!r->changed)
-        return;
-    e->out.sum->changed++;
-    if (r->superseded_usd > 0)
-        journal_spent_unfinished_add(e->journal, r->superseded_usd);
-}
-
 /* The request r goes into the chunk being built: journaled as a line, its budget held
  * at the batch price, or, as a copy of an item already in a batch, journaled to share
  * that item's answer. Frees r. */
@@ -320,7 +308,8 @@ static void take_request(batchapi_t *b, request_t *r)
     if (!e->o->no_dedupe && r->cache_key[0] &&
         journal_batch_first_by_key(e->journal, r->cache_key, first, sizeof first) == 1) {
         line.copy_of = first; /* the same image and request is in a batch already */
-        take_changed(e, r);
+        if (r->changed) /* its result comes back without r's bookkeeping */
+            results_count_changed(&e->out, r);
         batchapi_add_line(b, &line, NULL, 0);
         request_free(r);
         return;
@@ -348,7 +337,8 @@ static void take_request(batchapi_t *b, request_t *r)
     }
     if (r->image_tokens_saved > 0)
         e->out.sum->image_tokens_saved += (long)r->image_tokens_saved;
-    take_changed(e, r);
+    if (r->changed)
+        results_count_changed(&e->out, r);
     batchapi_add_line(b, &line, r->body, r->body_len);
     request_free(r);
 }

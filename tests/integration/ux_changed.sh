@@ -131,6 +131,7 @@ py b1.json b2.json <<'PY'
 import json, sys
 first, second = (json.load(open(p)) for p in sys.argv[1:3])
 assert second["changed"] == 1 and second["requests"] > 0, second
+assert second["images"] == 6, second["images"]  # the replaced one counted once
 assert second["job_cost_usd"] > first["job_cost_usd"] + 1e-9, (first["job_cost_usd"], second["job_cost_usd"])
 PY
 echo "ok"
