@@ -23,6 +23,7 @@ bench/tls.sh
 bench/limits.sh
 bench/journal.sh
 bench/estimate.sh
+bench/incremental.sh
 bench/resize.sh
 bench/batch.sh
 bench/redis.sh

@@ -602,6 +602,7 @@ static void test_batch_and_online_runs_resume_each_other(void **state)
         assert_int_equal(rc, 0);
         assert_int_equal(rs.resuming, i > 0);
         journal_close(rs.journal);
+        idset_free(rs.held);
     }
 }
 
