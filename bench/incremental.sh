@@ -22,15 +22,16 @@ start_sim incremental --latency-ms 0
 timed_run() {
     local t0 t1
     t0=$(now_s)
-    "$VB" run --base-url "$SIM_URL" -c $C -q --progress none -o "$OUT/inc.jsonl" "$OUT/inc/catalog" \
-        2>"$OUT/inc-$1.err" || { cat "$OUT/inc-$1.err" >&2; exit 1; }
+    "$VB" run --base-url "$SIM_URL" -c $C -q --progress none -o "$OUT/inc.jsonl" \
+        --stats-json "$OUT/inc-$1.json" "$OUT/inc/catalog" 2>"$OUT/inc-$1.err" ||
+        { cat "$OUT/inc-$1.err" >&2; exit 1; }
     t1=$(now_s)
     wall=$(python3 -c "print(round($t1 - $t0, 3))")
 }
 
 base=() same=() touched=() replaced=()
 for r in $(seq 1 "$RUNS"); do
-    rm -rf "$OUT/inc" "$OUT"/inc.jsonl*
+    rm -rf "$OUT/inc" "$OUT"/inc.jsonl "$OUT"/inc.journal*
     mkdir -p "$OUT/inc/catalog"
     cp "$OUT"/images-inc-src/* "$OUT/inc/catalog/"
     sim_reset
@@ -38,7 +39,7 @@ for r in $(seq 1 "$RUNS"); do
     base+=("$wall")
     timed_run same
     same+=("$wall")
-    [ "$(sim_stat requests)" -eq $N ] || { echo "same: requests sent" >&2; exit 1; }
+    [ "$(sim_stat requests)" -eq $N ] || { echo "same: $(sim_stat requests) requests, not $N" >&2; cat "$OUT/inc-base.json" >&2; exit 1; }
     touch "$OUT"/inc/catalog/*
     timed_run touched
     touched+=("$wall")
@@ -53,8 +54,8 @@ for r in $(seq 1 "$RUNS"); do
     replaced+=("$wall")
     sent=$(($(sim_stat requests) - N))
     [ "$sent" -eq $REPLACED ] || { echo "replaced: $sent sent, $REPLACED expected" >&2; exit 1; }
-    grep -q "changed since last run: $REPLACED" "$OUT/inc-replaced.err" ||
-        { cat "$OUT/inc-replaced.err" >&2; echo "replaced: not counted" >&2; exit 1; }
+    changed=$(python3 -c "import json; print(json.load(open('$OUT/inc-replaced.json'))['changed'])")
+    [ "$changed" -eq $REPLACED ] || { echo "replaced: $changed counted as changed" >&2; exit 1; }
     echo "run $r: baseline ${base[-1]} s, same ${same[-1]} s, touched ${touched[-1]} s, replaced ${replaced[-1]} s ($sent sent)"
 done
 b=$(median "${base[@]}") s=$(median "${same[@]}") t=$(median "${touched[@]}") p=$(median "${replaced[@]}")
