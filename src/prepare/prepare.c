@@ -8,6 +8,7 @@
 #include "prepare/request.h"
 #include "media/resize.h"
 #include "cost/tokens.h"
+#include "util/file_stamp.h"
 
 #include <jansson.h>
 
@@ -431,7 +432,7 @@ static bool same_bytes(const prepare_settings_t *s, const input_item_t *item,
     struct stat st;
     if (stat(item->path, &st) != 0)
         return true;
-    long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    long long mtime_ns = file_mtime_ns(&st);
     if (row->stamped && row->file_size == (long long)st.st_size && row->file_mtime_ns == mtime_ns)
         return true;
     if (row->stamped && row->file_size != (long long)st.st_size)

@@ -5,6 +5,7 @@
 #include "prepare/request.h"
 
 #include "input/file_kind.h"
+#include "util/file_stamp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +107,7 @@ long request_read_file(request_t *r, const char *path, size_t max, unsigned char
     result = (long)got;
     r->file_stamped = got == want; /* what the bytes read were: see request.h */
     r->file_size = (long long)st.st_size;
-    r->file_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    r->file_mtime_ns = file_mtime_ns(&st);
 out:
     close(fd);
     return result;

@@ -361,10 +361,10 @@ sqlite3 *journal_snapshot_open(const char *path, char *err, size_t errlen)
     return NULL;
 }
 
-/* A journal of the current schema is opened read-only: no lock is taken and nothing is
+/* A journal of schema 3 or 4 is opened read-only: no lock is taken and nothing is
  * written, so it reads a consistent snapshot (WAL) at any moment of a run, and a journal
  * its reader may not write (another user's, a read-only mount, a copy) reads as well.
- * An older journal is brought to the current schema first, as a run would. */
+ * An older one is brought to the current schema first, as a run would. */
 journal_t *journal_open_existing(const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = journal_snapshot_open(path, err, errlen);

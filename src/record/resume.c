@@ -1,5 +1,6 @@
 /* resume.c - binding the journal to the job and replaying earlier results (resume.h). */
 #include "record/resume.h"
+#include "util/file_stamp.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ static bool stamp_differs(const journal_final_t *item)
         strncmp(item->source, "http://", 7) == 0 || strncmp(item->source, "https://", 8) == 0 ||
         stat(item->source, &st) != 0 || !S_ISREG(st.st_mode))
         return false;
-    long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    long long mtime_ns = file_mtime_ns(&st);
     return item->file_size != (long long)st.st_size || item->file_mtime_ns != mtime_ns;
 }
 
